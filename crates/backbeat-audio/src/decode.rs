@@ -1,0 +1,418 @@
+//! Streaming decoding of every supported format into interleaved `f32` chunks.
+//!
+//! symphonia does the demuxing and decoding (MP3, AAC/M4A, ALAC, FLAC, WAV/AIFF PCM, Ogg Vorbis);
+//! Opus goes through libopus via `symphonia-adapter-libopus`, registered in the same codec
+//! registry. Decoding is packet by packet: a caller holds one packet's samples at a time, so a
+//! 60-minute file costs no more memory than a 6-second one.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use symphonia::core::audio::{SampleBuffer, SignalSpec};
+use symphonia::core::codecs::{CodecRegistry, Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::AudioError;
+
+/// Limits that protect a worker from hostile or oversized input.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    /// Files larger than this many bytes are refused before decoding.
+    pub max_file_bytes: u64,
+    /// Decoding stops with an error once this much audio (seconds) has been produced.
+    pub max_duration_secs: f64,
+    /// Streams with more channels than this are refused.
+    pub max_channels: usize,
+    /// Streams above this sample rate (Hz) are refused.
+    pub max_sample_rate: u32,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_file_bytes: 4 << 30,
+            max_duration_secs: 6.0 * 3600.0,
+            max_channels: 16,
+            max_sample_rate: 768_000,
+        }
+    }
+}
+
+/// Facts about the file and its audio stream.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceInfo {
+    /// Container format, from the file's magic bytes (`wav`, `flac`, `ogg`, `mp4`, `mp3`, ...).
+    pub container: String,
+    /// Codec short name (`mp3`, `aac`, `alac`, `flac`, `vorbis`, `opus`, `pcm_s16le`, ...).
+    pub codec: String,
+    /// Sample rate of the decoded stream (Hz).
+    pub sample_rate: u32,
+    /// Number of channels.
+    pub channels: usize,
+    /// Bits per coded sample where the codec has one (PCM, FLAC, ALAC); `None` for lossy codecs.
+    pub bits_per_sample: Option<u32>,
+    /// Duration in seconds, from the number of frames actually decoded.
+    pub duration_secs: f64,
+    /// Average bitrate over the whole file, in kbit/s (file size over duration).
+    pub bitrate_kbps: Option<f64>,
+    /// Size of the file in bytes.
+    pub file_bytes: u64,
+}
+
+/// Recognise the container from the first bytes, so non-audio input gets a precise reason.
+pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, m: &[u8]| head.len() >= i + m.len() && &head[i..i + m.len()] == m;
+    if at(0, b"RIFF") && at(8, b"WAVE") || at(0, b"RF64") || at(0, b"BW64") {
+        Some("wav")
+    } else if at(0, b"fLaC") {
+        Some("flac")
+    } else if at(0, b"OggS") {
+        Some("ogg")
+    } else if at(4, b"ftyp") {
+        Some("mp4")
+    } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+        Some("aiff")
+    } else if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+        Some("matroska")
+    } else if at(0, b"caff") {
+        Some("caf")
+    } else if at(0, b"ID3") {
+        Some("mp3")
+    } else if head.len() >= 2 && head[0] == 0xFF && head[1] & 0xF6 == 0xF0 {
+        Some("adts")
+    } else if head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0 {
+        Some("mp3")
+    } else {
+        None
+    }
+}
+
+fn codec_registry() -> &'static CodecRegistry {
+    static REGISTRY: OnceLock<CodecRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_all::<symphonia_adapter_libopus::OpusDecoder>();
+        registry
+    })
+}
+
+/// How many undecodable packets in a row make a stream "corrupt" rather than "damaged".
+const MAX_CONSECUTIVE_BAD_PACKETS: u32 = 64;
+
+/// One decoded packet: interleaved samples and the format they are in.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// Interleaved samples, `channels` per frame.
+    pub samples: &'a [f32],
+    /// Sample rate (Hz).
+    pub sample_rate: u32,
+    /// Channels per frame.
+    pub channels: usize,
+}
+
+/// A file being decoded, one packet at a time.
+pub struct DecodedStream {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    buf: Option<SampleBuffer<f32>>,
+    spec: Option<SignalSpec>,
+    info: SourceInfo,
+    limits: DecodeLimits,
+    frames: u64,
+    bad_packets: u32,
+    consecutive_bad: u32,
+    finished: bool,
+}
+
+impl DecodedStream {
+    /// Open a file and get ready to decode its first audio track.
+    pub fn open(path: &Path, limits: DecodeLimits) -> Result<Self, AudioError> {
+        let mut file = File::open(path)?;
+        let file_bytes = file.metadata()?.len();
+        if file_bytes == 0 {
+            return Err(AudioError::EmptyFile);
+        }
+        if file_bytes > limits.max_file_bytes {
+            return Err(AudioError::LimitExceeded(format!(
+                "file is {file_bytes} bytes, over the limit of {} bytes",
+                limits.max_file_bytes
+            )));
+        }
+        let mut head = [0u8; 16];
+        let n = read_up_to(&mut file, &mut head)?;
+        let container = sniff_container(&head[..n]);
+        drop(file);
+        let file = File::open(path)?;
+
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let format_opts = FormatOptions {
+            enable_gapless: true,
+            ..Default::default()
+        };
+        let probed = symphonia::default::get_probe()
+            .format(&hint, mss, &format_opts, &MetadataOptions::default())
+            .map_err(|e| match container {
+                None => AudioError::Unrecognised(format!(
+                    "the first bytes match no audio container ({})",
+                    describe_sym_error(&e)
+                )),
+                Some(c) => AudioError::Corrupt(format!(
+                    "looks like {c} but cannot be parsed: {}",
+                    describe_sym_error(&e)
+                )),
+            })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .ok_or_else(|| AudioError::NoAudioTrack("the container holds no audio track".into()))?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        let codec = codec_registry()
+            .get_codec(params.codec)
+            .map(|d| d.short_name.to_string())
+            .unwrap_or_else(|| format!("unknown codec ({:?})", params.codec));
+        let decoder = codec_registry()
+            .make(&params, &DecoderOptions::default())
+            .map_err(|e| {
+                AudioError::UnsupportedCodec(format!("{codec}: {}", describe_sym_error(&e)))
+            })?;
+        let sample_rate = params.sample_rate.unwrap_or(0);
+        let channels = params.channels.map(|c| c.count()).unwrap_or(0);
+        check_spec(sample_rate, channels, &limits)?;
+        let info = SourceInfo {
+            container: container.unwrap_or("unknown").to_string(),
+            codec,
+            sample_rate,
+            channels,
+            bits_per_sample: params.bits_per_sample,
+            duration_secs: 0.0,
+            bitrate_kbps: None,
+            file_bytes,
+        };
+        Ok(DecodedStream {
+            format,
+            decoder,
+            track_id,
+            buf: None,
+            spec: None,
+            info,
+            limits,
+            frames: 0,
+            bad_packets: 0,
+            consecutive_bad: 0,
+            finished: false,
+        })
+    }
+
+    /// Facts about the stream; `duration_secs` and `bitrate_kbps` are final once decoding ends.
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// Packets that failed to decode and were skipped.
+    pub fn bad_packets(&self) -> u32 {
+        self.bad_packets
+    }
+
+    /// Decode the next packet: interleaved samples at the stream's rate, `None` at the end.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk<'_>>, AudioError> {
+        loop {
+            if self.finished {
+                return Ok(None);
+            }
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
+                    return self.finish();
+                }
+                Err(SymError::ResetRequired) => {
+                    self.decoder.reset();
+                    continue;
+                }
+                Err(SymError::DecodeError(msg)) => {
+                    self.note_bad_packet(msg)?;
+                    continue;
+                }
+                Err(e) if self.frames > 0 => {
+                    // A damaged tail (truncated file): keep what decoded, record the damage.
+                    self.bad_packets += 1;
+                    let _ = e;
+                    return self.finish();
+                }
+                Err(e) => return Err(AudioError::Corrupt(describe_sym_error(&e))),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(d) => d,
+                Err(SymError::DecodeError(msg)) => {
+                    self.note_bad_packet(msg)?;
+                    continue;
+                }
+                Err(SymError::IoError(_)) => {
+                    self.note_bad_packet("packet truncated")?;
+                    continue;
+                }
+                Err(SymError::ResetRequired) => {
+                    self.decoder.reset();
+                    continue;
+                }
+                Err(e) => return Err(AudioError::Corrupt(describe_sym_error(&e))),
+            };
+            self.consecutive_bad = 0;
+            if decoded.frames() == 0 {
+                continue;
+            }
+            let spec = *decoded.spec();
+            match self.spec {
+                None => {
+                    check_spec(spec.rate, spec.channels.count(), &self.limits)?;
+                    self.info.sample_rate = spec.rate;
+                    self.info.channels = spec.channels.count();
+                    self.spec = Some(spec);
+                }
+                Some(prev) if prev != spec => {
+                    return Err(AudioError::Corrupt(format!(
+                        "stream changes format mid-way ({} Hz/{} ch to {} Hz/{} ch)",
+                        prev.rate,
+                        prev.channels.count(),
+                        spec.rate,
+                        spec.channels.count()
+                    )));
+                }
+                Some(_) => {}
+            }
+            let needed = decoded.capacity();
+            if self.buf.as_ref().is_none_or(|b| b.capacity() < needed) {
+                self.buf = Some(SampleBuffer::new(needed as u64, spec));
+            }
+            let Some(buf) = self.buf.as_mut() else {
+                unreachable!("buffer allocated above")
+            };
+            buf.copy_interleaved_ref(decoded);
+            self.frames += (buf.len() / spec.channels.count().max(1)) as u64;
+            let secs = self.frames as f64 / f64::from(spec.rate.max(1));
+            if secs > self.limits.max_duration_secs {
+                return Err(AudioError::LimitExceeded(format!(
+                    "audio is longer than the limit of {} s",
+                    self.limits.max_duration_secs
+                )));
+            }
+            return Ok(Some(Chunk {
+                samples: buf.samples(),
+                sample_rate: spec.rate,
+                channels: spec.channels.count(),
+            }));
+        }
+    }
+
+    fn note_bad_packet(&mut self, _msg: &str) -> Result<(), AudioError> {
+        self.bad_packets += 1;
+        self.consecutive_bad += 1;
+        if self.consecutive_bad > MAX_CONSECUTIVE_BAD_PACKETS {
+            return Err(AudioError::Corrupt(format!(
+                "{} consecutive packets failed to decode",
+                self.consecutive_bad
+            )));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<Option<Chunk<'_>>, AudioError> {
+        self.finished = true;
+        if self.frames == 0 {
+            return Err(if self.bad_packets > 0 {
+                AudioError::Corrupt(format!(
+                    "none of the {} audio packets could be decoded",
+                    self.bad_packets
+                ))
+            } else {
+                AudioError::ZeroLength
+            });
+        }
+        let rate = f64::from(self.info.sample_rate.max(1));
+        self.info.duration_secs = self.frames as f64 / rate;
+        self.info.bitrate_kbps =
+            Some(self.info.file_bytes as f64 * 8.0 / self.info.duration_secs / 1000.0);
+        Ok(None)
+    }
+}
+
+fn check_spec(rate: u32, channels: usize, limits: &DecodeLimits) -> Result<(), AudioError> {
+    if channels > limits.max_channels {
+        return Err(AudioError::LimitExceeded(format!(
+            "{channels} channels, over the limit of {}",
+            limits.max_channels
+        )));
+    }
+    if rate > limits.max_sample_rate {
+        return Err(AudioError::LimitExceeded(format!(
+            "sample rate {rate} Hz, over the limit of {} Hz",
+            limits.max_sample_rate
+        )));
+    }
+    Ok(())
+}
+
+fn describe_sym_error(e: &SymError) -> String {
+    match e {
+        SymError::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => {
+            "unexpected end of file".to_string()
+        }
+        SymError::IoError(io) => format!("read error: {io}"),
+        SymError::DecodeError(m) => format!("malformed data: {m}"),
+        SymError::SeekError(_) => "seek error".to_string(),
+        SymError::Unsupported(m) => format!("unsupported feature: {m}"),
+        SymError::LimitError(m) => format!("decoder limit: {m}"),
+        SymError::ResetRequired => "decoder reset required".to_string(),
+    }
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Decode a whole file to mono at `rate` Hz — a convenience for tools and tests, not for long files.
+pub fn decode_mono(path: &Path, rate: u32) -> Result<(Vec<f32>, SourceInfo), AudioError> {
+    let mut stream = DecodedStream::open(path, DecodeLimits::default())?;
+    let mut out = Vec::new();
+    let mut resampler: Option<crate::resample::MonoResampler> = None;
+    while let Some(chunk) = stream.next_chunk()? {
+        let r = match &mut resampler {
+            Some(r) => r,
+            slot => slot.insert(crate::resample::MonoResampler::new(
+                chunk.sample_rate,
+                chunk.channels,
+                rate,
+            )?),
+        };
+        r.push_interleaved(chunk.samples, &mut out);
+    }
+    if let Some(r) = &mut resampler {
+        r.flush(&mut out);
+    }
+    Ok((out, stream.info.clone()))
+}

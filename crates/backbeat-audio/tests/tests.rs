@@ -1,0 +1,10 @@
+//! Integration tests of backbeat-audio, gathered in one binary (one link on a 2-core machine).
+
+mod common;
+mod content;
+mod decode;
+mod dynamics;
+mod eval;
+mod key;
+mod loudness;
+mod rhythm;
