@@ -21,6 +21,8 @@ use symphonia::core::probe::Hint;
 
 use crate::AudioError;
 
+mod mp4;
+
 /// Limits that protect a worker from hostile or oversized input.
 #[derive(Debug, Clone, Copy)]
 pub struct DecodeLimits {
@@ -128,6 +130,8 @@ pub struct DecodedStream {
     info: SourceInfo,
     limits: DecodeLimits,
     frames: u64,
+    /// Encoder-delay frames still to drop from the start (MP4 edit list).
+    skip_frames: u64,
     bad_packets: u32,
     consecutive_bad: u32,
     finished: bool,
@@ -191,6 +195,13 @@ impl DecodedStream {
             .map_err(|e| {
                 AudioError::UnsupportedCodec(format!("{codec}: {}", describe_sym_error(&e)))
             })?;
+        let bits_per_sample = params.bits_per_sample.or_else(|| alac_bit_depth(&params));
+        // With gapless enabled, symphonia trims the delay itself whenever it knows it; only
+        // AAC in MP4 needs the edit list read here.
+        let skip_frames = match (params.delay, container) {
+            (None, Some("mp4")) if codec == "aac" => mp4::edit_list_delay(path).unwrap_or(0),
+            _ => 0,
+        };
         let sample_rate = params.sample_rate.unwrap_or(0);
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         check_spec(sample_rate, channels, &limits)?;
@@ -199,7 +210,7 @@ impl DecodedStream {
             codec,
             sample_rate,
             channels,
-            bits_per_sample: params.bits_per_sample,
+            bits_per_sample,
             duration_secs: 0.0,
             bitrate_kbps: None,
             file_bytes,
@@ -213,6 +224,7 @@ impl DecodedStream {
             info,
             limits,
             frames: 0,
+            skip_frames,
             bad_packets: 0,
             consecutive_bad: 0,
             finished: false,
@@ -302,11 +314,20 @@ impl DecodedStream {
             if self.buf.as_ref().is_none_or(|b| b.capacity() < needed) {
                 self.buf = Some(SampleBuffer::new(needed as u64, spec));
             }
-            let Some(buf) = self.buf.as_mut() else {
-                unreachable!("buffer allocated above")
+            let ch = spec.channels.count().max(1);
+            let total = match self.buf.as_mut() {
+                Some(buf) => {
+                    buf.copy_interleaved_ref(decoded);
+                    buf.len() / ch
+                }
+                None => 0,
             };
-            buf.copy_interleaved_ref(decoded);
-            self.frames += (buf.len() / spec.channels.count().max(1)) as u64;
+            let skip = (self.skip_frames as usize).min(total);
+            self.skip_frames -= skip as u64;
+            if skip == total {
+                continue;
+            }
+            self.frames += (total - skip) as u64;
             let secs = self.frames as f64 / f64::from(spec.rate.max(1));
             if secs > self.limits.max_duration_secs {
                 return Err(AudioError::LimitExceeded(format!(
@@ -314,10 +335,14 @@ impl DecodedStream {
                     self.limits.max_duration_secs
                 )));
             }
+            let samples = self
+                .buf
+                .as_ref()
+                .map_or(&[][..], |b| &b.samples()[skip * ch..]);
             return Ok(Some(Chunk {
-                samples: buf.samples(),
+                samples,
                 sample_rate: spec.rate,
-                channels: spec.channels.count(),
+                channels: ch,
             }));
         }
     }
@@ -352,6 +377,23 @@ impl DecodedStream {
             Some(self.info.file_bytes as f64 * 8.0 / self.info.duration_secs / 1000.0);
         Ok(None)
     }
+}
+
+/// ALAC keeps its bit depth in the "magic cookie" (ALACSpecificConfig), which symphonia's MP4
+/// reader does not surface: frameLength u32, compatibleVersion u8, bitDepth u8, ...
+fn alac_bit_depth(params: &symphonia::core::codecs::CodecParameters) -> Option<u32> {
+    if params.codec != symphonia::core::codecs::CODEC_TYPE_ALAC {
+        return None;
+    }
+    let cookie = params.extra_data.as_deref()?;
+    // The cookie may still carry its own atom header: size, 'alac', version/flags.
+    let config = if cookie.get(4..8) == Some(b"alac") {
+        cookie.get(12..)?
+    } else {
+        cookie
+    };
+    let depth = u32::from(*config.get(5)?);
+    matches!(depth, 16 | 20 | 24 | 32).then_some(depth)
 }
 
 fn check_spec(rate: u32, channels: usize, limits: &DecodeLimits) -> Result<(), AudioError> {
