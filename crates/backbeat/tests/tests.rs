@@ -1,1 +1,3 @@
-//! Integration tests of the backbeat binary.
+//! Integration tests of the `backbeat` binary, run as a real process.
+
+mod analyze;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Backbeat needs on a fresh Debian/Ubuntu machine, only what is missing, without
+# asking: ffmpeg and sox (reference tools used by tests and benchmarks), libopus (the Opus
+# decoder) and pkg-config (to find it). Safe to run any number of times.
+set -euo pipefail
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v sox >/dev/null 2>&1 || need+=(sox)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+pkg-config --exists opus 2>/dev/null || need+=(libopus-dev)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
+      echo "setup: need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1
+fi

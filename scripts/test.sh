@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every check and test of the workspace: formatting, clippy with warnings as errors, then all
+# tests through cargo-nextest. Installs what the tests need first (scripts/setup.sh).
+# Tests that need an external tool (ffmpeg) skip with a printed notice when it is missing,
+# unless BACKBEAT_REQUIRE_TOOLS=1 (CI sets it), which makes them mandatory.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+scripts/setup.sh
+. scripts/env.sh
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install --locked cargo-nextest
+fi
+cargo fmt --all -- --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo nextest run --locked --workspace --no-fail-fast
