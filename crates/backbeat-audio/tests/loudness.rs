@@ -64,7 +64,11 @@ fn tech3341_relative_gate() {
 /// Tech 3342 case 1: -20 then -30 dBFS, 20 s each → LRA 10 LU.
 #[test]
 fn tech3342_loudness_range() {
-    let l = measure(48_000, 2, &stereo_tone(48_000, &[(-20.0, 20.0), (-30.0, 20.0)]));
+    let l = measure(
+        48_000,
+        2,
+        &stereo_tone(48_000, &[(-20.0, 20.0), (-30.0, 20.0)]),
+    );
     assert!((l.loudness_range_lu - 10.0).abs() <= 1.0, "{l:?}");
     // A steady tone has no range.
     let l = measure(48_000, 2, &stereo_tone(48_000, &[(-20.0, 10.0)]));
@@ -181,7 +185,10 @@ fn agrees_with_ffmpeg_ebur128() {
         let ours = measure(rate, channels, &x);
         let theirs = ffmpeg_ebur128(&path, "I").expect("ffmpeg ebur128 output");
         let diff = integrated(&ours) - theirs;
-        assert!(diff.abs() <= 0.1, "{rate} Hz: ours {ours:?}, ffmpeg I = {theirs}");
+        assert!(
+            diff.abs() <= 0.1,
+            "{rate} Hz: ours {ours:?}, ffmpeg I = {theirs}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -70,7 +70,9 @@ impl Histogram {
         if self.total_count == 0 {
             return None;
         }
-        Some(bin(lufs(self.total_energy / self.total_count as f64) + rel_lu))
+        Some(bin(
+            lufs(self.total_energy / self.total_count as f64) + rel_lu
+        ))
     }
 
     /// Bins from `first` on, with their index.
@@ -94,7 +96,10 @@ impl Histogram {
             return 0.0;
         };
         let n: u64 = self.kept(first).map(|(_, (c, _))| u64::from(c)).sum();
-        match (self.percentile(first, n, 0.10), self.percentile(first, n, 0.95)) {
+        match (
+            self.percentile(first, n, 0.10),
+            self.percentile(first, n, 0.95),
+        ) {
             (Some(lo), Some(hi)) => (hi - lo).max(0.0),
             _ => 0.0,
         }
@@ -154,13 +159,15 @@ impl Blocks {
         self.filled = (self.filled + 1).min(SHORT_TERM_SUBS);
         // Only complete windows count (as in ffmpeg and libebur128).
         if self.filled >= MOMENTARY_SUBS {
-            let recent = (1..=MOMENTARY_SUBS).map(|k| (self.pos + SHORT_TERM_SUBS - k) % SHORT_TERM_SUBS);
+            let recent =
+                (1..=MOMENTARY_SUBS).map(|k| (self.pos + SHORT_TERM_SUBS - k) % SHORT_TERM_SUBS);
             let sum: f64 = recent.filter_map(|i| self.ring.get(i)).sum();
             self.momentary.add(sum / (MOMENTARY_SUBS as f64 * self.hop));
         }
         if self.filled >= SHORT_TERM_SUBS {
             let sum: f64 = self.ring.iter().sum();
-            self.short_term.add(sum / (SHORT_TERM_SUBS as f64 * self.hop));
+            self.short_term
+                .add(sum / (SHORT_TERM_SUBS as f64 * self.hop));
         }
     }
 

@@ -20,8 +20,14 @@ impl Biquad {
     pub fn magnitude(&self, freq: f64, rate: f64) -> f64 {
         let w = 2.0 * std::f64::consts::PI * freq / rate;
         let (c1, s1, c2, s2) = (w.cos(), w.sin(), (2.0 * w).cos(), (2.0 * w).sin());
-        let num = (self.b[0] + self.b[1] * c1 + self.b[2] * c2, -self.b[1] * s1 - self.b[2] * s2);
-        let den = (1.0 + self.a[0] * c1 + self.a[1] * c2, -self.a[0] * s1 - self.a[1] * s2);
+        let num = (
+            self.b[0] + self.b[1] * c1 + self.b[2] * c2,
+            -self.b[1] * s1 - self.b[2] * s2,
+        );
+        let den = (
+            1.0 + self.a[0] * c1 + self.a[1] * c2,
+            -self.a[0] * s1 - self.a[1] * s2,
+        );
         (num.0.hypot(num.1)) / (den.0.hypot(den.1))
     }
 }
@@ -193,7 +199,10 @@ mod tests {
         for rate in [22_050.0, 44_100.0, 96_000.0] {
             let (s, r) = design(rate as u32);
             // Bilinear warping moves the curve near Nyquist; compare well below it.
-            for f in [20.0, 100.0, 1000.0, 4000.0, 8000.0].into_iter().filter(|f| *f < rate / 5.0) {
+            for f in [20.0, 100.0, 1000.0, 4000.0, 8000.0]
+                .into_iter()
+                .filter(|f| *f < rate / 5.0)
+            {
                 let a = s.magnitude(f, rate) * r.magnitude(f, rate);
                 let b = s48.magnitude(f, 48_000.0) * r48.magnitude(f, 48_000.0);
                 let db = 20.0 * (a / b).log10();
@@ -208,7 +217,9 @@ mod tests {
     /// Stereo and strided paths agree on the same data.
     #[test]
     fn paths_agree() {
-        let x: Vec<f32> = (0..2000).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
+        let x: Vec<f32> = (0..2000)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+            .collect();
         let mut a2 = [0.0; 2];
         KWeighting::new(44_100, 2).process(&x, &mut a2);
         let mut k = KWeighting::new(44_100, 2);

@@ -61,8 +61,10 @@ impl LoudnessMeter {
     /// A meter for `channels` interleaved channels at `sample_rate` Hz.
     pub fn new(sample_rate: u32, channels: usize) -> Self {
         let channels = channels.max(1);
-        // libebur128's rounding; 11.025 kHz gets 1103-frame sub-blocks.
-        let hop = ((sample_rate as usize + 5) / 10).max(1);
+        // 100 ms rounded down, as ffmpeg does (libebur128 rounds to nearest). It only matters at
+        // 11.025 kHz, where the block grid shifts by 0.05 % and a very impulsive file can move
+        // by 0.08 LU; matching the reference tool removes that ambiguity.
+        let hop = (sample_rate as usize / 10).max(1);
         LoudnessMeter {
             channels,
             weights: channel_weights(channels),

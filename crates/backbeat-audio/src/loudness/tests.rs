@@ -85,7 +85,10 @@ fn non_finite_samples_count_as_silence() {
         *v = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][i % 3];
     }
     let dirty = measure(48_000, 2, &x);
-    let (a, b) = (clean.integrated_lufs.unwrap(), dirty.integrated_lufs.unwrap());
+    let (a, b) = (
+        clean.integrated_lufs.unwrap(),
+        dirty.integrated_lufs.unwrap(),
+    );
     assert!((a - b).abs() < 0.1, "{a} vs {b}");
     assert!(dirty.true_peak_dbtp.unwrap().is_finite());
     let all_nan = measure(44_100, 1, &[f32::NAN; 44_100]);
@@ -106,7 +109,10 @@ fn huge_and_degenerate_inputs_stay_finite() {
 #[test]
 fn replaygain_is_minus_18_minus_integrated() {
     let l = measure(44_100, 2, &sine(44_100, 2, 1000.0, -23.0, 3.0));
-    let (i, g) = (l.integrated_lufs.unwrap(), l.replaygain_track_gain_db.unwrap());
+    let (i, g) = (
+        l.integrated_lufs.unwrap(),
+        l.replaygain_track_gain_db.unwrap(),
+    );
     assert!((g - (-18.0 - i)).abs() < 1e-12);
     let tp = l.true_peak_dbtp.unwrap();
     assert!((20.0 * l.replaygain_track_peak.log10() - tp).abs() < 1e-9);
