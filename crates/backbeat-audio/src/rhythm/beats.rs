@@ -56,7 +56,11 @@ pub fn track(reward: &[f64], period: f64) -> Vec<usize> {
         for ((e, row), &i) in ending.iter_mut().zip(&score).zip(&intervals) {
             *e = if t >= i { row[t % i] } else { 0.0 };
         }
-        for (kj, (f, pens)) in fresh.iter_mut().zip(penalty.chunks_exact(width)).enumerate() {
+        for (kj, (f, pens)) in fresh
+            .iter_mut()
+            .zip(penalty.chunks_exact(width))
+            .enumerate()
+        {
             let mut best = f64::NEG_INFINITY;
             let mut arg = START;
             for (d, &pen) in pens.iter().enumerate() {
@@ -105,7 +109,9 @@ fn backtrack(score: &[Vec<f64>], intervals: &[usize], back: &[u8], n: usize) -> 
         if p == START {
             break;
         }
-        let Some(&i) = intervals.get(usize::from(p)) else { break };
+        let Some(&i) = intervals.get(usize::from(p)) else {
+            break;
+        };
         let Some(prev) = t.checked_sub(i) else { break };
         beats.push(prev);
         k = usize::from(p);

@@ -21,7 +21,7 @@ use serde::Serialize;
 use onset::OnsetDetector;
 
 /// Below this salience the envelope has no usable periodicity: no tempo, no beats.
-const MIN_SALIENCE: f64 = 0.05;
+const MIN_SALIENCE: f64 = 0.02;
 /// Half-width (seconds) of the moving average removed from the envelope: about half a beat, so
 /// slow loudness swells are removed and individual onsets are kept.
 const LOCAL_MEAN_S: f64 = 0.25;
@@ -120,7 +120,8 @@ fn onset_strength(env: &[f32], fps: f64) -> Vec<f32> {
         .enumerate()
         .map(|(t, &v)| {
             let (a, b) = (t.saturating_sub(half), (t + half + 1).min(n));
-            let mean = (prefix.get(b).copied().unwrap_or(acc) - prefix.get(a).copied().unwrap_or(0.0))
+            let mean = (prefix.get(b).copied().unwrap_or(acc)
+                - prefix.get(a).copied().unwrap_or(0.0))
                 / (b - a).max(1) as f64;
             (f64::from(v) - mean).max(0.0) as f32
         })
@@ -131,7 +132,11 @@ fn onset_strength(env: &[f32], fps: f64) -> Vec<f32> {
 fn standardise(x: &[f32]) -> Vec<f64> {
     let n = x.len().max(1) as f64;
     let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let var = x.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+    let var = x
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
     let sd = var.sqrt().max(1e-12);
     x.iter().map(|&v| (f64::from(v) - mean) / sd).collect()
 }

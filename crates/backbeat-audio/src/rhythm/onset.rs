@@ -142,7 +142,12 @@ impl OnsetDetector {
     }
 
     fn process_frame(&mut self) {
-        for ((t, &s), &w) in self.time_buf.iter_mut().zip(&self.pending).zip(&self.window) {
+        for ((t, &s), &w) in self
+            .time_buf
+            .iter_mut()
+            .zip(&self.pending)
+            .zip(&self.window)
+        {
             *t = s * w;
         }
         if self
@@ -230,6 +235,10 @@ mod tests {
         // The click enters the frame's window half a frame before its centre; the flux peaks
         // within a frame of the click.
         assert!(t.abs_diff(11_025) <= 512, "peak at sample {t}");
-        assert!(env.len().abs_diff(22_050 / hop) <= 1, "{} frames", env.len());
+        assert!(
+            env.len().abs_diff(22_050 / hop) <= 1,
+            "{} frames",
+            env.len()
+        );
     }
 }

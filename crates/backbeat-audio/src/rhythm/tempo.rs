@@ -18,7 +18,7 @@ const MAX_LAG_S: f64 = 4.0;
 /// Harmonics (multiples of the period) in the comb.
 const HARMONICS: usize = 4;
 /// Centre (BPM) and width (octaves) of the log-normal tempo prior.
-const PRIOR_BPM: f64 = 120.0;
+const PRIOR_BPM: f64 = 125.0;
 const PRIOR_OCTAVES: f64 = 1.0;
 
 /// The tempo estimate: period in frames and the comb salience at that period.
@@ -42,14 +42,19 @@ pub fn autocorrelation(env: &[f32], fps: f64) -> Vec<f64> {
         return acf;
     }
     let step = (win / 2).max(1);
-    let mut starts: Vec<usize> = (0..).map(|k| k * step).take_while(|&s| s + win <= n).collect();
+    let mut starts: Vec<usize> = (0..)
+        .map(|k| k * step)
+        .take_while(|&s| s + win <= n)
+        .collect();
     if starts.last().is_none_or(|&s| s + win < n) {
         starts.push(n - win);
     }
     let mut used = 0usize;
     let mut x = vec![0.0f64; win];
     for s in starts {
-        let Some(seg) = env.get(s..s + win) else { continue };
+        let Some(seg) = env.get(s..s + win) else {
+            continue;
+        };
         let mean = seg.iter().map(|&v| f64::from(v)).sum::<f64>() / win as f64;
         for (xi, &v) in x.iter_mut().zip(seg) {
             *xi = f64::from(v) - mean;
@@ -110,12 +115,14 @@ pub fn prior(bpm: f64) -> f64 {
 pub fn estimate(env: &[f32], fps: f64) -> Option<TempoEstimate> {
     let acf = autocorrelation(env, fps);
     let mut best: Option<(f64, f64, f64)> = None; // (score, period, salience)
-    // A 0.5 % BPM grid is finer than the ±4 % accuracy window and the frame quantisation.
+                                                  // A 0.5 % BPM grid is finer than the ±4 % accuracy window and the frame quantisation.
     let steps = ((MAX_BPM / MIN_BPM).ln() / 0.005_f64.ln_1p()) as usize;
     for i in 0..=steps {
         let bpm = MIN_BPM * 1.005f64.powi(i as i32);
         let tau = 60.0 * fps / bpm;
-        let Some(s) = comb_salience(&acf, tau) else { continue };
+        let Some(s) = comb_salience(&acf, tau) else {
+            continue;
+        };
         let score = s.max(0.0) * prior(bpm);
         if best.is_none_or(|b| score > b.0) {
             best = Some((score, tau, s));
