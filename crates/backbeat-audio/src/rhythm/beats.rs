@@ -104,15 +104,14 @@ fn backtrack(score: &[Vec<f64>], intervals: &[usize], back: &[u8], n: usize) -> 
         return Vec::new();
     };
     let mut beats = vec![t];
-    loop {
-        let Some(&p) = back.get(t * m + k) else { break };
-        if p == START {
-            break;
-        }
-        let Some(&i) = intervals.get(usize::from(p)) else {
+    // Each beat's back-pointer names the interval that led to it; START ends the chain.
+    while let Some(&p) = back.get(t * m + k).filter(|&&p| p != START) {
+        let Some(prev) = intervals
+            .get(usize::from(p))
+            .and_then(|&i| t.checked_sub(i))
+        else {
             break;
         };
-        let Some(prev) = t.checked_sub(i) else { break };
         beats.push(prev);
         k = usize::from(p);
         t = prev;
