@@ -1,1 +1,248 @@
-//! Integration tests: rhythm.
+//! Integration tests: rhythm (tempo, confidence, beats) on synthetic signals with known answers.
+
+use backbeat_audio::rhythm::{Rhythm, RhythmAnalyzer};
+use backbeat_audio::ANALYSIS_RATE;
+use proptest::prelude::*;
+
+const SR: f64 = ANALYSIS_RATE as f64;
+
+/// Deterministic white noise in [-1, 1] (xorshift), so tests need no RNG crate.
+fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.max(1);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// Add a 1.5 kHz click with a 10 ms exponential decay at `t` seconds.
+fn add_click(x: &mut [f32], t: f64, amp: f32) {
+    let start = (t * SR) as usize;
+    for k in 0..(0.05 * SR) as usize {
+        if let Some(v) = x.get_mut(start + k) {
+            let tt = k as f64 / SR;
+            *v += amp
+                * ((-tt / 0.01).exp() * (2.0 * std::f64::consts::PI * 1500.0 * tt).sin()) as f32;
+        }
+    }
+}
+
+/// A click on every beat from `first` seconds on; returns the signal and the click times.
+fn click_track(bpm: f64, secs: f64, first: f64) -> (Vec<f32>, Vec<f64>) {
+    let mut x = vec![0.0f32; (secs * SR) as usize];
+    let times: Vec<f64> = (0..)
+        .map(|k| first + k as f64 * 60.0 / bpm)
+        .take_while(|&t| t < secs - 0.05)
+        .collect();
+    for &t in &times {
+        add_click(&mut x, t, 0.8);
+    }
+    (x, times)
+}
+
+/// Kick (low decaying sine) on beats 1 and 3, snare (noise burst) on 2 and 4, soft hi-hat
+/// (short high noise) on every eighth note, over a quiet noise floor.
+fn drum_pattern(bpm: f64, secs: f64) -> (Vec<f32>, Vec<f64>) {
+    let n = (secs * SR) as usize;
+    let mut x: Vec<f32> = noise(n, 7).iter().map(|v| v * 0.002).collect();
+    let hiss = noise(n, 99);
+    let beat = 60.0 / bpm;
+    let mut beats = Vec::new();
+    let mut k = 0usize;
+    loop {
+        let t = 0.1 + k as f64 * beat / 2.0;
+        if t > secs - 0.2 {
+            break;
+        }
+        let start = (t * SR) as usize;
+        let on_beat = k % 2 == 0;
+        if on_beat {
+            beats.push(t);
+        }
+        let (len, kick) = ((0.15 * SR) as usize, on_beat && (k / 2) % 2 == 0);
+        for i in 0..len {
+            let tt = i as f64 / SR;
+            let Some(v) = x.get_mut(start + i) else { break };
+            let h = hiss.get(start + i).copied().unwrap_or(0.0);
+            *v += if !on_beat {
+                0.15 * h * (-tt / 0.01).exp() as f32
+            } else if kick {
+                0.9 * ((-tt / 0.05).exp() * (2.0 * std::f64::consts::PI * 60.0 * tt).sin()) as f32
+            } else {
+                0.5 * h * (-tt / 0.04).exp() as f32
+            };
+        }
+        k += 1;
+    }
+    (x, beats)
+}
+
+fn analyse(x: &[f32], chunk: usize) -> Rhythm {
+    let mut a = RhythmAnalyzer::new(ANALYSIS_RATE);
+    for c in x.chunks(chunk.max(1)) {
+        a.push(c);
+    }
+    a.finish()
+}
+
+/// One-to-one matched F-measure of `est` against `reference` within ±`tol` seconds.
+fn f_measure(reference: &[f64], est: &[f64], tol: f64) -> f64 {
+    if reference.is_empty() || est.is_empty() {
+        return 0.0;
+    }
+    let mut used = vec![false; est.len()];
+    let mut hits = 0usize;
+    for &r in reference {
+        let best = est
+            .iter()
+            .enumerate()
+            .filter(|(i, &e)| !used[*i] && (e - r).abs() <= tol)
+            .min_by(|a, b| (a.1 - r).abs().total_cmp(&(b.1 - r).abs()));
+        if let Some((i, _)) = best {
+            used[i] = true;
+            hits += 1;
+        }
+    }
+    let p = hits as f64 / est.len() as f64;
+    let r = hits as f64 / reference.len() as f64;
+    if hits == 0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
+}
+
+fn assert_tempo(r: &Rhythm, bpm: f64, what: &str) {
+    let est = r.bpm.unwrap_or(0.0);
+    assert!(
+        (est / bpm - 1.0).abs() < 0.02,
+        "{what}: {bpm} BPM estimated {est}"
+    );
+    assert!(
+        (0.0..=1.0).contains(&r.confidence),
+        "{what}: confidence {}",
+        r.confidence
+    );
+}
+
+#[test]
+fn click_tracks_give_tempo_and_beats() {
+    for (bpm, first) in [
+        (80.0, 0.3),
+        (100.0, 0.05),
+        (120.0, 0.5),
+        (128.0, 0.2),
+        (140.0, 0.0),
+    ] {
+        let (x, times) = click_track(bpm, 20.0, first);
+        let r = analyse(&x, 1000);
+        assert_tempo(&r, bpm, "clicks");
+        let f = f_measure(&times, &r.beats, 0.03);
+        assert!(f >= 0.9, "clicks {bpm}: F = {f}, beats {:?}", r.beats);
+        assert!(
+            r.confidence > 0.5,
+            "clicks {bpm}: confidence {}",
+            r.confidence
+        );
+    }
+}
+
+#[test]
+fn fast_click_track_is_not_halved() {
+    let (x, times) = click_track(174.0, 20.0, 0.1);
+    let r = analyse(&x, 777);
+    assert_tempo(&r, 174.0, "clicks");
+    assert!(f_measure(&times, &r.beats, 0.03) >= 0.9, "{:?}", r.beats);
+}
+
+#[test]
+fn drum_patterns_give_tempo_and_beats() {
+    for bpm in [90.0, 120.0, 140.0] {
+        let (x, beats) = drum_pattern(bpm, 20.0);
+        let r = analyse(&x, 1024);
+        assert_tempo(&r, bpm, "drums");
+        let f = f_measure(&beats, &r.beats, 0.03);
+        assert!(f >= 0.9, "drums {bpm}: F = {f}");
+    }
+}
+
+#[test]
+fn silence_has_no_tempo() {
+    let r = analyse(&vec![0.0; 10 * ANALYSIS_RATE as usize], 1000);
+    assert_eq!(r.bpm, None);
+    assert!(r.beats.is_empty());
+    assert_eq!(r.confidence, 0.0);
+}
+
+#[test]
+fn white_noise_has_low_confidence() {
+    for seed in [1, 2, 3] {
+        let r = analyse(&noise(20 * ANALYSIS_RATE as usize, seed), 4096);
+        assert!(r.confidence < 0.1, "seed {seed}: {r:?}");
+    }
+}
+
+#[test]
+fn tiny_and_hostile_inputs_do_not_panic() {
+    let half_second = click_track(120.0, 0.5, 0.0).0;
+    for input in [
+        vec![],
+        vec![0.3],
+        half_second,
+        vec![f32::NAN; 30_000],
+        vec![f32::INFINITY; 30_000],
+        vec![f32::MAX; 30_000],
+    ] {
+        let r = analyse(&input, 100);
+        assert!((0.0..=1.0).contains(&r.confidence), "{r:?}");
+        assert!(r.beats.iter().all(|b| b.is_finite() && *b >= 0.0));
+        assert!(r.bpm.is_none_or(|b| b.is_finite() && b > 0.0));
+    }
+    for sr in [0, 1, 8_000, 44_100] {
+        let mut a = RhythmAnalyzer::new(sr);
+        a.push(&click_track(120.0, 3.0, 0.0).0);
+        let _ = a.finish();
+    }
+}
+
+#[test]
+fn nan_samples_inside_music_are_ignored() {
+    let (mut x, _) = click_track(120.0, 15.0, 0.25);
+    for v in x.iter_mut().step_by(5000) {
+        *v = f32::NAN;
+    }
+    assert_tempo(&analyse(&x, 1000), 120.0, "clicks with NaN");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    #[test]
+    fn tempo_is_invariant_to_gain(gain in 0.05f32..4.0) {
+        let (x, _) = drum_pattern(128.0, 12.0);
+        let base = analyse(&x, 2048).bpm.unwrap_or(0.0);
+        let scaled: Vec<f32> = x.iter().map(|v| v * gain).collect();
+        let est = analyse(&scaled, 2048).bpm.unwrap_or(0.0);
+        prop_assert!((est / base - 1.0).abs() < 0.02, "gain {}: {} vs {}", gain, est, base);
+    }
+
+    #[test]
+    fn result_is_invariant_to_chunking(sizes in prop::collection::vec(1usize..5000, 1..20)) {
+        let (x, _) = drum_pattern(100.0, 8.0);
+        let whole = analyse(&x, x.len());
+        let mut a = RhythmAnalyzer::new(ANALYSIS_RATE);
+        let mut rest = x.as_slice();
+        let mut k = 0;
+        while !rest.is_empty() {
+            let n = sizes[k % sizes.len()].min(rest.len());
+            a.push(&rest[..n]);
+            rest = &rest[n..];
+            k += 1;
+        }
+        prop_assert_eq!(a.finish(), whole);
+    }
+}
