@@ -47,8 +47,8 @@ impl Default for ChromaConfig {
         ChromaConfig {
             min_hz: 55.0,
             max_hz: 4000.0,
-            peak_ratio: 3.0,
-            whiten: false,
+            peak_ratio: 2.0,
+            whiten: true,
             power: 1.0,
             frame_power: 0.0,
         }

@@ -49,7 +49,11 @@ impl HalfRate {
         let mut pos = 0;
         while pos + TAPS <= self.buf.len() {
             let window = &self.buf[pos..pos + TAPS];
-            let y: f32 = window.iter().zip(self.taps.iter()).map(|(x, h)| x * h).sum();
+            let y: f32 = window
+                .iter()
+                .zip(self.taps.iter())
+                .map(|(x, h)| x * h)
+                .sum();
             out.push(y);
             pos += 2;
         }
@@ -72,7 +76,9 @@ mod tests {
 
     #[test]
     fn chunking_does_not_change_output() {
-        let x: Vec<f32> = (0..5000).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
+        let x: Vec<f32> = (0..5000)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
         let a = run(&x, 5000);
         let b = run(&x, 1);
         let c = run(&x, 333);
@@ -92,7 +98,10 @@ mod tests {
         };
         let pass = tone(440.0);
         let stop = tone(8000.0);
-        assert!((pass - std::f32::consts::FRAC_1_SQRT_2).abs() < 0.01, "pass {pass}");
+        assert!(
+            (pass - std::f32::consts::FRAC_1_SQRT_2).abs() < 0.01,
+            "pass {pass}"
+        );
         assert!(stop < 0.001, "stop {stop}");
     }
 }

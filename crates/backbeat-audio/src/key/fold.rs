@@ -23,8 +23,8 @@ pub(crate) fn fold(fine: &[f64; FINE]) -> Option<Folded> {
     // says how much of the energy lies on a common semitone grid at all.
     let (mut re, mut im) = (0.0f64, 0.0f64);
     for (j, v) in fine.iter().enumerate() {
-        let theta = std::f64::consts::TAU * (j % BINS_PER_SEMITONE) as f64
-            / BINS_PER_SEMITONE as f64;
+        let theta =
+            std::f64::consts::TAU * (j % BINS_PER_SEMITONE) as f64 / BINS_PER_SEMITONE as f64;
         re += v * theta.cos();
         im += v * theta.sin();
     }
@@ -35,7 +35,7 @@ pub(crate) fn fold(fine: &[f64; FINE]) -> Option<Folded> {
         let s = j as f64 / BINS_PER_SEMITONE as f64 - offset;
         let below = s.floor();
         let d = s - below; // distance above pitch class `below`, in [0, 1)
-        // cos² / sin² split: a partition of unity, so no energy is lost or doubled.
+                           // cos² / sin² split: a partition of unity, so no energy is lost or doubled.
         let w = (std::f64::consts::FRAC_PI_2 * d).cos().powi(2);
         let k = (below as i64).rem_euclid(12) as usize;
         if let Some(c) = chroma.get_mut(k) {

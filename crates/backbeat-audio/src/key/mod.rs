@@ -43,8 +43,33 @@ pub struct Key {
     pub tonic_pc: u8,
     /// Major or minor.
     pub mode: Mode,
-    /// Strength of the estimate in [0, 1] (correlation with the key profile).
+    /// Strength of the estimate in [0, 1]: the correlation with the winning key profile
+    /// (clamped at 0), scaled down when the spectral peaks do not sit on a common semitone
+    /// grid (see [`strength`]). Noise gives values below [`NOISE_STRENGTH`].
     pub strength: f64,
+    /// Estimated tuning offset from A = 440 Hz, in cents (−50 … 50).
+    pub tuning_cents: f64,
+}
+
+/// Grid concentration (see [`Folded::concentration`]) at and above which the correlation is
+/// taken at face value. Tonal recordings measured 0.05–0.7; white noise stays near 0.
+pub const FULL_CONCENTRATION: f64 = 0.2;
+
+/// Strengths below this are what noise and other atonal input produce (documented bound, checked
+/// by the tests): treat such keys as unreliable.
+pub const NOISE_STRENGTH: f64 = 0.2;
+
+/// Strength from the winning correlation `r` and the grid concentration: correlation alone is
+/// scale-free, so a flat noise chroma can still correlate well by chance; concentration says
+/// whether there is pitched content at all.
+pub fn strength(r: f64, concentration: f64) -> f64 {
+    let c = (concentration / FULL_CONCENTRATION).clamp(0.0, 1.0);
+    let s = r.clamp(0.0, 1.0) * c;
+    if s.is_finite() {
+        s
+    } else {
+        0.0
+    }
 }
 
 /// Largest magnitude accepted from the input; larger (and non-finite) samples are treated as
@@ -113,13 +138,22 @@ impl KeyAnalyzer {
             self.chroma.process(&rest);
         }
         let folded = self.folded()?;
-        let (tonic_pc, mode, r) = profiles::best_key(&folded.chroma, &profiles::KRUMHANSL);
+        let (major, minor) = profiles::ALBRECHT_SHANAHAN;
+        let audio_profiles = (
+            profiles::with_harmonics(&major),
+            profiles::with_harmonics(&minor),
+        );
+        let (tonic_pc, mode, r) = profiles::best_key(&folded.chroma, &audio_profiles);
         let name = PITCH_CLASSES.get(usize::from(tonic_pc)).copied()?;
         Some(Key {
             tonic: name,
             tonic_pc,
             mode,
-            strength: r.clamp(0.0, 1.0),
+            strength: strength(r, folded.concentration),
+            tuning_cents: folded.tuning_cents,
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
