@@ -1,6 +1,23 @@
-//! Tonality: key as tonic and major/minor mode with a strength. (stub: to be implemented)
+//! Tonality: key as tonic and major/minor mode with a strength.
+//!
+//! Streaming: samples are decimated to half rate, cut into frames, and each frame's tonal
+//! spectral peaks are added to a fine pitch-class histogram (see [`chroma`]). Only that
+//! histogram is kept, so memory is constant whatever the duration. At the end the histogram is
+//! tuning-corrected and folded to 12 bins ([`fold`]) and matched against rotated key
+//! profiles ([`profiles`]).
+
+mod chroma;
+mod decimate;
+pub mod fold;
+pub mod profiles;
 
 use serde::Serialize;
+
+pub use chroma::ChromaConfig;
+pub use fold::Folded;
+
+use chroma::{ChromaAccumulator, FRAME, HOP};
+use decimate::HalfRate;
 
 /// Major or minor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,28 +43,117 @@ pub struct Key {
     pub tonic_pc: u8,
     /// Major or minor.
     pub mode: Mode,
-    /// Strength of the estimate in [0, 1] (correlation with the key profile).
+    /// Strength of the estimate in [0, 1]: the correlation with the winning key profile
+    /// (clamped at 0), scaled down when the spectral peaks do not sit on a common semitone
+    /// grid (see [`strength`]). Noise gives values below [`NOISE_STRENGTH`].
     pub strength: f64,
+    /// Estimated tuning offset from A = 440 Hz, in cents (−50 … 50).
+    pub tuning_cents: f64,
 }
+
+/// Grid concentration (see [`Folded::concentration`]) at and above which the correlation is
+/// taken at face value. Tonal recordings measured 0.05–0.7; white noise stays near 0.
+pub const FULL_CONCENTRATION: f64 = 0.2;
+
+/// Strengths below this are what noise and other atonal input produce (documented bound, checked
+/// by the tests): treat such keys as unreliable.
+pub const NOISE_STRENGTH: f64 = 0.2;
+
+/// Strength from the winning correlation `r` and the grid concentration: correlation alone is
+/// scale-free, so a flat noise chroma can still correlate well by chance; concentration says
+/// whether there is pitched content at all.
+pub fn strength(r: f64, concentration: f64) -> f64 {
+    let c = (concentration / FULL_CONCENTRATION).clamp(0.0, 1.0);
+    let s = r.clamp(0.0, 1.0) * c;
+    if s.is_finite() {
+        s
+    } else {
+        0.0
+    }
+}
+
+/// Largest magnitude accepted from the input; larger (and non-finite) samples are treated as
+/// corrupt and clamped/zeroed so one bad sample cannot poison the whole histogram.
+const MAX_SAMPLE: f32 = 1.0e4;
 
 /// Streaming key analyser over mono samples at `sample_rate` (normally [`crate::ANALYSIS_RATE`]).
 pub struct KeyAnalyzer {
-    _sample_rate: u32,
+    half: HalfRate,
+    /// Decimated samples not yet consumed by a full frame.
+    pending: Vec<f32>,
+    scratch: Vec<f32>,
+    frames: usize,
+    chroma: ChromaAccumulator,
 }
 
 impl KeyAnalyzer {
     /// A new analyser for mono input at `sample_rate` Hz.
     pub fn new(sample_rate: u32) -> Self {
+        Self::with_config(sample_rate, ChromaConfig::default())
+    }
+
+    /// A new analyser with explicit chroma parameters (for experiments).
+    pub fn with_config(sample_rate: u32, cfg: ChromaConfig) -> Self {
+        let rate = sample_rate.max(2) as f32 / 2.0;
         KeyAnalyzer {
-            _sample_rate: sample_rate,
+            half: HalfRate::new(),
+            pending: Vec::with_capacity(FRAME + 4096),
+            scratch: Vec::with_capacity(4096),
+            frames: 0,
+            chroma: ChromaAccumulator::new(rate, cfg),
         }
     }
 
     /// Add mono samples.
-    pub fn push(&mut self, _mono: &[f32]) {}
+    pub fn push(&mut self, mono: &[f32]) {
+        // Sanitise in bounded pieces so the scratch buffer never grows with the chunk size.
+        for piece in mono.chunks(4096) {
+            self.scratch.clear();
+            self.scratch.extend(piece.iter().map(|&x| {
+                if x.is_finite() {
+                    x.clamp(-MAX_SAMPLE, MAX_SAMPLE)
+                } else {
+                    0.0
+                }
+            }));
+            self.half.push(&self.scratch, &mut self.pending);
+            while self.pending.len() >= FRAME {
+                self.chroma.process(&self.pending[..FRAME]);
+                self.frames += 1;
+                self.pending.drain(..HOP);
+            }
+        }
+    }
+
+    /// The tuning-corrected pitch-class profile of everything pushed so far.
+    pub fn folded(&self) -> Option<Folded> {
+        fold::fold(&self.chroma.total)
+    }
 
     /// The key of everything pushed; `None` when there is no tonal content (silence, noise).
-    pub fn finish(self) -> Option<Key> {
-        None
+    pub fn finish(mut self) -> Option<Key> {
+        if self.frames == 0 && !self.pending.is_empty() {
+            // Shorter than one frame: analyse what there is, zero-padded.
+            let rest = std::mem::take(&mut self.pending);
+            self.chroma.process(&rest);
+        }
+        let folded = self.folded()?;
+        let (major, minor) = profiles::ALBRECHT_SHANAHAN;
+        let audio_profiles = (
+            profiles::with_harmonics(&major),
+            profiles::with_harmonics(&minor),
+        );
+        let (tonic_pc, mode, r) = profiles::best_key(&folded.chroma, &audio_profiles);
+        let name = PITCH_CLASSES.get(usize::from(tonic_pc)).copied()?;
+        Some(Key {
+            tonic: name,
+            tonic_pc,
+            mode,
+            strength: strength(r, folded.concentration),
+            tuning_cents: folded.tuning_cents,
+        })
     }
 }
+
+#[cfg(test)]
+mod tests;
