@@ -22,6 +22,9 @@ const FRAME_SILENCE_MS: f32 = 1e-7;
 const HF_EDGE_HZ: f64 = 2000.0;
 /// Upper edge of the bass band whose onsets carry the dance pulse (Hz).
 const BASS_EDGE_HZ: f64 = 200.0;
+/// Below this bass-onset strength (bass flux over total magnitude) there is no bass pulse:
+/// the autocorrelation of a near-zero envelope (a steady tone) would only measure rounding.
+const MIN_BASS_ONSET: f64 = 2e-4;
 
 /// Energy and dynamics descriptors of one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,6 +52,8 @@ pub struct DynamicsAnalyzer {
     flux_frames: u64,
     hf_power: f64,
     total_power: f64,
+    bass_flux_sum: f64,
+    mag_sum: f64,
     pulse: PulseAcf,
 }
 
@@ -67,6 +72,8 @@ impl DynamicsAnalyzer {
             flux_frames: 0,
             hf_power: 0.0,
             total_power: 0.0,
+            bass_flux_sum: 0.0,
+            mag_sum: 0.0,
             pulse: PulseAcf::new(sr / HOP as f64),
         }
     }
@@ -84,6 +91,8 @@ impl DynamicsAnalyzer {
             flux_frames,
             hf_power,
             total_power,
+            bass_flux_sum,
+            mag_sum: mag_total,
             pulse,
             ..
         } = self;
@@ -105,6 +114,8 @@ impl DynamicsAnalyzer {
             if ms >= FRAME_SILENCE_MS && mag_sum > 0.0 {
                 *flux_sum += f64::from(flux / mag_sum);
                 *flux_frames += 1;
+                *bass_flux_sum += f64::from(bass_flux);
+                *mag_total += f64::from(mag_sum);
                 *hf_power += power
                     .iter()
                     .skip(hf_bin)
@@ -117,8 +128,18 @@ impl DynamicsAnalyzer {
 
     /// The features behind the scores, for inspection and calibration.
     pub fn features(&self) -> DynamicsFeatures {
-        let strongest = self.pulse.strongest();
-        let pulse_curve = self.pulse.curve();
+        let bass_onset = if self.mag_sum > 0.0 {
+            self.bass_flux_sum / self.mag_sum
+        } else {
+            0.0
+        };
+        let has_pulse = bass_onset >= MIN_BASS_ONSET;
+        let strongest = self.pulse.strongest().filter(|_| has_pulse);
+        let pulse_curve = if has_pulse {
+            self.pulse.curve()
+        } else {
+            Vec::new()
+        };
         DynamicsFeatures {
             rms_dbfs: self.level.rms_dbfs(),
             flux: self.flux_sum / self.flux_frames.max(1) as f64,
@@ -130,6 +151,7 @@ impl DynamicsAnalyzer {
             pulse_clarity: strongest.map(|s| s.0),
             pulse_bpm: strongest.map(|s| s.1),
             pulse_curve,
+            bass_onset,
         }
     }
 

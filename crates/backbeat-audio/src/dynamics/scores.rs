@@ -19,6 +19,8 @@ pub struct DynamicsFeatures {
     pub pulse_bpm: Option<f64>,
     /// `(bpm, clarity)` at every autocorrelation lag of 60–200 BPM.
     pub pulse_curve: Vec<(f64, f64)>,
+    /// Bass-band (< 200 Hz) positive magnitude flux over the total magnitude, non-silent frames.
+    pub bass_onset: f64,
 }
 
 /// Logistic map `1 / (1 + e^{-(x - center) / scale})`.
@@ -79,14 +81,15 @@ pub fn beat_regularity(beats: &[f64]) -> Option<f64> {
     Some(1.0 / (1.0 + (cv / 0.08).powi(2)))
 }
 
-/// Bass-pulse strength in [0, 1]: logistic(clarity; 0.4, 0.14) (dev-set median and quartiles).
-fn pulse_score(clarity: f64) -> f64 {
-    logistic(clarity, 0.4, 0.14)
+/// Bass-pulse strength in [0, 1]: logistic(clarity; 0.4, 0.14) (dev-set median and quartiles)
+/// times min(1, bass onset / 0.01): a periodic but faint bass (a chorale) is not a dance pulse.
+fn pulse_score(clarity: f64, bass_onset: f64) -> f64 {
+    logistic(clarity, 0.4, 0.14) * (bass_onset / 0.01).clamp(0.0, 1.0)
 }
 
 /// Danceability in [0, 1]: `T · (0.5·P + 0.25·C + 0.25·R)` where T = [`tempo_weight`] of
 /// `rhythm.bpm`, P = pulse score of the bass-onset autocorrelation at that tempo's lag (best of
-/// the lags within ±4 %), C = rhythm confidence, R = [`beat_regularity`]. Without a rhythm
+/// the lags within ±4 %, see `pulse_score`), C = rhythm confidence, R = [`beat_regularity`]. Without a rhythm
 /// tempo it falls back to `max over lags of T(lag tempo) · P(lag)`.
 pub fn danceability(f: &DynamicsFeatures, rhythm: &Rhythm) -> f64 {
     let score = match rhythm.bpm.filter(|b| b.is_finite() && *b > 0.0) {
@@ -97,7 +100,7 @@ pub fn danceability(f: &DynamicsFeatures, rhythm: &Rhythm) -> f64 {
                 .filter(|(b, _)| (b / bpm - 1.0).abs() <= 0.04);
             let clarity = near.map(|&(_, c)| c).fold(f64::NEG_INFINITY, f64::max);
             let pulse = if clarity.is_finite() {
-                pulse_score(clarity)
+                pulse_score(clarity, f.bass_onset)
             } else {
                 0.0
             };
@@ -112,7 +115,7 @@ pub fn danceability(f: &DynamicsFeatures, rhythm: &Rhythm) -> f64 {
         None => f
             .pulse_curve
             .iter()
-            .map(|&(b, c)| tempo_weight(Some(b)) * pulse_score(c))
+            .map(|&(b, c)| tempo_weight(Some(b)) * pulse_score(c, f.bass_onset))
             .fold(0.0, f64::max),
     };
     score.clamp(0.0, 1.0)
@@ -156,6 +159,7 @@ mod tests {
             pulse_clarity: Some(0.9),
             pulse_bpm: Some(120.0),
             pulse_curve: vec![(50.0, 0.9), (60.0, 0.1), (120.0, 0.9), (180.0, 0.1)],
+            bass_onset: 0.05,
             ..Default::default()
         };
         let none = Rhythm {
