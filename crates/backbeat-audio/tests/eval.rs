@@ -192,13 +192,17 @@ fn report_on_synthetic_values() {
     let text = r.render_text();
     assert!(text.contains("ACC1 0.333  ACC2 0.667  (n=3)"), "{text}");
     assert!(text.contains("failed      c: corrupt"), "{text}");
+    assert!(
+        text.contains("|ΔI| mean 0.30 LU  max 0.30 LU  (n=2"),
+        "{text}"
+    );
 }
 
 #[test]
 fn empty_report_renders_dashes() {
     let text = Report::from_files(&[]).render_text();
     assert!(text.contains("ACC1 -  ACC2 -  (n=0)"), "{text}");
-    assert!(text.contains("mean - max -"), "{text}");
+    assert!(text.contains("mean -  max -"), "{text}");
 }
 
 /// Exhaustive maximum matching for tiny inputs: the oracle for Hopcroft–Karp.

@@ -104,8 +104,8 @@ impl Report {
              parallel {par}, other {other} of which {missing} without estimate)",
             opt3(n, weighted)
         );
-        let _ = writeln!(s, "loudness    |ΔI| {} LU", diff_text(&self.loudness));
-        let _ = writeln!(s, "true peak   |ΔTP| {} dB", diff_text(&self.true_peak));
+        let _ = writeln!(s, "loudness    |ΔI| {}", diff_text(&self.loudness, "LU"));
+        let _ = writeln!(s, "true peak   |ΔTP| {}", diff_text(&self.true_peak, "dB"));
         let (mixed, said) = self.speech_mixed;
         let _ = writeln!(
             s,
@@ -167,10 +167,10 @@ fn opt3(n: usize, x: f64) -> String {
     }
 }
 
-fn diff_text(d: &Diff) -> String {
-    let num = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
+fn diff_text(d: &Diff, unit: &str) -> String {
+    let num = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2} {unit}"));
     format!(
-        "mean {} max {}  (n={} above -70 LUFS, {} without estimate)",
+        "mean {}  max {}  (n={} above -70 LUFS, {} without estimate)",
         num(d.mean),
         num(d.max),
         d.n,

@@ -16,9 +16,11 @@ pub struct Record {
 
 /// Split CSV text into records; blank lines are skipped, CRLF and LF both end a record.
 pub fn parse(text: &str) -> Result<Vec<Record>, EvalError> {
-    let mut p = Parser::default();
-    p.line = 1;
-    p.record_line = 1;
+    let mut p = Parser {
+        line: 1,
+        record_line: 1,
+        ..Parser::default()
+    };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if p.in_quotes {
