@@ -63,7 +63,7 @@ def load_labels(dev, limit):
     with open(dev / "labels.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     if limit and limit < len(rows):
-        rows = [rows[round(i * len(rows) / limit)] for i in range(limit)]
+        rows = [rows[i * len(rows) // limit] for i in range(limit)]
     files = []
     for row in rows:
         number = lambda v: float(v) if v and v.strip() else None  # noqa: E731
@@ -161,7 +161,10 @@ def speed_section(binary, dev, minutes, repeats):
         make = ["ffmpeg", "-nostdin", "-loglevel", "error", "-stream_loop", "-1", "-i",
                 str(source), "-t", str(minutes * 60), "-ar", "44100", "-ac", "2",
                 "-c:a", "libmp3lame", "-b:a", "192k", str(mp3)]
-        subprocess.run(make, check=True)
+        made = subprocess.run(make, check=False, stderr=subprocess.PIPE)
+        if made.returncode != 0 or not mp3.is_file():
+            return {"error": "could not make the MP3: "
+                    + made.stderr.decode("utf-8", "replace")[-300:]}
         runs = []
         for _ in range(max(1, repeats)):
             proc, cpu, wall = tools.run_child([str(binary), "analyze", "--jobs", "1",
