@@ -2,6 +2,7 @@
 //! the library crates.
 
 mod analyze;
+mod eval;
 mod files;
 mod table;
 
@@ -22,12 +23,16 @@ enum Command {
     /// Analyse audio files or folders (recursively): file facts, loudness, rhythm, key,
     /// dynamics and content, one JSON object per file.
     Analyze(analyze::AnalyzeArgs),
+    /// Evaluate the analysis against a labels CSV: tempo ACC1/ACC2, beat F-measure, MIREX key
+    /// score, loudness and true-peak differences, speech and vocal accuracy.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(code) => code,
