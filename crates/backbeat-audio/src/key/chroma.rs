@@ -20,6 +20,9 @@ pub(crate) const BINS_PER_SEMITONE: usize = 5;
 pub(crate) const FINE: usize = 12 * BINS_PER_SEMITONE;
 /// Half-width (bins) of the window over which the local spectral level is averaged.
 const ENV_HALF: usize = 24;
+/// Peaks more than 60 dB below the frame's strongest bin are ignored: whitening would otherwise
+/// give inaudible floor noise (even float rounding) the same say as real partials.
+const DYNAMIC_RANGE: f32 = 1e-3;
 /// Frames with a mean square below this (−100 dBFS) are silence and are skipped.
 const SILENT_MS: f32 = 1e-10;
 
@@ -130,6 +133,11 @@ impl ChromaAccumulator {
         let lo = ((self.cfg.min_hz / bin_hz).floor() as usize).max(2);
         let hi = ((self.cfg.max_hz.min(0.45 * self.rate) / bin_hz).ceil() as usize)
             .min(self.mag.len().saturating_sub(2));
+        let top = self
+            .mag
+            .get(lo..=hi.max(lo))
+            .map_or(0.0, |band| band.iter().fold(0.0f32, |m, &v| m.max(v)));
+        let floor = top * DYNAMIC_RANGE;
         let mut frame_sum = 0.0f32;
         for k in lo..=hi.max(lo) {
             let (Some(&a), Some(&b), Some(&c)) =
@@ -137,7 +145,7 @@ impl ChromaAccumulator {
             else {
                 break;
             };
-            if !(b > a && b >= c) {
+            if !(b > a && b >= c && b > floor) {
                 continue;
             }
             let e0 = k.saturating_sub(ENV_HALF);
