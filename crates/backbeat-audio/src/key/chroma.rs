@@ -107,7 +107,7 @@ impl ChromaAccumulator {
     pub(crate) fn process(&mut self, frame: &[f32]) {
         let n = frame.len().min(FRAME);
         let ms = frame.iter().take(n).map(|x| x * x).sum::<f32>() / FRAME as f32;
-        if !(ms > SILENT_MS) {
+        if ms.is_nan() || ms <= SILENT_MS {
             return;
         }
         for (i, slot) in self.input.iter_mut().enumerate() {
@@ -151,7 +151,7 @@ impl ChromaAccumulator {
             let e0 = k.saturating_sub(ENV_HALF);
             let e1 = (k + ENV_HALF + 1).min(self.mag.len());
             let env = (self.prefix[e1] - self.prefix[e0]) / (e1 - e0) as f32;
-            if !(b > self.cfg.peak_ratio * env) {
+            if b.is_nan() || b <= self.cfg.peak_ratio * env {
                 continue;
             }
             // Parabolic interpolation on log magnitude: exact for a Gaussian main lobe and
@@ -179,7 +179,7 @@ impl ChromaAccumulator {
             self.frame_hist[(j + 1) % FINE] += w * frac;
             frame_sum += w;
         }
-        if !(frame_sum > 0.0) || !frame_sum.is_finite() {
+        if !frame_sum.is_finite() || frame_sum <= 0.0 {
             return;
         }
         let scale = f64::from(frame_sum).powf(f64::from(self.cfg.frame_power) - 1.0);
