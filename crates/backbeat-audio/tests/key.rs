@@ -106,6 +106,6 @@ proptest! {
         let scaled: Vec<f32> = x.iter().map(|v| v * gain).collect();
         let louder = analyse(&scaled, 1000).ok_or_else(|| TestCaseError::fail("no key"))?;
         prop_assert_eq!((louder.tonic_pc, louder.mode), (base.tonic_pc, base.mode));
-        prop_assert!((louder.strength - base.strength).abs() < 1e-3);
+        prop_assert!((louder.strength - base.strength).abs() < 1e-3, "{:?} {:?}", louder, base);
     }
 }

@@ -20,6 +20,9 @@ pub(crate) const BINS_PER_SEMITONE: usize = 5;
 pub(crate) const FINE: usize = 12 * BINS_PER_SEMITONE;
 /// Half-width (bins) of the window over which the local spectral level is averaged.
 const ENV_HALF: usize = 24;
+/// Peaks more than 60 dB below the frame's strongest bin are ignored: whitening would otherwise
+/// give inaudible floor noise (even float rounding) the same say as real partials.
+const DYNAMIC_RANGE: f32 = 1e-3;
 /// Frames with a mean square below this (−100 dBFS) are silence and are skipped.
 const SILENT_MS: f32 = 1e-10;
 
@@ -104,7 +107,7 @@ impl ChromaAccumulator {
     pub(crate) fn process(&mut self, frame: &[f32]) {
         let n = frame.len().min(FRAME);
         let ms = frame.iter().take(n).map(|x| x * x).sum::<f32>() / FRAME as f32;
-        if !(ms > SILENT_MS) {
+        if ms.is_nan() || ms <= SILENT_MS {
             return;
         }
         for (i, slot) in self.input.iter_mut().enumerate() {
@@ -130,6 +133,11 @@ impl ChromaAccumulator {
         let lo = ((self.cfg.min_hz / bin_hz).floor() as usize).max(2);
         let hi = ((self.cfg.max_hz.min(0.45 * self.rate) / bin_hz).ceil() as usize)
             .min(self.mag.len().saturating_sub(2));
+        let top = self
+            .mag
+            .get(lo..=hi.max(lo))
+            .map_or(0.0, |band| band.iter().fold(0.0f32, |m, &v| m.max(v)));
+        let floor = top * DYNAMIC_RANGE;
         let mut frame_sum = 0.0f32;
         for k in lo..=hi.max(lo) {
             let (Some(&a), Some(&b), Some(&c)) =
@@ -137,13 +145,13 @@ impl ChromaAccumulator {
             else {
                 break;
             };
-            if !(b > a && b >= c) {
+            if !(b > a && b >= c && b > floor) {
                 continue;
             }
             let e0 = k.saturating_sub(ENV_HALF);
             let e1 = (k + ENV_HALF + 1).min(self.mag.len());
             let env = (self.prefix[e1] - self.prefix[e0]) / (e1 - e0) as f32;
-            if !(b > self.cfg.peak_ratio * env) {
+            if b.is_nan() || b <= self.cfg.peak_ratio * env {
                 continue;
             }
             // Parabolic interpolation on log magnitude: exact for a Gaussian main lobe and
@@ -171,7 +179,7 @@ impl ChromaAccumulator {
             self.frame_hist[(j + 1) % FINE] += w * frac;
             frame_sum += w;
         }
-        if !(frame_sum > 0.0) || !frame_sum.is_finite() {
+        if !frame_sum.is_finite() || frame_sum <= 0.0 {
             return;
         }
         let scale = f64::from(frame_sum).powf(f64::from(self.cfg.frame_power) - 1.0);

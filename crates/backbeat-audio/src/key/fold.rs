@@ -16,7 +16,7 @@ pub struct Folded {
 /// Fold `fine` to 12 bins; `None` when it holds no energy.
 pub(crate) fn fold(fine: &[f64; FINE]) -> Option<Folded> {
     let total: f64 = fine.iter().sum();
-    if !(total > 0.0) || !total.is_finite() {
+    if !total.is_finite() || total <= 0.0 {
         return None;
     }
     // The circular mean of the position within a semitone is the tuning offset; its length

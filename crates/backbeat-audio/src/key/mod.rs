@@ -1,7 +1,7 @@
 //! Tonality: key as tonic and major/minor mode with a strength.
 //!
 //! Streaming: samples are decimated to half rate, cut into frames, and each frame's tonal
-//! spectral peaks are added to a fine pitch-class histogram (see [`chroma`]). Only that
+//! spectral peaks are added to a fine pitch-class histogram (see `chroma.rs`). Only that
 //! histogram is kept, so memory is constant whatever the duration. At the end the histogram is
 //! tuning-corrected and folded to 12 bins ([`fold`]) and matched against rotated key
 //! profiles ([`profiles`]).
