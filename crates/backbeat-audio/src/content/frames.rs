@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn hostile_samples_stay_finite() {
-        let signal = vec![f32::NAN, f32::INFINITY, f32::MAX, -f32::MAX, 1.0];
+        let signal = [f32::NAN, f32::INFINITY, f32::MAX, -f32::MAX, 1.0];
         let frames = frames_of(&signal.repeat(400), 3);
         assert!(!frames.is_empty());
         assert!(frames.iter().flatten().all(|v| v.is_finite()));
