@@ -82,8 +82,8 @@ impl LevelStats {
     }
 
     /// Dynamic complexity (dB): mean absolute deviation of the 2-second short-term levels (hop
-    /// 1 s) from their mean, over windows louder than [`SILENCE_DBFS`]. Files shorter than one
-    /// window use their single partial window, which gives 0.
+    /// 1 s) from their energy mean, over windows louder than [`SILENCE_DBFS`]; 0 with fewer
+    /// than two complete non-silent seconds.
     pub(crate) fn dynamic_complexity(&self) -> f64 {
         let levels: Vec<f64> = self
             .blocks
@@ -97,8 +97,10 @@ impl LevelStats {
             return 0.0;
         }
         let n = levels.len() as f64;
-        let mean = levels.iter().sum::<f64>() / n;
-        levels.iter().map(|l| (l - mean).abs()).sum::<f64>() / n
+        // The track level is the energy mean of the windows (as essentia's loudness output),
+        // so quiet passages count as departures from the loud body of the track.
+        let track = 10.0 * (levels.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / n).log10();
+        levels.iter().map(|l| (l - track).abs()).sum::<f64>() / n
     }
 }
 

@@ -33,7 +33,7 @@ pub struct Dynamics {
     pub rms_dbfs: Option<f64>,
     /// Crest factor: peak over RMS (dB); `None` for digital silence.
     pub crest_db: Option<f64>,
-    /// Dynamic complexity (dB): mean absolute deviation of short-term loudness from its mean.
+    /// Dynamic complexity (dB): mean absolute deviation of 2-s levels from the track level.
     pub dynamic_complexity: f64,
     /// Energy score in [0, 1].
     pub energy: f64,
