@@ -105,3 +105,24 @@ proptest! {
         prop_assert_eq!(analyse_chunked(&signal, chunk), analyse_chunked(&signal, 4096));
     }
 }
+
+#[test]
+fn odd_sample_rates_do_not_panic() {
+    let signal = chord_with_beat(2.0);
+    for rate in [0, 1, 8000, 96_000] {
+        let mut a = ContentAnalyzer::new(rate);
+        a.push(&signal);
+        assert_sane(&a.finish());
+        let mut d = backbeat_audio::dynamics::DynamicsAnalyzer::new(rate);
+        d.push(&signal);
+        let rhythm = backbeat_audio::rhythm::Rhythm {
+            bpm: None,
+            confidence: 0.0,
+            beats: vec![],
+        };
+        let r = d.finish(&rhythm);
+        assert!(
+            r.energy.is_finite() && r.danceability.is_finite() && r.dynamic_complexity.is_finite()
+        );
+    }
+}

@@ -71,7 +71,11 @@ impl Stft {
         while !rest.is_empty() {
             let take = (FRAME - self.pending.len()).min(rest.len());
             let (now, later) = rest.split_at(take);
-            self.pending.extend(now.iter().map(|&s| sanitize(s)));
+            let start = self.pending.len();
+            self.pending.resize(start + take, 0.0);
+            for (dst, &s) in self.pending[start..].iter_mut().zip(now) {
+                *dst = sanitize(s);
+            }
             rest = later;
             if self.pending.len() == FRAME {
                 self.transform();
@@ -96,6 +100,63 @@ impl Stft {
             *p = if ok { c.norm_sqr() } else { 0.0 };
         }
     }
+}
+
+/// Lanes of the vectorisable reductions below: independent accumulators let the compiler use
+/// SIMD without reassociating floating-point sums itself (which it may not do).
+const LANES: usize = 8;
+
+/// Dot product of two slices (the shorter length), summed in [`LANES`] lanes.
+pub(crate) fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; LANES];
+    for (ca, cb) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for i in 0..LANES {
+            acc[i] += ca[i] * cb[i];
+        }
+    }
+    let tail = n - n % LANES;
+    let rest: f32 = a[tail..].iter().zip(&b[tail..]).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + rest
+}
+
+/// Sum of a slice, in [`LANES`] lanes.
+pub(crate) fn lane_sum(a: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] += c[i];
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+/// Replace `prev` by the magnitudes √power and return (Σ positive rise, Σ magnitude): the
+/// spectral flux and its normaliser, in [`LANES`] lanes.
+pub(crate) fn flux_update(power: &[f32], prev: &mut [f32]) -> (f32, f32) {
+    let n = power.len().min(prev.len());
+    let (power, prev) = (&power[..n], &mut prev[..n]);
+    let (mut rise, mut mags) = ([0.0f32; LANES], [0.0f32; LANES]);
+    for (cp, cm) in power.chunks_exact(LANES).zip(prev.chunks_exact_mut(LANES)) {
+        for i in 0..LANES {
+            let m = cp[i].sqrt();
+            rise[i] += (m - cm[i]).max(0.0);
+            mags[i] += m;
+            cm[i] = m;
+        }
+    }
+    let (mut r, mut s) = (rise.iter().sum::<f32>(), mags.iter().sum::<f32>());
+    let tail = n - n % LANES;
+    for (&p, m_prev) in power[tail..].iter().zip(&mut prev[tail..]) {
+        let m = p.sqrt();
+        r += (m - *m_prev).max(0.0);
+        s += m;
+        *m_prev = m;
+    }
+    (r, s)
 }
 
 #[cfg(test)]
@@ -137,8 +198,27 @@ mod tests {
     }
 
     #[test]
+    fn lane_reductions_match_plain_sums() {
+        let a: Vec<f32> = (0..37).map(|i| i as f32 * 0.5).collect();
+        let b: Vec<f32> = (0..37).map(|i| 1.0 - i as f32 * 0.01).collect();
+        let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((lane_dot(&a, &b) - dot).abs() < 1e-3);
+        assert!((lane_sum(&a) - a.iter().sum::<f32>()).abs() < 1e-3);
+        let mut prev = vec![1.0f32; 37];
+        let power: Vec<f32> = (0..37).map(|i| (i % 3) as f32).collect();
+        let (rise, mags) = flux_update(&power, &mut prev);
+        let want_mags: f32 = power.iter().map(|p| p.sqrt()).sum();
+        let want_rise: f32 = power.iter().map(|p| (p.sqrt() - 1.0).max(0.0)).sum();
+        assert!((mags - want_mags).abs() < 1e-4 && (rise - want_rise).abs() < 1e-4);
+        assert!(prev
+            .iter()
+            .zip(&power)
+            .all(|(m, p)| (m - p.sqrt()).abs() < 1e-6));
+    }
+
+    #[test]
     fn hostile_samples_stay_finite() {
-        let signal = vec![f32::NAN, f32::INFINITY, f32::MAX, -f32::MAX, 1.0];
+        let signal = [f32::NAN, f32::INFINITY, f32::MAX, -f32::MAX, 1.0];
         let frames = frames_of(&signal.repeat(400), 3);
         assert!(!frames.is_empty());
         assert!(frames.iter().flatten().all(|v| v.is_finite()));

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 pub use features::SegmentFeatures;
 use features::{summarise, FrameFeat};
-use frames::{Stft, BINS, FRAME, HOP};
+use frames::{flux_update, lane_dot, lane_sum, Stft, BINS, FRAME, HOP};
 pub use model::{speech_inputs, speech_score, vocal_inputs, vocal_score};
 use pitch::PitchTracker;
 
@@ -41,7 +41,7 @@ pub struct Content {
 pub struct ContentAnalyzer {
     stft: Stft,
     pitch: PitchTracker,
-    bin_hz: f64,
+    bins: BinTables,
     frame_rate: f64,
     prev_mag: Vec<f32>,
     frames: Vec<FrameFeat>,
@@ -55,7 +55,7 @@ impl ContentAnalyzer {
         ContentAnalyzer {
             stft: Stft::new(),
             pitch: PitchTracker::new(sample_rate),
-            bin_hz: sr / FRAME as f64,
+            bins: BinTables::new(sr),
             frame_rate: sr / HOP as f64,
             prev_mag: vec![0.0; BINS],
             frames: Vec::with_capacity(SEGMENT_FRAMES),
@@ -69,15 +69,15 @@ impl ContentAnalyzer {
         let ContentAnalyzer {
             stft,
             pitch,
-            bin_hz,
+            bins,
             frame_rate,
             prev_mag,
             frames,
             segments,
         } = self;
-        let (bin_hz, frame_rate) = (*bin_hz, *frame_rate);
+        let frame_rate = *frame_rate;
         stft.push(mono, |samples, power| {
-            frames.push(frame_features(samples, power, prev_mag, pitch, bin_hz));
+            frames.push(frame_features(samples, power, prev_mag, pitch, bins));
             if frames.len() == SEGMENT_FRAMES {
                 segments.push(summarise(frames, frame_rate));
                 frames.clear();
@@ -132,37 +132,29 @@ fn frame_features(
     power: &[f32],
     prev_mag: &mut [f32],
     pitch: &mut PitchTracker,
-    bin_hz: f64,
+    bins: &BinTables,
 ) -> FrameFeat {
-    let ms = samples
+    let ms = f64::from(lane_dot(samples, samples)) / FRAME as f64;
+    let crossings: u32 = samples
         .iter()
-        .map(|&s| f64::from(s) * f64::from(s))
-        .sum::<f64>()
-        / FRAME as f64;
-    let crossings = samples
-        .windows(2)
-        .filter(|w| (w[0] >= 0.0) != (w[1] >= 0.0))
-        .count();
-    let (lo, hi) = ((150.0 / bin_hz) as usize, (4000.0 / bin_hz) as usize);
-    let (mut p_sum, mut pk_sum, mut band, mut flux, mut mag_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (k, (prev, &p)) in prev_mag.iter_mut().zip(power).enumerate().skip(1) {
-        let p = f64::from(p);
-        let m = p.sqrt();
-        p_sum += p;
-        pk_sum += p * k as f64;
-        if (lo..=hi).contains(&k) {
-            band += p;
-        }
-        flux += (m - f64::from(*prev)).max(0.0);
-        mag_sum += m;
-        *prev = m as f32;
-    }
+        .zip(samples.iter().skip(1))
+        .map(|(a, b)| u32::from((*a >= 0.0) != (*b >= 0.0)))
+        .sum();
+    // Bin 0 (DC) is left out of every spectral sum: it says nothing about timbre.
+    let spec = power.get(1..).unwrap_or(&[]);
+    let p_sum = f64::from(lane_sum(spec));
+    let pk_sum = f64::from(lane_dot(spec, &bins.index));
+    let band = f64::from(lane_sum(
+        power.get(bins.speech.0..bins.speech.1).unwrap_or(&[]),
+    ));
+    let (flux, mag_sum) = flux_update(spec, prev_mag.get_mut(1..).unwrap_or(&mut []));
+    let (flux, mag_sum) = (f64::from(flux), f64::from(mag_sum));
     let (f0, harmonicity) = pitch.estimate(power);
     FrameFeat {
         ms,
-        zcr: crossings as f64 / FRAME as f64,
+        zcr: f64::from(crossings) / FRAME as f64,
         centroid: if p_sum > 0.0 {
-            bin_hz * pk_sum / p_sum
+            bins.hz * pk_sum / p_sum
         } else {
             0.0
         },
@@ -170,5 +162,27 @@ fn frame_features(
         speech_amp: band.sqrt(),
         f0,
         harmonicity,
+    }
+}
+
+/// Per-bin constants of the frame features.
+struct BinTables {
+    /// Width of one bin (Hz).
+    hz: f64,
+    /// Bin numbers 1, 2, … as f32, aligned with the spectrum without its DC bin.
+    index: Vec<f32>,
+    /// Bin range of the 150–4000 Hz speech band (end exclusive).
+    speech: (usize, usize),
+}
+
+impl BinTables {
+    fn new(sample_rate: f64) -> Self {
+        let hz = sample_rate / FRAME as f64;
+        let bin = |f: f64| ((f / hz) as usize).clamp(1, BINS);
+        BinTables {
+            hz,
+            index: (1..BINS).map(|k| k as f32).collect(),
+            speech: (bin(150.0), bin(4000.0) + 1),
+        }
     }
 }

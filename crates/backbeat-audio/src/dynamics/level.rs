@@ -8,13 +8,16 @@ pub(crate) const SILENCE_DBFS: f64 = -60.0;
 const WINDOW_BLOCKS: usize = 2;
 
 /// Running level statistics over raw samples (no weighting filter).
+///
+/// Samples are buffered one 1-second block at a time and reduced block by block, so the
+/// floating-point summation order (and thus the result, bit for bit) does not depend on how
+/// the input is chunked, while the reduction itself can use SIMD lanes.
 pub(crate) struct LevelStats {
-    block_len: u64,
-    sum_sq: f64,
+    block_len: usize,
+    block: Vec<f32>,
     count: u64,
+    sum_sq: f64,
     peak: f64,
-    block_sum: f64,
-    block_count: u64,
     /// Mean square of every complete 1-second block: 8 bytes per second of audio.
     blocks: Vec<f64>,
 }
@@ -22,51 +25,65 @@ pub(crate) struct LevelStats {
 impl LevelStats {
     /// Statistics for a stream at `sample_rate` Hz.
     pub(crate) fn new(sample_rate: u32) -> Self {
+        let block_len = (sample_rate as usize).max(1);
         LevelStats {
-            block_len: u64::from(sample_rate.max(1)),
-            sum_sq: 0.0,
+            block_len,
+            block: Vec::with_capacity(block_len),
             count: 0,
+            sum_sq: 0.0,
             peak: 0.0,
-            block_sum: 0.0,
-            block_count: 0,
             blocks: Vec::new(),
         }
     }
 
-    /// Add samples; non-finite ones count as silence (f64 keeps even f32::MAX² finite).
+    /// Add samples; non-finite ones count as silence.
     pub(crate) fn push(&mut self, mono: &[f32]) {
-        for &s in mono {
-            let x = if s.is_finite() { f64::from(s) } else { 0.0 };
-            let sq = x * x;
-            self.sum_sq += sq;
-            self.count += 1;
-            self.peak = self.peak.max(x.abs());
-            self.block_sum += sq;
-            self.block_count += 1;
-            if self.block_count == self.block_len {
-                self.blocks.push(self.block_sum / self.block_len as f64);
-                self.block_sum = 0.0;
-                self.block_count = 0;
+        let mut rest = mono;
+        while !rest.is_empty() {
+            let take = (self.block_len - self.block.len()).min(rest.len());
+            let (now, later) = rest.split_at(take);
+            self.block
+                .extend(now.iter().map(|&s| if s.is_finite() { s } else { 0.0 }));
+            rest = later;
+            if self.block.len() == self.block_len {
+                let (sum, peak) = reduce(&self.block);
+                self.sum_sq += sum;
+                self.peak = self.peak.max(peak);
+                self.count += self.block_len as u64;
+                self.blocks.push(sum / self.block_len as f64);
+                self.block.clear();
             }
         }
+    }
+
+    /// Sum of squares, peak and sample count including the partial block.
+    fn totals(&self) -> (f64, f64, u64) {
+        let (sum, peak) = reduce(&self.block);
+        (
+            self.sum_sq + sum,
+            self.peak.max(peak),
+            self.count + self.block.len() as u64,
+        )
     }
 
     /// RMS level in dBFS (a full-scale square wave is 0 dBFS, a full-scale sine −3.01 dBFS);
     /// `None` when every sample is zero.
     pub(crate) fn rms_dbfs(&self) -> Option<f64> {
-        let ms = self.sum_sq / self.count.max(1) as f64;
+        let (sum_sq, _, count) = self.totals();
+        let ms = sum_sq / count.max(1) as f64;
         (ms > 0.0 && ms.is_finite()).then(|| 10.0 * ms.log10())
     }
 
     /// Crest factor in dB: peak level minus RMS level; `None` for digital silence.
     pub(crate) fn crest_db(&self) -> Option<f64> {
         let rms = self.rms_dbfs()?;
-        (self.peak > 0.0).then(|| 20.0 * self.peak.log10() - rms)
+        let peak = self.totals().1;
+        (peak > 0.0).then(|| 20.0 * peak.log10() - rms)
     }
 
     /// Dynamic complexity (dB): mean absolute deviation of the 2-second short-term levels (hop
-    /// 1 s) from their mean, over windows louder than [`SILENCE_DBFS`]. Files shorter than one
-    /// window use their single partial window, which gives 0.
+    /// 1 s) from their energy mean, over windows louder than [`SILENCE_DBFS`]; 0 with fewer
+    /// than two complete non-silent seconds.
     pub(crate) fn dynamic_complexity(&self) -> f64 {
         let levels: Vec<f64> = self
             .blocks
@@ -80,9 +97,31 @@ impl LevelStats {
             return 0.0;
         }
         let n = levels.len() as f64;
-        let mean = levels.iter().sum::<f64>() / n;
-        levels.iter().map(|l| (l - mean).abs()).sum::<f64>() / n
+        // The track level is the energy mean of the windows (as essentia's loudness output),
+        // so quiet passages count as departures from the loud body of the track.
+        let track = 10.0 * (levels.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / n).log10();
+        levels.iter().map(|l| (l - track).abs()).sum::<f64>() / n
     }
+}
+
+/// (Σ x², max |x|) of finite samples, in f64 (f32::MAX² overflows f32) and 4 lanes for SIMD.
+fn reduce(x: &[f32]) -> (f64, f64) {
+    let (mut acc, mut peak) = ([0.0f64; 4], [0.0f64; 4]);
+    let chunks = x.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..4 {
+            let v = f64::from(c[i]);
+            acc[i] += v * v;
+            peak[i] = peak[i].max(v.abs());
+        }
+    }
+    for (i, &s) in rest.iter().enumerate() {
+        let v = f64::from(s);
+        acc[i] += v * v;
+        peak[i] = peak[i].max(v.abs());
+    }
+    (acc.iter().sum(), peak.iter().fold(0.0, |a, &b| a.max(b)))
 }
 
 #[cfg(test)]

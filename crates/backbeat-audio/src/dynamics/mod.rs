@@ -10,7 +10,7 @@ mod scores;
 
 use serde::Serialize;
 
-use crate::content::frames::{Stft, BINS, FRAME, HOP};
+use crate::content::frames::{flux_update, lane_dot, lane_sum, Stft, BINS, FRAME, HOP};
 use crate::rhythm::Rhythm;
 use level::LevelStats;
 use pulse::PulseAcf;
@@ -33,7 +33,7 @@ pub struct Dynamics {
     pub rms_dbfs: Option<f64>,
     /// Crest factor: peak over RMS (dB); `None` for digital silence.
     pub crest_db: Option<f64>,
-    /// Dynamic complexity (dB): mean absolute deviation of short-term loudness from its mean.
+    /// Dynamic complexity (dB): mean absolute deviation of 2-s levels from the track level.
     pub dynamic_complexity: f64,
     /// Energy score in [0, 1].
     pub energy: f64,
@@ -98,30 +98,24 @@ impl DynamicsAnalyzer {
         } = self;
         let (hf_bin, bass_bins) = (*hf_bin, *bass_bins);
         stft.push(mono, |samples, power| {
-            let ms = samples.iter().map(|s| s * s).sum::<f32>() / FRAME as f32;
-            let (mut flux, mut mag_sum, mut bass_flux) = (0.0f32, 0.0f32, 0.0f32);
-            for (k, (prev, &p)) in prev_mag.iter_mut().zip(power).enumerate() {
-                let m = p.sqrt();
-                let rise = (m - *prev).max(0.0);
-                flux += rise;
-                mag_sum += m;
-                if (1..=bass_bins).contains(&k) {
-                    bass_flux += rise;
-                }
-                *prev = m;
-            }
+            let ms = lane_dot(samples, samples) / FRAME as f32;
+            // The bass rise must be read before `flux_update` overwrites the previous frame.
+            let bass_flux: f32 = power
+                .iter()
+                .zip(prev_mag.iter())
+                .take(bass_bins + 1)
+                .skip(1)
+                .map(|(&p, &m)| (p.sqrt() - m).max(0.0))
+                .sum();
+            let (flux, mag_sum) = flux_update(power, prev_mag);
             pulse.push(f64::from(bass_flux));
             if ms >= FRAME_SILENCE_MS && mag_sum > 0.0 {
                 *flux_sum += f64::from(flux / mag_sum);
                 *flux_frames += 1;
                 *bass_flux_sum += f64::from(bass_flux);
                 *mag_total += f64::from(mag_sum);
-                *hf_power += power
-                    .iter()
-                    .skip(hf_bin)
-                    .map(|&p| f64::from(p))
-                    .sum::<f64>();
-                *total_power += power.iter().skip(1).map(|&p| f64::from(p)).sum::<f64>();
+                *hf_power += f64::from(lane_sum(power.get(hf_bin..).unwrap_or(&[])));
+                *total_power += f64::from(lane_sum(power.get(1..).unwrap_or(&[])));
             }
         });
     }

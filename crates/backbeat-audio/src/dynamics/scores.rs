@@ -88,8 +88,8 @@ fn pulse_score(clarity: f64, bass_onset: f64) -> f64 {
 }
 
 /// Danceability in [0, 1]: `T · (0.5·P + 0.25·C + 0.25·R)` where T = [`tempo_weight`] of
-/// `rhythm.bpm`, P = pulse score of the bass-onset autocorrelation at that tempo's lag (best of
-/// the lags within ±4 %, see `pulse_score`), C = rhythm confidence, R = [`beat_regularity`]. Without a rhythm
+/// `rhythm.bpm`, P = `pulse_score` of the bass-onset autocorrelation at that tempo's lag (best
+/// of the lags within ±4 %), C = rhythm confidence, R = [`beat_regularity`]. Without a rhythm
 /// tempo it falls back to `max over lags of T(lag tempo) · P(lag)`.
 pub fn danceability(f: &DynamicsFeatures, rhythm: &Rhythm) -> f64 {
     let score = match rhythm.bpm.filter(|b| b.is_finite() && *b > 0.0) {
@@ -185,7 +185,7 @@ mod tests {
         let d_good = danceability(&f, &good);
         assert!(d_good > 0.9 && d_none > 0.9, "{d_good} {d_none}");
         assert!(danceability(&f, &slow) < 0.5 * d_good);
-        // At 180 BPM the bass pulse is weak: the score drops even though tempo weight is 0.55.
+        // At 180 BPM the bass pulse is weak: the score drops although tempo weight is 0.48.
         assert!(danceability(&f, &off) < 0.6 * d_good);
     }
 }
