@@ -139,6 +139,22 @@ proptest! {
         prop_assert!(l.true_peak_dbtp.unwrap() >= l.sample_peak_dbfs.unwrap());
     }
 
+    /// Arbitrary garbage (NaN, ±inf, huge, tiny) on any layout and rate: no panic, and every
+    /// reported figure is finite.
+    #[test]
+    fn garbage_never_panics(
+        bits in prop::collection::vec(any::<u32>(), 0..3000),
+        channels in 0usize..9,
+        rate in prop::sample::select(vec![0u32, 1, 8_000, 11_025, 44_100, 192_000, 1_000_000]),
+    ) {
+        let x: Vec<f32> = bits.into_iter().map(f32::from_bits).collect();
+        let l = measure(rate, channels, &x);
+        prop_assert!(l.integrated_lufs.is_none_or(f64::is_finite));
+        prop_assert!(l.true_peak_dbtp.is_none_or(f64::is_finite));
+        prop_assert!(l.sample_peak_dbfs.is_none_or(f64::is_finite));
+        prop_assert!(l.loudness_range_lu.is_finite() && l.replaygain_track_peak.is_finite());
+    }
+
     /// Any chunking, even one that splits frames, gives the identical result.
     #[test]
     fn chunking_invariance(seed in 1u64..u64::MAX, sizes in prop::collection::vec(1usize..5000, 1..20)) {
