@@ -1,5 +1,5 @@
 //! Gated statistics of block loudness: integrated loudness (BS.1770-4 §2.6, 400 ms blocks) and
-//! loudness range (EBU Tech 3342, 3 s blocks), both from 100 ms sub-block energies.
+//! loudness range (EBU Tech 3342, 3 s blocks).
 //!
 //! Memory is bounded whatever the duration: blocks go into a histogram of 0.01 LU bins (as in
 //! libebur128 and ffmpeg) that also keeps each bin's exact energy sum, so the only effect of
@@ -117,63 +117,6 @@ impl Histogram {
             }
         }
         None
-    }
-}
-
-/// Sub-blocks in a short-term (3 s) window.
-const SHORT_TERM_SUBS: usize = 30;
-/// Sub-blocks in a momentary (400 ms) gating block.
-const MOMENTARY_SUBS: usize = 4;
-
-/// Turns 100 ms sub-block energies into overlapping 400 ms and 3 s blocks and gates them.
-#[derive(Debug, Clone)]
-pub struct Blocks {
-    /// Samples (frames) per sub-block, to turn sums into means.
-    hop: f64,
-    ring: [f64; SHORT_TERM_SUBS],
-    pos: usize,
-    filled: usize,
-    momentary: Histogram,
-    short_term: Histogram,
-}
-
-impl Blocks {
-    /// Blocks over sub-blocks of `hop` frames.
-    pub fn new(hop: usize) -> Self {
-        Blocks {
-            hop: hop.max(1) as f64,
-            ring: [0.0; SHORT_TERM_SUBS],
-            pos: 0,
-            filled: 0,
-            momentary: Histogram::default(),
-            short_term: Histogram::default(),
-        }
-    }
-
-    /// Add one complete sub-block: Σ over its frames of the channel-weighted y².
-    pub fn push(&mut self, weighted_sum: f64) {
-        if let Some(slot) = self.ring.get_mut(self.pos) {
-            *slot = weighted_sum;
-        }
-        self.pos = (self.pos + 1) % SHORT_TERM_SUBS;
-        self.filled = (self.filled + 1).min(SHORT_TERM_SUBS);
-        // Only complete windows count (as in ffmpeg and libebur128).
-        if self.filled >= MOMENTARY_SUBS {
-            let recent =
-                (1..=MOMENTARY_SUBS).map(|k| (self.pos + SHORT_TERM_SUBS - k) % SHORT_TERM_SUBS);
-            let sum: f64 = recent.filter_map(|i| self.ring.get(i)).sum();
-            self.momentary.add(sum / (MOMENTARY_SUBS as f64 * self.hop));
-        }
-        if self.filled >= SHORT_TERM_SUBS {
-            let sum: f64 = self.ring.iter().sum();
-            self.short_term
-                .add(sum / (SHORT_TERM_SUBS as f64 * self.hop));
-        }
-    }
-
-    /// (integrated LUFS, loudness range LU).
-    pub fn finish(&self) -> (Option<f64>, f64) {
-        (self.momentary.integrated(), self.short_term.range())
     }
 }
 
