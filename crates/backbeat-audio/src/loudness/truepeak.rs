@@ -7,13 +7,15 @@
 //! then provably the same as with every window computed, and therefore also independent of
 //! how the input was chunked. Quiet passages and most of any piece cost one `max` per sample.
 
-/// Filter taps per phase (BS.1770 asks for ≥ 12 per phase at 4×; 16 keeps the interpolation
-/// within ±0.03 dB up to 0.8 × Nyquist).
-const TAPS: usize = 16;
-/// Kaiser window shape: a compromise between passband flatness and the width of the roll-off.
-const KAISER_BETA: f64 = 5.0;
+/// Filter taps per phase (BS.1770 asks for ≥ 12 per phase at 4×). With the Kaiser window
+/// below, every phase is flat within 0.01 dB up to 0.8 × Nyquist and within -0.5…-1 dB at
+/// 0.9 × Nyquist. On two 22.05 kHz clips with content up to Nyquist, 16 taps under-read the
+/// true peak of a near-ideal (long-filter) interpolator by 0.14 dB; 24 taps are within 0.05 dB.
+const TAPS: usize = 24;
+/// Kaiser window shape: a compromise between pass-band flatness and the width of the roll-off.
+const KAISER_BETA: f64 = 6.0;
 /// Windows per skip test: short runs keep the local maximum local, so more runs are skipped;
-/// 16 keeps the test itself cheap (it reads each sample ~2×) and fills four SIMD lanes × 4.
+/// 16 keeps the test itself cheap (each sample is read about 2.4×) and fills 4 SIMD vectors.
 const RUN: usize = 16;
 /// Samples (per channel) that one run of windows reads.
 const SPAN: usize = RUN + TAPS - 1;
