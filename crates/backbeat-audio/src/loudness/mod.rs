@@ -2,8 +2,9 @@
 //!
 //! One streaming pass over the interleaved source samples:
 //! K-weighting ([`kweight`]) → per-channel Σy² over 100 ms sub-blocks → channel weights →
-//! 400 ms / 3 s blocks ([`blocks`]) and their gates ([`gating`]); in parallel the oversampled true peak
-//! ([`truepeak`]). State is O(channels) plus two fixed histograms, whatever the duration.
+//! 400 ms / 3 s blocks ([`blocks`]) → gates ([`gating`]); in parallel the oversampled true
+//! peak ([`truepeak`]). State is O(channels) plus two fixed ~120 KB histograms, whatever the
+//! duration.
 
 pub mod blocks;
 pub mod gating;

@@ -134,7 +134,10 @@ proptest! {
 
     /// Interpolated points include the samples, so the true peak is never below the sample peak.
     #[test]
-    fn true_peak_at_least_sample_peak(seed in 1u64..u64::MAX, rate in prop::sample::select(vec![22_050u32, 44_100, 48_000])) {
+    fn true_peak_at_least_sample_peak(
+        seed in 1u64..u64::MAX,
+        rate in prop::sample::select(vec![22_050u32, 44_100, 48_000]),
+    ) {
         let l = measure(rate, 2, &noise(8_000, 0.7, seed));
         prop_assert!(l.true_peak_dbtp.unwrap() >= l.sample_peak_dbfs.unwrap());
     }
