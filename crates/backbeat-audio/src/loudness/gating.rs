@@ -69,13 +69,21 @@ impl Histogram {
     }
 
     /// First bin kept by a gate `rel_lu` below the mean energy of the recorded blocks.
+    ///
+    /// Only the bin holding the threshold can mix blocks above and below it (its neighbours are
+    /// ≥ 0.005 LU away); it is kept when its mean loudness is above the threshold. ffmpeg keeps
+    /// it always, which can let in a block that BS.1770's strict `>` gate rejects.
     fn gate_bin(&self, rel_lu: f64) -> Option<usize> {
         if self.total_count == 0 {
             return None;
         }
-        Some(bin(
-            lufs(self.total_energy / self.total_count as f64) + rel_lu
-        ))
+        let threshold = lufs(self.total_energy / self.total_count as f64) + rel_lu;
+        let b = bin(threshold);
+        let above = match (self.count.get(b), self.energy.get(b)) {
+            (Some(&c), Some(&e)) if c > 0 => lufs(e / f64::from(c)) > threshold,
+            _ => false,
+        };
+        Some(if above { b } else { b + 1 })
     }
 
     /// (count, energy sum) of the bins from `first` on.
@@ -153,6 +161,27 @@ mod tests {
         }
         let i = h.integrated().unwrap();
         assert!((i + 20.0).abs() < 1e-9, "{i}");
+    }
+
+    /// A block 0.003 LU below the relative threshold shares its 0.01 LU bin but is gated out.
+    #[test]
+    fn strict_gate_inside_the_threshold_bin() {
+        // 9 blocks of energy e and one of q with L(q) = L((9e + q) / 10) - 10.003, i.e.
+        // q = 0.9 k e / (1 - 0.1 k) with k = 10^-1.0003.
+        // At -20.002 the threshold lands 0.4 bin above a bin edge, q 0.1 bin above it.
+        let e = energy(-20.002);
+        let k = 10f64.powf(-1.0003);
+        let q = 0.9 * k * e / (1.0 - 0.1 * k);
+        let threshold = lufs((9.0 * e + q) / 10.0) - 10.0;
+        assert!((lufs(q) - (threshold - 0.003)).abs() < 1e-9);
+        assert_eq!(bin(lufs(q)), bin(threshold));
+        let mut h = Histogram::default();
+        for _ in 0..9 {
+            h.add(e);
+        }
+        h.add(q);
+        let i = h.integrated().unwrap();
+        assert!((i + 20.002).abs() < 1e-9, "{i}");
     }
 
     /// Tech 3342 ranks: 100 blocks at -30 … -20.1 LUFS in 0.1 steps → 10th = -29.1, 95th = -20.6.
