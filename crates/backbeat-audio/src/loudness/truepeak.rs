@@ -36,7 +36,10 @@ pub fn oversampling_factor(sample_rate: u32) -> usize {
 pub struct TruePeak {
     /// Interpolation phases at fractions 1/L … (L-1)/L (phase 0 is the sample itself).
     phases: Vec<[f32; TAPS]>,
-    /// max over phases of Σ|h|, with a margin covering f32 rounding of the dot product.
+    /// Σ|h| of each phase, with a margin covering f32 rounding of the dot product: the phases
+    /// near the samples have smaller sums than the midpoint, so they are skipped more often.
+    bounds: Vec<f32>,
+    /// The largest of `bounds`.
     bound: f32,
     channels: usize,
     /// Interleaved: the last `TAPS - 1` frames, then the frames of the current push. Kept
@@ -53,11 +56,13 @@ impl TruePeak {
     /// A meter for `channels` channels at `sample_rate` Hz.
     pub fn new(sample_rate: u32, channels: usize) -> Self {
         let phases = design(oversampling_factor(sample_rate));
-        let sum_abs = |h: &[f32; TAPS]| h.iter().map(|v| v.abs()).sum::<f32>();
-        let bound = phases.iter().map(sum_abs).fold(0.0, f32::max) * (1.0 + 1e-4);
+        let sum_abs = |h: &[f32; TAPS]| h.iter().map(|v| v.abs()).sum::<f32>() * (1.0 + 1e-4);
+        let bounds: Vec<f32> = phases.iter().map(sum_abs).collect();
+        let bound = bounds.iter().copied().fold(0.0, f32::max);
         let channels = channels.max(1);
         TruePeak {
             phases,
+            bounds,
             bound,
             channels,
             buf: vec![0.0; (TAPS - 1) * channels],
@@ -97,15 +102,18 @@ impl TruePeak {
             let Some(span) = self.buf.get(start * n..(end + TAPS - 1) * n) else {
                 return;
             };
-            if max_abs(span) * self.bound > self.peak {
+            let local = max_abs(span);
+            if local * self.bound > self.peak {
                 for c in 0..n {
                     // A short last run is zero-padded; only its `end - start` real windows count.
                     let mut x = [0.0f32; SPAN];
                     for (d, s) in x.iter_mut().zip(span.iter().skip(c).step_by(n)) {
                         *d = *s;
                     }
-                    for h in &self.phases {
-                        self.peak = self.peak.max(run_max(h, &x, end - start));
+                    for (h, bound) in self.phases.iter().zip(&self.bounds) {
+                        if local * bound > self.peak {
+                            self.peak = self.peak.max(run_max(h, &x, end - start));
+                        }
                     }
                 }
             }
