@@ -139,8 +139,8 @@ fn ffmpeg_ebur128(path: &Path, key: &str) -> Option<f64> {
     let text = std::fs::read_to_string(&meta).ok()?;
     let prefix = format!("lavfi.r128.{key}=");
     text.lines()
-        .filter_map(|l| l.strip_prefix(&prefix))
-        .last()?
+        .rev()
+        .find_map(|l| l.strip_prefix(&prefix))?
         .trim()
         .parse()
         .ok()
@@ -185,9 +185,17 @@ fn agrees_with_ffmpeg_ebur128() {
         let ours = measure(rate, channels, &x);
         let theirs = ffmpeg_ebur128(&path, "I").expect("ffmpeg ebur128 output");
         let diff = integrated(&ours) - theirs;
+        println!("{rate} Hz, {channels} ch: I ours - ffmpeg = {diff:+.4} LU");
         assert!(
             diff.abs() <= 0.1,
             "{rate} Hz: ours {ours:?}, ffmpeg I = {theirs}"
+        );
+        let their_peak = ffmpeg_ebur128(&path, "true_peak").expect("ffmpeg true peak");
+        let tp_diff = ours.true_peak_dbtp.unwrap_or(f64::NAN) - 20.0 * their_peak.log10();
+        println!("{rate} Hz, {channels} ch: true peak ours - ffmpeg = {tp_diff:+.3} dB");
+        assert!(
+            tp_diff.abs() <= 0.5,
+            "{rate} Hz: ours {ours:?}, ffmpeg peak {their_peak}"
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

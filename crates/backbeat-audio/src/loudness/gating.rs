@@ -1,9 +1,11 @@
 //! Gated statistics of block loudness: integrated loudness (BS.1770-4 §2.6, 400 ms blocks) and
-//! loudness range (EBU Tech 3342, 3 s blocks), both from 100 ms sub-block energies.
+//! loudness range (EBU Tech 3342, 3 s blocks).
 //!
 //! Memory is bounded whatever the duration: blocks go into a histogram of 0.01 LU bins (as in
 //! libebur128 and ffmpeg) that also keeps each bin's exact energy sum, so the only effect of
-//! binning is where a gate cuts (within 0.01 LU); means use the true block energies.
+//! binning is where a gate cuts (within 0.01 LU); means use the true block energies. A vector
+//! of block powers would be exact too (36,000 values per hour) but grows with the duration;
+//! the histogram is ~120 KB for any duration and costs one `log10` per 100 ms block.
 
 /// BS.1770 absolute gate (LUFS).
 const ABS_GATE: f64 = -70.0;
@@ -53,10 +55,11 @@ impl Histogram {
     /// Record one block's mean-square energy (dropped when at or below the absolute gate).
     pub fn add(&mut self, energy: f64) {
         // Non-finite energies cannot come from sanitised samples; drop them defensively.
-        if !energy.is_finite() || lufs(energy) <= ABS_GATE {
+        let loudness = lufs(energy);
+        if !energy.is_finite() || loudness <= ABS_GATE {
             return;
         }
-        let b = bin(lufs(energy));
+        let b = bin(loudness);
         if let (Some(c), Some(e)) = (self.count.get_mut(b), self.energy.get_mut(b)) {
             *c = c.saturating_add(1);
             *e += energy;
@@ -66,19 +69,27 @@ impl Histogram {
     }
 
     /// First bin kept by a gate `rel_lu` below the mean energy of the recorded blocks.
+    ///
+    /// Only the bin holding the threshold can mix blocks above and below it (its neighbours are
+    /// ≥ 0.005 LU away); it is kept when its mean loudness is above the threshold. ffmpeg keeps
+    /// it always, which can let in a block that BS.1770's strict `>` gate rejects.
     fn gate_bin(&self, rel_lu: f64) -> Option<usize> {
         if self.total_count == 0 {
             return None;
         }
-        Some(bin(
-            lufs(self.total_energy / self.total_count as f64) + rel_lu
-        ))
+        let threshold = lufs(self.total_energy / self.total_count as f64) + rel_lu;
+        let b = bin(threshold);
+        let above = match (self.count.get(b), self.energy.get(b)) {
+            (Some(&c), Some(&e)) if c > 0 => lufs(e / f64::from(c)) > threshold,
+            _ => false,
+        };
+        Some(if above { b } else { b + 1 })
     }
 
-    /// Bins from `first` on, with their index.
-    fn kept(&self, first: usize) -> impl Iterator<Item = (usize, (u32, f64))> + '_ {
+    /// (count, energy sum) of the bins from `first` on.
+    fn kept(&self, first: usize) -> impl Iterator<Item = (u32, f64)> + '_ {
         let pairs = self.count.iter().copied().zip(self.energy.iter().copied());
-        pairs.enumerate().skip(first)
+        pairs.skip(first)
     }
 
     /// Integrated loudness (LUFS) with the -10 LU relative gate; `None` when nothing passes.
@@ -86,7 +97,7 @@ impl Histogram {
         let first = self.gate_bin(INTEGRATED_GATE)?;
         let (n, e) = self
             .kept(first)
-            .fold((0u64, 0.0), |(n, e), (_, (c, s))| (n + u64::from(c), e + s));
+            .fold((0u64, 0.0), |(n, e), (c, s)| (n + u64::from(c), e + s));
         (n > 0).then(|| lufs(e / n as f64))
     }
 
@@ -95,7 +106,7 @@ impl Histogram {
         let Some(first) = self.gate_bin(RANGE_GATE) else {
             return 0.0;
         };
-        let n: u64 = self.kept(first).map(|(_, (c, _))| u64::from(c)).sum();
+        let n: u64 = self.kept(first).map(|(c, _)| u64::from(c)).sum();
         match (
             self.percentile(first, n, 0.10),
             self.percentile(first, n, 0.95),
@@ -110,70 +121,13 @@ impl Histogram {
     fn percentile(&self, first: usize, n: u64, p: f64) -> Option<f64> {
         let rank = ((p * n as f64).round() as u64).max(1);
         let mut seen = 0u64;
-        for (_, (c, e)) in self.kept(first) {
+        for (c, e) in self.kept(first) {
             seen += u64::from(c);
             if c > 0 && seen >= rank {
                 return Some(lufs(e / f64::from(c)));
             }
         }
         None
-    }
-}
-
-/// Sub-blocks in a short-term (3 s) window.
-const SHORT_TERM_SUBS: usize = 30;
-/// Sub-blocks in a momentary (400 ms) gating block.
-const MOMENTARY_SUBS: usize = 4;
-
-/// Turns 100 ms sub-block energies into overlapping 400 ms and 3 s blocks and gates them.
-#[derive(Debug, Clone)]
-pub struct Blocks {
-    /// Samples (frames) per sub-block, to turn sums into means.
-    hop: f64,
-    ring: [f64; SHORT_TERM_SUBS],
-    pos: usize,
-    filled: usize,
-    momentary: Histogram,
-    short_term: Histogram,
-}
-
-impl Blocks {
-    /// Blocks over sub-blocks of `hop` frames.
-    pub fn new(hop: usize) -> Self {
-        Blocks {
-            hop: hop.max(1) as f64,
-            ring: [0.0; SHORT_TERM_SUBS],
-            pos: 0,
-            filled: 0,
-            momentary: Histogram::default(),
-            short_term: Histogram::default(),
-        }
-    }
-
-    /// Add one complete sub-block: Σ over its frames of the channel-weighted y².
-    pub fn push(&mut self, weighted_sum: f64) {
-        if let Some(slot) = self.ring.get_mut(self.pos) {
-            *slot = weighted_sum;
-        }
-        self.pos = (self.pos + 1) % SHORT_TERM_SUBS;
-        self.filled = (self.filled + 1).min(SHORT_TERM_SUBS);
-        // Only complete windows count (as in ffmpeg and libebur128).
-        if self.filled >= MOMENTARY_SUBS {
-            let recent =
-                (1..=MOMENTARY_SUBS).map(|k| (self.pos + SHORT_TERM_SUBS - k) % SHORT_TERM_SUBS);
-            let sum: f64 = recent.filter_map(|i| self.ring.get(i)).sum();
-            self.momentary.add(sum / (MOMENTARY_SUBS as f64 * self.hop));
-        }
-        if self.filled >= SHORT_TERM_SUBS {
-            let sum: f64 = self.ring.iter().sum();
-            self.short_term
-                .add(sum / (SHORT_TERM_SUBS as f64 * self.hop));
-        }
-    }
-
-    /// (integrated LUFS, loudness range LU).
-    pub fn finish(&self) -> (Option<f64>, f64) {
-        (self.momentary.integrated(), self.short_term.range())
     }
 }
 
@@ -207,6 +161,27 @@ mod tests {
         }
         let i = h.integrated().unwrap();
         assert!((i + 20.0).abs() < 1e-9, "{i}");
+    }
+
+    /// A block 0.003 LU below the relative threshold shares its 0.01 LU bin but is gated out.
+    #[test]
+    fn strict_gate_inside_the_threshold_bin() {
+        // 9 blocks of energy e and one of q with L(q) = L((9e + q) / 10) - 10.003, i.e.
+        // q = 0.9 k e / (1 - 0.1 k) with k = 10^-1.0003.
+        // At -20.002 the threshold lands 0.4 bin above a bin edge, q 0.1 bin above it.
+        let e = energy(-20.002);
+        let k = 10f64.powf(-1.0003);
+        let q = 0.9 * k * e / (1.0 - 0.1 * k);
+        let threshold = lufs((9.0 * e + q) / 10.0) - 10.0;
+        assert!((lufs(q) - (threshold - 0.003)).abs() < 1e-9);
+        assert_eq!(bin(lufs(q)), bin(threshold));
+        let mut h = Histogram::default();
+        for _ in 0..9 {
+            h.add(e);
+        }
+        h.add(q);
+        let i = h.integrated().unwrap();
+        assert!((i + 20.002).abs() < 1e-9, "{i}");
     }
 
     /// Tech 3342 ranks: 100 blocks at -30 … -20.1 LUFS in 0.1 steps → 10th = -29.1, 95th = -20.6.

@@ -2,16 +2,18 @@
 //!
 //! One streaming pass over the interleaved source samples:
 //! K-weighting ([`kweight`]) → per-channel Σy² over 100 ms sub-blocks → channel weights →
-//! 400 ms / 3 s blocks and their gates ([`gating`]); in parallel the oversampled true peak
-//! ([`truepeak`]). State is O(channels) plus two fixed histograms, whatever the duration.
+//! 400 ms / 3 s blocks ([`blocks`]) → gates ([`gating`]); in parallel the oversampled true
+//! peak ([`truepeak`]). State is O(channels) plus two fixed ~120 KB histograms, whatever the
+//! duration.
 
+pub mod blocks;
 pub mod gating;
 pub mod kweight;
 pub mod truepeak;
 
 use serde::Serialize;
 
-use gating::Blocks;
+use blocks::{Blocks, Geometry, SubBlock};
 use kweight::KWeighting;
 use truepeak::TruePeak;
 
@@ -45,6 +47,10 @@ pub struct LoudnessMeter {
     /// Frames per 100 ms sub-block, and frames already in the current one.
     hop: usize,
     in_hop: usize,
+    /// Where the short-term and momentary tails of a sub-block begin, and the weighted sum of
+    /// the current sub-block at those points.
+    tail_starts: [usize; 2],
+    at_tail_start: [f64; 2],
     blocks: Blocks,
     peaks: TruePeak,
     /// Samples of an incomplete frame left over from the previous push.
@@ -61,18 +67,17 @@ impl LoudnessMeter {
     /// A meter for `channels` interleaved channels at `sample_rate` Hz.
     pub fn new(sample_rate: u32, channels: usize) -> Self {
         let channels = channels.max(1);
-        // 100 ms rounded down, as ffmpeg does (libebur128 rounds to nearest). It only matters at
-        // 11.025 kHz, where the block grid shifts by 0.05 % and a very impulsive file can move
-        // by 0.08 LU; matching the reference tool removes that ambiguity.
-        let hop = (sample_rate as usize / 10).max(1);
+        let geometry = Geometry::new(sample_rate);
         LoudnessMeter {
             channels,
             weights: channel_weights(channels),
             kweight: KWeighting::new(sample_rate, channels),
             acc: vec![0.0; channels],
-            hop,
+            hop: geometry.hop,
             in_hop: 0,
-            blocks: Blocks::new(hop),
+            tail_starts: geometry.tail_starts(),
+            at_tail_start: [0.0; 2],
+            blocks: Blocks::new(geometry),
             peaks: TruePeak::new(sample_rate, channels),
             pending: Vec::new(),
             clean: Vec::new(),
@@ -98,14 +103,31 @@ impl LoudnessMeter {
         self.peaks.push(&clean);
         let mut rest = &clean[..];
         while !rest.is_empty() {
-            let take = (self.hop - self.in_hop).min(rest.len() / self.channels);
+            // Stop at the next tail start or at the end of the sub-block.
+            let stop = self
+                .tail_starts
+                .iter()
+                .copied()
+                .filter(|&t| t > self.in_hop)
+                .fold(self.hop, usize::min);
+            let take = (stop - self.in_hop).min(rest.len() / self.channels);
             let (now, later) = rest.split_at(take * self.channels);
             self.kweight.process(now, &mut self.acc);
             self.in_hop += take;
             rest = later;
+            for (start, sum) in self.tail_starts.iter().zip(&mut self.at_tail_start) {
+                if self.in_hop == *start {
+                    *sum = weighted(&self.acc, &self.weights);
+                }
+            }
             if self.in_hop == self.hop {
-                let sum = self.acc.iter().zip(&self.weights).map(|(a, w)| a * w).sum();
-                self.blocks.push(sum);
+                let total = weighted(&self.acc, &self.weights);
+                let [short, momentary] = self.at_tail_start;
+                self.blocks.push(SubBlock {
+                    total,
+                    tail_short: (total - short).max(0.0),
+                    tail_momentary: (total - momentary).max(0.0),
+                });
                 self.acc.fill(0.0);
                 self.in_hop = 0;
                 self.kweight.flush_tiny();
@@ -129,6 +151,11 @@ impl LoudnessMeter {
             replaygain_track_peak: f64::from(true_peak),
         }
     }
+}
+
+/// Σ over channels of weight × Σy².
+fn weighted(acc: &[f64], weights: &[f64]) -> f64 {
+    acc.iter().zip(weights).map(|(a, w)| a * w).sum()
 }
 
 /// BS.1770 channel weights for WAV/SMPTE channel order: 1.0 for front channels, 1.41 (+1.5 dB)

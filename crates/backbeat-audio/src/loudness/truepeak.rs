@@ -7,13 +7,15 @@
 //! then provably the same as with every window computed, and therefore also independent of
 //! how the input was chunked. Quiet passages and most of any piece cost one `max` per sample.
 
-/// Filter taps per phase (BS.1770 asks for ≥ 12 per phase at 4×; 16 keeps the interpolation
-/// within ±0.03 dB up to 0.8 × Nyquist).
-const TAPS: usize = 16;
-/// Kaiser window shape: a compromise between passband flatness and the width of the roll-off.
-const KAISER_BETA: f64 = 5.0;
+/// Filter taps per phase (BS.1770 asks for ≥ 12 per phase at 4×). With the Kaiser window
+/// below, every phase is flat within 0.01 dB up to 0.8 × Nyquist and within -0.5…-1 dB at
+/// 0.9 × Nyquist. On two 22.05 kHz clips with content up to Nyquist, 16 taps under-read the
+/// true peak of a near-ideal (long-filter) interpolator by 0.14 dB; 24 taps are within 0.05 dB.
+const TAPS: usize = 24;
+/// Kaiser window shape: a compromise between pass-band flatness and the width of the roll-off.
+const KAISER_BETA: f64 = 6.0;
 /// Windows per skip test: short runs keep the local maximum local, so more runs are skipped;
-/// 16 keeps the test itself cheap (it reads each sample ~2×) and fills four SIMD lanes × 4.
+/// 16 keeps the test itself cheap (each sample is read about 2.4×) and fills 4 SIMD vectors.
 const RUN: usize = 16;
 /// Samples (per channel) that one run of windows reads.
 const SPAN: usize = RUN + TAPS - 1;
@@ -34,7 +36,10 @@ pub fn oversampling_factor(sample_rate: u32) -> usize {
 pub struct TruePeak {
     /// Interpolation phases at fractions 1/L … (L-1)/L (phase 0 is the sample itself).
     phases: Vec<[f32; TAPS]>,
-    /// max over phases of Σ|h|, with a margin covering f32 rounding of the dot product.
+    /// Σ|h| of each phase, with a margin covering f32 rounding of the dot product: the phases
+    /// near the samples have smaller sums than the midpoint, so they are skipped more often.
+    bounds: Vec<f32>,
+    /// The largest of `bounds`.
     bound: f32,
     channels: usize,
     /// Interleaved: the last `TAPS - 1` frames, then the frames of the current push. Kept
@@ -51,11 +56,13 @@ impl TruePeak {
     /// A meter for `channels` channels at `sample_rate` Hz.
     pub fn new(sample_rate: u32, channels: usize) -> Self {
         let phases = design(oversampling_factor(sample_rate));
-        let sum_abs = |h: &[f32; TAPS]| h.iter().map(|v| v.abs()).sum::<f32>();
-        let bound = phases.iter().map(sum_abs).fold(0.0, f32::max) * (1.0 + 1e-4);
+        let sum_abs = |h: &[f32; TAPS]| h.iter().map(|v| v.abs()).sum::<f32>() * (1.0 + 1e-4);
+        let bounds: Vec<f32> = phases.iter().map(sum_abs).collect();
+        let bound = bounds.iter().copied().fold(0.0, f32::max);
         let channels = channels.max(1);
         TruePeak {
             phases,
+            bounds,
             bound,
             channels,
             buf: vec![0.0; (TAPS - 1) * channels],
@@ -95,15 +102,18 @@ impl TruePeak {
             let Some(span) = self.buf.get(start * n..(end + TAPS - 1) * n) else {
                 return;
             };
-            if max_abs(span) * self.bound > self.peak {
+            let local = max_abs(span);
+            if local * self.bound > self.peak {
                 for c in 0..n {
                     // A short last run is zero-padded; only its `end - start` real windows count.
                     let mut x = [0.0f32; SPAN];
                     for (d, s) in x.iter_mut().zip(span.iter().skip(c).step_by(n)) {
                         *d = *s;
                     }
-                    for h in &self.phases {
-                        self.peak = self.peak.max(run_max(h, &x, end - start));
+                    for (h, bound) in self.phases.iter().zip(&self.bounds) {
+                        if local * bound > self.peak {
+                            self.peak = self.peak.max(run_max(h, &x, end - start));
+                        }
                     }
                 }
             }
