@@ -179,6 +179,20 @@ fn silence_has_no_tempo() {
 }
 
 #[test]
+fn near_silence_has_no_tempo() {
+    // A click track at -80 dBFS over -90 dBFS noise: inaudible, like a "silent" track's dither.
+    let (x, _) = click_track(120.0, 10.0, 0.2);
+    let hiss = noise(x.len(), 5);
+    let quiet: Vec<f32> = x
+        .iter()
+        .zip(&hiss)
+        .map(|(c, h)| c * 1e-4 + h * 3e-5)
+        .collect();
+    let r = analyse(&quiet, 1000);
+    assert_eq!((r.bpm, r.beats.len(), r.confidence), (None, 0, 0.0));
+}
+
+#[test]
 fn white_noise_has_low_confidence() {
     for seed in [1, 2, 3] {
         let r = analyse(&noise(20 * ANALYSIS_RATE as usize, seed), 4096);

@@ -8,9 +8,10 @@
 //!    harmonic comb and a tempo prior; [`beats`] places beats by Viterbi decoding over a
 //!    (beat interval, phase) state space constrained around that period.
 //!
-//! `confidence` is the tempo salience: the mean normalised autocorrelation of the onset-strength
-//! function at the first multiples of the chosen period (1 for a perfectly periodic pulse, ≈ 0
-//! for noise or rubato without pulse), clamped to [0, 1].
+//! `confidence` comes from the tempo salience: the mean normalised autocorrelation of the
+//! onset-strength function at the first multiples of the chosen period (1 for a perfectly
+//! periodic pulse, ≈ 0 for noise or rubato without pulse), minus the chance level 1/√n of an
+//! `n`-frame envelope and rescaled to [0, 1]. Frames below -70 dBFS RMS count as silence.
 
 pub mod beats;
 pub mod onset;
@@ -95,7 +96,7 @@ pub fn analyse_envelope(env: &[f32], fps: f64) -> Rhythm {
     };
     if est.salience < MIN_SALIENCE {
         return Rhythm {
-            confidence: est.salience,
+            confidence: est.confidence,
             ..Rhythm::none()
         };
     }
@@ -107,7 +108,7 @@ pub fn analyse_envelope(env: &[f32], fps: f64) -> Rhythm {
         .collect();
     Rhythm {
         bpm: Some(60.0 * fps / est.period),
-        confidence: est.salience,
+        confidence: est.confidence,
         beats,
     }
 }

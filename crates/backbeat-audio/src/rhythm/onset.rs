@@ -15,6 +15,8 @@ use realfft::{RealFftPlanner, RealToComplex};
 /// full-scale sine gives 1. 1000 puts the knee of the log 60 dB below full scale: everything
 /// audible is compressed logarithmically (gain-invariant), the noise floor is not amplified.
 const GAMMA: f32 = 1000.0;
+/// Mean power (re full scale) below which a frame is treated as silent: -70 dBFS RMS.
+const GATE_POWER: f32 = 1e-7;
 /// Lowest band edge (Hz): below this is rumble, not rhythm.
 const F_LOW: f32 = 30.0;
 /// Highest band edge (Hz).
@@ -142,6 +144,7 @@ impl OnsetDetector {
     }
 
     fn process_frame(&mut self) {
+        let mut energy = 0.0f32;
         for ((t, &s), &w) in self
             .time_buf
             .iter_mut()
@@ -149,6 +152,12 @@ impl OnsetDetector {
             .zip(&self.window)
         {
             *t = s * w;
+            energy += s * s;
+        }
+        if energy < GATE_POWER * self.frame as f32 {
+            // Inaudible frame: its spectrum is dither or codec noise, whose fluctuations the
+            // log compression would otherwise turn into "onsets". It counts as silence.
+            self.time_buf.iter_mut().for_each(|t| *t = 0.0);
         }
         if self
             .fft
@@ -217,6 +226,17 @@ mod tests {
         assert!((20..40).contains(&n), "{n} bands");
         let used: Vec<usize> = map.into_iter().filter(|&b| b != usize::MAX).collect();
         assert!(used.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1));
+    }
+
+    #[test]
+    fn inaudible_noise_gives_a_flat_envelope() {
+        let mut d = OnsetDetector::new(22_050);
+        // -80 dBFS alternating-sign "dither" with a varying level: below the gate throughout.
+        let x: Vec<f32> = (0..44_100)
+            .map(|i| if i % 3 == 0 { 1e-4 } else { -5e-5 } * (1.0 + (i / 5000) as f32 * 0.1))
+            .collect();
+        d.push(&x);
+        assert!(d.finish().iter().all(|&v| v == 0.0));
     }
 
     #[test]
