@@ -216,7 +216,7 @@ fn tiny_and_hostile_inputs_do_not_panic() {
         assert!(r.beats.iter().all(|b| b.is_finite() && *b >= 0.0));
         assert!(r.bpm.is_none_or(|b| b.is_finite() && b > 0.0));
     }
-    for sr in [0, 1, 8_000, 44_100] {
+    for sr in [0, 1, 8_000, 44_100, u32::MAX] {
         let mut a = RhythmAnalyzer::new(sr);
         a.push(&click_track(120.0, 3.0, 0.0).0);
         let _ = a.finish();

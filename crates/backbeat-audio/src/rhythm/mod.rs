@@ -21,6 +21,9 @@ use serde::Serialize;
 
 use onset::OnsetDetector;
 
+/// Sample rates analysed; outside, the frame grid would be degenerate (a few Hz) or the beat
+/// tracker's state space huge (MHz), and no audio comes at such rates.
+const SUPPORTED_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 /// Below this salience the envelope has no usable periodicity: no tempo, no beats.
 const MIN_SALIENCE: f64 = 0.02;
 /// Half-width (seconds) of the moving average removed from the envelope: the 1 s window spans
@@ -75,11 +78,16 @@ impl RhythmAnalyzer {
 
     /// Add mono samples.
     pub fn push(&mut self, mono: &[f32]) {
-        self.onsets.push(mono);
+        if SUPPORTED_RATES.contains(&self.sample_rate) {
+            self.onsets.push(mono);
+        }
     }
 
     /// Tempo and beats of everything pushed.
     pub fn finish(self) -> Rhythm {
+        if !SUPPORTED_RATES.contains(&self.sample_rate) {
+            return Rhythm::none();
+        }
         let fps = f64::from(self.sample_rate.max(1)) / self.onsets.hop() as f64;
         analyse_envelope(&self.onsets.finish(), fps)
     }
