@@ -179,6 +179,20 @@ fn silence_has_no_tempo() {
 }
 
 #[test]
+fn near_silence_has_no_tempo() {
+    // A click track at -80 dBFS over -90 dBFS noise: inaudible, like a "silent" track's dither.
+    let (x, _) = click_track(120.0, 10.0, 0.2);
+    let hiss = noise(x.len(), 5);
+    let quiet: Vec<f32> = x
+        .iter()
+        .zip(&hiss)
+        .map(|(c, h)| c * 1e-4 + h * 3e-5)
+        .collect();
+    let r = analyse(&quiet, 1000);
+    assert_eq!((r.bpm, r.beats.len(), r.confidence), (None, 0, 0.0));
+}
+
+#[test]
 fn white_noise_has_low_confidence() {
     for seed in [1, 2, 3] {
         let r = analyse(&noise(20 * ANALYSIS_RATE as usize, seed), 4096);
@@ -202,7 +216,7 @@ fn tiny_and_hostile_inputs_do_not_panic() {
         assert!(r.beats.iter().all(|b| b.is_finite() && *b >= 0.0));
         assert!(r.bpm.is_none_or(|b| b.is_finite() && b > 0.0));
     }
-    for sr in [0, 1, 8_000, 44_100] {
+    for sr in [0, 1, 8_000, 44_100, u32::MAX] {
         let mut a = RhythmAnalyzer::new(sr);
         a.push(&click_track(120.0, 3.0, 0.0).0);
         let _ = a.finish();

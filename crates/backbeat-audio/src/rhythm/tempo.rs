@@ -29,6 +29,10 @@ pub struct TempoEstimate {
     /// Mean normalised autocorrelation at the period's multiples, in [0, 1]: 1 for a perfectly
     /// periodic envelope, ≈ 0 for noise.
     pub salience: f64,
+    /// Salience above what chance gives on an envelope this long, rescaled to [0, 1]: the
+    /// standard error of a white-noise autocorrelation over `n` frames is 1/√n, so short clips
+    /// (few periods observed) get less confidence for the same salience.
+    pub confidence: f64,
 }
 
 /// Mean normalised (unbiased) autocorrelation of `env` over overlapping windows, lags 0..len.
@@ -129,9 +133,11 @@ pub fn estimate(env: &[f32], fps: f64) -> Option<TempoEstimate> {
         }
     }
     let (_, period, salience) = best?;
+    let chance = 1.0 / (env.len().max(1) as f64).sqrt();
     (salience > 0.0).then_some(TempoEstimate {
         period,
         salience: salience.clamp(0.0, 1.0),
+        confidence: ((salience - chance) / (1.0 - chance).max(1e-9)).clamp(0.0, 1.0),
     })
 }
 
