@@ -55,6 +55,8 @@ def parse_args(argv):
     p.add_argument("--repeats", type=int, default=3,
                    help="runs of the speed section (the least CPU time is kept)")
     p.add_argument("--out", type=Path, help="also write the Markdown report here (and .json)")
+    p.add_argument("--render", type=Path, metavar="JSON",
+                   help="only print the Markdown of a saved run (the .json that --out wrote)")
     return p.parse_args(argv)
 
 
@@ -188,6 +190,10 @@ def git_commit():
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        print(report.markdown(saved["meta"], saved["results"], saved["extra"], saved["speed"]))
+        return 0
     wanted = set(args.tools.split(","))
     if not (args.dev / "labels.csv").is_file():
         print(f"error: no labels.csv in {args.dev} (pass --dev DIR)", file=sys.stderr)
