@@ -114,7 +114,8 @@ def markdown(meta, results, extra, speed):
     """The whole report."""
     parts = [
         f"### Results — {meta['date']}, commit `{meta['commit']}`",
-        f"{meta['files']} files, {meta['minutes']:.1f} min of audio (labels' durations); "
+        f"{meta['files']} files, {meta['minutes']:.1f} min of audio (ffprobe; the labels' "
+        f"duration_s column sums to {meta.get('labels_minutes', 0):.1f} min); "
         f"ffmpeg reference failed on {meta['ffmpeg_failures']} file(s).",
         "#### Speed (CPU seconds per minute of audio; lower is better)",
         speed_table(results),

@@ -119,6 +119,16 @@ def ffmpeg_ebur128(path):
     return values
 
 
+def ffprobe_duration(path):
+    """Container duration in seconds per ffprobe, or None."""
+    cmd = ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    try:
+        return float(proc.stdout.strip())
+    except ValueError:
+        return None
+
+
 # --- essentia ---------------------------------------------------------------------------------
 
 def essentia_load(es, path, timer):
