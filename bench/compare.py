@@ -71,7 +71,6 @@ def load_labels(dev, limit):
         rows = [rows[i * len(rows) // limit] for i in range(limit)]
     files = []
     for row in rows:
-        number = lambda v: float(v) if v and v.strip() else None  # noqa: E731
         beats = None
         if row.get("beats"):
             try:
@@ -88,6 +87,15 @@ def load_labels(dev, limit):
                       "duration": number(row.get("duration_s")),
                       "labels_duration": number(row.get("duration_s"))})
     return files
+
+
+def number(cell):
+    """A CSV cell as a float; empty or unreadable = unknown (None)."""
+    try:
+        return float(cell) if cell and cell.strip() else None
+    except ValueError:
+        print(f"warning: {cell!r} is not a number; treated as unknown", file=sys.stderr)
+        return None
 
 
 def read_beats(path):
