@@ -129,6 +129,8 @@ def run_essentia(files, timeout):
     for profile in tools.KEY_PROFILES:
         ests = {p: dict(r, key=r["keys"].get(profile)) for p, r in raw.items()}
         per_profile[profile] = metrics.score_tool(files, ests)["key_mirex"] or 0.0
+    errors = {p: [r["key_errors"][p] for r in raw.values() if p in r.get("key_errors", {})]
+              for p in tools.KEY_PROFILES}
     best = max(tools.KEY_PROFILES, key=lambda p: per_profile[p])
     # Time the best profile on the files that had no key label (the others were timed above).
     key_jobs = [(f["path"], isolate.essentia_key_job, (f["path"], best))
@@ -141,7 +143,9 @@ def run_essentia(files, timeout):
     cpu = {name: s for name, s in seconds.items() if not name.startswith("key:")}
     cpu["key"] = seconds.get("key:" + best, 0.0) + key_seconds.get("key", 0.0)
     estimates = {p: dict(r, key=r["keys"].get(best)) for p, r in raw.items()}
-    return estimates, cpu, failures, {"best_profile": best, "profiles": per_profile}
+    profile_errors = {p: {"files": len(e), "first": e[0]} for p, e in errors.items() if e}
+    return estimates, cpu, failures, {"best_profile": best, "profiles": per_profile,
+                                      "profile_errors": profile_errors}
 
 
 def run_librosa(files, timeout):

@@ -85,10 +85,15 @@ def profile_table(extra):
     info = extra.get("essentia")
     if not info:
         return ""
-    rows = [[p, _num(s)] for p, s in sorted(info["profiles"].items(), key=lambda kv: -kv[1])]
+    errors = info.get("profile_errors", {})
+    rows = []
+    for profile, score in sorted(info["profiles"].items(), key=lambda kv: -kv[1]):
+        err = errors.get(profile)
+        note = f"raised on {err['files']} file(s): {err['first']}" if err else ""
+        rows.append([profile, _num(score), note.replace("|", "/")])
     return ("Essentia KeyExtractor, MIREX weighted score per profile (best = "
             f"`{info['best_profile']}`, which is the one timed):\n\n"
-            + _table(["profile", "key MIREX"], rows))
+            + _table(["profile", "key MIREX", "errors"], rows))
 
 
 def failures(results):
