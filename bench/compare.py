@@ -32,6 +32,7 @@ import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import isolate  # noqa: E402
 import metrics  # noqa: E402
 import report  # noqa: E402
 import tools  # noqa: E402
@@ -54,7 +55,11 @@ def parse_args(argv):
                    help="length of the 44.1 kHz stereo MP3 of the speed section (0 = skip)")
     p.add_argument("--repeats", type=int, default=3,
                    help="runs of the speed section (the least CPU time is kept)")
+    p.add_argument("--timeout", type=float, default=900,
+                   help="seconds one file may take in a peer before it counts as failed")
     p.add_argument("--out", type=Path, help="also write the Markdown report here (and .json)")
+    p.add_argument("--render", type=Path, metavar="JSON",
+                   help="only print the Markdown of a saved run (the .json that --out wrote)")
     return p.parse_args(argv)
 
 
@@ -66,7 +71,6 @@ def load_labels(dev, limit):
         rows = [rows[i * len(rows) // limit] for i in range(limit)]
     files = []
     for row in rows:
-        number = lambda v: float(v) if v and v.strip() else None  # noqa: E731
         beats = None
         if row.get("beats"):
             try:
@@ -80,8 +84,18 @@ def load_labels(dev, limit):
                   file=sys.stderr)
         files.append({"path": str((dev / row["path"]).resolve()), "name": row["path"],
                       "bpm": number(row.get("bpm")), "beats": beats, "key": key,
-                      "duration": number(row.get("duration_s"))})
+                      "duration": number(row.get("duration_s")),
+                      "labels_duration": number(row.get("duration_s"))})
     return files
+
+
+def number(cell):
+    """A CSV cell as a float; empty or unreadable = unknown (None)."""
+    try:
+        return float(cell) if cell and cell.strip() else None
+    except ValueError:
+        print(f"warning: {cell!r} is not a number; treated as unknown", file=sys.stderr)
+        return None
 
 
 def read_beats(path):
@@ -94,53 +108,54 @@ def read_beats(path):
     return sorted(times)
 
 
-def run_essentia(files):
+def add_seconds(total, seconds):
+    """Add one job's CPU seconds per component into total."""
+    for name, value in seconds.items():
+        total[name] = total.get(name, 0.0) + value
+
+
+def run_essentia(files, timeout):
     """Essentia over every file: all key profiles on key-labelled files, then the best profile
-    timed on every file. Returns (estimates per profile, CPU seconds per component, failures)."""
-    import essentia
-    import essentia.standard as es
-    essentia.log.infoActive = False
-    timer, raw, failures = tools.Timer(), {}, {}
-    for f in files:
-        profiles = tools.KEY_PROFILES if f["key"] is not None else []
-        try:
-            raw[f["path"]] = tools.essentia_file(es, f["path"], profiles, timer)
-        except Exception as e:  # noqa: BLE001 - a failing file is a result, not a crash
-            failures[f["path"]] = f"{type(e).__name__}: {e}".strip()[:200]
+    timed on the other files. Returns (estimates, CPU seconds per component, failures, extra)."""
+    jobs = [(f["path"], isolate.essentia_job,
+             (f["path"], tools.KEY_PROFILES if f["key"] is not None else []))
+            for f in files]
+    done, failures = isolate.run_jobs(jobs, timeout)
+    raw = {path: value for path, (value, _) in done.items()}
+    seconds = {}
+    for _, job_seconds in done.values():
+        add_seconds(seconds, job_seconds)
     per_profile = {}
     for profile in tools.KEY_PROFILES:
         ests = {p: dict(r, key=r["keys"].get(profile)) for p, r in raw.items()}
         per_profile[profile] = metrics.score_tool(files, ests)["key_mirex"] or 0.0
+    errors = {p: [r["key_errors"][p] for r in raw.values() if p in r.get("key_errors", {})]
+              for p in tools.KEY_PROFILES}
     best = max(tools.KEY_PROFILES, key=lambda p: per_profile[p])
-    # Time the best profile on the files that had no key label (others were timed above).
-    key_timer = tools.Timer()
-    for f in files:
-        if f["path"] in raw and f["key"] is None:
-            try:
-                _, mono = tools.essentia_load(es, f["path"], tools.Timer())
-                with key_timer("key"):
-                    raw[f["path"]]["keys"][best] = tools.essentia_key(es, mono, best)
-            except Exception:  # noqa: BLE001
-                pass
-    cpu = {name: s for name, s in timer.seconds.items() if not name.startswith("key:")}
-    cpu["key"] = timer.seconds.get("key:" + best, 0.0) + key_timer.seconds.get("key", 0.0)
+    # Time the best profile on the files that had no key label (the others were timed above).
+    key_jobs = [(f["path"], isolate.essentia_key_job, (f["path"], best))
+                for f in files if f["path"] in raw and f["key"] is None]
+    key_done, _ = isolate.run_jobs(key_jobs, timeout)
+    key_seconds = {}
+    for path, (key, job_seconds) in key_done.items():
+        raw[path]["keys"][best] = key
+        add_seconds(key_seconds, job_seconds)
+    cpu = {name: s for name, s in seconds.items() if not name.startswith("key:")}
+    cpu["key"] = seconds.get("key:" + best, 0.0) + key_seconds.get("key", 0.0)
     estimates = {p: dict(r, key=r["keys"].get(best)) for p, r in raw.items()}
-    return estimates, cpu, failures, {"best_profile": best, "profiles": per_profile}
+    profile_errors = {p: {"files": len(e), "first": e[0]} for p, e in errors.items() if e}
+    return estimates, cpu, failures, {"best_profile": best, "profiles": per_profile,
+                                      "profile_errors": profile_errors}
 
 
-def run_librosa(files):
+def run_librosa(files, timeout):
     """librosa over every file. Returns (estimates, CPU seconds per component, failures)."""
-    import warnings
-    import librosa
-    warnings.filterwarnings("ignore")
-    tools.librosa_warm_up(librosa)
-    timer, estimates, failures = tools.Timer(), {}, {}
-    for f in files:
-        try:
-            estimates[f["path"]] = tools.librosa_file(librosa, f["path"], timer)
-        except Exception as e:  # noqa: BLE001
-            failures[f["path"]] = f"{type(e).__name__}: {e}".strip()[:200]
-    return estimates, timer.seconds, failures
+    done, failures = isolate.run_jobs(
+        [(f["path"], isolate.librosa_job, (f["path"],)) for f in files], timeout)
+    seconds = {}
+    for _, job_seconds in done.values():
+        add_seconds(seconds, job_seconds)
+    return {path: value for path, (value, _) in done.items()}, seconds, failures
 
 
 def audio_minutes(files, estimates):
@@ -188,6 +203,10 @@ def git_commit():
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        print(report.markdown(saved["meta"], saved["results"], saved["extra"], saved["speed"]))
+        return 0
     wanted = set(args.tools.split(","))
     if not (args.dev / "labels.csv").is_file():
         print(f"error: no labels.csv in {args.dev} (pass --dev DIR)", file=sys.stderr)
@@ -197,11 +216,13 @@ def main(argv=None):
     refs = {f["path"]: tools.ffmpeg_ebur128(f["path"]) for f in files}
     for f in files:
         f["ffmpeg"] = refs[f["path"]]
+        # Measured, not the labels' duration_s (which is off for some generated files).
+        f["duration"] = tools.ffprobe_duration(f["path"]) or f["duration"]
     results, extra = {}, {}
     runners = {
         "backbeat": lambda: tools.run_backbeat(str(args.backbeat), [f["path"] for f in files]),
-        "essentia": lambda: run_essentia(files),
-        "librosa": lambda: run_librosa(files),
+        "essentia": lambda: run_essentia(files, args.timeout),
+        "librosa": lambda: run_librosa(files, args.timeout),
     }
     for name in ("backbeat", "essentia", "librosa"):
         if name not in wanted:
@@ -227,6 +248,7 @@ def main(argv=None):
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": git_commit(), "files": len(files),
             "minutes": sum(f["duration"] or 0 for f in files) / 60,
+            "labels_minutes": sum(f["labels_duration"] or 0 for f in files) / 60,
             "ffmpeg_failures": sum(1 for f in files if f["ffmpeg"] is None)}
     text = report.markdown(meta, results, extra, speed)
     print(text)

@@ -20,6 +20,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -f "$SOURCE" ] || { echo "error: source $SOURCE not found (pass --source)" >&2; exit 2; }
+[ -z "$OUT" ] || mkdir -p "$(dirname "$OUT")"
 [ -x /usr/bin/time ] || { echo "error: /usr/bin/time (GNU time) not installed" >&2; exit 2; }
 
 (cd "$REPO" && cargo build --release -p backbeat)
@@ -37,16 +38,18 @@ report() {
     local kind="$1" file="$2" log="$TMP/$1.time"
     /usr/bin/time -v "$BIN" analyze --jobs 1 --format json --no-beats "$file" \
         >"$TMP/$kind.json" 2>"$log" || { echo "| $kind | failed: $(tail -1 "$log") |"; return; }
-    local rss user sys wall
+    local rss user sys wall decoded
+    # The decoded duration proves the whole file was read, not just a prefix.
+    decoded=$(grep -o '"duration_secs":[0-9.]*' "$TMP/$kind.json" | head -1 | cut -d: -f2)
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
     user=$(awk -F': ' '/User time/ {print $2}' "$log")
     sys=$(awk -F': ' '/System time/ {print $2}' "$log")
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
     awk -v k="$kind" -v b="$(stat -c %s "$file")" -v r="$rss" -v u="$user" -v s="$sys" \
-        -v w="$wall" -v d="$SECS" 'BEGIN {
+        -v w="$wall" -v d="$SECS" -v dec="${decoded:-0}" 'BEGIN {
         cpu = u + s
-        printf "| %s | %.0f MB | %.0f MiB | %.1f s | %s | %.0f× |\n", k, b / 1e6, r / 1024, cpu, w,
-               (cpu > 0 ? d / cpu : 0)
+        printf "| %s | %.0f MB | %.1f s | %.0f MiB | %.1f s | %s | %.0f× |\n", k, b / 1e6, dec,
+               r / 1024, cpu, w, (cpu > 0 ? d / cpu : 0)
     }'
 }
 
@@ -55,8 +58,8 @@ report() {
     echo
     echo "${MINUTES} min, 96 kHz, 24-bit, stereo; \`backbeat analyze --jobs 1 --no-beats\` under \`/usr/bin/time -v\`."
     echo
-    echo "| file | size | peak RSS | CPU (user+sys) | wall | × real time per core |"
-    echo "|---|---|---|---|---|---|"
+    echo "| file | size | decoded | peak RSS | CPU (user+sys) | wall | × real time per core |"
+    echo "|---|---|---|---|---|---|---|"
     report wav "$TMP/long.wav"
     report flac "$TMP/long.flac"
 } | tee "${OUT:-/dev/null}"

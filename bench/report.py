@@ -66,7 +66,12 @@ def ratios(results):
             continue
         total = cpu_per_minute(r, "total")
         ratio = total / base_total if total and base_total else None
-        lines.append(f"- {name} CPU / backbeat CPU: {_num(ratio, '{:.1f}×')}")
+        line = f"- {name} CPU / backbeat CPU: {_num(ratio, '{:.1f}×')}"
+        peak = cpu_per_minute(r, "true peak")
+        if peak and total and base_total:
+            # essentia's TruePeakDetector (libsamplerate) dominates its cost: show both views.
+            line += f" ({(total - peak) / base_total:.1f}× without its true-peak detector)"
+        lines.append(line)
         diffs = []
         for label, key in (("ACC1", "acc1"), ("ACC2", "acc2"), ("beat F", "beat_f"),
                            ("key", "key_mirex")):
@@ -80,10 +85,15 @@ def profile_table(extra):
     info = extra.get("essentia")
     if not info:
         return ""
-    rows = [[p, _num(s)] for p, s in sorted(info["profiles"].items(), key=lambda kv: -kv[1])]
+    errors = info.get("profile_errors", {})
+    rows = []
+    for profile, score in sorted(info["profiles"].items(), key=lambda kv: -kv[1]):
+        err = errors.get(profile)
+        note = f"raised on {err['files']} file(s): {err['first']}" if err else ""
+        rows.append([profile, _num(score), note.replace("|", "/")])
     return ("Essentia KeyExtractor, MIREX weighted score per profile (best = "
             f"`{info['best_profile']}`, which is the one timed):\n\n"
-            + _table(["profile", "key MIREX"], rows))
+            + _table(["profile", "key MIREX", "errors"], rows))
 
 
 def failures(results):
@@ -99,7 +109,7 @@ def speed_only(speed):
         return "(skipped)"
     if "error" in speed:
         return f"backbeat failed: {speed['error']}"
-    return (f"backbeat on a {speed['audio_secs'] / 60:.0f}-min 44.1 kHz stereo 192 kbps MP3, "
+    return (f"backbeat on a {speed['audio_secs'] / 60:.1f}-min 44.1 kHz stereo 192 kbps MP3, "
             f"`--jobs 1`, decode included: {speed['cpu_secs']:.2f} CPU s (least of "
             f"{len(speed['cpu_runs'])} runs: {', '.join(f'{c:.2f}' for c in speed['cpu_runs'])})"
             f" → **{speed['x_realtime_per_core']:.0f}× real time on one core**.")
@@ -109,7 +119,8 @@ def markdown(meta, results, extra, speed):
     """The whole report."""
     parts = [
         f"### Results — {meta['date']}, commit `{meta['commit']}`",
-        f"{meta['files']} files, {meta['minutes']:.1f} min of audio (labels' durations); "
+        f"{meta['files']} files, {meta['minutes']:.1f} min of audio (ffprobe; the labels' "
+        f"duration_s column sums to {meta.get('labels_minutes', 0):.1f} min); "
         f"ffmpeg reference failed on {meta['ffmpeg_failures']} file(s).",
         "#### Speed (CPU seconds per minute of audio; lower is better)",
         speed_table(results),

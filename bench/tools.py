@@ -119,6 +119,16 @@ def ffmpeg_ebur128(path):
     return values
 
 
+def ffprobe_duration(path):
+    """Container duration in seconds per ffprobe, or None."""
+    cmd = ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    try:
+        return float(proc.stdout.strip())
+    except ValueError:
+        return None
+
+
 # --- essentia ---------------------------------------------------------------------------------
 
 def essentia_load(es, path, timer):
@@ -149,14 +159,16 @@ def essentia_file(es, path, profiles, timer):
     stereo, mono = essentia_load(es, path, timer)
     with timer("rhythm"):
         bpm, ticks = es.RhythmExtractor2013(method="multifeature")(mono)[:2]
-    keys = {}
+    keys, key_errors = {}, {}
     for profile in profiles:
         with timer("key:" + profile):
             try:
                 keys[profile] = essentia_key(es, mono, profile)
-            except RuntimeError:
-                # e.g. `weichai` raises on minor keys: that profile simply gives no answer.
+            except RuntimeError as e:
+                # `weichai` raises on minor keys, `faraldo` is not in every essentia build:
+                # that profile gives no answer for this file, and the reason is reported.
                 keys[profile] = None
+                key_errors[profile] = str(e).strip().splitlines()[-1][:160]
     with timer("loudness"):
         integrated = float(es.LoudnessEBUR128(sampleRate=ESSENTIA_RATE)(stereo)[2])
     with timer("true peak"):
@@ -167,6 +179,7 @@ def essentia_file(es, path, profiles, timer):
         "bpm": float(bpm) if bpm > 0 else None,
         "beats": [float(t) for t in ticks],
         "keys": keys,
+        "key_errors": key_errors,
         "lufs": integrated if math.isfinite(integrated) and integrated > -70 else None,
         "true_peak": 20 * math.log10(peak) if peak > 0 else None,
         "duration": len(mono) / ESSENTIA_RATE,

@@ -129,7 +129,7 @@ pub struct Report {
     pub files: usize,
     /// Files whose analysis failed, with the reason.
     pub failures: Vec<(String, String)>,
-    /// Tempo: files with an annotated tempo, ACC1 and ACC2 (fractions).
+    /// Tempo: files with an annotated tempo, and how many are correct under ACC1 and ACC2.
     pub tempo: Rate2,
     /// Mean beat F-measure and number of files with annotated beats.
     pub beat_f: Mean,
