@@ -211,6 +211,10 @@ def main(argv=None):
     if not (args.dev / "labels.csv").is_file():
         print(f"error: no labels.csv in {args.dev} (pass --dev DIR)", file=sys.stderr)
         return 2
+    if "backbeat" in wanted and not os.access(args.backbeat, os.X_OK):
+        print(f"error: no backbeat binary at {args.backbeat} (build it, or run bench/compare.sh);"
+              " backbeat left out", file=sys.stderr)
+        wanted.discard("backbeat")
     files = load_labels(args.dev.resolve(), args.limit)
     print(f"{len(files)} files from {args.dev}", file=sys.stderr)
     refs = {f["path"]: tools.ffmpeg_ebur128(f["path"]) for f in files}

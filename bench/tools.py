@@ -7,6 +7,7 @@ user+sys for child processes, time.process_time() around each in-process algorit
 
 import json
 import math
+import os
 import re
 import resource
 import subprocess
@@ -65,8 +66,13 @@ def run_backbeat(binary, paths):
 
     Returns (estimates by path, CPU seconds, failures {path: reason}).
     """
+    # `backbeat analyze` refuses the whole batch when a named path does not exist.
+    failures = {p: "file not found" for p in paths if not os.path.exists(p)}
+    paths = [p for p in paths if p not in failures]
+    if not paths:
+        return {}, 0.0, failures
     proc, cpu, _ = run_child([binary, "analyze", "--jobs", "1", "--format", "json", *paths])
-    estimates, failures = {}, {}
+    estimates = {}
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
         try:
             rec = json.loads(line)
