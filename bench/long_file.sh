@@ -7,7 +7,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
+"$REPO/scripts/setup.sh"     # ffmpeg and sox make the long file
+. "$REPO/scripts/env.sh"      # CARGO_TARGET_DIR outside the clone
 MINUTES=60
 SOURCE="$REPO/../shared/eval/dev/pyaudioanalysis/salsa_100bpm.mp3"
 OUT=""

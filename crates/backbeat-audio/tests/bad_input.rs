@@ -176,44 +176,44 @@ fn long_high_resolution_file_streams() {
 
 #[test]
 fn limits_refuse_oversized_input_with_a_reason() {
-    let tight = |limits: DecodeLimits| AnalyzeOptions { limits };
     let path = fixture("chord_s16.wav");
-    let err = analyze_file(
-        &path,
-        &tight(DecodeLimits {
-            max_file_bytes: 1000,
-            ..Default::default()
-        }),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, AudioError::LimitExceeded(ref m) if m.contains("bytes")),
-        "{err}"
-    );
-    let err = analyze_file(
-        &path,
-        &tight(DecodeLimits {
-            max_duration_secs: 1.0,
-            ..Default::default()
-        }),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, AudioError::LimitExceeded(ref m) if m.contains("longer")),
-        "{err}"
-    );
-    let err = analyze_file(
-        &path,
-        &tight(DecodeLimits {
-            max_channels: 1,
-            ..Default::default()
-        }),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, AudioError::LimitExceeded(ref m) if m.contains("channels")),
-        "{err}"
-    );
+    let cases = [
+        (
+            DecodeLimits {
+                max_file_bytes: 1000,
+                ..Default::default()
+            },
+            "bytes",
+        ),
+        (
+            DecodeLimits {
+                max_duration_secs: 1.0,
+                ..Default::default()
+            },
+            "longer",
+        ),
+        (
+            DecodeLimits {
+                max_channels: 1,
+                ..Default::default()
+            },
+            "channels",
+        ),
+        (
+            DecodeLimits {
+                max_sample_rate: 22_050,
+                ..Default::default()
+            },
+            "sample rate",
+        ),
+    ];
+    for (limits, reason) in cases {
+        let err = analyze_file(&path, &AnalyzeOptions { limits }).unwrap_err();
+        assert!(
+            matches!(err, AudioError::LimitExceeded(ref m) if m.contains(reason)),
+            "{reason}: {err}"
+        );
+    }
 }
 
 #[test]

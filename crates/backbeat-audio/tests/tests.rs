@@ -1,5 +1,6 @@
 //! Integration tests of backbeat-audio, gathered in one binary (one link on a 2-core machine).
 
+mod analysis;
 mod bad_input;
 mod common;
 mod content;

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::{files, table};
+use crate::{files, pool, table};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -92,13 +92,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut opts = AnalyzeOptions::default();
     opts.limits.max_file_bytes = args.max_file_bytes;
     opts.limits.max_duration_secs = args.max_duration;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()?;
-    silence_contained_panics();
+    let (pool, jobs) = pool::worker_pool(args.jobs)?;
 
     let sink: Box<dyn Write + Send> = match &args.out {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
@@ -187,9 +181,4 @@ fn short_name(path: &std::path::Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// Panics inside analysis are contained and reported per file; keep the default hook quiet.
-fn silence_contained_panics() {
-    std::panic::set_hook(Box::new(|_| {}));
 }

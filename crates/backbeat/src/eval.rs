@@ -63,14 +63,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()?;
-    // Panics inside analysis are contained and reported per file; keep the default hook quiet.
-    std::panic::set_hook(Box::new(|_| {}));
+    let (pool, jobs) = crate::pool::worker_pool(args.jobs)?;
     let opts = AnalyzeOptions::default();
     let started = Instant::now();
     let results: Vec<(Option<Prediction>, FileEval)> = pool.install(|| {

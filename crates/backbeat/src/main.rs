@@ -4,6 +4,7 @@
 mod analyze;
 mod eval;
 mod files;
+mod pool;
 mod table;
 
 use std::process::ExitCode;

@@ -1,3 +1,4 @@
 //! Integration tests of the `backbeat` binary, run as a real process.
 
 mod analyze;
+mod eval;

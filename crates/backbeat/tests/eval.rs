@@ -1,0 +1,77 @@
+//! `backbeat eval`: a labels CSV over the fixtures is scored, and bad label files fail clearly.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../backbeat-audio/tests/fixtures")
+}
+
+fn backbeat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backbeat"))
+        .args(args)
+        .output()
+        .expect("run backbeat")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("backbeat-cli-eval-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The fixtures are a C-major chord struck every 0.5 s: 120 BPM, beats at 0, 0.5, 1.0, 1.5 s.
+fn write_labels(dir: &std::path::Path) -> PathBuf {
+    for f in ["chord_s16.wav", "chord.flac"] {
+        std::fs::copy(fixtures().join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join("chord.beats"), "0.0\n0.5\n1.0\n1.5\n").unwrap();
+    let csv = dir.join("labels.csv");
+    std::fs::write(
+        &csv,
+        "path,source,duration_s,bpm,beats,key,genre,mood,instruments,vocal,speech,lufs,true_peak_db,notes\n\
+         chord_s16.wav,fixture,2.0,120,chord.beats,C major,,,,no,no,,,\"generated, see scripts\"\n\
+         chord.flac,fixture,2.0,120,,C major,,,,,no,,,\n",
+    )
+    .unwrap();
+    csv
+}
+
+#[test]
+fn scores_a_labelled_set() {
+    let dir = scratch("ok");
+    let csv = write_labels(&dir);
+    let out = backbeat(&["eval", csv.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let report = &v["report"];
+    assert_eq!(report["files"], 2);
+    // The chord is unambiguous: both files get 120 BPM and C major.
+    assert_eq!(report["tempo"]["n"], 2);
+    assert_eq!(report["tempo"]["acc1"], 2, "{report}");
+    assert_eq!(report["key"]["weighted"], 1.0, "{report}");
+    assert_eq!(report["beat_f"]["n"], 1);
+    assert!(report["beat_f"]["mean"].as_f64().unwrap() > 0.5, "{report}");
+    let human = backbeat(&["eval", csv.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&human.stdout);
+    assert!(report.contains("files       2 (0 failed)"), "{report}");
+    assert!(report.contains("(n=2)"), "{report}");
+}
+
+#[test]
+fn a_broken_labels_file_is_a_clear_error() {
+    let dir = scratch("broken");
+    let csv = dir.join("labels.csv");
+    std::fs::write(&csv, "path,bpm\n\"unterminated,120\n").unwrap();
+    let out = backbeat(&["eval", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("labels.csv"), "{stderr}");
+    let missing = backbeat(&["eval", dir.join("nope.csv").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+}
