@@ -15,6 +15,7 @@ pub mod key;
 pub mod loudness;
 pub mod resample;
 pub mod rhythm;
+mod spectrum;
 
 pub use analysis::{analyze_file, Analysis, AnalyzeOptions};
 pub use error::AudioError;

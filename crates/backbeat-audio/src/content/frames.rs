@@ -3,10 +3,7 @@
 //! Both need only a coarse spectrum (1024-point Hann frames, hop 512, i.e. 46 ms frames every
 //! 23.2 ms at 22.05 kHz), so one small framer with reused buffers serves both.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use crate::spectrum::HannFft;
 
 /// Frame length in samples.
 pub(crate) const FRAME: usize = 1024;
@@ -32,34 +29,17 @@ pub(crate) fn sanitize(s: f32) -> f32 {
 /// Streaming framer: buffers pushed samples and hands each complete frame's samples and power
 /// spectrum to a callback, so the result does not depend on how the input is chunked.
 pub(crate) struct Stft {
-    fft: Arc<dyn RealToComplex<f32>>,
-    window: Vec<f32>,
+    fft: HannFft,
     pending: Vec<f32>,
-    input: Vec<f32>,
-    spectrum: Vec<Complex<f32>>,
-    scratch: Vec<Complex<f32>>,
     power: Vec<f32>,
 }
 
 impl Stft {
     /// A framer with a periodic Hann window.
     pub(crate) fn new() -> Self {
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FRAME);
-        let window = (0..FRAME)
-            .map(|i| {
-                let x = std::f32::consts::TAU * i as f32 / FRAME as f32;
-                0.5 - 0.5 * x.cos()
-            })
-            .collect();
-        let spectrum = fft.make_output_vec();
-        let scratch = fft.make_scratch_vec();
         Stft {
-            fft,
-            window,
+            fft: HannFft::new(FRAME),
             pending: Vec::with_capacity(FRAME),
-            input: vec![0.0; FRAME],
-            spectrum,
-            scratch,
             power: vec![0.0; BINS],
         }
     }
@@ -87,17 +67,14 @@ impl Stft {
     }
 
     fn transform(&mut self) {
-        for ((dst, &s), &w) in self.input.iter_mut().zip(&self.pending).zip(&self.window) {
-            *dst = s * w;
-        }
-        let ok = self
-            .fft
-            .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
-            .is_ok();
-        for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
-            // Lengths are fixed at construction, so the FFT cannot fail; zeros are the safe
-            // fallback rather than a panic.
-            *p = if ok { c.norm_sqr() } else { 0.0 };
+        match self.fft.transform(&self.pending) {
+            Some(spectrum) => {
+                for (p, c) in self.power.iter_mut().zip(spectrum) {
+                    *p = c.norm_sqr();
+                }
+            }
+            // Cannot happen (buffer sizes are fixed); a silent frame is the safe fallback.
+            None => self.power.iter_mut().for_each(|p| *p = 0.0),
         }
     }
 }

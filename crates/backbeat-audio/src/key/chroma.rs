@@ -5,10 +5,7 @@
 //! frequency is mapped to a fine pitch-class histogram (`BINS_PER_SEMITONE` bins per semitone)
 //! so that tuning can be estimated at the end from where the energy sits between semitones.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use crate::spectrum::HannFft;
 
 /// FFT frame length at the decimated rate (4096 / 11,025 Hz = 0.37 s, 2.7 Hz bins).
 pub(crate) const FRAME: usize = 4096;
@@ -62,11 +59,7 @@ impl Default for ChromaConfig {
 pub(crate) struct ChromaAccumulator {
     cfg: ChromaConfig,
     rate: f32,
-    fft: Arc<dyn RealToComplex<f32>>,
-    window: Vec<f32>,
-    input: Vec<f32>,
-    spectrum: Vec<Complex<f32>>,
-    scratch: Vec<Complex<f32>>,
+    fft: HannFft,
     mag: Vec<f32>,
     prefix: Vec<f32>,
     frame_hist: [f32; FINE],
@@ -79,22 +72,10 @@ pub(crate) struct ChromaAccumulator {
 impl ChromaAccumulator {
     /// A new accumulator for frames sampled at `rate` Hz.
     pub(crate) fn new(rate: f32, cfg: ChromaConfig) -> Self {
-        let mut planner = RealFftPlanner::<f32>::new();
-        let fft = planner.plan_fft_forward(FRAME);
-        let window = (0..FRAME)
-            .map(|n| {
-                let t = 2.0 * std::f32::consts::PI * n as f32 / FRAME as f32;
-                0.5 - 0.5 * t.cos()
-            })
-            .collect();
         ChromaAccumulator {
             cfg,
             rate,
-            input: fft.make_input_vec(),
-            spectrum: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
-            fft,
-            window,
+            fft: HannFft::new(FRAME),
             mag: vec![0.0; FRAME / 2 + 1],
             prefix: vec![0.0; FRAME / 2 + 2],
             frame_hist: [0.0; FINE],
@@ -110,18 +91,10 @@ impl ChromaAccumulator {
         if ms.is_nan() || ms <= SILENT_MS {
             return;
         }
-        for (i, slot) in self.input.iter_mut().enumerate() {
-            let x = frame.get(i).copied().unwrap_or(0.0);
-            *slot = x * self.window.get(i).copied().unwrap_or(0.0);
-        }
-        if self
-            .fft
-            .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
-            .is_err()
-        {
+        let Some(spectrum) = self.fft.transform(&frame[..n]) else {
             return;
-        }
-        for (m, c) in self.mag.iter_mut().zip(self.spectrum.iter()) {
+        };
+        for (m, c) in self.mag.iter_mut().zip(spectrum) {
             *m = c.norm();
         }
         self.prefix[0] = 0.0;

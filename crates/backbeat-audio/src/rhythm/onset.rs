@@ -6,10 +6,7 @@
 //! gain) and the half-wave-rectified increase over the previous frame is summed over bands. Only
 //! this one number per frame is kept: memory is ~350 bytes per second of audio.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use crate::spectrum::HannFft;
 
 /// Compression factor γ of `ln(1 + γ·m)`, `m` being a band's mean magnitude normalised so that a
 /// full-scale sine gives 1. 1000 puts the knee of the log 60 dB below full scale: everything
@@ -37,13 +34,9 @@ pub fn frame_and_hop(sample_rate: u32) -> (usize, usize) {
 pub struct OnsetDetector {
     frame: usize,
     hop: usize,
-    fft: Arc<dyn RealToComplex<f32>>,
-    window: Vec<f32>,
+    fft: HannFft,
     /// Input samples not yet consumed by a whole frame (at most `frame + hop` long).
     pending: Vec<f32>,
-    time_buf: Vec<f32>,
-    spec: Vec<Complex<f32>>,
-    scratch: Vec<Complex<f32>>,
     /// Band index of every FFT bin, `usize::MAX` for bins outside all bands.
     bin_band: Vec<usize>,
     /// 1 / (bins in band · full-scale sine magnitude): turns band sums into normalised means.
@@ -59,13 +52,6 @@ impl OnsetDetector {
     /// A detector for mono input at `sample_rate` Hz.
     pub fn new(sample_rate: u32) -> Self {
         let (frame, hop) = frame_and_hop(sample_rate);
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(frame);
-        let window: Vec<f32> = (0..frame)
-            .map(|i| {
-                let x = std::f32::consts::PI * 2.0 * i as f32 / frame as f32;
-                0.5 - 0.5 * x.cos()
-            })
-            .collect();
         let (bin_band, n_bands) = band_map(sample_rate, frame);
         let mut counts = vec![0usize; n_bands];
         for &b in &bin_band {
@@ -79,19 +65,13 @@ impl OnsetDetector {
             .iter()
             .map(|&c| 1.0 / (c.max(1) as f32 * sine_mag))
             .collect();
-        let spec = fft.make_output_vec();
-        let scratch = fft.make_scratch_vec();
         OnsetDetector {
             frame,
             hop,
-            fft,
-            time_buf: vec![0.0; frame],
-            window,
+            fft: HannFft::new(frame),
             // Half a frame of leading zeros centres frame k on sample k·hop, so an onset at the
             // very start of the file is seen and frame times need no offset.
             pending: vec![0.0; frame / 2],
-            spec,
-            scratch,
             bin_band,
             band_norm,
             band_acc: vec![0.0; n_bands],
@@ -145,32 +125,19 @@ impl OnsetDetector {
     }
 
     fn process_frame(&mut self) {
-        let mut energy = 0.0f32;
-        for ((t, &s), &w) in self
-            .time_buf
-            .iter_mut()
-            .zip(&self.pending)
-            .zip(&self.window)
-        {
-            *t = s * w;
-            energy += s * s;
-        }
-        if energy < GATE_POWER * self.frame as f32 {
-            // Inaudible frame: its spectrum is dither or codec noise, whose fluctuations the
-            // log compression would otherwise turn into "onsets". It counts as silence.
-            self.time_buf.iter_mut().for_each(|t| *t = 0.0);
-        }
-        if self
-            .fft
-            .process_with_scratch(&mut self.time_buf, &mut self.spec, &mut self.scratch)
-            .is_err()
-        {
-            return;
-        }
+        let frame = &self.pending[..self.frame.min(self.pending.len())];
+        let energy: f32 = frame.iter().map(|s| s * s).sum();
         self.band_acc.iter_mut().for_each(|a| *a = 0.0);
-        for (c, &b) in self.spec.iter().zip(&self.bin_band) {
-            if let Some(a) = self.band_acc.get_mut(b) {
-                *a += c.norm();
+        // Inaudible frame: its spectrum is dither or codec noise, whose fluctuations the log
+        // compression would otherwise turn into "onsets". It counts as silence (all bands 0).
+        if energy >= GATE_POWER * self.frame as f32 {
+            let Some(spec) = self.fft.transform(frame) else {
+                return;
+            };
+            for (c, &b) in spec.iter().zip(&self.bin_band) {
+                if let Some(a) = self.band_acc.get_mut(b) {
+                    *a += c.norm();
+                }
             }
         }
         let mut flux = 0.0f32;
