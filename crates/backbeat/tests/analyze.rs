@@ -1,25 +1,6 @@
 //! `backbeat analyze`: output records, error records, formats, summary and exit codes.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../backbeat-audio/tests/fixtures")
-}
-
-fn backbeat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backbeat"))
-        .args(args)
-        .output()
-        .expect("run backbeat")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("backbeat-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::common::{backbeat, fixtures, scratch};
 
 fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)

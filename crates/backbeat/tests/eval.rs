@@ -1,28 +1,11 @@
 //! `backbeat eval`: a labels CSV over the fixtures is scored, and bad label files fail clearly.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../backbeat-audio/tests/fixtures")
-}
-
-fn backbeat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backbeat"))
-        .args(args)
-        .output()
-        .expect("run backbeat")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("backbeat-cli-eval-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::common::{backbeat, fixtures, scratch};
 
 /// The fixtures are a C-major chord struck every 0.5 s: 120 BPM, beats at 0, 0.5, 1.0, 1.5 s.
-fn write_labels(dir: &std::path::Path) -> PathBuf {
+fn write_labels(dir: &Path) -> PathBuf {
     for f in ["chord_s16.wav", "chord.flac"] {
         std::fs::copy(fixtures().join(f), dir.join(f)).unwrap();
     }
@@ -40,7 +23,7 @@ fn write_labels(dir: &std::path::Path) -> PathBuf {
 
 #[test]
 fn scores_a_labelled_set() {
-    let dir = scratch("ok");
+    let dir = scratch("eval-ok");
     let csv = write_labels(&dir);
     let out = backbeat(&["eval", csv.to_str().unwrap(), "--json"]);
     assert!(
@@ -65,7 +48,7 @@ fn scores_a_labelled_set() {
 
 #[test]
 fn a_broken_labels_file_is_a_clear_error() {
-    let dir = scratch("broken");
+    let dir = scratch("eval-broken");
     let csv = dir.join("labels.csv");
     std::fs::write(&csv, "path,bpm\n\"unterminated,120\n").unwrap();
     let out = backbeat(&["eval", csv.to_str().unwrap()]);

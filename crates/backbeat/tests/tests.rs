@@ -1,4 +1,5 @@
 //! Integration tests of the `backbeat` binary, run as a real process.
 
 mod analyze;
+mod common;
 mod eval;

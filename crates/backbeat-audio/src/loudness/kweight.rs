@@ -67,6 +67,19 @@ pub fn design(sample_rate: u32) -> (Biquad, Biquad) {
     (shelf, rlb)
 }
 
+/// One sample through both stages (transposed direct form II; the RLB high-pass has
+/// b = [1, -2, 1], folded in): the shelf `p`, then the high-pass `r`, updating `st`.
+#[inline(always)]
+fn step(p: &Biquad, r: &Biquad, st: &mut [f64; 4], x: f64) -> f64 {
+    let y1 = p.b[0] * x + st[0];
+    st[0] = p.b[1] * x - p.a[0] * y1 + st[1];
+    st[1] = p.b[2] * x - p.a[1] * y1;
+    let y2 = y1 + st[2];
+    st[2] = -2.0 * y1 - r.a[0] * y2 + st[3];
+    st[3] = y1 - r.a[1] * y2;
+    y2
+}
+
 /// Transposed direct-form II state of the two cascaded biquads of one channel.
 #[derive(Debug, Clone, Copy, Default)]
 struct State {
@@ -133,15 +146,8 @@ impl KWeighting {
         sums.copy_from_slice(acc);
         for frame in frames.chunks_exact(N) {
             for c in 0..N {
-                let st = &mut states[c].s;
-                let x = f64::from(frame[c]);
-                let y1 = p.b[0] * x + st[0];
-                st[0] = p.b[1] * x - p.a[0] * y1 + st[1];
-                st[1] = p.b[2] * x - p.a[1] * y1;
-                let y2 = y1 + st[2];
-                st[2] = -2.0 * y1 - r.a[0] * y2 + st[3];
-                st[3] = y1 - r.a[1] * y2;
-                sums[c] += y2 * y2;
+                let y = step(&p, &r, &mut states[c].s, f64::from(frame[c]));
+                sums[c] += y * y;
             }
         }
         acc.copy_from_slice(&sums);
@@ -156,14 +162,8 @@ impl KWeighting {
             let st = &mut state.s;
             let mut sum = *a;
             for &x in frames.iter().skip(c).step_by(n) {
-                let x = f64::from(x);
-                let y1 = p.b[0] * x + st[0];
-                st[0] = p.b[1] * x - p.a[0] * y1 + st[1];
-                st[1] = p.b[2] * x - p.a[1] * y1;
-                let y2 = y1 + st[2];
-                st[2] = -2.0 * y1 - r.a[0] * y2 + st[3];
-                st[3] = y1 - r.a[1] * y2;
-                sum += y2 * y2;
+                let y = step(&p, &r, st, f64::from(x));
+                sum += y * y;
             }
             *a = sum;
         }
