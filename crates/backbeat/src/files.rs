@@ -27,13 +27,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", dir.display()))?
         .filter_map(Result::ok)
-        .map(|e| e.path())
         .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        // `file_type` does not follow symlinks: linked folders are not descended into, so a
+        // link loop cannot recurse; linked files are analysed like any other file.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
             walk(&path, out)?;
-        } else if is_audio(&path) {
+        } else if is_audio(&path) && (kind.is_file() || path.is_file()) {
             out.push(path);
         }
     }

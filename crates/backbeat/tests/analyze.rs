@@ -106,3 +106,22 @@ fn a_folder_without_audio_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no audio files"));
 }
+
+#[test]
+fn a_symlink_loop_does_not_stop_the_walk() {
+    let dir = scratch("symlink-loop");
+    std::fs::copy(fixtures().join("chord.ogg"), dir.join("a.ogg")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a.ogg"), dir.join("b.ogg")).unwrap();
+    let out = backbeat(&["analyze", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json_lines(&out.stdout).len(),
+        2,
+        "the file and the linked file, once each"
+    );
+}
