@@ -74,7 +74,7 @@ fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
         };
         a.loudness.push_interleaved(chunk.samples);
         mono.clear();
-        a.resampler.push_interleaved(chunk.samples, &mut mono);
+        a.resampler.push_interleaved(chunk.samples, &mut mono)?;
         a.push_mono(&mono);
     }
     // `next_chunk` returns `ZeroLength` before this point when nothing decoded.
@@ -82,7 +82,7 @@ fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
         return Err(AudioError::ZeroLength);
     };
     mono.clear();
-    a.resampler.flush(&mut mono);
+    a.resampler.flush(&mut mono)?;
     a.push_mono(&mono);
 
     let mut warnings = Vec::new();

@@ -29,6 +29,10 @@ pub enum AudioError {
     /// The file exceeds a configured limit (size, duration, channels, sample rate).
     #[error("limit exceeded: {0}")]
     LimitExceeded(String),
+    /// A bug surfaced as an error rather than a panic (for example a library rejecting buffers
+    /// sized as it asked); the file is not at fault.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A decoder or analyser panicked on this file; the panic was contained.
     #[error("internal failure while analysing this file (contained panic: {0})")]
     Panic(String),
@@ -46,6 +50,7 @@ impl AudioError {
             AudioError::Corrupt(_) => "corrupt",
             AudioError::ZeroLength => "zero_length",
             AudioError::LimitExceeded(_) => "limit_exceeded",
+            AudioError::Internal(_) => "internal",
             AudioError::Panic(_) => "panic",
         }
     }

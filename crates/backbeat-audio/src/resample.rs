@@ -63,7 +63,11 @@ impl MonoResampler {
     }
 
     /// Add interleaved samples; resampled mono samples are appended to `out`.
-    pub fn push_interleaved(&mut self, samples: &[f32], out: &mut Vec<f32>) {
+    pub fn push_interleaved(
+        &mut self,
+        samples: &[f32],
+        out: &mut Vec<f32>,
+    ) -> Result<(), AudioError> {
         let ch = self.channels;
         let target = match self.inner {
             None => &mut *out,
@@ -86,35 +90,39 @@ impl MonoResampler {
                 if self.mono.len() - start < need {
                     break;
                 }
-                inner.run(Some(&self.mono[start..start + need]), out);
+                inner.run(Some(&self.mono[start..start + need]), out)?;
                 start += need;
             }
             self.mono.drain(..start);
         }
+        Ok(())
     }
 
     /// Resample what is left and append the tail to `out`.
-    pub fn flush(&mut self, out: &mut Vec<f32>) {
-        let Some(inner) = &mut self.inner else { return };
+    pub fn flush(&mut self, out: &mut Vec<f32>) -> Result<(), AudioError> {
+        let Some(inner) = &mut self.inner else {
+            return Ok(());
+        };
         let rest = std::mem::take(&mut self.mono);
         let expected = ((inner.frames_in + rest.len() as u64) as f64 * inner.ratio).round() as u64;
         if !rest.is_empty() {
-            inner.run(Some(&rest), out);
+            inner.run(Some(&rest), out)?;
         }
         // Zero input pushes the delayed samples out; stop at the expected length.
         let mut guard = 0;
         while inner.frames_out < expected && guard < 64 {
-            inner.run(None, out);
+            inner.run(None, out)?;
             guard += 1;
         }
         let excess = inner.frames_out.saturating_sub(expected) as usize;
         out.truncate(out.len().saturating_sub(excess));
         inner.frames_out -= excess as u64;
+        Ok(())
     }
 }
 
 impl Inner {
-    fn run(&mut self, input: Option<&[f32]>, out: &mut Vec<f32>) {
+    fn run(&mut self, input: Option<&[f32]>, out: &mut Vec<f32>) -> Result<(), AudioError> {
         let result = match input {
             Some(x) if x.len() == self.resampler.input_frames_next() => self
                 .resampler
@@ -129,11 +137,10 @@ impl Inner {
                 None,
             ),
         };
-        // Buffers are sized from the resampler's own maxima, so an error is a bug, not bad input.
-        let (consumed, produced) = match result {
-            Ok(v) => v,
-            Err(e) => panic!("resampler rejected correctly sized buffers: {e}"),
-        };
+        // Buffers are sized from the resampler's own maxima, so an error is a bug, not bad input;
+        // it still ends only this file's analysis, with a reason.
+        let (consumed, produced) =
+            result.map_err(|e| AudioError::Internal(format!("resampler: {e}")))?;
         if input.is_some() {
             self.frames_in += input.map_or(0, |x| x.len().min(consumed)) as u64;
         }
@@ -142,5 +149,6 @@ impl Inner {
         self.skip -= drop;
         out.extend_from_slice(&produced_slice[drop..]);
         self.frames_out += (produced - drop) as u64;
+        Ok(())
     }
 }

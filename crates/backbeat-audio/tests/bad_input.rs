@@ -177,38 +177,20 @@ fn long_high_resolution_file_streams() {
 #[test]
 fn limits_refuse_oversized_input_with_a_reason() {
     let path = fixture("chord_s16.wav");
-    let cases = [
-        (
-            DecodeLimits {
-                max_file_bytes: 1000,
-                ..Default::default()
-            },
-            "bytes",
-        ),
-        (
-            DecodeLimits {
-                max_duration_secs: 1.0,
-                ..Default::default()
-            },
-            "longer",
-        ),
-        (
-            DecodeLimits {
-                max_channels: 1,
-                ..Default::default()
-            },
-            "channels",
-        ),
-        (
-            DecodeLimits {
-                max_sample_rate: 22_050,
-                ..Default::default()
-            },
-            "sample rate",
-        ),
+    type Tighten = fn(&mut DecodeLimits);
+    let tight = |set: Tighten| {
+        let mut limits = DecodeLimits::default();
+        set(&mut limits);
+        AnalyzeOptions { limits }
+    };
+    let cases: [(Tighten, &str); 4] = [
+        (|l| l.max_file_bytes = 1000, "bytes"),
+        (|l| l.max_duration_secs = 1.0, "longer"),
+        (|l| l.max_channels = 1, "channels"),
+        (|l| l.max_sample_rate = 22_050, "sample rate"),
     ];
-    for (limits, reason) in cases {
-        let err = analyze_file(&path, &AnalyzeOptions { limits }).unwrap_err();
+    for (set, reason) in cases {
+        let err = analyze_file(&path, &tight(set)).unwrap_err();
         assert!(
             matches!(err, AudioError::LimitExceeded(ref m) if m.contains(reason)),
             "{reason}: {err}"

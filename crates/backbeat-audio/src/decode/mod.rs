@@ -451,10 +451,10 @@ pub fn decode_mono(path: &Path, rate: u32) -> Result<(Vec<f32>, SourceInfo), Aud
                 rate,
             )?),
         };
-        r.push_interleaved(chunk.samples, &mut out);
+        r.push_interleaved(chunk.samples, &mut out)?;
     }
     if let Some(r) = &mut resampler {
-        r.flush(&mut out);
+        r.flush(&mut out)?;
     }
     Ok((out, stream.info.clone()))
 }
