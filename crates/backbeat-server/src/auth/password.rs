@@ -1,0 +1,1 @@
+//! STUB — argon2id hashing on the blocking pool.

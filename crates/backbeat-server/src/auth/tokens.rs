@@ -1,0 +1,4 @@
+//! STUB — JWT access tokens, refresh tokens, API keys.
+
+/// Keys for signing and verifying access tokens.
+pub struct TokenKeys {}

@@ -1,0 +1,239 @@
+//! Every way a request can fail, and how each becomes an RFC 9457 `application/problem+json`
+//! response. Each variant maps to its status explicitly (no catch-all arm), and internal error
+//! text is logged, never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use backbeat_store::StoreError;
+use serde::Serialize;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON pointer-ish name of the field (`title`, `trackIds[2]`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An API error.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request cannot be parsed (bad JSON, wrong types, bad path or query).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The request parses but some fields are invalid.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// No or invalid credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Authenticated, but not allowed; also every refused signed URL.
+    #[error("forbidden")]
+    Forbidden,
+    /// No such resource (or not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// The method is not allowed on this resource.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A uniqueness or state rule was broken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The body is larger than allowed (the limit in bytes).
+    #[error("payload too large (limit {0} bytes)")]
+    PayloadTooLarge(u64),
+    /// The uploaded file is not audio we can decode (reason shown to the client).
+    #[error("unprocessable audio: {0}")]
+    UnprocessableAudio(String),
+    /// A `Range` header that cannot be satisfied for a blob of this size.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(u64),
+    /// Too many requests; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited(u64),
+    /// A dependency (database) is down.
+    #[error("service unavailable")]
+    Unavailable,
+    /// A bug or an infrastructure failure; the text is logged only.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// The problem document (RFC 9457).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type (`/problems/<slug>`, documented in docs/API.md).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short, human-readable summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Invalid fields, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// Status, problem slug and title.
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
+            Self::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid request fields",
+            ),
+            Self::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            Self::UnprocessableAudio(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable-audio",
+                "Not usable audio",
+            ),
+            Self::RangeNotSatisfiable(_) => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range-not-satisfiable",
+                "Range not satisfiable",
+            ),
+            Self::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
+        }
+    }
+
+    /// The client-facing detail; `None` where there is nothing safe to add.
+    fn detail(&self) -> Option<String> {
+        match self {
+            Self::BadRequest(d) | Self::Conflict(d) | Self::UnprocessableAudio(d) => {
+                Some(d.clone())
+            }
+            Self::PayloadTooLarge(limit) => Some(format!("the limit is {limit} bytes")),
+            Self::RateLimited(s) => Some(format!("retry after {s} s")),
+            Self::Validation(_)
+            | Self::Unauthenticated
+            | Self::Forbidden
+            | Self::NotFound
+            | Self::MethodNotAllowed
+            | Self::RangeNotSatisfiable(_)
+            | Self::Unavailable
+            | Self::Internal(_) => None,
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title) = self.parts();
+        Problem {
+            kind: format!("/problems/{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                Self::Validation(e) => e.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// A single-field validation error.
+    pub fn field(field: &str, message: &str) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(text) = &self {
+            tracing::error!(error = %text, "internal error");
+        }
+        let problem = self.problem();
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut res = (
+            StatusCode::from_u16(problem.status).unwrap_or_default(),
+            body,
+        )
+            .into_response();
+        let headers = res.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match &self {
+            Self::Unauthenticated => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::RateLimited(s) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*s));
+            }
+            Self::RangeNotSatisfiable(size) => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    headers.insert(header::CONTENT_RANGE, v);
+                }
+            }
+            _ => {}
+        }
+        res
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(d) => Self::Conflict(d),
+            StoreError::InvalidReference(d) => {
+                Self::Validation(vec![FieldError::new(d, "does not exist")])
+            }
+            StoreError::Database(_)
+            | StoreError::Blob(_)
+            | StoreError::Search(_)
+            | StoreError::Migration(_) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,13 @@
+//! Backbeat's HTTP API (axum): the catalog, uploads and streaming through signed URLs, search,
+//! accounts and roles, rate limits, problem-document errors, metrics and the OpenAPI document.
+//! Holds no state between requests beyond caches; everything durable is in `backbeat-store`.
+
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;

@@ -1,0 +1,1 @@
+//! STUB — accounts routes (register, login, refresh, logout, me, API keys, roles).

@@ -1,0 +1,2 @@
+//! The REST v1 routes, one module per resource.
+pub mod accounts;

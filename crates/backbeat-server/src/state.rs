@@ -1,0 +1,38 @@
+//! What every handler can reach. Cheap to clone (one `Arc`); holds no per-request state.
+
+use std::sync::Arc;
+
+use backbeat_store::blob::BlobStore;
+use backbeat_store::search::SearchIndex;
+use backbeat_store::signing::UrlSigner;
+use backbeat_store::CatalogStore;
+
+use crate::auth::tokens::TokenKeys;
+use crate::cache::Cache;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::ratelimit::Limiters;
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// The parts of [`AppState`].
+pub struct Inner {
+    pub config: Config,
+    pub store: Arc<dyn CatalogStore>,
+    pub blobs: BlobStore,
+    pub index: SearchIndex,
+    pub signer: UrlSigner,
+    pub tokens: TokenKeys,
+    pub cache: Cache,
+    pub metrics: Metrics,
+    pub limits: Limiters,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

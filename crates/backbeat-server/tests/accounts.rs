@@ -1,0 +1,1 @@
+//! Tests: accounts (to be written).

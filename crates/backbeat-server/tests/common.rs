@@ -1,0 +1,1 @@
+//! Tests: common (to be written).

@@ -1,0 +1,1 @@
+//! Tests: infra (to be written).

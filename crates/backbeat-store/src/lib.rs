@@ -1,0 +1,21 @@
+//! Backbeat storage: where catalog metadata, audio blobs and the search index live.
+//!
+//! Holds no business rules (who may do what is the server's job): it stores, fetches and keeps
+//! the three stores consistent with each other.
+//! - [`catalog`]: the [`CatalogStore`] trait, implemented once for SQLite and PostgreSQL
+//!   ([`sql::SqlCatalog`], sqlx's Any driver; migrations per backend).
+//! - [`blob`]: audio and derived artifacts in an `object_store` (local folder now, S3 later).
+//! - [`signing`]: HMAC-signed, expiring URLs bound to one object key, method and size.
+//! - [`search`]: the tantivy index over titles and names, rebuilt from the database on demand.
+
+pub mod blob;
+pub mod catalog;
+pub mod error;
+pub mod model;
+pub mod search;
+pub mod signing;
+pub mod sql;
+
+pub use catalog::CatalogStore;
+pub use error::{StoreError, StoreResult};
+pub use model::*;

@@ -1,0 +1,1 @@
+//! Tests: blob (to be written).

@@ -1,0 +1,1 @@
+//! Tests: catalog (to be written).

@@ -1,0 +1,1 @@
+//! Tests: search (to be written).

@@ -1,0 +1,1 @@
+//! Tests: signing (to be written).
