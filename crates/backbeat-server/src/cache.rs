@@ -1,4 +1,107 @@
-//! STUB — in-process metadata cache.
+//! Hot metadata reads served from memory: a bounded cache of catalog records (and, for
+//! tracks, their serialised JSON so the hottest endpoint does no serialisation at all).
+//!
+//! Invalidated on write by the handler that wrote. A read that raced a write must not put the
+//! old value back after the invalidation, so every insert carries the write epoch observed
+//! before its database read and is dropped if any write happened since. Entries also expire
+//! after a short TTL, which bounds staleness between replicas that do not see each other's
+//! invalidations (one process: the TTL never matters).
 
-/// Hot metadata reads, invalidated on write.
-pub struct Cache {}
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backbeat_store::{Album, Artist, Id, Track};
+use bytes::Bytes;
+
+/// How long an entry may be served without a database read (bounds cross-replica staleness).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(5);
+
+/// A cached track with its response body and validator ready to send.
+#[derive(Debug)]
+pub struct CachedTrack {
+    pub track: Track,
+    pub json: Bytes,
+    pub etag: String,
+}
+
+/// One typed map with epochs and TTL.
+pub struct Shelf<K, V> {
+    map: quick_cache::sync::Cache<K, (Instant, Arc<V>)>,
+    epoch: AtomicU64,
+    ttl: Duration,
+}
+
+impl<K: Eq + Hash + Clone, V> Shelf<K, V> {
+    fn new(capacity: usize, ttl: Duration) -> Self {
+        Self {
+            map: quick_cache::sync::Cache::new(capacity.max(16)),
+            epoch: AtomicU64::new(0),
+            ttl,
+        }
+    }
+
+    /// The cached value, if fresh.
+    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+        let (at, v) = self.map.get(key)?;
+        (at.elapsed() < self.ttl).then_some(v)
+    }
+
+    /// The write epoch to pass to [`Shelf::insert`]; read it before reading the database.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Caches a value read from the database, unless a write happened since `epoch`.
+    pub fn insert(&self, key: K, value: Arc<V>, epoch: u64) {
+        if self.epoch.load(Ordering::Acquire) == epoch {
+            self.map.insert(key, (Instant::now(), value));
+        }
+    }
+
+    /// Drops a key after a write (call after the write committed).
+    pub fn invalidate(&self, key: &K) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.map.remove(key);
+    }
+}
+
+/// The server's metadata cache.
+pub struct Cache {
+    pub tracks: Shelf<Id, CachedTrack>,
+    pub albums: Shelf<Id, Album>,
+    pub artists: Shelf<Id, Artist>,
+}
+
+impl Cache {
+    /// A cache holding up to `entries` records of each kind.
+    pub fn new(entries: usize) -> Self {
+        Self::with_ttl(entries, DEFAULT_TTL)
+    }
+
+    /// As [`Cache::new`] with a chosen TTL.
+    pub fn with_ttl(entries: usize, ttl: Duration) -> Self {
+        Self {
+            tracks: Shelf::new(entries, ttl),
+            albums: Shelf::new(entries, ttl),
+            artists: Shelf::new(entries, ttl),
+        }
+    }
+}
+
+impl Cache {
+    /// Drops every track and album (after a cascading delete of an artist or album).
+    pub fn clear_tracks_and_albums(&self) {
+        self.tracks.clear();
+        self.albums.clear();
+    }
+}
+
+impl<K: Eq + Hash + Clone, V> Shelf<K, V> {
+    /// Drops everything.
+    pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.map.clear();
+    }
+}

@@ -2,12 +2,18 @@
 //! accounts and roles, rate limits, problem-document errors, metrics and the OpenAPI document.
 //! Holds no state between requests beyond caches; everything durable is in `backbeat-store`.
 
+pub mod access;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod gc;
 pub mod metrics;
+pub mod openapi;
+pub mod probe;
+pub mod range;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;

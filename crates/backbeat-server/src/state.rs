@@ -36,3 +36,19 @@ impl std::ops::Deref for AppState {
         &self.0
     }
 }
+
+/// Handlers take `state: AppState` directly (no `State(..)` wrapper needed).
+impl<S> axum::extract::FromRequestParts<S> for AppState
+where
+    AppState: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(<AppState as axum::extract::FromRef<S>>::from_ref(state))
+    }
+}

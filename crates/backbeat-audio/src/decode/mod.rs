@@ -66,6 +66,10 @@ pub struct SourceInfo {
     pub bitrate_kbps: Option<f64>,
     /// Size of the file in bytes.
     pub file_bytes: u64,
+    /// Duration the container or stream header declares (e.g. an MP3's Xing frame count),
+    /// when it declares one. Decoding far less than this means the file was cut short.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_duration_secs: Option<f64>,
 }
 
 /// Recognise the container from the first bytes, so non-audio input gets a precise reason.
@@ -214,6 +218,10 @@ impl DecodedStream {
             duration_secs: 0.0,
             bitrate_kbps: None,
             file_bytes,
+            declared_duration_secs: match (params.n_frames, sample_rate) {
+                (Some(n), rate) if rate > 0 && n > 0 => Some(n as f64 / f64::from(rate)),
+                _ => None,
+            },
         };
         Ok(DecodedStream {
             format,

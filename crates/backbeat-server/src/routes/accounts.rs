@@ -1,1 +1,5 @@
-//! STUB — accounts routes (register, login, refresh, logout, me, API keys, roles).
+//! TEMP(lead) stand-in — accounts routes (H3).
+/// The accounts part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    utoipa::openapi::OpenApi::default()
+}

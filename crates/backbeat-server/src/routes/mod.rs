@@ -1,2 +1,25 @@
 //! The REST v1 routes, one module per resource.
+
+use axum::Router;
+
+use crate::state::AppState;
+
 pub mod accounts;
+pub mod albums;
+pub mod artists;
+pub mod blobs;
+pub mod blobs_doc;
+pub mod playlists;
+pub mod search;
+pub mod tracks;
+
+/// The catalog, search and blob routes (accounts are merged by the app).
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .merge(artists::router())
+        .merge(albums::router())
+        .merge(tracks::router())
+        .merge(playlists::router())
+        .merge(search::router())
+        .merge(blobs::router())
+}

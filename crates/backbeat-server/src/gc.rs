@@ -1,0 +1,70 @@
+//! Garbage collection of blobs no metadata points at: audio replaced or deleted, derived
+//! artifacts of deleted tracks, and uploads whose URL expired without a track claiming them.
+//!
+//! The database moves keys into its garbage list in the same transaction that stops pointing
+//! at them, so a crash at any point leaves at worst a blob that will still be collected, never
+//! metadata pointing at a missing blob.
+
+use backbeat_store::{now_millis, Millis};
+
+use crate::state::AppState;
+
+/// Uploads are collected this long after their URL expired, so a PUT that started just before
+/// the expiry can finish before its blob is considered abandoned.
+pub const UPLOAD_GRACE_MS: Millis = 60 * 60 * 1000;
+
+/// Entries handled per round.
+const BATCH: u32 = 500;
+
+/// Runs one full collection now; returns how many blobs (or prefixes) were deleted.
+pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
+    run_once_at(state, now_millis()).await
+}
+
+/// As [`run_once`], as if the time were `now` (tests move the clock forward).
+pub async fn run_once_at(state: &AppState, now: Millis) -> anyhow::Result<u64> {
+    state.store.expire_uploads(now - UPLOAD_GRACE_MS).await?;
+    let mut deleted = 0u64;
+    loop {
+        let batch = state.store.garbage(BATCH).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let mut done = Vec::with_capacity(batch.len());
+        for item in &batch {
+            let result = if item.prefix {
+                state.blobs.delete_prefix(&item.key).await.map(|_| ())
+            } else {
+                state.blobs.delete(&item.key).await
+            };
+            match result {
+                Ok(()) => done.push(item.key.clone()),
+                Err(e) => {
+                    tracing::warn!(key = %item.key, error = %e, "gc: blob delete failed, will retry")
+                }
+            }
+        }
+        if done.is_empty() {
+            break; // every delete failed; retry on the next round rather than spin
+        }
+        state.store.garbage_done(&done).await?;
+        deleted += done.len() as u64;
+        state
+            .metrics
+            .gc_blobs_deleted_total
+            .inc_by(done.len() as u64);
+        if batch.len() < BATCH as usize {
+            break;
+        }
+    }
+    Ok(deleted)
+}
+
+/// Collects right away, before a delete or replace answers, so "deleted" means the audio is
+/// gone. A failure is logged, not returned: the metadata change has committed and the periodic
+/// round will retry the blobs.
+pub async fn collect_now(state: &AppState) {
+    if let Err(e) = run_once(state).await {
+        tracing::warn!(error = %e, "gc after write failed; the periodic round retries");
+    }
+}

@@ -1,0 +1,85 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa) and served at
+//! `/api/v1/openapi.json`. The test suite runs schemathesis against a live server with it.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, Problem};
+use crate::routes::{albums, artists, blobs_doc, playlists, search, tracks};
+
+/// The error responses every authenticated endpoint may give, as problem documents.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a documentation type: never constructed
+pub enum Errors {
+    /// The request is malformed (bad JSON, wrong types, unknown fields, bad query).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid access token or API key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthenticated(Problem),
+    /// The caller may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such resource.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// A conflicting state (e.g. removing the last owner).
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// The body is too large.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Invalid fields, or uploaded audio that does not decode.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Problem),
+    /// Rate limited; see `Retry-After`.
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(Problem),
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Backbeat API", description = "Music catalog, uploads through signed URLs, streaming and search."),
+    paths(
+        artists::create, artists::list, artists::read, artists::update, artists::remove,
+        artists::add_owner, artists::remove_owner,
+        albums::create, albums::list, albums::read, albums::update, albums::remove,
+        tracks::upload_url, tracks::update_url, tracks::create, tracks::list, tracks::read,
+        tracks::update, tracks::remove, tracks::stream,
+        playlists::create, playlists::list, playlists::read, playlists::update, playlists::remove,
+        search::search,
+        blobs_doc::serve, blobs_doc::head, blobs_doc::receive,
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&Bearer),
+    tags(
+        (name = "artists"), (name = "albums"), (name = "tracks"), (name = "playlists"),
+        (name = "search"), (name = "blobs", description = "Signed URLs: the signature is the credential."),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the bearer scheme (JWT access tokens and `bbk_` API keys).
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or API key")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The whole document: catalog routes plus the accounts routes.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::routes::accounts::openapi());
+    doc
+}

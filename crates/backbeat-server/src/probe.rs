@@ -1,0 +1,90 @@
+//! Validating an uploaded blob as audio before a track may point at it: the "probe" step.
+//!
+//! The whole file is decoded (on the blocking pool, ~1000x real time), because a header alone
+//! does not prove the audio is usable: a truncated MP3 has a perfect header. A file is refused
+//! when it is not audio, decodes to nothing, is mostly corrupt packets, or decodes to clearly
+//! less than the duration its header declares (cut short in transit).
+
+use std::path::PathBuf;
+
+use backbeat_audio::decode::{DecodeLimits, DecodedStream};
+use backbeat_audio::AudioError;
+use backbeat_store::AudioFacts;
+
+use crate::error::ApiError;
+
+/// Share of the declared duration that must decode; less means the file was truncated.
+const MIN_DECODED_SHARE: f64 = 0.98;
+/// Absolute slack on top of the share, for encoders whose headers round (seconds).
+const DURATION_SLACK_S: f64 = 0.25;
+/// More corrupt packets than this share of all packets and the file is refused.
+const MAX_BAD_SHARE: f64 = 0.01;
+
+/// Decodes the file at `path` end to end and returns its facts, or why it is not usable audio.
+pub async fn probe(
+    path: PathBuf,
+    max_bytes: u64,
+    max_duration_s: f64,
+) -> Result<AudioFacts, ApiError> {
+    let limits = DecodeLimits {
+        max_file_bytes: max_bytes,
+        max_duration_secs: max_duration_s,
+        ..DecodeLimits::default()
+    };
+    tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(|| probe_blocking(&path, limits)).unwrap_or_else(|_| {
+            Err(ApiError::UnprocessableAudio(
+                "the audio decoder failed on this file".into(),
+            ))
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("probe task: {e}")))?
+}
+
+fn probe_blocking(path: &std::path::Path, limits: DecodeLimits) -> Result<AudioFacts, ApiError> {
+    let mut stream = DecodedStream::open(path, limits).map_err(audio_error)?;
+    let mut packets: u64 = 0;
+    while stream.next_chunk().map_err(audio_error)?.is_some() {
+        packets += 1;
+    }
+    let info = stream.info().clone();
+    let bad = u64::from(stream.bad_packets());
+    if bad > 0 && bad as f64 > MAX_BAD_SHARE * (packets + bad) as f64 {
+        return Err(ApiError::UnprocessableAudio(format!(
+            "corrupt audio: {bad} of {} packets could not be decoded",
+            packets + bad
+        )));
+    }
+    if let Some(declared) = info.declared_duration_secs {
+        if info.duration_secs < declared * MIN_DECODED_SHARE - DURATION_SLACK_S {
+            return Err(ApiError::UnprocessableAudio(format!(
+                "truncated audio: the header declares {declared:.2} s but only {:.2} s decode",
+                info.duration_secs
+            )));
+        }
+    }
+    Ok(AudioFacts {
+        container: info.container,
+        codec: info.codec,
+        duration_ms: (info.duration_secs * 1000.0).round() as i64,
+        sample_rate: i64::from(info.sample_rate),
+        channels: info.channels as i64,
+        bytes: i64::try_from(info.file_bytes).unwrap_or(i64::MAX),
+    })
+}
+
+/// Every decoding failure is the file's fault except the internal ones.
+fn audio_error(e: AudioError) -> ApiError {
+    match e {
+        AudioError::Io(_) | AudioError::Internal(_) => ApiError::Internal(e.to_string()),
+        AudioError::EmptyFile
+        | AudioError::Unrecognised(_)
+        | AudioError::NoAudioTrack(_)
+        | AudioError::UnsupportedCodec(_)
+        | AudioError::Corrupt(_)
+        | AudioError::ZeroLength
+        | AudioError::LimitExceeded(_)
+        | AudioError::Panic(_) => ApiError::UnprocessableAudio(e.to_string()),
+    }
+}

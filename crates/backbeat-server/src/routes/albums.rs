@@ -1,0 +1,201 @@
+//! `/api/v1/albums`: create, read, list, change, delete. A standalone track is a `single`.
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use backbeat_store::{AlbumKind, AlbumPatch, DocScope};
+use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::access;
+use crate::auth::Caller;
+use crate::dto::{clean_text, AlbumDto, Deleted, ListParams, PageDto};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
+
+/// Longest album title, in characters.
+pub const MAX_TITLE: usize = 200;
+/// Release years accepted.
+const YEARS: std::ops::RangeInclusive<i32> = 1860..=2200;
+
+/// The album routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/albums", post(create).get(list))
+        .route(
+            "/api/v1/albums/{id}",
+            get(read).patch(update).delete(remove),
+        )
+}
+
+/// Body of `POST /albums`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAlbumBody {
+    pub artist_id: Uuid,
+    /// 1–200 characters, trimmed.
+    pub title: String,
+    /// `album` (default), `ep` or `single`.
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<AlbumKind>,
+    #[schema(minimum = 1860, maximum = 2200)]
+    pub release_year: Option<i32>,
+}
+
+/// Body of `PATCH /albums/{id}`; absent fields stay as they are, `releaseYear: null` clears it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlbumPatchBody {
+    pub title: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<AlbumKind>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1860, maximum = 2200)]
+    pub release_year: Option<Option<i32>>,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Filters of `GET /albums`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AlbumFilter {
+    /// Only this artist's albums.
+    pub artist_id: Option<Uuid>,
+}
+
+fn check_year(year: Option<i32>, errors: &mut Vec<FieldError>) {
+    if matches!(year, Some(y) if !YEARS.contains(&y)) {
+        errors.push(FieldError::new(
+            "releaseYear",
+            "must be between 1860 and 2200",
+        ));
+    }
+}
+
+/// Creates an album for an artist the caller owns.
+#[utoipa::path(post, path = "/api/v1/albums", tag = "albums", request_body = NewAlbumBody,
+    security(("bearer" = [])),
+    responses((status = 201, body = AlbumDto), crate::openapi::Errors))]
+pub async fn create(
+    state: AppState,
+    caller: Caller,
+    Json(body): Json<NewAlbumBody>,
+) -> ApiResult<(StatusCode, Json<AlbumDto>)> {
+    access::require_creator(&caller)?;
+    let mut errors = Vec::new();
+    let title = clean_text("title", &body.title, MAX_TITLE)
+        .map_err(|e| errors.push(e))
+        .ok();
+    check_year(body.release_year, &mut errors);
+    let Some(title) = title.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    match access::owned_artist(&state, &caller, body.artist_id).await {
+        Err(ApiError::NotFound) => return Err(ApiError::field("artistId", "no such artist")),
+        other => other?,
+    };
+    let kind = body.kind.unwrap_or(AlbumKind::Album);
+    let album = state
+        .store
+        .create_album(body.artist_id, &title, kind, body.release_year)
+        .await?;
+    reindex(&state, album.id).await?;
+    Ok((StatusCode::CREATED, Json(AlbumDto::from(&album))))
+}
+
+/// Lists albums.
+#[utoipa::path(get, path = "/api/v1/albums", tag = "albums", params(ListParams, AlbumFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = PageDto<AlbumDto>), crate::openapi::Errors))]
+pub async fn list(
+    state: AppState,
+    _caller: Caller,
+    Query(page): Query<ListParams>,
+    Query(filter): Query<AlbumFilter>,
+) -> ApiResult<Json<PageDto<AlbumDto>>> {
+    let items = state
+        .store
+        .list_albums(filter.artist_id, page.query()?)
+        .await?;
+    Ok(Json(PageDto::from_page(&items, &page)))
+}
+
+/// One album.
+#[utoipa::path(get, path = "/api/v1/albums/{id}", tag = "albums", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = AlbumDto), crate::openapi::Errors))]
+pub async fn read(
+    state: AppState,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<AlbumDto>> {
+    Ok(Json(AlbumDto::from(
+        access::album(&state, id).await?.as_ref(),
+    )))
+}
+
+/// Changes an album's title, kind or year (its artist's owners and admins).
+#[utoipa::path(patch, path = "/api/v1/albums/{id}", tag = "albums", params(("id" = Uuid, Path)),
+    request_body = AlbumPatchBody, security(("bearer" = [])),
+    responses((status = 200, body = AlbumDto), crate::openapi::Errors))]
+pub async fn update(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AlbumPatchBody>,
+) -> ApiResult<Json<AlbumDto>> {
+    access::owned_album(&state, &caller, id).await?;
+    let mut errors = Vec::new();
+    let title = match &body.title {
+        Some(t) => clean_text("title", t, MAX_TITLE)
+            .map_err(|e| errors.push(e))
+            .ok(),
+        None => None,
+    };
+    check_year(body.release_year.flatten(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let patch = AlbumPatch {
+        title,
+        kind: body.kind,
+        release_year: body.release_year,
+    };
+    let album = state.store.update_album(id, patch).await?;
+    state.cache.albums.invalidate(&id);
+    reindex(&state, id).await?;
+    Ok(Json(AlbumDto::from(&album)))
+}
+
+/// Deletes an album with its tracks and their audio (its artist's owners and admins).
+#[utoipa::path(delete, path = "/api/v1/albums/{id}", tag = "albums", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Deleted), crate::openapi::Errors))]
+pub async fn remove(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Deleted>> {
+    access::owned_album(&state, &caller, id).await?;
+    state.store.delete_album(id).await?;
+    state.cache.clear_tracks_and_albums();
+    state.index.delete(DocScope::Album(id)).await?;
+    crate::gc::collect_now(&state).await;
+    Ok(Json(Deleted { id }))
+}
+
+/// Brings the album's documents (and its tracks', which carry its title) up to date.
+async fn reindex(state: &AppState, id: Uuid) -> ApiResult<()> {
+    let docs = state.store.search_docs(DocScope::Album(id)).await?;
+    state.index.upsert(docs).await?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! `/api/v1/artists`: create, read, list, rename, delete, and manage owners.
+
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use backbeat_store::DocScope;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::access;
+use crate::auth::Caller;
+use crate::dto::{clean_text, ArtistDto, Deleted, ListParams, PageDto};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
+
+/// Longest artist name, in characters.
+pub const MAX_NAME: usize = 200;
+
+/// The artist routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/artists", post(create).get(list))
+        .route(
+            "/api/v1/artists/{id}",
+            get(read).patch(update).delete(remove),
+        )
+        .route("/api/v1/artists/{id}/owners", post(add_owner))
+        .route(
+            "/api/v1/artists/{id}/owners/{user_id}",
+            delete(remove_owner),
+        )
+}
+
+/// Body of `POST /artists` and `PATCH /artists/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArtistBody {
+    /// 1–200 characters, trimmed.
+    pub name: String,
+}
+
+/// Body of `POST /artists/{id}/owners`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnerBody {
+    pub user_id: Uuid,
+}
+
+/// Filters of `GET /artists`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ArtistFilter {
+    /// Only artists this user owns.
+    pub owner_id: Option<Uuid>,
+}
+
+/// Creates an artist owned by the caller (artists and admins).
+#[utoipa::path(post, path = "/api/v1/artists", tag = "artists", request_body = ArtistBody,
+    security(("bearer" = [])),
+    responses((status = 201, body = ArtistDto), crate::openapi::Errors))]
+pub async fn create(
+    state: AppState,
+    caller: Caller,
+    Json(body): Json<ArtistBody>,
+) -> ApiResult<(StatusCode, Json<ArtistDto>)> {
+    access::require_creator(&caller)?;
+    let name =
+        clean_text("name", &body.name, MAX_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
+    let artist = state.store.create_artist(&name, caller.user_id).await?;
+    reindex(&state, artist.id).await?;
+    Ok((StatusCode::CREATED, Json(ArtistDto::from(&artist))))
+}
+
+/// Lists artists.
+#[utoipa::path(get, path = "/api/v1/artists", tag = "artists", params(ListParams, ArtistFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = PageDto<ArtistDto>), crate::openapi::Errors))]
+pub async fn list(
+    state: AppState,
+    _caller: Caller,
+    Query(page): Query<ListParams>,
+    Query(filter): Query<ArtistFilter>,
+) -> ApiResult<Json<PageDto<ArtistDto>>> {
+    let items = state
+        .store
+        .list_artists(filter.owner_id, page.query()?)
+        .await?;
+    Ok(Json(PageDto::from_page(&items, &page)))
+}
+
+/// One artist.
+#[utoipa::path(get, path = "/api/v1/artists/{id}", tag = "artists", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ArtistDto), crate::openapi::Errors))]
+pub async fn read(
+    state: AppState,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<ArtistDto>> {
+    let artist = access::artist(&state, id).await?;
+    Ok(Json(ArtistDto::from(artist.as_ref())))
+}
+
+/// Renames an artist (owners and admins).
+#[utoipa::path(patch, path = "/api/v1/artists/{id}", tag = "artists", params(("id" = Uuid, Path)),
+    request_body = ArtistBody, security(("bearer" = [])),
+    responses((status = 200, body = ArtistDto), crate::openapi::Errors))]
+pub async fn update(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ArtistBody>,
+) -> ApiResult<Json<ArtistDto>> {
+    access::owned_artist(&state, &caller, id).await?;
+    let name =
+        clean_text("name", &body.name, MAX_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
+    let artist = state.store.rename_artist(id, &name).await?;
+    state.cache.artists.invalidate(&id);
+    reindex(&state, id).await?;
+    Ok(Json(ArtistDto::from(&artist)))
+}
+
+/// Deletes an artist with its albums, tracks and their audio (owners and admins).
+#[utoipa::path(delete, path = "/api/v1/artists/{id}", tag = "artists", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Deleted), crate::openapi::Errors))]
+pub async fn remove(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Deleted>> {
+    access::owned_artist(&state, &caller, id).await?;
+    state.store.delete_artist(id).await?;
+    state.cache.artists.invalidate(&id);
+    state.cache.clear_tracks_and_albums();
+    state.index.delete(DocScope::Artist(id)).await?;
+    crate::gc::collect_now(&state).await;
+    Ok(Json(Deleted { id }))
+}
+
+/// Adds an owner (owners and admins).
+#[utoipa::path(post, path = "/api/v1/artists/{id}/owners", tag = "artists", params(("id" = Uuid, Path)),
+    request_body = OwnerBody, security(("bearer" = [])),
+    responses((status = 200, body = ArtistDto), crate::openapi::Errors))]
+pub async fn add_owner(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<OwnerBody>,
+) -> ApiResult<Json<ArtistDto>> {
+    access::owned_artist(&state, &caller, id).await?;
+    let artist = state
+        .store
+        .add_artist_owner(id, body.user_id)
+        .await
+        .map_err(|e| match e {
+            backbeat_store::StoreError::InvalidReference(_) => {
+                ApiError::field("userId", "no such user")
+            }
+            other => other.into(),
+        })?;
+    state.cache.artists.invalidate(&id);
+    Ok(Json(ArtistDto::from(&artist)))
+}
+
+/// Removes an owner; the last owner cannot be removed (owners and admins).
+#[utoipa::path(delete, path = "/api/v1/artists/{id}/owners/{user_id}", tag = "artists",
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ArtistDto), crate::openapi::Errors))]
+pub async fn remove_owner(
+    state: AppState,
+    caller: Caller,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Json<ArtistDto>> {
+    access::owned_artist(&state, &caller, id).await?;
+    let artist = state.store.remove_artist_owner(id, user).await?;
+    state.cache.artists.invalidate(&id);
+    Ok(Json(ArtistDto::from(&artist)))
+}
+
+/// Brings the artist's documents (and its albums' and tracks', which carry its name) up to date.
+async fn reindex(state: &AppState, id: Uuid) -> ApiResult<()> {
+    let docs = state.store.search_docs(DocScope::Artist(id)).await?;
+    state.index.upsert(docs).await?;
+    Ok(())
+}

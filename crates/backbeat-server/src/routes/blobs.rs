@@ -1,0 +1,222 @@
+//! `/blobs/{key}`: the byte endpoints behind signed URLs. `PUT` receives an upload (bounded by
+//! the size the URL was signed for); `GET`/`HEAD` serve audio with `Range`, validators and long
+//! caching. The signature is the only credential: no token, so players and CDNs can fetch.
+
+use axum::body::Body;
+use axum::extract::{Path, Request};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use backbeat_store::blob::{BlobMeta, PutError};
+use backbeat_store::signing::{valid_key, SignedOp, SignedQuery};
+use backbeat_store::{now_millis, StoreError};
+use futures_util::TryStreamExt;
+
+use crate::error::{ApiError, ApiResult};
+use crate::range::{resolve, Ranged};
+use crate::state::AppState;
+
+/// The blob routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/blobs/{*key}", get(serve).head(serve).put(receive))
+}
+
+/// The signature parameters of a request, or 403: a signed URL that cannot be checked is refused.
+fn signed(uri: &Uri, op: SignedOp, key: &str, state: &AppState) -> ApiResult<SignedQuery> {
+    if !valid_key(key) {
+        return Err(ApiError::Forbidden);
+    }
+    let q = axum::extract::Query::<SignedQuery>::try_from_uri(uri)
+        .map_err(|_| ApiError::Forbidden)?
+        .0;
+    state
+        .signer
+        .verify(op, key, &q, now_millis() / 1000)
+        .map_err(|e| {
+            tracing::debug!(key, reason = %e, "signed URL refused");
+            ApiError::Forbidden
+        })?;
+    Ok(q)
+}
+
+/// Receives an upload to a signed PUT URL.
+pub async fn receive(
+    state: AppState,
+    Path(key): Path<String>,
+    request: Request,
+) -> ApiResult<Response> {
+    let q = signed(request.uri(), SignedOp::Put, &key, &state)?;
+    let max = q.max.unwrap_or(0).min(state.config.max_upload_bytes);
+    // The slot must still be open: once a track claims the key its audio is immutable.
+    match state.store.upload(&key).await {
+        Ok(u) if u.expires_at > now_millis() => {}
+        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::Forbidden),
+        Err(e) => return Err(e.into()),
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if matches!(declared, Some(n) if n > max) {
+        return Err(ApiError::PayloadTooLarge(max));
+    }
+    let body = request
+        .into_body()
+        .into_data_stream()
+        .map_err(|e| e.to_string());
+    let written = state
+        .blobs
+        .put_stream(&key, Box::pin(body), max)
+        .await
+        .map_err(|e| match e {
+            PutError::TooLarge(limit) => ApiError::PayloadTooLarge(limit),
+            PutError::Body(d) => ApiError::BadRequest(format!("the upload was interrupted: {d}")),
+            PutError::Store(s) => s.into(),
+        })?;
+    state.metrics.upload_bytes_total.inc_by(written);
+    let meta = state.blobs.head(&key).await?;
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&meta.etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok((StatusCode::OK, h).into_response())
+}
+
+/// Serves a blob to a signed GET URL (HEAD too).
+pub async fn serve(
+    state: AppState,
+    Path(key): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let q = signed(&uri, SignedOp::Get, &key, &state)?;
+    let meta = match state.blobs.head(&key).await {
+        Ok(m) => m,
+        Err(StoreError::NotFound) => return Err(ApiError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let mut h = validators(&meta, q.exp - now_millis() / 1000);
+    if not_modified(&headers, &meta) {
+        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
+    }
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&state, &key, meta.size).await),
+    );
+    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let ranged = if if_range_holds(&headers, &meta) {
+        resolve(range_header, meta.size)
+    } else {
+        Ranged::Full
+    };
+    let (status, range) = match ranged {
+        Ranged::Full => (StatusCode::OK, 0..meta.size),
+        Ranged::Partial(r) => {
+            let v = format!("bytes {}-{}/{}", r.start, r.end - 1, meta.size);
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            (StatusCode::PARTIAL_CONTENT, r)
+        }
+        Ranged::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable(meta.size)),
+    };
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(range.end - range.start),
+    );
+    if method == Method::HEAD || range.is_empty() {
+        return Ok((status, h).into_response());
+    }
+    let len = range.end - range.start;
+    let stream = state.blobs.get_range(&key, range).await?;
+    state.metrics.blob_bytes_served_total.inc_by(len);
+    Ok((status, h, Body::from_stream(stream)).into_response())
+}
+
+/// Validators and caching headers. Blob keys are never reused, so the bytes are immutable and
+/// may be cached for as long as the URL is valid.
+fn validators(meta: &BlobMeta, valid_for_s: i64) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&meta.etag) {
+        h.insert(header::ETAG, v);
+    }
+    let modified =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(meta.last_modified.max(0) as u64);
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    let max_age = valid_for_s.max(0);
+    if let Ok(v) = HeaderValue::from_str(&format!("private, max-age={max_age}, immutable")) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    h
+}
+
+/// `If-None-Match` (or, without it, `If-Modified-Since`) says the client's copy is current.
+fn not_modified(headers: &HeaderMap, meta: &BlobMeta) -> bool {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return crate::routes::tracks::etag_matches(headers, &meta.etag);
+    }
+    let since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok());
+    match since {
+        Some(t) => {
+            let modified_s = meta.last_modified.max(0) as u64 / 1000;
+            let since_s = t
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            modified_s <= since_s
+        }
+        None => false,
+    }
+}
+
+/// `If-Range`: a range is honoured only if the client's validator still matches.
+fn if_range_holds(headers: &HeaderMap, meta: &BlobMeta) -> bool {
+    match headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(v) if v.starts_with('"') => v == meta.etag,
+        Some(v) => match httpdate::parse_http_date(v) {
+            Ok(t) => {
+                let since_s = t
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                meta.last_modified.max(0) as u64 / 1000 <= since_s
+            }
+            Err(_) => false,
+        },
+    }
+}
+
+/// The audio MIME type from the blob's first bytes (keys carry no extension).
+async fn content_type(state: &AppState, key: &str, size: u64) -> &'static str {
+    let mut head = Vec::with_capacity(16);
+    if let Ok(mut s) = state.blobs.get_range(key, 0..size.min(16)).await {
+        while let Ok(Some(chunk)) = s.try_next().await {
+            head.extend_from_slice(&chunk);
+            if head.len() >= 16 {
+                break;
+            }
+        }
+    }
+    match backbeat_audio::decode::sniff_container(&head) {
+        Some("mp3") => "audio/mpeg",
+        Some("flac") => "audio/flac",
+        Some("ogg") => "audio/ogg",
+        Some("wav") => "audio/wav",
+        Some("mp4") => "audio/mp4",
+        Some("aiff") => "audio/aiff",
+        Some("matroska") => "audio/x-matroska",
+        Some("caf") => "audio/x-caf",
+        Some("adts") => "audio/aac",
+        _ => "application/octet-stream",
+    }
+}
