@@ -9,6 +9,8 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v sox >/dev/null 2>&1 || need+=(sox)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 pkg-config --exists opus 2>/dev/null || need+=(libopus-dev)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
@@ -25,4 +27,13 @@ fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1
+fi
+
+# schemathesis (the API test suite runs it against a live server), pinned, in its own venv.
+SCHEMATHESIS_VERSION=4.32.5
+api_venv="$HOME/.cache/backbeat/api-venv"
+if ! "$api_venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION into $api_venv" >&2
+  python3 -m venv "$api_venv"
+  "$api_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi

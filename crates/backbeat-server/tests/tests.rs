@@ -1,5 +1,11 @@
 //! The server's integration tests, gathered into one binary.
 
 mod accounts;
+mod blobs;
+mod catalog;
 mod common;
 mod infra;
+mod openapi;
+mod search;
+mod support;
+mod tracks;

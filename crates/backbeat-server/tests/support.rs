@@ -1,0 +1,99 @@
+//! Catalog helpers on top of the harness in `common.rs`: an artist with an album, an upload
+//! through a signed URL, a track made from a fixture.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::{TestApp, TestResponse, TestUser};
+
+/// Bytes of a fixture from the audio crate (2-s C-major chord in several formats).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../backbeat-audio/tests/fixtures").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The path and query of a URL the server handed out (tests drive the router directly).
+pub fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    match rest.find('/') {
+        Some(i) => rest[i..].to_string(),
+        None => "/".into(),
+    }
+}
+
+/// A raw request through the router.
+pub async fn raw(app: &TestApp, method: Method, uri: &str, headers: &[(&str, &str)], body: Vec<u8>) -> TestResponse {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Body::from(body)).expect("request");
+    app.send(req).await
+}
+
+/// Creates an artist and an album owned by `user`; returns (artist id, album id).
+pub async fn artist_with_album(app: &TestApp, user: &TestUser) -> (String, String) {
+    let r = app.call("POST", "/api/v1/artists", Some(&user.token), Some(json!({"name": "The Testers"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let artist = r.json()["id"].as_str().expect("artist id").to_string();
+    let r = app
+        .call("POST", "/api/v1/albums", Some(&user.token), Some(json!({"artistId": artist, "title": "First Light"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    (artist, r.json()["id"].as_str().expect("album id").to_string())
+}
+
+/// Gets an upload URL (or an update URL for `track`) and PUTs `bytes` to it; returns the
+/// upload-url answer.
+pub async fn upload(app: &TestApp, user: &TestUser, bytes: Vec<u8>, track: Option<&str>) -> Value {
+    let uri = match track {
+        None => "/api/v1/tracks/upload-url".to_string(),
+        Some(id) => format!("/api/v1/tracks/update-url/{id}"),
+    };
+    let r = app.call("GET", &uri, Some(&user.token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let slot = r.json();
+    let put = raw(app, Method::PUT, &path_of(slot["uploadUrl"].as_str().expect("uploadUrl")), &[], bytes).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    slot
+}
+
+/// Uploads `bytes` and creates a track on `album`; returns the response.
+pub async fn create_track(app: &TestApp, user: &TestUser, album: &str, title: &str, bytes: Vec<u8>) -> TestResponse {
+    let slot = upload(app, user, bytes, None).await;
+    app.call(
+        "POST",
+        "/api/v1/tracks",
+        Some(&user.token),
+        Some(json!({"albumId": album, "title": title, "trackUrl": slot["trackUrl"]})),
+    )
+    .await
+}
+
+/// A ready track from the MP3 fixture; returns its id.
+pub async fn track(app: &TestApp, user: &TestUser, album: &str) -> String {
+    let r = create_track(app, user, album, "Chord Study", fixture("chord.mp3")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["id"].as_str().expect("track id").to_string()
+}
+
+/// Every file under the blob folder (relative paths), to check nothing was left behind.
+pub fn blob_files(app: &TestApp) -> Vec<String> {
+    fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, base, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap_or(&p).display().to_string());
+            }
+        }
+    }
+    let base = app.data_dir().join("blobs");
+    let mut out = Vec::new();
+    walk(&base, &base, &mut out);
+    out.sort();
+    out
+}
