@@ -2,12 +2,23 @@
 //! accounts and roles, rate limits, problem-document errors, metrics and the OpenAPI document.
 //! Holds no state between requests beyond caches; everything durable is in `backbeat-store`.
 
+pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod gc;
 pub mod metrics;
+pub mod middleware;
+pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
+pub mod serve;
 pub mod state;
+pub mod time;
+
+pub use app::{build_state, router};
+pub use config::{Config, ServeArgs};
+pub use serve::serve;
+pub use state::AppState;
