@@ -408,7 +408,12 @@ async fn panics_become_problem_documents() {
     // does, behind the same middleware stack.
     let app = TestApp::new().await;
     let router = axum::Router::new()
-        .route("/boom", axum::routing::get(|| async { panic!("kaboom") }))
+        .route("/boom", axum::routing::get(|| async {
+            if true {
+                panic!("kaboom");
+            }
+            "unreachable"
+        }))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             backbeat_server::app::PanicResponse,
         ));
