@@ -3,6 +3,7 @@
 //! Holds no state between requests beyond caches; everything durable is in `backbeat-store`.
 
 pub mod access;
+pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod config;
@@ -11,9 +12,17 @@ pub mod error;
 pub mod extract;
 pub mod gc;
 pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod probe;
 pub mod range;
 pub mod ratelimit;
 pub mod routes;
+pub mod serve;
 pub mod state;
+pub mod time;
+
+pub use app::{build_state, router};
+pub use config::{Config, ServeArgs};
+pub use serve::serve;
+pub use state::AppState;

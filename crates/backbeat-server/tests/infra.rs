@@ -1,1 +1,444 @@
-//! Tests: infra (to be written).
+//! Infrastructure: health, readiness, metrics, request ids, fallbacks, rate limits,
+//! configuration layering and graceful shutdown.
+
+use std::io::{Read as _, Write as _};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use backbeat_server::auth::tokens::now_secs;
+use backbeat_server::config::{Config, Rate, ServeArgs};
+use backbeat_server::ratelimit::{Limiter, Subject};
+use backbeat_store::Role;
+use clap::Parser as _;
+use serde_json::json;
+
+use crate::common::{unique_email, TestApp};
+
+fn ip(last: u8) -> IpAddr {
+    IpAddr::from([10, 0, 0, last])
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = TestApp::new().await;
+    let res = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.json()["status"], "ok");
+    let res = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["status"], "ok");
+    // HEAD works on GET routes.
+    let res = app.call(Method::HEAD, "/healthz", None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = TestApp::new().await;
+    app.call(Method::GET, "/healthz", None, None).await;
+    let user = app.user(Role::Listener).await;
+    let key = uuid::Uuid::now_v7();
+    app.call(Method::DELETE, &format!("/api/v1/users/me/api-keys/{key}"), Some(&user.token), None)
+        .await;
+    app.call(Method::GET, "/no/such/path", None, None).await;
+    let res = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.header("content-type").unwrap().starts_with("application/openmetrics-text"));
+    let text = res.text();
+    for needle in [
+        r#"http_requests_total{method="GET",route="/healthz",status="200"} 1"#,
+        r#"http_requests_total{method="DELETE",route="/api/v1/users/me/api-keys/{id}",status="404"} 1"#,
+        r#"http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+        r#"http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"}"#,
+        "# TYPE upload_bytes counter",
+        "# TYPE blob_bytes_served counter",
+        "# TYPE gc_blobs_deleted counter",
+        "# TYPE cache_hits counter",
+        "# TYPE cache_misses counter",
+        "# TYPE search_queries counter",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in\n{text}");
+    }
+    // The raw path never becomes a label.
+    assert!(!text.contains(&key.to_string()));
+    assert!(!text.contains("/no/such/path"));
+}
+
+#[tokio::test]
+async fn request_id_is_generated_or_echoed() {
+    let app = TestApp::new().await;
+    let a = app.call(Method::GET, "/healthz", None, None).await;
+    let b = app.call(Method::GET, "/healthz", None, None).await;
+    let (a, b) = (a.header("x-request-id").unwrap(), b.header("x-request-id").unwrap());
+    assert!(!a.is_empty());
+    assert_ne!(a, b);
+    let req = Request::get("/api/v1/users/me")
+        .header("x-request-id", "client-chosen-42")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.send(req).await;
+    res.assert_problem(StatusCode::UNAUTHORIZED);
+    assert_eq!(res.header("x-request-id"), Some("client-chosen-42"));
+}
+
+#[tokio::test]
+async fn fallbacks_are_problem_documents() {
+    let app = TestApp::new().await;
+    for uri in ["/api/v1/nothing-here", "/", "/healthz/extra"] {
+        app.call(Method::GET, uri, None, None)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND);
+    }
+    let res = app.call(Method::DELETE, "/api/v1/auth/login", None, None).await;
+    res.assert_problem(StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.header("allow"), Some("POST"));
+    app.call(Method::POST, "/healthz", None, None)
+        .await
+        .assert_problem(StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn api_responses_default_to_no_store() {
+    let app = TestApp::new().await;
+    let res = app.call(Method::GET, "/api/v1/users/me", None, None).await;
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let res = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.header("cache-control"), Some("public, max-age=300"));
+    assert!(res.json()["paths"]["/api/v1/auth/login"].is_object());
+}
+
+fn limited(f: impl FnOnce(&mut Config)) -> impl FnOnce(&mut Config) {
+    move |c: &mut Config| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.read = Rate { per_second: 0.01, burst: 3 };
+        c.rate_limits.auth = Rate { per_second: 0.01, burst: 100 };
+        f(c);
+    }
+}
+
+#[tokio::test]
+async fn rate_limit_per_ip_answers_429_with_retry_after() {
+    let app = TestApp::with_config(limited(|_| {})).await;
+    for _ in 0..3 {
+        let res = app.call_from(ip(1), Method::GET, "/api/v1/users/me", None, None).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = app.call_from(ip(1), Method::GET, "/api/v1/users/me", None, None).await;
+    let p = res.assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!((90..=100).contains(&retry), "retry after {retry} ({p})");
+    // Another client is not affected; health checks are never limited.
+    let res = app.call_from(ip(2), Method::GET, "/api/v1/users/me", None, None).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    for _ in 0..10 {
+        let res = app.call_from(ip(1), Method::GET, "/healthz", None, None).await;
+        assert_eq!(res.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn rate_limit_per_user_spans_addresses() {
+    let app = TestApp::with_config(limited(|_| {})).await;
+    let user = app.user(Role::Listener).await;
+    for n in 0..3 {
+        let res = app
+            .call_from(ip(10 + n), Method::GET, "/api/v1/users/me", Some(&user.token), None)
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+    }
+    // A fresh address, but the user's budget is spent.
+    let res = app
+        .call_from(ip(20), Method::GET, "/api/v1/users/me", Some(&user.token), None)
+        .await;
+    res.assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.header("retry-after").is_some());
+    // Another user from that same address is fine.
+    let other = app.user(Role::Listener).await;
+    let res = app
+        .call_from(ip(21), Method::GET, "/api/v1/users/me", Some(&other.token), None)
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn auth_class_is_stricter_and_counts_per_email() {
+    let app = TestApp::with_config(|c| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.read = Rate { per_second: 100.0, burst: 100 };
+        c.rate_limits.auth = Rate { per_second: 0.01, burst: 2 };
+    })
+    .await;
+    let login = |email: String| Some(json!({"email": email, "password": "whatever-it-is"}));
+    let email = unique_email("limited");
+    for _ in 0..2 {
+        let res = app.call_from(ip(1), Method::POST, "/api/v1/auth/login", None, login(email.clone())).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    app.call_from(ip(1), Method::POST, "/api/v1/auth/login", None, login(unique_email("x")))
+        .await
+        .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    // Reads from the same address still pass.
+    let res = app.call_from(ip(1), Method::GET, "/api/v1/users/me", None, None).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    // The same e-mail from a fresh address: the per-address budget is fresh, the e-mail's
+    // is spent.
+    app.call_from(ip(2), Method::POST, "/api/v1/auth/login", None, login(email.to_uppercase()))
+        .await
+        .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn forwarded_for_is_trusted_only_when_configured() {
+    for trust in [false, true] {
+        let app = TestApp::with_config(limited(|c| c.trust_forwarded_for = trust)).await;
+        let mut statuses = Vec::new();
+        for n in 0..4u8 {
+            let req = Request::get("/api/v1/users/me")
+                .header("x-forwarded-for", format!("203.0.113.9, 198.51.100.{n}"))
+                .body(Body::empty())
+                .unwrap();
+            statuses.push(app.send(req).await.status);
+        }
+        let limited = statuses.contains(&StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited, !trust, "trust {trust}: {statuses:?}");
+    }
+}
+
+#[test]
+fn limiter_memory_is_bounded() {
+    let l = Limiter::new(Rate { per_second: 100.0, burst: 10 });
+    let start = l.now();
+    for n in 0..200_000u32 {
+        // Spread over 20 s: each client's bucket refills 0.1 s after its request.
+        let t = start + u64::from(n) * 100_000;
+        assert!(l.check_at(Subject::ip(IpAddr::from(n.to_be_bytes())), t).is_ok());
+    }
+    let held = l.len();
+    assert!(held < 70_000, "{held} of 200000 keys held");
+    l.sweep_at(start + 30_000_000_000);
+    assert!(l.is_empty());
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_the_request_in_flight() {
+    let app = TestApp::new().await;
+    let mut server = app.spawn().await;
+    let ok = reqwest::get(format!("{}/healthz", server.base_url)).await.unwrap();
+    assert_eq!(ok.status(), 200);
+
+    let addr = server.addr;
+    let body = br#"{"email":"nobody@example.org","password":"not the password"}"#;
+    // Send the head and half the body, start the shutdown, then send the rest.
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body[..10]).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.trigger_shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!server.is_finished(), "stopped with a request in flight");
+    // New connections are no longer served.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/healthz", server.base_url))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(refused.is_err(), "served after shutdown: {refused:?}");
+    let response = tokio::task::spawn_blocking(move || {
+        stream.write_all(&body[10..]).unwrap();
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    tokio::time::timeout(Duration::from_secs(10), server.stop())
+        .await
+        .expect("the server stops after draining")
+        .unwrap();
+}
+
+// --- configuration -----------------------------------------------------------------------
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+fn parse(args: &[&str]) -> Result<Config, String> {
+    let cli = Cli::try_parse_from(std::iter::once("backbeat").chain(args.iter().copied()))
+        .map_err(|e| e.to_string())?;
+    Config::load(&cli.args).map_err(|e| e.to_string())
+}
+
+#[test]
+fn config_file_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("conf.toml");
+    std::fs::write(
+        &file,
+        "public_url = \"https://music.example.org\"\naccess_token_ttl_s = 60\n\
+         [rate_limits.auth]\nburst = 3\n",
+    )
+    .unwrap();
+    let data = dir.path().to_str().unwrap();
+    let f = file.to_str().unwrap();
+    let c = parse(&["--config", f, "--data-dir", data]).unwrap();
+    assert_eq!(c.public_url, "https://music.example.org");
+    assert_eq!(c.access_token_ttl_s, 60);
+    assert_eq!(c.rate_limits.auth.burst, 3);
+    // Untouched keys keep their defaults, including the rest of a partly-set table.
+    assert_eq!(c.rate_limits.auth.per_second, Config::default().rate_limits.auth.per_second);
+    assert_eq!(c.stream_url_ttl_s, Config::default().stream_url_ttl_s);
+    let c = parse(&["--config", f, "--data-dir", data, "--access-token-ttl-s", "120"]).unwrap();
+    assert_eq!(c.access_token_ttl_s, 120);
+    assert_eq!(c.public_url, "https://music.example.org");
+}
+
+#[test]
+fn data_dir_file_is_below_the_named_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("backbeat.toml"),
+        "cache_entries = 5\nlog_format = \"json\"\n",
+    )
+    .unwrap();
+    let named = dir.path().join("named.toml");
+    std::fs::write(&named, "cache_entries = 7\n").unwrap();
+    let data = dir.path().to_str().unwrap();
+    let c = parse(&["--data-dir", data]).unwrap();
+    assert_eq!((c.cache_entries, c.log_format.as_str()), (5, "json"));
+    let c = parse(&["--data-dir", data, "--config", named.to_str().unwrap()]).unwrap();
+    assert_eq!((c.cache_entries, c.log_format.as_str()), (7, "json"));
+    // The data directory's own file may not move the data directory.
+    std::fs::write(dir.path().join("backbeat.toml"), "data_dir = \"/elsewhere\"\n").unwrap();
+    assert!(parse(&["--data-dir", data]).unwrap_err().contains("data_dir"));
+}
+
+#[test]
+fn config_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    let data = dir.path().to_str().unwrap();
+    let f = file.to_str().unwrap();
+    std::fs::write(&file, "public_url = \"http://x\"\nacess_token_ttl_s = 5\n").unwrap();
+    let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
+    assert!(e.contains("acess_token_ttl_s") && e.contains("bad.toml"), "{e}");
+    std::fs::write(&file, "[rate_limits.read]\nper_secnd = 5\n").unwrap();
+    let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
+    assert!(e.contains("per_secnd"), "{e}");
+    std::fs::write(&file, "access_token_ttl_s = \"soon\"\n").unwrap();
+    assert!(parse(&["--config", f, "--data-dir", data]).is_err());
+    let missing = dir.path().join("missing.toml");
+    let e = parse(&["--config", missing.to_str().unwrap()]).unwrap_err();
+    assert!(e.contains("missing.toml"), "{e}");
+    for (flags, field) in [
+        (vec!["--access-token-ttl-s", "0"], "access_token_ttl_s"),
+        (vec!["--public-url", "not a url"], "public_url"),
+        (vec!["--public-url", "ftp://x.org"], "public_url"),
+        (vec!["--rate-read-per-second", "0"], "rate_limits.read"),
+        (vec!["--rate-auth-burst", "0"], "rate_limits.auth"),
+        (vec!["--secret", "too-short"], "secret"),
+    ] {
+        let mut args = vec!["--data-dir", data];
+        args.extend(flags);
+        let e = parse(&args).unwrap_err();
+        assert!(e.contains(field), "{args:?}: {e}");
+    }
+    assert!(parse(&["--log-format", "xml"]).is_err());
+}
+
+/// Runs [`config_env_child`] in a child process with `BACKBEAT_*` set (environment variables
+/// are process-wide, so they are not set in this test process).
+#[test]
+fn config_env_between_file_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("conf.toml");
+    std::fs::write(
+        &file,
+        "upload_url_ttl_s = 11\nstream_url_ttl_s = 12\naccess_token_ttl_s = 13\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["infra::config_env_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env("BACKBEAT_TEST_ENV_CHILD", "1")
+        .env("BACKBEAT_CONFIG", &file)
+        .env("BACKBEAT_DATA_DIR", dir.path())
+        .env("BACKBEAT_STREAM_URL_TTL_S", "22")
+        .env("BACKBEAT_ACCESS_TOKEN_TTL_S", "23")
+        .env("BACKBEAT_RATE_LIMITS_ENABLED", "false")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The child half of [`config_env_between_file_and_flags`]; passes trivially on its own.
+#[test]
+fn config_env_child() {
+    if std::env::var_os("BACKBEAT_TEST_ENV_CHILD").is_none() {
+        return;
+    }
+    let c = parse(&["--access-token-ttl-s", "33"]).unwrap();
+    assert_eq!(c.upload_url_ttl_s, 11, "file only");
+    assert_eq!(c.stream_url_ttl_s, 22, "env over file");
+    assert_eq!(c.access_token_ttl_s, 33, "flag over env");
+    assert!(!c.rate_limits.enabled);
+    assert_eq!(c.refresh_token_ttl_s, Config::default().refresh_token_ttl_s);
+}
+
+#[tokio::test]
+async fn panics_become_problem_documents() {
+    // Handlers of this crate do not panic on purpose; check the panic layer on a route that
+    // does, behind the same middleware stack.
+    let app = TestApp::new().await;
+    let router = axum::Router::new()
+        .route("/boom", axum::routing::get(|| async {
+            if true {
+                panic!("kaboom");
+            }
+            "unreachable"
+        }))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            backbeat_server::app::PanicResponse,
+        ));
+    let res = tower::ServiceExt::oneshot(router, Request::get("/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(!text.contains("kaboom"), "panic text leaked: {text}");
+    assert!(text.contains("/problems/internal"));
+    drop(app);
+}
+
+#[tokio::test]
+async fn expired_access_token_is_refused() {
+    let app = TestApp::with_config(|c| c.access_token_ttl_s = 1).await;
+    let user = app.user(Role::Listener).await;
+    let ok = app.call(Method::GET, "/api/v1/users/me", Some(&user.token), None).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let issued = now_secs();
+    while now_secs() < issued + 2 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.call(Method::GET, "/api/v1/users/me", Some(&user.token), None)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,123 @@
+//! `backbeat serve`'s flags; each one can also come from its `BACKBEAT_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+
+use super::file::{set, set_some};
+use super::Config;
+
+/// Flags of `backbeat serve` (and of the other commands that open the data directory).
+/// Every flag is optional: unset, the config files or the defaults decide. A flag wins over
+/// its environment variable.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// TOML configuration file (its keys are the long flag names with `_` for `-`;
+    /// rate limits go in `[rate_limits.read]` etc.).
+    #[arg(long, env = "BACKBEAT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "BACKBEAT_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Base URL clients reach this server at (signed URLs are built from it).
+    #[arg(long, env = "BACKBEAT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Data directory (SQLite catalog, blobs, search index, generated secret).
+    #[arg(long, env = "BACKBEAT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (`sqlite://...` or `postgres://...`).
+    #[arg(long, env = "BACKBEAT_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Signing secret, at least 32 bytes (default: generated into the data directory).
+    #[arg(long, env = "BACKBEAT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// Largest accepted upload in bytes.
+    #[arg(long, env = "BACKBEAT_MAX_UPLOAD_BYTES", value_name = "BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Life of an upload URL in seconds.
+    #[arg(long, env = "BACKBEAT_UPLOAD_URL_TTL_S", value_name = "SECONDS")]
+    pub upload_url_ttl_s: Option<u64>,
+    /// Life of a stream URL in seconds.
+    #[arg(long, env = "BACKBEAT_STREAM_URL_TTL_S", value_name = "SECONDS")]
+    pub stream_url_ttl_s: Option<u64>,
+    /// Life of an access token in seconds.
+    #[arg(long, env = "BACKBEAT_ACCESS_TOKEN_TTL_S", value_name = "SECONDS")]
+    pub access_token_ttl_s: Option<u64>,
+    /// Life of a refresh token in seconds.
+    #[arg(long, env = "BACKBEAT_REFRESH_TOKEN_TTL_S", value_name = "SECONDS")]
+    pub refresh_token_ttl_s: Option<u64>,
+    /// Longest accepted audio in seconds.
+    #[arg(long, env = "BACKBEAT_MAX_DURATION_S", value_name = "SECONDS")]
+    pub max_duration_s: Option<f64>,
+    /// Read requests per second (per user and per IP).
+    #[arg(long, env = "BACKBEAT_RATE_READ_PER_SECOND", value_name = "RATE")]
+    pub rate_read_per_second: Option<f64>,
+    /// Read burst.
+    #[arg(long, env = "BACKBEAT_RATE_READ_BURST", value_name = "N")]
+    pub rate_read_burst: Option<u32>,
+    /// Write requests per second.
+    #[arg(long, env = "BACKBEAT_RATE_WRITE_PER_SECOND", value_name = "RATE")]
+    pub rate_write_per_second: Option<f64>,
+    /// Write burst.
+    #[arg(long, env = "BACKBEAT_RATE_WRITE_BURST", value_name = "N")]
+    pub rate_write_burst: Option<u32>,
+    /// Login/register/refresh requests per second.
+    #[arg(long, env = "BACKBEAT_RATE_AUTH_PER_SECOND", value_name = "RATE")]
+    pub rate_auth_per_second: Option<f64>,
+    /// Login/register/refresh burst.
+    #[arg(long, env = "BACKBEAT_RATE_AUTH_BURST", value_name = "N")]
+    pub rate_auth_burst: Option<u32>,
+    /// Upload-URL requests per second.
+    #[arg(long, env = "BACKBEAT_RATE_UPLOAD_PER_SECOND", value_name = "RATE")]
+    pub rate_upload_per_second: Option<f64>,
+    /// Upload-URL burst.
+    #[arg(long, env = "BACKBEAT_RATE_UPLOAD_BURST", value_name = "N")]
+    pub rate_upload_burst: Option<u32>,
+    /// `false` turns rate limiting off (load benchmarks).
+    #[arg(long, env = "BACKBEAT_RATE_LIMITS_ENABLED", value_name = "BOOL",
+          value_parser = BoolishValueParser::new())]
+    pub rate_limits_enabled: Option<bool>,
+    /// Metadata cache capacity in entries.
+    #[arg(long, env = "BACKBEAT_CACHE_ENTRIES", value_name = "N")]
+    pub cache_entries: Option<usize>,
+    /// Log format.
+    #[arg(long, env = "BACKBEAT_LOG_FORMAT", value_name = "FORMAT",
+          value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+    /// Rate-limit by the last `X-Forwarded-For` address (only behind a trusted proxy).
+    #[arg(long, env = "BACKBEAT_TRUST_FORWARDED_FOR", value_name = "BOOL",
+          value_parser = BoolishValueParser::new())]
+    pub trust_forwarded_for: Option<bool>,
+}
+
+impl ServeArgs {
+    /// Overrides `config` with every flag (or variable) that is set.
+    pub fn apply(&self, config: &mut Config) {
+        let c = config;
+        set(&mut c.bind, self.bind);
+        set(&mut c.public_url, self.public_url.clone());
+        set(&mut c.data_dir, self.data_dir.clone());
+        set_some(&mut c.database_url, self.database_url.clone());
+        set_some(&mut c.secret, self.secret.clone());
+        set(&mut c.max_upload_bytes, self.max_upload_bytes);
+        set(&mut c.upload_url_ttl_s, self.upload_url_ttl_s);
+        set(&mut c.stream_url_ttl_s, self.stream_url_ttl_s);
+        set(&mut c.access_token_ttl_s, self.access_token_ttl_s);
+        set(&mut c.refresh_token_ttl_s, self.refresh_token_ttl_s);
+        set(&mut c.max_duration_s, self.max_duration_s);
+        let r = &mut c.rate_limits;
+        set(&mut r.read.per_second, self.rate_read_per_second);
+        set(&mut r.read.burst, self.rate_read_burst);
+        set(&mut r.write.per_second, self.rate_write_per_second);
+        set(&mut r.write.burst, self.rate_write_burst);
+        set(&mut r.auth.per_second, self.rate_auth_per_second);
+        set(&mut r.auth.burst, self.rate_auth_burst);
+        set(&mut r.upload.per_second, self.rate_upload_per_second);
+        set(&mut r.upload.burst, self.rate_upload_burst);
+        set(&mut r.enabled, self.rate_limits_enabled);
+        set(&mut c.cache_entries, self.cache_entries);
+        set(&mut c.log_format, self.log_format.clone());
+        set(&mut c.trust_forwarded_for, self.trust_forwarded_for);
+    }
+}
