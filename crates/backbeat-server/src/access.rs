@@ -39,10 +39,10 @@ pub async fn album(state: &AppState, id: Id) -> ApiResult<Arc<Album>> {
 /// The track with its serialised body, from the cache when fresh.
 pub async fn track(state: &AppState, id: Id) -> ApiResult<Arc<CachedTrack>> {
     if let Some(t) = state.cache.tracks.get(&id) {
-        state.metrics.cache_hits_total.inc();
+        state.metrics.cache_hits.inc();
         return Ok(t);
     }
-    state.metrics.cache_misses_total.inc();
+    state.metrics.cache_misses.inc();
     let epoch = state.cache.tracks.epoch();
     let t = state.store.track(id).await?;
     let cached = Arc::new(crate::routes::tracks::cached(t)?);

@@ -130,7 +130,7 @@ async fn any_flipped_byte_of_signature_key_or_expiry_is_refused() {
 #[tokio::test]
 async fn expired_and_misdirected_signatures_are_refused() {
     let (app, url) = streaming().await;
-    let state = app.state();
+    let state = app.state.clone();
     let key = url.split_once('?').unwrap().0.trim_start_matches("/blobs/").to_string();
     let now = backbeat_store::now_millis() / 1000;
     let expired = state.signer.sign(SignedOp::Get, &key, now - 1, None);
@@ -151,9 +151,9 @@ async fn expired_and_misdirected_signatures_are_refused() {
 #[tokio::test]
 async fn a_real_client_gets_ranges_over_the_wire() {
     let (app, url) = streaming().await;
-    let base = app.spawn().await;
+    let server = app.spawn().await;
     let client = reqwest::Client::new();
-    let r = client.get(format!("{base}{url}")).header("range", "bytes=1-100").send().await.unwrap();
+    let r = client.get(format!("{}{url}", server.base_url)).header("range", "bytes=1-100").send().await.unwrap();
     assert_eq!(r.status().as_u16(), 206);
     let body = r.bytes().await.unwrap();
     assert_eq!(body.as_ref(), &fixture("chord.mp3")[1..101]);

@@ -54,7 +54,8 @@ async fn schemathesis_finds_no_server_errors_or_schema_violations() {
     };
     let app = TestApp::new().await;
     let user = app.user(backbeat_store::Role::Artist).await;
-    let base = app.spawn().await;
+    let server = app.spawn().await;
+    let base = server.base_url.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(st)
             .args(["run", &format!("{base}/api/v1/openapi.json"), "--url", &base])

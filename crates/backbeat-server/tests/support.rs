@@ -91,7 +91,7 @@ pub fn blob_files(app: &TestApp) -> Vec<String> {
             }
         }
     }
-    let base = app.data_dir().join("blobs");
+    let base = app.dir.path().join("blobs");
     let mut out = Vec::new();
     walk(&base, &base, &mut out);
     out.sort();

@@ -264,8 +264,8 @@ async fn stream_hands_out_a_working_signed_url() {
     // A track that is not ready streams only to its owners and admins.
     let tid = id.parse().unwrap();
     let patch = backbeat_store::TrackPatch { status: Some(backbeat_store::TrackStatus::Processing), ..Default::default() };
-    app.state().store.update_track(tid, patch).await.unwrap();
-    app.state().cache.tracks.invalidate(&tid);
+    app.state.store.update_track(tid, patch).await.unwrap();
+    app.state.cache.tracks.invalidate(&tid);
     assert_eq!(app.call("GET", &uri, Some(&l.token), None).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.call("GET", &uri, Some(&a.token), None).await.status, StatusCode::OK);
 }
@@ -280,7 +280,7 @@ async fn delete_removes_metadata_blob_and_derived_artifacts() {
     // A derived artifact, as the pipeline will write them.
     let derived = backbeat_store::catalog::derived_prefix(id.parse().unwrap()) + "analysis.json";
     let body = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{}"))]);
-    app.state().blobs.put_stream(&derived, body, 100).await.unwrap();
+    app.state.blobs.put_stream(&derived, body, 100).await.unwrap();
     assert_eq!(blob_files(&app).len(), 2);
     let uri = format!("/api/v1/tracks/{id}");
     assert_eq!(app.call("DELETE", &uri, None, None).await.status, StatusCode::UNAUTHORIZED);
@@ -303,7 +303,7 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
     let kept = track(&app, &a, &album).await;
     upload(&app, &a, fixture("chord.mp3"), None).await;
     assert_eq!(blob_files(&app).len(), 2);
-    let state = app.state();
+    let state = app.state.clone();
     // Not yet: the URL is still valid.
     backbeat_server::gc::run_once(&state).await.unwrap();
     assert_eq!(blob_files(&app).len(), 2);

@@ -75,7 +75,7 @@ pub async fn receive(
             PutError::Body(d) => ApiError::BadRequest(format!("the upload was interrupted: {d}")),
             PutError::Store(s) => s.into(),
         })?;
-    state.metrics.upload_bytes_total.inc_by(written);
+    state.metrics.upload_bytes.inc_by(written);
     let meta = state.blobs.head(&key).await?;
     let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&meta.etag) {
@@ -132,7 +132,7 @@ pub async fn serve(
     }
     let len = range.end - range.start;
     let stream = state.blobs.get_range(&key, range).await?;
-    state.metrics.blob_bytes_served_total.inc_by(len);
+    state.metrics.blob_bytes_served.inc_by(len);
     Ok((status, h, Body::from_stream(stream)).into_response())
 }
 

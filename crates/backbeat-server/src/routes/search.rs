@@ -129,7 +129,7 @@ pub async fn search(
         offset,
     };
     let index = state.index.clone();
-    state.metrics.search_queries_total.inc();
+    state.metrics.search_queries.inc();
     let results = tokio::task::spawn_blocking(move || index.search(&query))
         .await
         .map_err(|e| ApiError::Internal(format!("search task: {e}")))??;
