@@ -54,6 +54,7 @@ macro_rules! conformance {
 
 mod accounts;
 mod artists;
+mod concurrency;
 mod listing;
 mod media;
 mod playlists;
