@@ -7,7 +7,7 @@
 //! what rules out path traversal whatever the backend.
 //!
 //! Uploads are atomic: a body that fails, is cut short or grows past its limit leaves nothing
-//! at the key and no staging file behind ([`put`]).
+//! at the key and no staging file behind (see `put`).
 
 mod put;
 mod read;
@@ -55,7 +55,14 @@ pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
     /// The folder behind `store` when it is a local one (canonical path).
     root: Option<PathBuf>,
+    /// Upload part size: memory held per upload in flight, and the size below which a body
+    /// goes in with a single request.
+    part_size: usize,
 }
+
+/// Part size for a local folder: parts are just writes, so keep them small. (An S3 store needs
+/// at least 5 MiB for every part but the last; 8 MiB is the usual choice there.)
+const LOCAL_PART_SIZE: usize = 1024 * 1024;
 
 impl BlobStore {
     /// A store in a local folder (created if missing).
@@ -71,19 +78,26 @@ impl BlobStore {
         Ok(Self {
             store: Arc::new(store),
             root: Some(root),
+            part_size: LOCAL_PART_SIZE,
         })
     }
 
     /// Streams `body` into `key` atomically; refuses more than `max_bytes`. Returns the size.
     ///
     /// An existing blob at `key` is replaced atomically (signed PUT URLs may be retried).
-    pub async fn put_stream<S, E>(&self, key: &str, body: S, max_bytes: u64) -> Result<u64, PutError>
+    pub async fn put_stream<S, E>(
+        &self,
+        key: &str,
+        body: S,
+        max_bytes: u64,
+    ) -> Result<u64, PutError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
         let path = object_path(key)?;
-        let result = put::put_stream(self.store.as_ref(), &path, body, max_bytes).await;
+        let result =
+            put::put_stream(self.store.as_ref(), &path, body, max_bytes, self.part_size).await;
         if result.is_err() {
             self.remove_empty_parents(key).await;
         }

@@ -1,14 +1,16 @@
 //! The search index over titles and names (tantivy), kept in step with the catalog by the
 //! server and rebuildable from it at any time: the catalog is the truth, the index a cache.
 //!
-//! - [`schema`]: fields, text analysis (case and diacritics folding), schema version, and the
-//!   reserved descriptor fields (BPM, key, tags) that become filters later.
-//! - [`query`]: user text to a programmatically built query (prefix, typo tolerance, ranking).
-//! - [`writer`]: the single writer thread with group commit.
+//! - `schema`: fields, text analysis (case and diacritics folding), and the reserved
+//!   descriptor fields (BPM, key, tags) that become filters later.
+//! - `disk`: schema version on disk; a stale index is recreated and [`SearchIndex::needs_rebuild`].
+//! - `query`: user text to a programmatically built query (prefix, typo tolerance, ranking).
+//! - `writer`: the single writer thread with group commit.
 //!
 //! Searching is synchronous and cheap (a few milliseconds on 100k documents); writes are async
 //! and return once committed and visible.
 
+mod disk;
 mod query;
 mod schema;
 mod writer;
@@ -18,7 +20,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::directory::MmapDirectory;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 use tokio::sync::{mpsc, oneshot};
@@ -26,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::catalog::CatalogStore;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{DocKind, DocScope, Id, SearchDoc};
-use schema::{DiskState, Fields};
+use schema::Fields;
 use writer::{Command, Op, RebuildMsg, Writer};
 
 /// Largest page of results.
@@ -101,32 +102,7 @@ impl SearchIndex {
     /// Opens (or creates) the index in `dir`. An index written with another schema version, or
     /// one that cannot be opened, is wiped and recreated empty: see [`Self::needs_rebuild`].
     pub fn open(dir: &Path) -> StoreResult<Self> {
-        let err = |what: &str, e: &dyn std::fmt::Display| StoreError::Search(format!("{what}: {e}"));
-        std::fs::create_dir_all(dir).map_err(|e| err("creating the index folder", &e))?;
-        let (schema, _) = schema::build_schema();
-        let state = schema::disk_state(dir);
-        let existing = match state {
-            DiskState::Stale => None,
-            DiskState::Pending | DiskState::Ready => match Index::open_in_dir(dir) {
-                Ok(index) if index.schema() == schema => Some(index),
-                Ok(_) => None,
-                Err(e) => {
-                    tracing::warn!(error = %e, "search index unreadable; recreating it");
-                    None
-                }
-            },
-        };
-        let (index, fresh) = match existing {
-            Some(index) => (index, state != DiskState::Ready),
-            None => {
-                schema::wipe(dir)?;
-                let mmap = MmapDirectory::open(dir).map_err(|e| err("opening the index folder", &e))?;
-                let index = Index::create(mmap, schema, Default::default())
-                    .map_err(|e| err("creating the index", &e))?;
-                schema::write_version(dir, false)?;
-                (index, true)
-            }
-        };
+        let (index, fresh) = disk::open_or_create(dir)?;
         Self::start(index, fresh, Some(dir.to_path_buf()))
     }
 
@@ -138,14 +114,18 @@ impl SearchIndex {
     fn start(index: Index, fresh: bool, dir: Option<PathBuf>) -> StoreResult<Self> {
         let err = |e: tantivy::TantivyError| StoreError::Search(e.to_string());
         let fields = schema::build_schema().1;
-        index.tokenizers().register(schema::TOKENIZER, schema::analyzer());
+        index
+            .tokenizers()
+            .register(schema::TOKENIZER, schema::analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(err)?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-        let writer = index.writer_with_num_threads(threads, WRITER_MEMORY).map_err(err)?;
+        let writer = index
+            .writer_with_num_threads(threads, WRITER_MEMORY)
+            .map_err(err)?;
         let commits = Arc::new(AtomicU64::new(0));
         let state = Writer {
             writer,
@@ -210,14 +190,20 @@ impl SearchIndex {
         let inner = &self.inner;
         let tokens = query::tokens(&mut inner.analyzer.clone(), &q.text);
         let Some(query) = query::build(&inner.fields, &tokens, q.kind) else {
-            return Ok(SearchResults { hits: Vec::new(), total: 0 });
+            return Ok(SearchResults {
+                hits: Vec::new(),
+                total: 0,
+            });
         };
         let searcher = inner.reader.searcher();
         let err = |e: tantivy::TantivyError| StoreError::Search(e.to_string());
         let limit = q.limit.min(MAX_LIMIT);
         if limit == 0 || q.offset >= MAX_WINDOW {
             let total = searcher.search(&query, &Count).map_err(err)?;
-            return Ok(SearchResults { hits: Vec::new(), total: total as u64 });
+            return Ok(SearchResults {
+                hits: Vec::new(),
+                total: total as u64,
+            });
         }
         let limit = limit.min(MAX_WINDOW - q.offset);
         let top = TopDocs::with_limit(limit).and_offset(q.offset);
@@ -229,7 +215,10 @@ impl SearchIndex {
                 None => tracing::warn!(?addr, "search index document without its fields"),
             }
         }
-        Ok(SearchResults { hits, total: total as u64 })
+        Ok(SearchResults {
+            hits,
+            total: total as u64,
+        })
     }
 
     /// Replaces the whole index with the catalog's current contents; returns the doc count.
@@ -246,11 +235,13 @@ impl SearchIndex {
             let _ = reply.await;
             return Err(e);
         }
-        tx.send(RebuildMsg::Finish).await.map_err(|_| writer_gone())?;
+        tx.send(RebuildMsg::Finish)
+            .await
+            .map_err(|_| writer_gone())?;
         let count = reply.await.map_err(|_| writer_gone())??;
         if let Some(dir) = &self.inner.dir {
             let dir = dir.clone();
-            tokio::task::spawn_blocking(move || schema::write_version(&dir, true))
+            tokio::task::spawn_blocking(move || disk::write_version(&dir, true))
                 .await
                 .map_err(|e| StoreError::Search(format!("recording the rebuild: {e}")))??;
         }
@@ -265,7 +256,10 @@ impl SearchIndex {
 }
 
 /// Sends every kind's documents, page by page, to the rebuilding writer.
-async fn stream_catalog(store: &dyn CatalogStore, tx: &mpsc::Sender<RebuildMsg>) -> StoreResult<()> {
+async fn stream_catalog(
+    store: &dyn CatalogStore,
+    tx: &mpsc::Sender<RebuildMsg>,
+) -> StoreResult<()> {
     for kind in [DocKind::Artist, DocKind::Album, DocKind::Track] {
         let mut after = None;
         loop {
@@ -273,7 +267,9 @@ async fn stream_catalog(store: &dyn CatalogStore, tx: &mpsc::Sender<RebuildMsg>)
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             let full = page.len() >= REBUILD_PAGE as usize;
-            tx.send(RebuildMsg::Batch(page)).await.map_err(|_| writer_gone())?;
+            tx.send(RebuildMsg::Batch(page))
+                .await
+                .map_err(|_| writer_gone())?;
             if !full {
                 break;
             }

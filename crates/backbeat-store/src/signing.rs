@@ -123,7 +123,10 @@ impl UrlSigner {
     /// enforces that, a shorter one still works but is logged as weak).
     pub fn new(secret: &[u8]) -> Self {
         if secret.len() < MIN_SECRET_LEN {
-            tracing::warn!(len = secret.len(), "URL-signing secret is shorter than 32 bytes");
+            tracing::warn!(
+                len = secret.len(),
+                "URL-signing secret is shorter than 32 bytes"
+            );
         }
         let mut mac = mac_with(secret);
         mac.update(KEY_LABEL);

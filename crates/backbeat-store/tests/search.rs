@@ -65,7 +65,16 @@ fn catalog() -> (Vec<SearchDoc>, SearchDoc) {
         track(&fierce, "Halo"),
         track(&ok, "Karma Police"),
         track(&re, "La Ingrata"),
-        abbey, help, mystery, fierce, ok, re, beatles.clone(), beyonce, radiohead, cafe,
+        abbey,
+        help,
+        mystery,
+        fierce,
+        ok,
+        re,
+        beatles.clone(),
+        beyonce,
+        radiohead,
+        cafe,
     ];
     (docs, beatles)
 }
@@ -77,7 +86,12 @@ async fn index_with(docs: Vec<SearchDoc>) -> SearchIndex {
 }
 
 fn query(text: &str, kind: Option<DocKind>) -> SearchQuery {
-    SearchQuery { text: text.into(), kind, limit: 20, offset: 0 }
+    SearchQuery {
+        text: text.into(),
+        kind,
+        limit: 20,
+        offset: 0,
+    }
 }
 
 fn search(index: &SearchIndex, text: &str, kind: Option<DocKind>) -> SearchResults {
@@ -86,21 +100,40 @@ fn search(index: &SearchIndex, text: &str, kind: Option<DocKind>) -> SearchResul
 
 /// Titles of the hits, best first.
 fn titles(index: &SearchIndex, text: &str, kind: Option<DocKind>) -> Vec<String> {
-    search(index, text, kind).hits.into_iter().map(|h| h.title).collect()
+    search(index, text, kind)
+        .hits
+        .into_iter()
+        .map(|h| h.title)
+        .collect()
 }
 
 #[tokio::test]
 async fn prefix_of_the_last_term_matches() {
     let (docs, _) = catalog();
     let index = index_with(docs).await;
-    assert_eq!(titles(&index, "beatl", Some(DocKind::Artist)), ["The Beatles"]);
-    assert_eq!(titles(&index, "the beatl", Some(DocKind::Artist)), ["The Beatles"]);
-    assert_eq!(titles(&index, "abbey ro", Some(DocKind::Album)), ["Abbey Road"]);
-    assert_eq!(titles(&index, "Str", Some(DocKind::Track)), ["Strawberry Fields Forever"]);
+    assert_eq!(
+        titles(&index, "beatl", Some(DocKind::Artist)),
+        ["The Beatles"]
+    );
+    assert_eq!(
+        titles(&index, "the beatl", Some(DocKind::Artist)),
+        ["The Beatles"]
+    );
+    assert_eq!(
+        titles(&index, "abbey ro", Some(DocKind::Album)),
+        ["Abbey Road"]
+    );
+    assert_eq!(
+        titles(&index, "Str", Some(DocKind::Track)),
+        ["Strawberry Fields Forever"]
+    );
     // Only the last term is a prefix: "beatl" before another word must be a whole term.
     assert_eq!(search(&index, "beatl yesterday", None).total, 0);
     // Tracks are found by their artist's and album's names too.
-    assert_eq!(titles(&index, "beatles yesterd", Some(DocKind::Track)), ["Yesterday"]);
+    assert_eq!(
+        titles(&index, "beatles yesterd", Some(DocKind::Track)),
+        ["Yesterday"]
+    );
 }
 
 #[tokio::test]
@@ -108,13 +141,26 @@ async fn typos_within_one_and_two_edits() {
     let (docs, _) = catalog();
     let index = index_with(docs).await;
     // 4–7 characters: one edit (a transposition counts as one).
-    assert_eq!(titles(&index, "beatels", Some(DocKind::Artist)), ["The Beatles"]);
+    assert_eq!(
+        titles(&index, "beatels", Some(DocKind::Artist)),
+        ["The Beatles"]
+    );
     // "Yesterday" is on the album "Help!": found too, but below the title match.
-    assert_eq!(titles(&index, "hlep", Some(DocKind::Track)), ["Help!", "Yesterday"]);
+    assert_eq!(
+        titles(&index, "hlep", Some(DocKind::Track)),
+        ["Help!", "Yesterday"]
+    );
     assert_eq!(titles(&index, "karma polise", None), ["Karma Police"]);
-    assert_eq!(search(&index, "yestrdy", None).total, 0, "two edits in 7 chars");
+    assert_eq!(
+        search(&index, "yestrdy", None).total,
+        0,
+        "two edits in 7 chars"
+    );
     // 8 and more: two edits.
-    assert_eq!(titles(&index, "strwbery fields", None), ["Strawberry Fields Forever"]);
+    assert_eq!(
+        titles(&index, "strwbery fields", None),
+        ["Strawberry Fields Forever"]
+    );
     assert_eq!(titles(&index, "radoihaed", None)[0], "Radiohead");
     // Under 4 characters: exact (or, for the last term, prefix) only.
     assert_eq!(search(&index, "lrt", None).total, 0);
@@ -128,8 +174,14 @@ async fn case_and_diacritics_fold() {
     for q in ["beyonce", "Beyoncé", "BEYONCÉ", "beyoncè", "BeYoN"] {
         assert_eq!(titles(&index, q, Some(DocKind::Artist)), ["Beyoncé"], "{q}");
     }
-    assert_eq!(titles(&index, "cafe tacvba", Some(DocKind::Artist)), ["Café Tacvba"]);
-    assert_eq!(titles(&index, "CAFÉ", Some(DocKind::Artist)), ["Café Tacvba"]);
+    assert_eq!(
+        titles(&index, "cafe tacvba", Some(DocKind::Artist)),
+        ["Café Tacvba"]
+    );
+    assert_eq!(
+        titles(&index, "CAFÉ", Some(DocKind::Artist)),
+        ["Café Tacvba"]
+    );
 }
 
 #[tokio::test]
@@ -145,7 +197,10 @@ async fn exact_beats_prefix_beats_fuzzy() {
     .await;
     assert_eq!(titles(&index, "halo", None), ["Halo", "Halogen", "Hallo"]);
     let hits = search(&index, "halo", None).hits;
-    assert!(hits[0].score > hits[1].score && hits[1].score > hits[2].score, "{hits:?}");
+    assert!(
+        hits[0].score > hits[1].score && hits[1].score > hits[2].score,
+        "{hits:?}"
+    );
 }
 
 #[tokio::test]
@@ -188,14 +243,23 @@ async fn pagination_and_total() {
     let index = index_with((0..25).map(|i| track(&alb, &format!("Song {i}"))).collect()).await;
     let mut seen = std::collections::HashSet::new();
     for (offset, expected) in [(0, 10), (10, 10), (20, 5), (25, 0), (1000, 0)] {
-        let q = SearchQuery { offset, limit: 10, ..query("song", Some(DocKind::Track)) };
+        let q = SearchQuery {
+            offset,
+            limit: 10,
+            ..query("song", Some(DocKind::Track))
+        };
         let page = index.search(&q).unwrap();
         assert_eq!(page.total, 25);
         assert_eq!(page.hits.len(), expected, "offset {offset}");
         seen.extend(page.hits.into_iter().map(|h| h.id));
     }
     assert_eq!(seen.len(), 25, "pages overlap or miss documents");
-    let none = index.search(&SearchQuery { limit: 0, ..query("song", None) }).unwrap();
+    let none = index
+        .search(&SearchQuery {
+            limit: 0,
+            ..query("song", None)
+        })
+        .unwrap();
     assert_eq!((none.hits.len(), none.total), (0, 25));
 }
 
@@ -206,14 +270,26 @@ async fn upsert_replaces_without_duplicates() {
     let t = track(&alb, "Old Name");
     let index = index_with(vec![a, alb, t.clone()]).await;
     assert_eq!(index.num_docs(), 3);
-    index.upsert(vec![SearchDoc { title: "New Name".into(), ..t.clone() }]).await.unwrap();
+    index
+        .upsert(vec![SearchDoc {
+            title: "New Name".into(),
+            ..t.clone()
+        }])
+        .await
+        .unwrap();
     assert_eq!(index.num_docs(), 3);
     assert_eq!(search(&index, "old", None).total, 0);
     assert_eq!(titles(&index, "new name", None), ["New Name"]);
     // Two versions in one batch: the last one wins.
     let batch = vec![
-        SearchDoc { title: "First".into(), ..t.clone() },
-        SearchDoc { title: "Second".into(), ..t.clone() },
+        SearchDoc {
+            title: "First".into(),
+            ..t.clone()
+        },
+        SearchDoc {
+            title: "Second".into(),
+            ..t.clone()
+        },
     ];
     index.upsert(batch).await.unwrap();
     assert_eq!(index.num_docs(), 3);
@@ -225,8 +301,16 @@ async fn upsert_replaces_without_duplicates() {
 async fn delete_scopes() {
     let (docs, beatles) = catalog();
     let n = docs.len() as u64;
-    let karma = docs.iter().find(|d| d.title == "Karma Police").unwrap().clone();
-    let ok = docs.iter().find(|d| d.title == "OK Computer").unwrap().clone();
+    let karma = docs
+        .iter()
+        .find(|d| d.title == "Karma Police")
+        .unwrap()
+        .clone();
+    let ok = docs
+        .iter()
+        .find(|d| d.title == "OK Computer")
+        .unwrap()
+        .clone();
     let index = index_with(docs).await;
 
     index.delete(DocScope::Artist(beatles.id)).await.unwrap();
@@ -235,12 +319,18 @@ async fn delete_scopes() {
     for q in ["beatles", "yesterday", "abbey road", "strawberry"] {
         assert_eq!(search(&index, q, None).total, 0, "{q}");
     }
-    assert_eq!(titles(&index, "beyonce", Some(DocKind::Artist)), ["Beyoncé"]);
+    assert_eq!(
+        titles(&index, "beyonce", Some(DocKind::Artist)),
+        ["Beyoncé"]
+    );
 
     index.delete(DocScope::Track(karma.id)).await.unwrap();
     assert_eq!(search(&index, "karma", None).total, 0);
     assert_eq!(titles(&index, "computer", None), ["OK Computer"]);
-    index.delete(DocScope::Album(ok.album_id.unwrap())).await.unwrap();
+    index
+        .delete(DocScope::Album(ok.album_id.unwrap()))
+        .await
+        .unwrap();
     assert_eq!(search(&index, "computer", None).total, 0);
     assert_eq!(titles(&index, "radiohead", None), ["Radiohead"]);
     assert_eq!(index.num_docs(), n - 11);
@@ -261,7 +351,9 @@ async fn concurrent_upserts_are_all_visible_with_few_commits() {
         tokio::spawn(async move {
             index.upsert(vec![doc.clone()]).await.unwrap();
             // Visible as soon as the call returns.
-            let hit = index.search(&query(&format!("concurrent {i}"), None)).unwrap();
+            let hit = index
+                .search(&query(&format!("concurrent {i}"), None))
+                .unwrap();
             assert!(hit.hits.iter().any(|h| h.id == doc.id), "{i} not visible");
         })
     });
@@ -294,10 +386,15 @@ async fn rebuild_replaces_everything() {
 async fn rebuild_pages_through_exact_multiples() {
     let a = artist("Pages");
     let alb = album(&a, "Many");
-    let mut docs: Vec<_> = (0..2000).map(|i| track(&alb, &format!("Track {i}"))).collect();
+    let mut docs: Vec<_> = (0..2000)
+        .map(|i| track(&alb, &format!("Track {i}")))
+        .collect();
     docs.extend([a, alb]);
     let index = SearchIndex::in_memory().unwrap();
-    assert_eq!(index.rebuild(&FakeCatalog::with_docs(docs)).await.unwrap(), 2002);
+    assert_eq!(
+        index.rebuild(&FakeCatalog::with_docs(docs)).await.unwrap(),
+        2002
+    );
     assert_eq!(search(&index, "track", Some(DocKind::Track)).total, 2000);
 }
 
@@ -328,9 +425,35 @@ async fn hostile_queries_are_harmless() {
     let index = index_with(docs).await;
     let long = "beatles ".repeat(1300);
     let hostile = [
-        "", " ", "\t\n", "!!!", "...", "*", "?", "~", "\\", "\"", "'", "title:x AND (", "title:halo",
-        "a OR b", "NOT halo", "+halo -help", "halo^10", "[a TO z]", "{ }", "/re.*gex/", "halo~2",
-        "\u{0}", "\u{202e}olah", "日本語の曲", "🎵🎶", "ǅ", "ﬃ", &long, &"x".repeat(10_000),
+        "",
+        " ",
+        "\t\n",
+        "!!!",
+        "...",
+        "*",
+        "?",
+        "~",
+        "\\",
+        "\"",
+        "'",
+        "title:x AND (",
+        "title:halo",
+        "a OR b",
+        "NOT halo",
+        "+halo -help",
+        "halo^10",
+        "[a TO z]",
+        "{ }",
+        "/re.*gex/",
+        "halo~2",
+        "\u{0}",
+        "\u{202e}olah",
+        "日本語の曲",
+        "🎵🎶",
+        "ǅ",
+        "ﬃ",
+        &long,
+        &"x".repeat(10_000),
     ];
     for text in hostile {
         for kind in [None, Some(DocKind::Track)] {
@@ -343,7 +466,11 @@ async fn hostile_queries_are_harmless() {
     assert_eq!(titles(&index, "(halo)", Some(DocKind::Track)), ["Halo"]);
     // Unreasonable pages are clamped, not fatal.
     for (limit, offset) in [(usize::MAX, 0), (10, usize::MAX), (usize::MAX, usize::MAX)] {
-        let q = SearchQuery { limit, offset, ..query("help", None) };
+        let q = SearchQuery {
+            limit,
+            offset,
+            ..query("help", None)
+        };
         assert_eq!(index.search(&q).unwrap().total, 3);
     }
 }
@@ -363,16 +490,26 @@ async fn persists_across_reopen_and_recreates_on_schema_change() {
         let index = SearchIndex::open(dir.path()).unwrap();
         assert!(!index.needs_rebuild());
         assert_eq!(index.num_docs(), n);
-        assert_eq!(titles(&index, "beyonce", Some(DocKind::Artist)), ["Beyoncé"]);
+        assert_eq!(
+            titles(&index, "beyonce", Some(DocKind::Artist)),
+            ["Beyoncé"]
+        );
         // A second handle on the same folder is refused while this one writes.
         assert!(SearchIndex::open(dir.path()).is_err());
     }
     // An index written by another schema version is recreated empty.
-    std::fs::write(dir.path().join("backbeat-schema-version"), "backbeat-search-0").unwrap();
+    std::fs::write(
+        dir.path().join("backbeat-schema-version"),
+        "backbeat-search-0",
+    )
+    .unwrap();
     let index = SearchIndex::open(dir.path()).unwrap();
     assert!(index.needs_rebuild());
     assert_eq!(index.num_docs(), 0);
-    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "not ours");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "not ours"
+    );
     drop(index);
     let index = SearchIndex::open(dir.path()).unwrap();
     assert!(index.needs_rebuild(), "still empty until rebuilt");

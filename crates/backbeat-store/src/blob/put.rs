@@ -13,8 +13,6 @@ use object_store::{ObjectStore, PutPayload, WriteMultipart};
 
 use super::{from_object_store, PutError};
 
-/// Size of one multipart part: above S3's 5 MiB minimum, small enough to bound memory per upload.
-const PART_SIZE: usize = 8 * 1024 * 1024;
 /// Parts in flight per upload.
 const PART_CONCURRENCY: usize = 2;
 
@@ -24,6 +22,7 @@ pub(super) async fn put_stream<S, E>(
     path: &ObjectPath,
     mut body: S,
     max_bytes: u64,
+    part_size: usize,
 ) -> Result<u64, PutError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
@@ -32,7 +31,7 @@ where
     let mut total = 0u64;
     let mut first = BytesMut::new();
     // Buffer up to one part: most uploads end here and go in with one request.
-    while first.len() < PART_SIZE {
+    while first.len() < part_size {
         match next_chunk(&mut body, &mut total, max_bytes).await? {
             Some(chunk) => first.extend_from_slice(&chunk),
             None => {
@@ -43,11 +42,8 @@ where
         }
     }
 
-    let upload = store
-        .put_multipart(path)
-        .await
-        .map_err(from_object_store)?;
-    let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+    let upload = store.put_multipart(path).await.map_err(from_object_store)?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, part_size);
     writer.put(first.freeze());
     let outcome = async {
         while let Some(chunk) = next_chunk(&mut body, &mut total, max_bytes).await? {
@@ -75,7 +71,11 @@ where
 }
 
 /// The next chunk of the body, counted against the limit.
-async fn next_chunk<S, E>(body: &mut S, total: &mut u64, max: u64) -> Result<Option<Bytes>, PutError>
+async fn next_chunk<S, E>(
+    body: &mut S,
+    total: &mut u64,
+    max: u64,
+) -> Result<Option<Bytes>, PutError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
     E: std::fmt::Display,

@@ -24,13 +24,9 @@ type Pending = JoinHandle<std::io::Result<Bytes>>;
 
 /// A stream of the bytes of `path` in `range`; `NotFound` now if the file does not exist.
 pub(super) async fn local_range(path: PathBuf, range: Range<u64>) -> StoreResult<ByteStream> {
-    let file = tokio::task::spawn_blocking(move || File::open(&path))
+    let file = tokio::task::spawn_blocking(move || open_file(&path))
         .await
-        .map_err(|e| StoreError::Blob(format!("blob read task: {e}")))?
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::NotFound,
-            _ => StoreError::Blob(format!("opening a blob: {e}")),
-        })?;
+        .map_err(|e| StoreError::Blob(format!("blob read task: {e}")))??;
     let file = Arc::new(file);
     let first = read_ahead(&file, range.start, range.end);
     let state = (file, range.start, range.end, first);
@@ -38,18 +34,36 @@ pub(super) async fn local_range(path: PathBuf, range: Range<u64>) -> StoreResult
         let (file, pos, end, pending) = state?;
         let chunk = match pending?.await {
             Ok(Ok(chunk)) => chunk,
-            Ok(Err(e)) => return Some((Err(StoreError::Blob(format!("reading a blob: {e}"))), None)),
+            Ok(Err(e)) => {
+                return Some((Err(StoreError::Blob(format!("reading a blob: {e}"))), None))
+            }
             Err(e) => return Some((Err(StoreError::Blob(format!("blob read task: {e}"))), None)),
         };
         if chunk.is_empty() {
             // The file shrank under us: end the stream short rather than loop forever.
-            return Some((Err(StoreError::Blob("blob shorter than expected".into())), None));
+            return Some((
+                Err(StoreError::Blob("blob shorter than expected".into())),
+                None,
+            ));
         }
         let pos = pos + chunk.len() as u64;
         let next = read_ahead(&file, pos, end);
         Some((Ok(chunk), Some((file, pos, end, next))))
     })
     .boxed())
+}
+
+/// Opens a regular file; a missing one, or a folder (a key prefix is not a blob), is `NotFound`.
+fn open_file(path: &std::path::Path) -> StoreResult<File> {
+    let file = File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => StoreError::NotFound,
+        _ => StoreError::Blob(format!("opening a blob: {e}")),
+    })?;
+    match file.metadata() {
+        Ok(meta) if meta.is_file() => Ok(file),
+        Ok(_) => Err(StoreError::NotFound),
+        Err(e) => Err(StoreError::Blob(format!("reading a blob's metadata: {e}"))),
+    }
 }
 
 /// Starts reading the chunk at `pos` (if any is left before `end`).

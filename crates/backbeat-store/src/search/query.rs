@@ -70,7 +70,10 @@ pub(super) fn build(f: &Fields, tokens: &[String], kind: Option<DocKind>) -> Opt
         let term = Term::from_field_text(f.kind, kind.as_str());
         let filter = TermQuery::new(term, IndexRecordOption::Basic);
         // A filter: it must match but adds nothing to the score.
-        clauses.push((Occur::Must, Box::new(BoostQuery::new(Box::new(filter), 0.0))));
+        clauses.push((
+            Occur::Must,
+            Box::new(BoostQuery::new(Box::new(filter), 0.0)),
+        ));
     }
     Some(BooleanQuery::new(clauses))
 }
@@ -115,7 +118,11 @@ pub(super) fn hit(
     score: f32,
 ) -> tantivy::Result<Option<SearchHit>> {
     let doc: TantivyDocument = searcher.doc(addr)?;
-    let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_owned);
+    let text = |field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     let id = |field| text(field).and_then(|s| s.parse::<Id>().ok());
     let hit = (|| {
         Some(SearchHit {

@@ -4,7 +4,7 @@
 //! runner again is a no-op. Replicas starting together on PostgreSQL serialise on an advisory
 //! lock; on SQLite `BEGIN IMMEDIATE` takes the file's write lock for the same effect.
 
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 use crate::error::{StoreError, StoreResult};
 use crate::model::now_millis;
@@ -76,8 +76,11 @@ async fn apply(pool: &AnyPool, backend: Backend, m: &Migration) -> StoreResult<b
         tx.rollback().await.map_err(fail(m, "ending the check"))?;
         return Ok(false);
     }
-    sqlx::raw_sql(m.sql)
-        .execute(&mut *tx)
+    // Through `Executor` directly: `RawSql::execute` is an `async fn` whose future is not
+    // `Send` for every lifetime, which would make `SqlCatalog::connect` unusable in
+    // `tokio::spawn`.
+    (&mut *tx)
+        .execute(sqlx::raw_sql(m.sql))
         .await
         .map_err(fail(m, "applying"))?;
     sqlx::query("INSERT INTO backbeat_migrations (version, name, applied_at) VALUES ($1, $2, $3)")

@@ -94,3 +94,10 @@ impl SqlCatalog {
         }
     }
 }
+
+/// `connect` must be usable inside `tokio::spawn` (a regression: it once was not).
+#[cfg(test)]
+fn _connect_is_send() {
+    fn is_send<T: Send>(_: T) {}
+    is_send(SqlCatalog::connect("sqlite::memory:"));
+}

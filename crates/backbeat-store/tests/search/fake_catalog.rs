@@ -58,16 +58,32 @@ impl CatalogStore for FakeCatalog {
     async fn set_user_role(&self, _id: Id, _role: Role) -> StoreResult<User> {
         unused()
     }
-    async fn create_session(&self, _user_id: Id, _token_hash: &str, _expires_at: Millis) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        _user_id: Id,
+        _token_hash: &str,
+        _expires_at: Millis,
+    ) -> StoreResult<()> {
         unused()
     }
-    async fn rotate_session(&self, _old_hash: &str, _new_hash: &str, _new_expires_at: Millis, _now: Millis) -> StoreResult<User> {
+    async fn rotate_session(
+        &self,
+        _old_hash: &str,
+        _new_hash: &str,
+        _new_expires_at: Millis,
+        _now: Millis,
+    ) -> StoreResult<User> {
         unused()
     }
     async fn delete_session(&self, _token_hash: &str) -> StoreResult<()> {
         unused()
     }
-    async fn create_api_key(&self, _user_id: Id, _name: &str, _key_hash: &str) -> StoreResult<ApiKey> {
+    async fn create_api_key(
+        &self,
+        _user_id: Id,
+        _name: &str,
+        _key_hash: &str,
+    ) -> StoreResult<ApiKey> {
         unused()
     }
     async fn api_key_user(&self, _key_hash: &str) -> StoreResult<User> {
@@ -85,7 +101,11 @@ impl CatalogStore for FakeCatalog {
     async fn artist(&self, _id: Id) -> StoreResult<Artist> {
         unused()
     }
-    async fn list_artists(&self, _owned_by: Option<Id>, _q: ListQuery) -> StoreResult<Page<Artist>> {
+    async fn list_artists(
+        &self,
+        _owned_by: Option<Id>,
+        _q: ListQuery,
+    ) -> StoreResult<Page<Artist>> {
         unused()
     }
     async fn rename_artist(&self, _id: Id, _name: &str) -> StoreResult<Artist> {
@@ -100,7 +120,13 @@ impl CatalogStore for FakeCatalog {
     async fn delete_artist(&self, _id: Id) -> StoreResult<()> {
         unused()
     }
-    async fn create_album(&self, _artist_id: Id, _title: &str, _kind: AlbumKind, _release_year: Option<i32>) -> StoreResult<Album> {
+    async fn create_album(
+        &self,
+        _artist_id: Id,
+        _title: &str,
+        _kind: AlbumKind,
+        _release_year: Option<i32>,
+    ) -> StoreResult<Album> {
         unused()
     }
     async fn album(&self, _id: Id) -> StoreResult<Album> {
@@ -127,7 +153,13 @@ impl CatalogStore for FakeCatalog {
     async fn update_track(&self, _id: Id, _patch: TrackPatch) -> StoreResult<Track> {
         unused()
     }
-    async fn replace_track_audio(&self, _id: Id, _upload_key: &str, _uploader: Id, _audio: AudioFacts) -> StoreResult<Track> {
+    async fn replace_track_audio(
+        &self,
+        _id: Id,
+        _upload_key: &str,
+        _uploader: Id,
+        _audio: AudioFacts,
+    ) -> StoreResult<Track> {
         unused()
     }
     async fn delete_track(&self, _id: Id) -> StoreResult<()> {
@@ -139,7 +171,11 @@ impl CatalogStore for FakeCatalog {
     async fn playlist(&self, _id: Id) -> StoreResult<Playlist> {
         unused()
     }
-    async fn list_playlists(&self, _viewer: Option<Id>, _q: ListQuery) -> StoreResult<Page<Playlist>> {
+    async fn list_playlists(
+        &self,
+        _viewer: Option<Id>,
+        _q: ListQuery,
+    ) -> StoreResult<Page<Playlist>> {
         unused()
     }
     async fn update_playlist(&self, _id: Id, _patch: PlaylistPatch) -> StoreResult<Playlist> {
@@ -166,7 +202,12 @@ impl CatalogStore for FakeCatalog {
     async fn search_docs(&self, _scope: DocScope) -> StoreResult<Vec<SearchDoc>> {
         unused()
     }
-    async fn all_search_docs(&self, kind: DocKind, after: Option<Id>, limit: u32) -> StoreResult<Vec<SearchDoc>> {
+    async fn all_search_docs(
+        &self,
+        kind: DocKind,
+        after: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<SearchDoc>> {
         (self.pages)(kind, after, limit)
     }
 }

@@ -31,11 +31,15 @@ fn word(n: u64) -> String {
 
 /// A title of 1–4 words drawn (skewed) from a 5,000-word vocabulary.
 fn title(seed: u128) -> String {
-    let mut h = (seed as u64).wrapping_mul(0xD134_2543_DE82_EF95).rotate_left(17);
+    let mut h = (seed as u64)
+        .wrapping_mul(0xD134_2543_DE82_EF95)
+        .rotate_left(17);
     let words = 1 + h % 4;
     (0..words)
         .map(|_| {
-            h = h.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            h = h
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let r = (h >> 33) % 5000;
             word(r * r / 5000) // skew towards common words
         })
@@ -101,7 +105,10 @@ async fn index_and_query_100k() {
     let start = Instant::now();
     let count = index.rebuild(&generator()).await.unwrap();
     let secs = start.elapsed().as_secs_f64();
-    println!("rebuild: {count} documents in {secs:.2} s ({:.0} docs/s)", count as f64 / secs);
+    println!(
+        "rebuild: {count} documents in {secs:.2} s ({:.0} docs/s)",
+        count as f64 / secs
+    );
     assert_eq!(count as u128, TRACKS + ALBUMS + ARTISTS);
 
     let mut texts: Vec<String> = vec!["l".into(), "la".into(), "lamo".into(), "s".into()];
@@ -110,7 +117,11 @@ async fn index_and_query_100k() {
         let first = t.split(' ').next().unwrap().to_owned();
         texts.push(first[..first.len().min(3)].to_owned()); // short prefix
         texts.push(t.clone()); // exact
-        texts.push(format!("{} {}", t, &title(1_000_000 + (n % ALBUMS) % ARTISTS)[..2]));
+        texts.push(format!(
+            "{} {}",
+            t,
+            &title(1_000_000 + (n % ALBUMS) % ARTISTS)[..2]
+        ));
         let mut typo: Vec<char> = first.chars().collect();
         if typo.len() >= 5 {
             typo.swap(1, 2); // a transposition
@@ -121,7 +132,12 @@ async fn index_and_query_100k() {
     for round in 0..5 {
         for text in &texts {
             for kind in [None, Some(DocKind::Track)] {
-                let q = SearchQuery { text: text.clone(), kind, limit: 20, offset: 0 };
+                let q = SearchQuery {
+                    text: text.clone(),
+                    kind,
+                    limit: 20,
+                    offset: 0,
+                };
                 let t = Instant::now();
                 let res = index.search(&q).unwrap();
                 let ms = t.elapsed().as_secs_f64() * 1e3;
