@@ -1,12 +1,30 @@
-//! STUB — to be implemented (see the brief). Blob store over `object_store`.
+//! Blob store: audio and derived artifacts in an `object_store`, by key.
+//!
+//! Every operation goes through the [`ObjectStore`] trait so that S3 can replace the local
+//! folder later, except reads of a local folder, which open the file directly: byte serving is
+//! the hot path and large direct reads are several times faster than `object_store`'s generic
+//! chunked stream. Keys are checked with [`valid_key`] before anything touches storage, which is
+//! what rules out path traversal whatever the backend.
+//!
+//! Uploads are atomic: a body that fails, is cut short or grows past its limit leaves nothing
+//! at the key and no staging file behind (see `put`).
+
+mod put;
+mod read;
+
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::stream::BoxStream;
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, ObjectStore};
 
 use crate::error::{StoreError, StoreResult};
 use crate::model::Millis;
+use crate::signing::valid_key;
 
 /// Facts about a stored blob, for HTTP validators.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,44 +51,171 @@ pub type ByteStream = BoxStream<'static, Result<Bytes, StoreError>>;
 
 /// Audio and derived artifacts, by key.
 #[derive(Clone, Debug)]
-pub struct BlobStore {}
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    /// The folder behind `store` when it is a local one (canonical path).
+    root: Option<PathBuf>,
+    /// Upload part size: memory held per upload in flight, and the size below which a body
+    /// goes in with a single request.
+    part_size: usize,
+}
+
+/// Part size for a local folder: parts are just writes, so keep them small. (An S3 store needs
+/// at least 5 MiB for every part but the last; 8 MiB is the usual choice there.)
+const LOCAL_PART_SIZE: usize = 1024 * 1024;
 
 impl BlobStore {
     /// A store in a local folder (created if missing).
-    pub fn local(_dir: &Path) -> StoreResult<Self> {
-        unimplemented!()
+    pub fn local(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| blob_err("creating the blob folder", e))?;
+        let root = dir
+            .canonicalize()
+            .map_err(|e| blob_err("resolving the blob folder", e))?;
+        let store = LocalFileSystem::new_with_prefix(&root)
+            .map_err(|e| blob_err("opening the blob folder", e))?
+            // Deleting the last blob of a folder removes the folder too.
+            .with_automatic_cleanup(true);
+        Ok(Self {
+            store: Arc::new(store),
+            root: Some(root),
+            part_size: LOCAL_PART_SIZE,
+        })
     }
+
     /// Streams `body` into `key` atomically; refuses more than `max_bytes`. Returns the size.
+    ///
+    /// An existing blob at `key` is replaced atomically (signed PUT URLs may be retried).
     pub async fn put_stream<S, E>(
         &self,
-        _key: &str,
-        _body: S,
-        _max_bytes: u64,
+        key: &str,
+        body: S,
+        max_bytes: u64,
     ) -> Result<u64, PutError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        unimplemented!()
+        let path = object_path(key)?;
+        let result =
+            put::put_stream(self.store.as_ref(), &path, body, max_bytes, self.part_size).await;
+        if result.is_err() {
+            self.remove_empty_parents(key).await;
+        }
+        result
     }
+
     /// Size, modification time and ETag; `NotFound` if absent.
-    pub async fn head(&self, _key: &str) -> StoreResult<BlobMeta> {
-        unimplemented!()
+    pub async fn head(&self, key: &str) -> StoreResult<BlobMeta> {
+        let path = object_path(key)?;
+        let meta = self.store.head(&path).await.map_err(from_object_store)?;
+        let last_modified = meta.last_modified.timestamp_millis();
+        let etag = meta
+            .e_tag
+            .unwrap_or_else(|| format!("{:x}-{:x}", meta.size, last_modified));
+        Ok(BlobMeta {
+            size: meta.size,
+            last_modified,
+            etag,
+        })
     }
+
     /// The bytes in `range` (already validated against the size).
-    pub async fn get_range(&self, _key: &str, _range: Range<u64>) -> StoreResult<ByteStream> {
-        unimplemented!()
+    pub async fn get_range(&self, key: &str, range: Range<u64>) -> StoreResult<ByteStream> {
+        let path = object_path(key)?;
+        if let Some(file) = self.local_path(key) {
+            return read::local_range(file, range).await;
+        }
+        if range.is_empty() {
+            // Still answer NotFound for a missing blob, like the local path does.
+            self.store.head(&path).await.map_err(from_object_store)?;
+            return Ok(futures_util::stream::empty().boxed());
+        }
+        let opts = GetOptions {
+            range: Some(range.into()),
+            ..GetOptions::default()
+        };
+        let result = self
+            .store
+            .get_opts(&path, opts)
+            .await
+            .map_err(from_object_store)?;
+        Ok(result.into_stream().map_err(from_object_store).boxed())
     }
+
     /// Deletes one blob; absent is fine.
-    pub async fn delete(&self, _key: &str) -> StoreResult<()> {
-        unimplemented!()
+    pub async fn delete(&self, key: &str) -> StoreResult<()> {
+        let path = object_path(key)?;
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(from_object_store(e)),
+        }
     }
+
     /// Deletes everything under `prefix`; returns how many.
-    pub async fn delete_prefix(&self, _prefix: &str) -> StoreResult<u64> {
-        unimplemented!()
+    ///
+    /// The prefix is a key or a key followed by `/`; it matches whole segments only
+    /// (`derived/a` covers `derived/a/x`, never `derived/ab`).
+    pub async fn delete_prefix(&self, prefix: &str) -> StoreResult<u64> {
+        let path = object_path(prefix.strip_suffix('/').unwrap_or(prefix))?;
+        let locations = self
+            .store
+            .list(Some(&path))
+            .map_ok(|meta| meta.location)
+            .boxed();
+        let mut deleted = 0u64;
+        let mut results = self.store.delete_stream(locations);
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(_) => deleted += 1,
+                // Someone else deleted it first: it is gone, which is what was asked.
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(from_object_store(e)),
+            }
+        }
+        Ok(deleted)
     }
+
     /// A local file path for the blob when the store is a local folder (for probing without a copy).
-    pub fn local_path(&self, _key: &str) -> Option<PathBuf> {
-        unimplemented!()
+    /// `None` for an invalid key or a remote store; the file need not exist.
+    pub fn local_path(&self, key: &str) -> Option<PathBuf> {
+        let root = self.root.as_ref()?;
+        valid_key(key).then(|| key.split('/').fold(root.clone(), |p, seg| p.join(seg)))
+    }
+
+    /// After a failed upload, removes the folders it created if they are empty (best effort;
+    /// `remove_dir` refuses non-empty folders, so a concurrent upload is never disturbed).
+    async fn remove_empty_parents(&self, key: &str) {
+        let (Some(root), Some(file)) = (self.root.clone(), self.local_path(key)) else {
+            return;
+        };
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut dir = file.parent();
+            while let Some(d) = dir.filter(|d| *d != root && d.starts_with(&root)) {
+                if std::fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        })
+        .await;
+    }
+}
+
+/// The object path of a valid key; an invalid key can never exist, so it is `NotFound`.
+fn object_path(key: &str) -> StoreResult<ObjectPath> {
+    if !valid_key(key) {
+        return Err(StoreError::NotFound);
+    }
+    ObjectPath::parse(key).map_err(|_| StoreError::NotFound)
+}
+
+fn blob_err(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Blob(format!("{what}: {e}"))
+}
+
+fn from_object_store(e: object_store::Error) -> StoreError {
+    match e {
+        object_store::Error::NotFound { .. } => StoreError::NotFound,
+        other => StoreError::Blob(other.to_string()),
     }
 }

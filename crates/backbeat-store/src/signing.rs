@@ -1,4 +1,35 @@
-//! STUB — to be implemented (see the brief). HMAC-signed, expiring blob URLs.
+//! HMAC-signed, expiring blob URLs.
+//!
+//! Clients move audio bytes straight to and from storage; Backbeat hands out URLs that carry
+//! their own authorisation. A URL is good for one operation ([`SignedOp`]) on one object key
+//! until its expiry, and for uploads only up to a maximum size. All four are bound by an
+//! HMAC-SHA256 over a canonical string:
+//!
+//! ```text
+//! v1\n{GET|PUT}\n{key}\n{exp}\n{max or -}
+//! ```
+//!
+//! The key is never in the query: the server takes it from the URL path, so a signature for one
+//! key can never be replayed against another. The MAC key is derived from the configured secret
+//! with a domain-separation label, so the same secret may also sign access tokens elsewhere
+//! without a token ever verifying as a URL signature or the other way round.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Label mixed into the secret to derive the URL-signing key (see the module docs).
+const KEY_LABEL: &[u8] = b"backbeat/url-signing/v1";
+/// Length of an HMAC-SHA256 tag.
+const TAG_LEN: usize = 32;
+/// Longest well-formed key, in bytes.
+pub const MAX_KEY_LEN: usize = 256;
+/// Secrets shorter than this are refused by configuration loading (HMAC itself accepts any).
+pub const MIN_SECRET_LEN: usize = 32;
 
 /// Which operation a signed URL allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -7,6 +38,15 @@ pub enum SignedOp {
     Get,
     /// Write (PUT) the blob, up to a maximum size.
     Put,
+}
+
+impl SignedOp {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Put => "PUT",
+        }
+    }
 }
 
 /// The signature-carrying query parameters of a signed URL.
@@ -18,6 +58,40 @@ pub struct SignedQuery {
     pub max: Option<u64>,
     /// base64url HMAC-SHA256.
     pub sig: String,
+}
+
+impl SignedQuery {
+    /// Parses a raw query string (`exp=..&max=..&sig=..`, any order). Unknown parameters are
+    /// ignored (clients and proxies add their own); a repeated or unparsable known one is
+    /// `Malformed`, so there is never a question of which copy was signed.
+    pub fn parse(query: &str) -> Result<Self, SignatureError> {
+        let (mut exp, mut max, mut sig) = (None, None, None);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match name {
+                "exp" => set_once(&mut exp, value.parse().ok())?,
+                "max" => set_once(&mut max, value.parse().ok())?,
+                "sig" => set_once(&mut sig, Some(value.to_owned()))?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            exp: exp.ok_or(SignatureError::Malformed)?,
+            max,
+            sig: sig.ok_or(SignatureError::Malformed)?,
+        })
+    }
+}
+
+/// Fills `slot` with a parsed value; a second value or an unparsable one is `Malformed`.
+fn set_once<T>(slot: &mut Option<T>, value: Option<T>) -> Result<(), SignatureError> {
+    match (slot.is_some(), value) {
+        (false, Some(v)) => {
+            *slot = Some(v);
+            Ok(())
+        }
+        _ => Err(SignatureError::Malformed),
+    }
 }
 
 /// Why a signed URL was refused (all answered with 403; the reason is for logs).
@@ -33,31 +107,107 @@ pub enum SignatureError {
 
 /// Signs and verifies blob URLs with one secret.
 #[derive(Clone)]
-pub struct UrlSigner {}
+pub struct UrlSigner {
+    /// The derived MAC key, never the configured secret itself.
+    key: [u8; TAG_LEN],
+}
+
+impl std::fmt::Debug for UrlSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UrlSigner { .. }")
+    }
+}
 
 impl UrlSigner {
-    /// A signer with this secret (at least 32 bytes).
-    pub fn new(_secret: &[u8]) -> Self {
-        unimplemented!()
+    /// A signer with this secret (at least [`MIN_SECRET_LEN`] bytes; configuration loading
+    /// enforces that, a shorter one still works but is logged as weak).
+    pub fn new(secret: &[u8]) -> Self {
+        if secret.len() < MIN_SECRET_LEN {
+            tracing::warn!(
+                len = secret.len(),
+                "URL-signing secret is shorter than 32 bytes"
+            );
+        }
+        let mut mac = mac_with(secret);
+        mac.update(KEY_LABEL);
+        Self {
+            key: mac.finalize().into_bytes().into(),
+        }
     }
+
     /// The query string (`exp=..&max=..&sig=..`) that authorises `op` on `key` until `exp`.
-    pub fn sign(&self, _op: SignedOp, _key: &str, _exp: i64, _max: Option<u64>) -> String {
-        unimplemented!()
+    /// A PUT URL needs `max`; one signed without it never verifies.
+    pub fn sign(&self, op: SignedOp, key: &str, exp: i64, max: Option<u64>) -> String {
+        let sig = URL_SAFE_NO_PAD.encode(self.tag(op, key, exp, max));
+        match max {
+            Some(max) => format!("exp={exp}&max={max}&sig={sig}"),
+            None => format!("exp={exp}&sig={sig}"),
+        }
     }
+
     /// Checks a query against `op`, `key` and the current time `now` (Unix seconds).
+    ///
+    /// The signature is checked before the expiry so that an invalid URL learns nothing about
+    /// whether it would have been expired.
     pub fn verify(
         &self,
-        _op: SignedOp,
-        _key: &str,
-        _q: &SignedQuery,
-        _now: i64,
+        op: SignedOp,
+        key: &str,
+        q: &SignedQuery,
+        now: i64,
     ) -> Result<(), SignatureError> {
-        unimplemented!()
+        if !valid_key(key) || (op == SignedOp::Put && q.max.is_none()) {
+            return Err(SignatureError::Malformed);
+        }
+        // 32 bytes encode to exactly 43 characters; the decoder also refuses non-zero
+        // trailing bits, so no two spellings decode to the same tag.
+        if q.sig.len() != 43 {
+            return Err(SignatureError::Malformed);
+        }
+        let given = URL_SAFE_NO_PAD
+            .decode(q.sig.as_bytes())
+            .map_err(|_| SignatureError::Malformed)?;
+        let expected = self.tag(op, key, q.exp, q.max);
+        if !bool::from(given.as_slice().ct_eq(&expected)) {
+            return Err(SignatureError::BadSignature);
+        }
+        if now >= q.exp {
+            return Err(SignatureError::Expired);
+        }
+        Ok(())
+    }
+
+    fn tag(&self, op: SignedOp, key: &str, exp: i64, max: Option<u64>) -> [u8; TAG_LEN] {
+        let max = max.map_or_else(|| "-".to_owned(), |m| m.to_string());
+        let canonical = format!("v1\n{}\n{key}\n{exp}\n{max}", op.as_str());
+        let mut mac = mac_with(&self.key);
+        mac.update(canonical.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+fn mac_with(key: &[u8]) -> HmacSha256 {
+    // HMAC takes keys of any length (long ones are hashed first), so this never fails.
+    match <HmacSha256 as Mac>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of every length"),
     }
 }
 
 /// `true` if `key` is a well-formed blob key (`[a-z0-9]` segments joined by `/`, plus `-_.`,
 /// no empty, `.` or `..` segment, at most 256 bytes).
-pub fn valid_key(_key: &str) -> bool {
-    unimplemented!()
+///
+/// Every blob operation checks this first: it is what keeps a key from ever naming a path
+/// outside the store, and what keeps the canonical signing string unambiguous (no newlines).
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= MAX_KEY_LEN
+        && key.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.'))
+        })
 }

@@ -1,0 +1,97 @@
+//! The index's schema and its text analysis.
+//!
+//! Titles and names are analysed by one tokenizer (split on anything but letters and digits,
+//! lower-case, fold diacritics to ASCII) used both at indexing and at query time, so "Beyoncé",
+//! "BEYONCE" and "beyonce" are the same term.
+//!
+//! Descriptor fields are reserved now (empty until analysis results are stored) so that
+//! filtering by BPM range, key or tags later is a change to the query builder, not a schema
+//! change and a rebuild: `bpm` is a fast f64 field (range filters), `key` an untokenised string
+//! (`"C major"`), `tags` a facet (`/genre/techno`, `/mood/dark`).
+//!
+//! Any change here needs a new `disk::SCHEMA_VERSION`.
+
+use tantivy::schema::{
+    FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
+    STORED, STRING,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+use tantivy::{doc, TantivyDocument};
+
+use crate::model::SearchDoc;
+
+/// Name of the title/name analyser in the index's tokenizer registry.
+pub(super) const TOKENIZER: &str = "backbeat_folded";
+/// Tokens longer than this (in bytes) are dropped: they are noise, and make fuzzy automata big.
+pub(super) const MAX_TOKEN_BYTES: usize = 40;
+
+/// The schema's fields, resolved once.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fields {
+    pub id: Field,
+    pub kind: Field,
+    pub title: Field,
+    pub artist_id: Field,
+    pub artist_name: Field,
+    pub album_id: Field,
+    pub album_title: Field,
+    pub created_at: Field,
+}
+
+/// The current schema and its fields.
+pub(super) fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                // BM25 needs term frequencies; no query uses positions.
+                .set_index_option(IndexRecordOption::WithFreqs),
+        )
+        .set_stored();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        artist_id: b.add_text_field("artist_id", STRING | STORED),
+        artist_name: b.add_text_field("artist_name", text.clone()),
+        album_id: b.add_text_field("album_id", STRING | STORED),
+        album_title: b.add_text_field("album_title", text),
+        created_at: b.add_i64_field("created_at", STORED | FAST),
+    };
+    // Reserved descriptor fields (see the module docs); `SearchQuery` grows matching filters.
+    b.add_f64_field("bpm", INDEXED | FAST | STORED);
+    b.add_text_field("key", STRING | STORED);
+    b.add_facet_field("tags", FacetOptions::default().set_stored());
+    (b.build(), fields)
+}
+
+/// The analyser for titles and names, at indexing and at query time.
+pub(super) fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// The tantivy document for a catalog search document.
+pub(super) fn to_document(f: &Fields, d: &SearchDoc) -> TantivyDocument {
+    let mut doc = doc!(
+        f.id => d.id.to_string(),
+        f.kind => d.kind.as_str(),
+        f.title => d.title.as_str(),
+        f.artist_id => d.artist_id.to_string(),
+        f.artist_name => d.artist_name.as_str(),
+        f.created_at => d.created_at,
+    );
+    if let Some(album_id) = d.album_id {
+        doc.add_text(f.album_id, album_id.to_string());
+    }
+    if let Some(album_title) = &d.album_title {
+        doc.add_text(f.album_title, album_title);
+    }
+    doc
+}

@@ -1,0 +1,179 @@
+//! [`CatalogStore`] for [`SqlCatalog`]: a table of contents; the queries live in the modules
+//! named after what they store.
+
+use async_trait::async_trait;
+
+use crate::catalog::CatalogStore;
+use crate::error::StoreResult;
+use crate::model::*;
+
+use super::errors::db;
+use super::{accounts, albums, artists, playlists, search, tracks, uploads, SqlCatalog};
+
+#[async_trait]
+impl CatalogStore for SqlCatalog {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .fetch_one(&self.read)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        accounts::create_user(self, user).await
+    }
+    async fn user(&self, id: Id) -> StoreResult<User> {
+        accounts::user(self, id).await
+    }
+    async fn user_credentials(&self, email: &str) -> StoreResult<(User, String)> {
+        accounts::user_credentials(self, email).await
+    }
+    async fn set_user_role(&self, id: Id, role: Role) -> StoreResult<User> {
+        accounts::set_user_role(self, id, role).await
+    }
+    async fn create_session(&self, user_id: Id, hash: &str, expires_at: Millis) -> StoreResult<()> {
+        accounts::create_session(self, user_id, hash, expires_at).await
+    }
+    async fn rotate_session(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: Millis,
+        now: Millis,
+    ) -> StoreResult<User> {
+        accounts::rotate_session(self, old_hash, new_hash, new_expires_at, now).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        accounts::delete_session(self, token_hash).await
+    }
+    async fn create_api_key(&self, user_id: Id, name: &str, key_hash: &str) -> StoreResult<ApiKey> {
+        accounts::create_api_key(self, user_id, name, key_hash).await
+    }
+    async fn api_key_user(&self, key_hash: &str) -> StoreResult<User> {
+        accounts::api_key_user(self, key_hash).await
+    }
+    async fn list_api_keys(&self, user_id: Id) -> StoreResult<Vec<ApiKey>> {
+        accounts::list_api_keys(self, user_id).await
+    }
+    async fn delete_api_key(&self, user_id: Id, key_id: Id) -> StoreResult<()> {
+        accounts::delete_api_key(self, user_id, key_id).await
+    }
+
+    async fn create_artist(&self, name: &str, owner: Id) -> StoreResult<Artist> {
+        artists::create_artist(self, name, owner).await
+    }
+    async fn artist(&self, id: Id) -> StoreResult<Artist> {
+        artists::artist(self, id).await
+    }
+    async fn list_artists(&self, owned_by: Option<Id>, q: ListQuery) -> StoreResult<Page<Artist>> {
+        artists::list_artists(self, owned_by, q).await
+    }
+    async fn rename_artist(&self, id: Id, name: &str) -> StoreResult<Artist> {
+        artists::rename_artist(self, id, name).await
+    }
+    async fn add_artist_owner(&self, id: Id, user: Id) -> StoreResult<Artist> {
+        artists::add_artist_owner(self, id, user).await
+    }
+    async fn remove_artist_owner(&self, id: Id, user: Id) -> StoreResult<Artist> {
+        artists::remove_artist_owner(self, id, user).await
+    }
+    async fn delete_artist(&self, id: Id) -> StoreResult<()> {
+        artists::delete_artist(self, id).await
+    }
+
+    async fn create_album(
+        &self,
+        artist_id: Id,
+        title: &str,
+        kind: AlbumKind,
+        release_year: Option<i32>,
+    ) -> StoreResult<Album> {
+        albums::create_album(self, artist_id, title, kind, release_year).await
+    }
+    async fn album(&self, id: Id) -> StoreResult<Album> {
+        albums::album(self, id).await
+    }
+    async fn list_albums(&self, artist_id: Option<Id>, q: ListQuery) -> StoreResult<Page<Album>> {
+        albums::list_albums(self, artist_id, q).await
+    }
+    async fn update_album(&self, id: Id, patch: AlbumPatch) -> StoreResult<Album> {
+        albums::update_album(self, id, patch).await
+    }
+    async fn delete_album(&self, id: Id) -> StoreResult<()> {
+        albums::delete_album(self, id).await
+    }
+
+    async fn create_track(&self, track: NewTrack) -> StoreResult<Track> {
+        tracks::create_track(self, track).await
+    }
+    async fn track(&self, id: Id) -> StoreResult<Track> {
+        tracks::track(self, id).await
+    }
+    async fn list_tracks(&self, album_id: Option<Id>, q: ListQuery) -> StoreResult<Page<Track>> {
+        tracks::list_tracks(self, album_id, q).await
+    }
+    async fn update_track(&self, id: Id, patch: TrackPatch) -> StoreResult<Track> {
+        tracks::update_track(self, id, patch).await
+    }
+    async fn replace_track_audio(
+        &self,
+        id: Id,
+        upload_key: &str,
+        uploader: Id,
+        audio: AudioFacts,
+    ) -> StoreResult<Track> {
+        tracks::replace_track_audio(self, id, upload_key, uploader, audio).await
+    }
+    async fn delete_track(&self, id: Id) -> StoreResult<()> {
+        tracks::delete_track(self, id).await
+    }
+
+    async fn create_playlist(&self, playlist: NewPlaylist) -> StoreResult<Playlist> {
+        playlists::create_playlist(self, playlist).await
+    }
+    async fn playlist(&self, id: Id) -> StoreResult<Playlist> {
+        playlists::playlist(self, id).await
+    }
+    async fn list_playlists(
+        &self,
+        viewer: Option<Id>,
+        q: ListQuery,
+    ) -> StoreResult<Page<Playlist>> {
+        playlists::list_playlists(self, viewer, q).await
+    }
+    async fn update_playlist(&self, id: Id, patch: PlaylistPatch) -> StoreResult<Playlist> {
+        playlists::update_playlist(self, id, patch).await
+    }
+    async fn delete_playlist(&self, id: Id) -> StoreResult<()> {
+        playlists::delete_playlist(self, id).await
+    }
+
+    async fn create_upload(&self, upload: Upload) -> StoreResult<()> {
+        uploads::create_upload(self, upload).await
+    }
+    async fn upload(&self, key: &str) -> StoreResult<Upload> {
+        uploads::upload(self, key).await
+    }
+    async fn expire_uploads(&self, now: Millis) -> StoreResult<u64> {
+        uploads::expire_uploads(self, now).await
+    }
+    async fn garbage(&self, limit: u32) -> StoreResult<Vec<Garbage>> {
+        uploads::garbage(self, limit).await
+    }
+    async fn garbage_done(&self, keys: &[String]) -> StoreResult<()> {
+        uploads::garbage_done(self, keys).await
+    }
+
+    async fn search_docs(&self, scope: DocScope) -> StoreResult<Vec<SearchDoc>> {
+        search::search_docs(self, scope).await
+    }
+    async fn all_search_docs(
+        &self,
+        kind: DocKind,
+        after: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<SearchDoc>> {
+        search::all_search_docs(self, kind, after, limit).await
+    }
+}

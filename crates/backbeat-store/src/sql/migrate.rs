@@ -1,0 +1,136 @@
+//! The schema migration runner. Migrations are SQL files embedded in the binary, one list per
+//! backend with the same versions; each is applied in its own transaction and recorded in
+//! `backbeat_migrations`, so a crash leaves either the old or the new schema, and running the
+//! runner again is a no-op. Replicas starting together on PostgreSQL serialise on an advisory
+//! lock; on SQLite `BEGIN IMMEDIATE` takes the file's write lock for the same effect.
+
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+use crate::error::{StoreError, StoreResult};
+use crate::model::now_millis;
+
+use super::Backend;
+
+/// One schema step.
+pub(super) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "catalog",
+    sql: include_str!("../../migrations/sqlite/0001_catalog.sql"),
+}];
+
+const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "catalog",
+    sql: include_str!("../../migrations/postgres/0001_catalog.sql"),
+}];
+
+/// Arbitrary but fixed key of the advisory lock all replicas take while migrating
+/// ("backbeat" in ASCII).
+const PG_LOCK_KEY: i64 = 0x6261_636b_6265_6174;
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS backbeat_migrations (
+    version    BIGINT NOT NULL PRIMARY KEY,
+    name       TEXT   NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+/// The migrations for a backend, in order.
+pub(super) fn migrations(backend: Backend) -> &'static [Migration] {
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+/// Applies every migration not yet recorded; returns how many were applied.
+pub(super) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<usize> {
+    let mut applied = 0;
+    for m in migrations(backend) {
+        if apply(pool, backend, m).await? {
+            applied += 1;
+        }
+    }
+    Ok(applied)
+}
+
+/// Applies one migration unless it is already recorded; `true` if it ran.
+async fn apply(pool: &AnyPool, backend: Backend, m: &Migration) -> StoreResult<bool> {
+    let mut tx = begin(pool, backend).await?;
+    // Inside the lock: concurrent `CREATE TABLE IF NOT EXISTS` can itself race on PostgreSQL.
+    sqlx::query(CREATE_TABLE)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail(m, "creating the migrations table"))?;
+    let done = sqlx::query("SELECT version FROM backbeat_migrations WHERE version = $1")
+        .bind(m.version)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(fail(m, "reading the migrations table"))?;
+    if done.is_some() {
+        tx.rollback().await.map_err(fail(m, "ending the check"))?;
+        return Ok(false);
+    }
+    // Through `Executor` directly: `RawSql::execute` is an `async fn` whose future is not
+    // `Send` for every lifetime, which would make `SqlCatalog::connect` unusable in
+    // `tokio::spawn`.
+    (&mut *tx)
+        .execute(sqlx::raw_sql(m.sql))
+        .await
+        .map_err(fail(m, "applying"))?;
+    sqlx::query("INSERT INTO backbeat_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+        .bind(m.version)
+        .bind(m.name)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(fail(m, "recording"))?;
+    tx.commit().await.map_err(fail(m, "committing"))?;
+    tracing::info!(
+        version = m.version,
+        name = m.name,
+        "applied database migration"
+    );
+    Ok(true)
+}
+
+async fn begin(pool: &AnyPool, backend: Backend) -> StoreResult<Transaction<'static, Any>> {
+    let err = |e: sqlx::Error| StoreError::Migration(format!("starting a transaction: {e}"));
+    match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await.map_err(err),
+        Backend::Postgres => {
+            let mut tx = pool.begin().await.map_err(err)?;
+            // Released at commit or rollback; a second replica waits here, then finds the
+            // migration recorded.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_LOCK_KEY)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| StoreError::Migration(format!("taking the migration lock: {e}")))?;
+            Ok(tx)
+        }
+    }
+}
+
+/// The versions recorded as applied, ascending (for tests and `backbeat admin`).
+pub(super) async fn applied(pool: &AnyPool) -> StoreResult<Vec<i64>> {
+    let rows = sqlx::query("SELECT version FROM backbeat_migrations ORDER BY version")
+        .fetch_all(pool)
+        .await
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    rows.iter()
+        .map(|r| {
+            r.try_get::<i64, _>("version")
+                .map_err(|e| StoreError::Migration(e.to_string()))
+        })
+        .collect()
+}
+
+fn fail<'a>(m: &'a Migration, step: &'static str) -> impl Fn(sqlx::Error) -> StoreError + 'a {
+    move |e| StoreError::Migration(format!("{step} {:04}_{}: {e}", m.version, m.name))
+}

@@ -1,0 +1,158 @@
+//! Upload slots and the garbage list: the two halves of "no orphans". An upload slot is the
+//! promise that a blob may appear under its key; claiming it hands the blob to a track,
+//! expiring it hands the blob to the garbage collector. Garbage entries are written in the same
+//! transaction that makes a blob unreachable, and forgotten only after the blob is deleted.
+
+use sqlx::any::AnyRow;
+
+use crate::error::{StoreError, StoreResult};
+use crate::model::{now_millis, Garbage, Millis, Upload};
+
+use super::errors::{constraint, db};
+use super::rows::{flag, id, int, text};
+use super::{SqlCatalog, Tx};
+
+/// Rows per multi-row statement: far below both backends' bind-parameter limits.
+const CHUNK: usize = 300;
+
+fn upload_row(r: &AnyRow) -> StoreResult<Upload> {
+    Ok(Upload {
+        key: text(r, "key")?,
+        user_id: id(r, "user_id")?,
+        max_bytes: int(r, "max_bytes")?,
+        expires_at: int(r, "expires_at")?,
+        created_at: int(r, "created_at")?,
+    })
+}
+
+pub(super) async fn create_upload(c: &SqlCatalog, u: Upload) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO uploads (key, user_id, max_bytes, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&u.key)
+    .bind(u.user_id.to_string())
+    .bind(u.max_bytes)
+    .bind(u.expires_at)
+    .bind(u.created_at)
+    .execute(&c.write)
+    .await
+    .map_err(constraint("upload", "user"))?;
+    Ok(())
+}
+
+pub(super) async fn upload(c: &SqlCatalog, key: &str) -> StoreResult<Upload> {
+    let r = sqlx::query(
+        "SELECT key, user_id, max_bytes, expires_at, created_at FROM uploads
+         WHERE key = $1 AND claimed_at IS NULL",
+    )
+    .bind(key)
+    .fetch_optional(&c.read)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    upload_row(&r)
+}
+
+/// Claims an upload slot for a track inside `tx`: it must exist, belong to `uploader`, be
+/// unclaimed and unexpired. The conditional UPDATE is the check and the claim at once, so two
+/// concurrent claims cannot both succeed.
+pub(super) async fn claim(tx: &mut Tx, key: &str, uploader: &str, now: Millis) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE uploads SET claimed_at = $3
+         WHERE key = $1 AND user_id = $2 AND claimed_at IS NULL AND expires_at > $3",
+    )
+    .bind(key)
+    .bind(uploader)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::InvalidReference("upload".into()));
+    }
+    Ok(())
+}
+
+/// Moves expired, unclaimed slots to the garbage list. Deleting with `RETURNING` first (rather
+/// than selecting) means a slot claimed concurrently is skipped, never collected. Claimed slots
+/// past their expiry are forgotten: their blobs belong to tracks now.
+pub(super) async fn expire_uploads(c: &SqlCatalog, now: Millis) -> StoreResult<u64> {
+    let mut tx = c.begin().await?;
+    let rows = sqlx::query(
+        "DELETE FROM uploads WHERE claimed_at IS NULL AND expires_at < $1 RETURNING key",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let keys = rows
+        .iter()
+        .map(|r| text(r, "key").map(|key| Garbage { key, prefix: false }))
+        .collect::<StoreResult<Vec<_>>>()?;
+    push_garbage(&mut tx, &keys, now_millis()).await?;
+    sqlx::query("DELETE FROM uploads WHERE claimed_at IS NOT NULL AND expires_at < $1")
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(keys.len() as u64)
+}
+
+/// Adds entries to the garbage list inside `tx` (an entry already listed stays as it is).
+pub(super) async fn push_garbage(tx: &mut Tx, entries: &[Garbage], now: Millis) -> StoreResult<()> {
+    for chunk in entries.chunks(CHUNK) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO garbage (key, prefix, created_at) VALUES {values}
+             ON CONFLICT (key) DO NOTHING"
+        );
+        // Statements of every chunk length would crowd the prepared-statement cache.
+        let mut q = sqlx::query(&sql).persistent(false);
+        for g in chunk {
+            q = q.bind(g.key.as_str()).bind(g.prefix).bind(now);
+        }
+        q.execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn garbage(c: &SqlCatalog, limit: u32) -> StoreResult<Vec<Garbage>> {
+    let rows = sqlx::query("SELECT key, prefix FROM garbage ORDER BY created_at, key LIMIT $1")
+        .bind(i64::from(limit))
+        .fetch_all(&c.read)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Garbage {
+                key: text(r, "key")?,
+                prefix: flag(r, "prefix")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn garbage_done(c: &SqlCatalog, keys: &[String]) -> StoreResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut tx = c.begin().await?;
+    for chunk in keys.chunks(CHUNK) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("DELETE FROM garbage WHERE key IN ({list})");
+        let mut q = sqlx::query(&sql).persistent(false);
+        for k in chunk {
+            q = q.bind(k.as_str());
+        }
+        q.execute(&mut *tx).await.map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
+}

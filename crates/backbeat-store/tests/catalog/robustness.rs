@@ -1,0 +1,223 @@
+//! Hostile input, concurrency, migrations, malformed rows, connection URLs.
+
+use backbeat_store::sql::{Backend, SqlCatalog};
+use backbeat_store::{AlbumKind, CatalogStore, ListQuery, NewPlaylist, NewUser, Role, StoreError};
+use futures_util::future::join_all;
+
+use super::{new_track, open, track, upload, user};
+use crate::common::{Kind, TestDb};
+
+conformance!(hostile_strings_are_stored_verbatim, concurrent_writers);
+conformance!(db: migrations_are_idempotent_and_race_free, malformed_rows_are_errors);
+
+async fn hostile_strings_are_stored_verbatim(c: &SqlCatalog) {
+    let long: String = "é".repeat(5_000) + &"x".repeat(5_000);
+    let nasty = [
+        "O'Brien \"The Kid\"; DROP TABLE artists; --",
+        "Björk Guðmundsdóttir 🎵 مرحبا 日本語 \u{200b}\t\n\\",
+        "%_*?[]' OR '1'='1",
+        "",
+        long.as_str(),
+    ];
+    let u = c
+        .create_user(NewUser {
+            email: "Ω'@Exämple.com".into(),
+            display_name: nasty[0].into(),
+            password_hash: nasty[1].into(),
+            role: Role::Listener,
+        })
+        .await
+        .expect("user");
+    assert_eq!(u.email, "ω'@exämple.com");
+    let (again, hash) = c.user_credentials("Ω'@EXÄMPLE.COM").await.expect("login");
+    assert_eq!(
+        (again.display_name.as_str(), hash.as_str()),
+        (nasty[0], nasty[1])
+    );
+
+    for name in nasty {
+        let a = c.create_artist(name, u.id).await.expect("artist");
+        assert_eq!(c.artist(a.id).await.expect("get").name, name);
+        let al = c
+            .create_album(a.id, name, AlbumKind::Single, None)
+            .await
+            .expect("album");
+        assert_eq!(c.album(al.id).await.expect("get").title, name);
+        let t = track(c, al.id, u.id, name).await;
+        assert_eq!(c.track(t.id).await.expect("get").title, name);
+        let p = NewPlaylist {
+            owner_id: u.id,
+            name: name.into(),
+            description: name.into(),
+            public: true,
+            track_ids: vec![t.id],
+        };
+        let p = c.create_playlist(p).await.expect("playlist");
+        let p = c.playlist(p.id).await.expect("get");
+        assert_eq!((p.name.as_str(), p.description.as_str()), (name, name));
+    }
+    let by_name = ListQuery {
+        sort: backbeat_store::SortField::Name,
+        ..ListQuery::default()
+    };
+    let page = c.list_artists(None, by_name).await.expect("sorted");
+    assert_eq!(page.total, nasty.len() as u64);
+    assert_eq!(page.items[0].name, "", "empty name first");
+    assert!(page.items.iter().any(|a| a.name == long));
+    let key = upload(c, u.id).await;
+    let weird = format!("{key}'\"");
+    let t = c
+        .create_track(new_track(page.items[0].id, u.id, &weird, "x"))
+        .await;
+    assert!(matches!(t, Err(StoreError::InvalidReference(_))), "{t:?}");
+}
+
+/// Many writers at once: none may fail with a busy/locked error (SQLite serialises them, the
+/// pool queues them), and of concurrent claims of one upload exactly one wins.
+async fn concurrent_writers(c: &SqlCatalog) {
+    let u = user(c, "many@example.com").await;
+    let tasks = (0..50).map(|i| {
+        let c = c.clone();
+        tokio::spawn(async move { c.create_artist(&format!("artist {i}"), u.id).await })
+    });
+    for r in join_all(tasks).await {
+        r.expect("task").expect("every concurrent create succeeds");
+    }
+    let all = c
+        .list_artists(None, ListQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(all.total, 50);
+
+    let album = c
+        .create_album(all.items[0].id, "A", AlbumKind::Album, None)
+        .await
+        .expect("album");
+    let key = upload(c, u.id).await;
+    let claims = (0..10).map(|i| {
+        let (c, key) = (c.clone(), key.clone());
+        tokio::spawn(async move {
+            c.create_track(new_track(album.id, u.id, &key, &format!("t{i}")))
+                .await
+        })
+    });
+    let results: Vec<_> = join_all(claims)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{results:?}");
+    assert!(results
+        .iter()
+        .all(|r| r.is_ok() || matches!(r, Err(StoreError::InvalidReference(f)) if f == "upload")));
+
+    // Reads and writes interleaved.
+    let mixed = (0..20).map(|i| {
+        let c = c.clone();
+        tokio::spawn(async move {
+            if i % 2 == 0 {
+                c.rename_artist(album.artist_id, &format!("n{i}"))
+                    .await
+                    .map(|_| ())
+            } else {
+                c.list_artists(None, ListQuery::default()).await.map(|_| ())
+            }
+        })
+    });
+    for r in join_all(mixed).await {
+        r.expect("task").expect("mixed load");
+    }
+}
+
+async fn migrations_are_idempotent_and_race_free(db: &TestDb) {
+    // Four replicas starting at once on an empty database.
+    let starts = (0..4).map(|_| {
+        let url = db.url.clone();
+        tokio::spawn(async move { SqlCatalog::connect(&url).await })
+    });
+    let mut catalogs = Vec::new();
+    for r in join_all(starts).await {
+        catalogs.push(r.expect("task").expect("concurrent start"));
+    }
+    let first = &catalogs[0];
+    assert_eq!(first.schema_versions().await.expect("versions"), vec![1]);
+    let u = user(first, "mig@example.com").await;
+
+    let again = open(db).await;
+    assert_eq!(again.schema_versions().await.expect("versions"), vec![1]);
+    assert_eq!(again.user(u.id).await.expect("data survives"), u);
+    let expected = match db.kind {
+        Kind::Sqlite => Backend::Sqlite,
+        Kind::Postgres => Backend::Postgres,
+    };
+    assert_eq!(again.backend(), expected);
+    for c in catalogs.iter().chain([&again]) {
+        c.close().await;
+    }
+}
+
+/// Database content is not trusted: a malformed id is an error, not a panic.
+async fn malformed_rows_are_errors(db: &TestDb) {
+    let c = open(db).await;
+    let raw = sqlx::AnyPool::connect(&db.url).await.expect("raw pool");
+    sqlx::query(
+        "INSERT INTO artists (id, name, name_key, created_at, updated_at)
+         VALUES ('not-a-uuid', 'x', 'x', 0, 0)",
+    )
+    .execute(&raw)
+    .await
+    .expect("raw insert");
+    raw.close().await;
+    let r = c.list_artists(None, ListQuery::default()).await;
+    assert!(matches!(r, Err(StoreError::Database(_))), "{r:?}");
+    let r = c
+        .all_search_docs(backbeat_store::DocKind::Artist, None, 10)
+        .await;
+    assert!(matches!(r, Err(StoreError::Database(_))), "{r:?}");
+    c.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_works_on_one_shared_connection() {
+    let c = SqlCatalog::connect("sqlite::memory:")
+        .await
+        .expect("memory");
+    let u = user(&c, "mem@example.com").await;
+    assert_eq!(c.user(u.id).await.expect("read back"), u);
+    let a = c.create_artist("m", u.id).await.expect("artist");
+    assert_eq!(
+        c.list_artists(None, ListQuery::default())
+            .await
+            .expect("list")
+            .items,
+        vec![a]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_files_use_wal_and_foreign_keys() {
+    let db = crate::common::sqlite();
+    let c = open(&db).await;
+    let raw = sqlx::AnyPool::connect(&db.url).await.expect("raw");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&raw)
+        .await
+        .expect("mode");
+    assert_eq!(mode, "wal");
+    raw.close().await;
+    // foreign_keys=ON on the catalog's own connections: a dangling reference is refused.
+    let r = c
+        .create_album(backbeat_store::new_id(), "x", AlbumKind::Album, None)
+        .await;
+    assert!(matches!(r, Err(StoreError::InvalidReference(_))), "{r:?}");
+    c.close().await;
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_errors() {
+    for url in ["mysql://localhost/x", "nonsense", ""] {
+        let r = SqlCatalog::connect(url).await;
+        assert!(matches!(r, Err(StoreError::Database(_))), "{url}: {r:?}");
+    }
+}
