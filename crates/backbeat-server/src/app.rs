@@ -1,6 +1,7 @@
 //! Assembling the server: [`build_state`] opens the data directory's stores, [`router`] puts
 //! the routes and the middleware stack together.
 
+pub mod admin;
 mod health;
 
 pub use health::PanicResponse;
@@ -59,11 +60,19 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             .rebuild(&*store)
             .await
             .context("rebuilding the search index")?;
-        tracing::info!(docs = n, ms = start.elapsed().as_millis() as u64, "search index rebuilt");
+        tracing::info!(
+            docs = n,
+            ms = start.elapsed().as_millis() as u64,
+            "search index rebuilt"
+        );
     }
     Ok(AppState(Arc::new(Inner {
         signer: UrlSigner::new(&derive_key(&secret, "backbeat/url/v1")),
-        tokens: TokenKeys::new(&secret, config.access_token_ttl_s, config.refresh_token_ttl_s),
+        tokens: TokenKeys::new(
+            &secret,
+            config.access_token_ttl_s,
+            config.refresh_token_ttl_s,
+        ),
         cache: crate::cache::Cache::new(config.cache_entries),
         metrics: Metrics::new(),
         limits: Limiters::new(&config.rate_limits),
@@ -114,7 +123,10 @@ fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:pw@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

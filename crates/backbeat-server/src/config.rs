@@ -154,7 +154,9 @@ impl Config {
             .unwrap_or_else(|| Config::default().data_dir);
         let implicit_path = data_dir.join("backbeat.toml");
         let mut config = Config::default();
-        let same_file = explicit.as_ref().is_some_and(|(p, _)| same_path(p, &implicit_path));
+        let same_file = explicit
+            .as_ref()
+            .is_some_and(|(p, _)| same_path(p, &implicit_path));
         if implicit_path.is_file() && !same_file {
             let file = FileConfig::read(&implicit_path)?;
             if file.data_dir.is_some() {
@@ -204,7 +206,10 @@ impl Config {
             ("rate_limits.upload", r.upload),
         ] {
             if !(rate.per_second.is_finite() && rate.per_second > 0.0) || rate.burst == 0 {
-                return Err(invalid(field, "per_second and burst must be greater than 0"));
+                return Err(invalid(
+                    field,
+                    "per_second and burst must be greater than 0",
+                ));
             }
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {

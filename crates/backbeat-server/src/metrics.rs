@@ -153,7 +153,12 @@ mod tests {
     fn families_render() {
         let m = Metrics::new();
         m.observe_request(&Method::GET, "/api/v1/tracks/{id}", 200, 0.002);
-        m.observe_request(&Method::from_bytes(b"BREW").unwrap(), UNMATCHED_ROUTE, 405, 0.0);
+        m.observe_request(
+            &Method::from_bytes(b"BREW").unwrap(),
+            UNMATCHED_ROUTE,
+            405,
+            0.0,
+        );
         m.upload_bytes.inc_by(10);
         let text = m.render();
         assert!(text.contains(

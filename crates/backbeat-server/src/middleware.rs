@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(request_id(&h), "abc-123");
         h.insert(&REQUEST_ID, HeaderValue::from_static("has space"));
         assert_ne!(request_id(&h), "has space");
-        h.insert(&REQUEST_ID, HeaderValue::from_str(&"x".repeat(129)).unwrap());
+        h.insert(
+            &REQUEST_ID,
+            HeaderValue::from_str(&"x".repeat(129)).unwrap(),
+        );
         assert_eq!(request_id(&h).len(), 19);
     }
 }

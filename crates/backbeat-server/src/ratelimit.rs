@@ -43,7 +43,8 @@ impl Class {
         }
         if path.starts_with("/api/v1/auth/") {
             Some(Class::Auth)
-        } else if path == "/api/v1/tracks/upload-url" || path.starts_with("/api/v1/tracks/update-url/")
+        } else if path == "/api/v1/tracks/upload-url"
+            || path.starts_with("/api/v1/tracks/update-url/")
         {
             Some(Class::Upload)
         } else if method == Method::GET || method == Method::HEAD {
@@ -260,7 +261,10 @@ mod tests {
 
     #[test]
     fn burst_then_steady_rate() {
-        let l = Limiter::new(Rate { per_second: 2.0, burst: 3 });
+        let l = Limiter::new(Rate {
+            per_second: 2.0,
+            burst: 3,
+        });
         let t = 10 * SEC;
         for _ in 0..3 {
             assert!(l.check_at(ip(1), t).is_ok());
@@ -287,7 +291,10 @@ mod tests {
 
     #[test]
     fn memory_is_bounded_by_recent_keys() {
-        let l = Limiter::new(Rate { per_second: 10.0, burst: 5 });
+        let l = Limiter::new(Rate {
+            per_second: 10.0,
+            burst: 5,
+        });
         // 300k distinct clients, each seen once per second-long window; their buckets refill
         // after 0.1 s, so at most the keys of the current window may stay.
         let mut t = SEC;
@@ -307,10 +314,19 @@ mod tests {
         let get = Method::GET;
         let post = Method::POST;
         assert_eq!(Class::of(&post, "/api/v1/auth/login"), Some(Class::Auth));
-        assert_eq!(Class::of(&get, "/api/v1/tracks/upload-url"), Some(Class::Upload));
-        assert_eq!(Class::of(&get, "/api/v1/tracks/update-url/x"), Some(Class::Upload));
+        assert_eq!(
+            Class::of(&get, "/api/v1/tracks/upload-url"),
+            Some(Class::Upload)
+        );
+        assert_eq!(
+            Class::of(&get, "/api/v1/tracks/update-url/x"),
+            Some(Class::Upload)
+        );
         assert_eq!(Class::of(&post, "/api/v1/tracks"), Some(Class::Write));
-        assert_eq!(Class::of(&Method::HEAD, "/api/v1/tracks/x"), Some(Class::Read));
+        assert_eq!(
+            Class::of(&Method::HEAD, "/api/v1/tracks/x"),
+            Some(Class::Read)
+        );
         assert_eq!(Class::of(&get, "/metrics"), None);
         assert_eq!(Class::of(&get, "/healthz"), None);
     }
@@ -318,7 +334,10 @@ mod tests {
     #[test]
     fn disabled_allows_everything() {
         let mut cfg = crate::config::Config::default().rate_limits;
-        cfg.auth = Rate { per_second: 0.001, burst: 1 };
+        cfg.auth = Rate {
+            per_second: 0.001,
+            burst: 1,
+        };
         cfg.enabled = false;
         let l = Limiters::new(&cfg);
         for _ in 0..10 {

@@ -56,7 +56,9 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr().context("reading the listen address")?;
+    let addr = listener
+        .local_addr()
+        .context("reading the listen address")?;
     println!("backbeat listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let maintenance = tokio::spawn(maintenance(state.clone()));
@@ -82,7 +84,9 @@ pub async fn serve_on(
         }
     };
     maintenance.abort();
-    result.context("the server task failed")?.context("serving")?;
+    result
+        .context("the server task failed")?
+        .context("serving")?;
     tracing::info!("stopped");
     Ok(())
 }

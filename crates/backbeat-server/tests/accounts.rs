@@ -33,7 +33,9 @@ fn assert_token_response(body: &Value, email: &str) {
 async fn register_golden_path() {
     let app = TestApp::new().await;
     let email = unique_email("Reg").to_uppercase();
-    let res = app.call(Method::POST, REGISTER, None, Some(registration(&email))).await;
+    let res = app
+        .call(Method::POST, REGISTER, None, Some(registration(&email)))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     let body = res.json();
     assert_token_response(&body, &email.to_lowercase());
@@ -57,7 +59,9 @@ async fn register_as_artist_but_never_admin() {
     let app = TestApp::new().await;
     let mut body = registration(&unique_email("artist"));
     body["role"] = json!("artist");
-    let res = app.call(Method::POST, REGISTER, None, Some(body.clone())).await;
+    let res = app
+        .call(Method::POST, REGISTER, None, Some(body.clone()))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(res.json()["user"]["role"], "artist");
 
@@ -78,11 +82,18 @@ async fn register_as_artist_but_never_admin() {
 async fn register_taken_email_conflicts_case_insensitively() {
     let app = TestApp::new().await;
     let email = unique_email("dup");
-    let res = app.call(Method::POST, REGISTER, None, Some(registration(&email))).await;
+    let res = app
+        .call(Method::POST, REGISTER, None, Some(registration(&email)))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED);
-    app.call(Method::POST, REGISTER, None, Some(registration(&email.to_uppercase())))
-        .await
-        .assert_problem(StatusCode::CONFLICT);
+    app.call(
+        Method::POST,
+        REGISTER,
+        None,
+        Some(registration(&email.to_uppercase())),
+    )
+    .await
+    .assert_problem(StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -163,14 +174,24 @@ async fn login_golden_path_and_wrong_credentials() {
         ("nobody@example.org", user.password.as_str()),
     ] {
         let res = app
-            .call(Method::POST, LOGIN, None, Some(json!({"email": email, "password": password})))
+            .call(
+                Method::POST,
+                LOGIN,
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
             .await;
         res.assert_problem(StatusCode::UNAUTHORIZED);
         assert_eq!(res.header("www-authenticate"), Some("Bearer"));
     }
-    app.call(Method::POST, LOGIN, None, Some(json!({"email": user.email})))
-        .await
-        .assert_problem(StatusCode::BAD_REQUEST);
+    app.call(
+        Method::POST,
+        LOGIN,
+        None,
+        Some(json!({"email": user.email})),
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -179,7 +200,12 @@ async fn refresh_rotates_and_old_token_is_refused() {
     let user = app.user(Role::Listener).await;
     let first = user.refresh_token.clone().unwrap();
     let res = app
-        .call(Method::POST, REFRESH, None, Some(json!({"refreshToken": first})))
+        .call(
+            Method::POST,
+            REFRESH,
+            None,
+            Some(json!({"refreshToken": first})),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let body = res.json();
@@ -187,18 +213,33 @@ async fn refresh_rotates_and_old_token_is_refused() {
     let second = body["refreshToken"].as_str().unwrap().to_string();
     assert_ne!(second, first);
     // One use only.
-    app.call(Method::POST, REFRESH, None, Some(json!({"refreshToken": first})))
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.call(
+        Method::POST,
+        REFRESH,
+        None,
+        Some(json!({"refreshToken": first})),
+    )
+    .await
+    .assert_problem(StatusCode::UNAUTHORIZED);
     // The new one works once.
     let res = app
-        .call(Method::POST, REFRESH, None, Some(json!({"refreshToken": second})))
+        .call(
+            Method::POST,
+            REFRESH,
+            None,
+            Some(json!({"refreshToken": second})),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK);
     // Garbage and missing.
-    app.call(Method::POST, REFRESH, None, Some(json!({"refreshToken": "garbage"})))
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.call(
+        Method::POST,
+        REFRESH,
+        None,
+        Some(json!({"refreshToken": "garbage"})),
+    )
+    .await
+    .assert_problem(StatusCode::UNAUTHORIZED);
     app.call(Method::POST, REFRESH, None, Some(json!({})))
         .await
         .assert_problem(StatusCode::BAD_REQUEST);
@@ -225,16 +266,31 @@ async fn logout_ends_the_session() {
     let user = app.user(Role::Listener).await;
     let refresh = user.refresh_token.clone().unwrap();
     let res = app
-        .call(Method::POST, LOGOUT, None, Some(json!({"refreshToken": refresh})))
+        .call(
+            Method::POST,
+            LOGOUT,
+            None,
+            Some(json!({"refreshToken": refresh})),
+        )
         .await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
     assert!(res.body.is_empty());
-    app.call(Method::POST, REFRESH, None, Some(json!({"refreshToken": refresh})))
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.call(
+        Method::POST,
+        REFRESH,
+        None,
+        Some(json!({"refreshToken": refresh})),
+    )
+    .await
+    .assert_problem(StatusCode::UNAUTHORIZED);
     // Idempotent; missing field is malformed.
     let again = app
-        .call(Method::POST, LOGOUT, None, Some(json!({"refreshToken": refresh})))
+        .call(
+            Method::POST,
+            LOGOUT,
+            None,
+            Some(json!({"refreshToken": refresh})),
+        )
         .await;
     assert_eq!(again.status, StatusCode::NO_CONTENT);
     app.call(Method::POST, LOGOUT, None, Some(json!({"token": refresh})))
@@ -264,7 +320,8 @@ async fn me_requires_auth() {
 /// Re-encodes a token's payload with `f` applied, keeping the original signature.
 fn with_payload(token: &str, f: impl FnOnce(&mut Value)) -> String {
     let parts: Vec<&str> = token.split('.').collect();
-    let mut payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     f(&mut payload);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap());
     format!("{}.{payload}.{}", parts[0], parts[2])
@@ -282,9 +339,15 @@ async fn tampered_tokens_are_refused() {
         // Escalate the role, keep the signature.
         with_payload(&user.token, |p| p["role"] = json!("admin")),
         // Extend the expiry.
-        with_payload(&user.token, |p| p["exp"] = json!(p["exp"].as_i64().unwrap() + 3600)),
+        with_payload(&user.token, |p| {
+            p["exp"] = json!(p["exp"].as_i64().unwrap() + 3600)
+        }),
         // alg none, no signature.
-        format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#), parts[1]),
+        format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        ),
         // alg HS512 header with the HS256 signature.
         format!(
             "{}.{}.{}",
@@ -323,7 +386,10 @@ async fn expired_and_foreign_tokens_are_refused() {
         jti: "t".into(),
     };
     let valid = app.state.tokens.sign(&claims(now, now + 60, "backbeat"));
-    assert_eq!(app.call(Method::GET, ME, Some(&valid), None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call(Method::GET, ME, Some(&valid), None).await.status,
+        StatusCode::OK
+    );
     for c in [
         claims(now - 120, now - 1, "backbeat"),
         claims(now, now + 60, "someone-else"),
@@ -347,7 +413,12 @@ async fn api_keys_golden_path_then_stop_after_delete() {
     let app = TestApp::new().await;
     let user = app.user(Role::Artist).await;
     let res = app
-        .call(Method::POST, KEYS, Some(&user.token), Some(json!({"name": " ci script "})))
+        .call(
+            Method::POST,
+            KEYS,
+            Some(&user.token),
+            Some(json!({"name": " ci script "})),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     let created = res.json();
@@ -373,20 +444,35 @@ async fn api_keys_golden_path_then_stop_after_delete() {
     let other = app.user(Role::Listener).await;
     let theirs = app.call(Method::GET, KEYS, Some(&other.token), None).await;
     assert_eq!(theirs.json()["items"], json!([]));
-    app.call(Method::DELETE, &format!("{KEYS}/{key_id}"), Some(&other.token), None)
-        .await
-        .assert_problem(StatusCode::NOT_FOUND);
+    app.call(
+        Method::DELETE,
+        &format!("{KEYS}/{key_id}"),
+        Some(&other.token),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
 
     let del = app
-        .call(Method::DELETE, &format!("{KEYS}/{key_id}"), Some(&user.token), None)
+        .call(
+            Method::DELETE,
+            &format!("{KEYS}/{key_id}"),
+            Some(&user.token),
+            None,
+        )
         .await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
     app.call(Method::GET, ME, Some(&secret), None)
         .await
         .assert_problem(StatusCode::UNAUTHORIZED);
-    app.call(Method::DELETE, &format!("{KEYS}/{key_id}"), Some(&user.token), None)
-        .await
-        .assert_problem(StatusCode::NOT_FOUND);
+    app.call(
+        Method::DELETE,
+        &format!("{KEYS}/{key_id}"),
+        Some(&user.token),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -404,9 +490,14 @@ async fn api_keys_require_auth_and_valid_input() {
             .assert_problem(StatusCode::UNAUTHORIZED);
     }
     for name in [json!(""), json!("   "), json!("k".repeat(101))] {
-        app.call(Method::POST, KEYS, Some(&user.token), Some(json!({ "name": name })))
-            .await
-            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        app.call(
+            Method::POST,
+            KEYS,
+            Some(&user.token),
+            Some(json!({ "name": name })),
+        )
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
     }
     for body in [json!({}), json!({"name": 7})] {
         app.call(Method::POST, KEYS, Some(&user.token), Some(body))
@@ -414,12 +505,22 @@ async fn api_keys_require_auth_and_valid_input() {
             .assert_problem(StatusCode::BAD_REQUEST);
     }
     // Unknown and malformed ids.
-    app.call(Method::DELETE, &format!("{KEYS}/{id}"), Some(&user.token), None)
-        .await
-        .assert_problem(StatusCode::NOT_FOUND);
-    app.call(Method::DELETE, &format!("{KEYS}/not-a-uuid"), Some(&user.token), None)
-        .await
-        .assert_problem(StatusCode::NOT_FOUND);
+    app.call(
+        Method::DELETE,
+        &format!("{KEYS}/{id}"),
+        Some(&user.token),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
+    app.call(
+        Method::DELETE,
+        &format!("{KEYS}/not-a-uuid"),
+        Some(&user.token),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -439,7 +540,9 @@ async fn set_role_admin_only() {
             .await
             .assert_problem(StatusCode::FORBIDDEN);
     }
-    let res = app.call(Method::PUT, &uri, Some(&admin.token), body.clone()).await;
+    let res = app
+        .call(Method::PUT, &uri, Some(&admin.token), body.clone())
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["role"], "artist");
     assert_eq!(res.json()["id"], listener.id.to_string());
@@ -455,20 +558,35 @@ async fn set_role_admin_only() {
     assert_eq!(refreshed.json()["user"]["role"], "artist");
 
     // Bad input, unknown user, own role.
-    app.call(Method::PUT, &uri, Some(&admin.token), Some(json!({"role": "god"})))
-        .await
-        .assert_problem(StatusCode::BAD_REQUEST);
+    app.call(
+        Method::PUT,
+        &uri,
+        Some(&admin.token),
+        Some(json!({"role": "god"})),
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST);
     let unknown = format!("/api/v1/users/{}/role", uuid::Uuid::now_v7());
     app.call(Method::PUT, &unknown, Some(&admin.token), body.clone())
         .await
         .assert_problem(StatusCode::NOT_FOUND);
-    app.call(Method::PUT, "/api/v1/users/nope/role", Some(&admin.token), body.clone())
-        .await
-        .assert_problem(StatusCode::NOT_FOUND);
+    app.call(
+        Method::PUT,
+        "/api/v1/users/nope/role",
+        Some(&admin.token),
+        body.clone(),
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
     let own = format!("/api/v1/users/{}/role", admin.id);
-    app.call(Method::PUT, &own, Some(&admin.token), Some(json!({"role": "listener"})))
-        .await
-        .assert_problem(StatusCode::CONFLICT);
+    app.call(
+        Method::PUT,
+        &own,
+        Some(&admin.token),
+        Some(json!({"role": "listener"})),
+    )
+    .await
+    .assert_problem(StatusCode::CONFLICT);
 }
 
 #[tokio::test]

@@ -236,7 +236,12 @@ impl TestApp {
 }
 
 /// Builds a request with an optional bearer token and JSON body.
-pub fn request(method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+pub fn request(
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Request<Body> {
     let mut b = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -279,7 +284,12 @@ impl TestResponse {
         );
         let p = self.json();
         assert_eq!(p["status"], status.as_u16(), "{p}");
-        assert!(p["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{p}");
+        assert!(
+            p["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("/problems/")),
+            "{p}"
+        );
         assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
         p
     }

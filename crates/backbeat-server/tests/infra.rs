@@ -40,12 +40,20 @@ async fn metrics_count_requests_by_route_template() {
     app.call(Method::GET, "/healthz", None, None).await;
     let user = app.user(Role::Listener).await;
     let key = uuid::Uuid::now_v7();
-    app.call(Method::DELETE, &format!("/api/v1/users/me/api-keys/{key}"), Some(&user.token), None)
-        .await;
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/users/me/api-keys/{key}"),
+        Some(&user.token),
+        None,
+    )
+    .await;
     app.call(Method::GET, "/no/such/path", None, None).await;
     let res = app.call(Method::GET, "/metrics", None, None).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert!(res.header("content-type").unwrap().starts_with("application/openmetrics-text"));
+    assert!(res
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
     let text = res.text();
     for needle in [
         r#"http_requests_total{method="GET",route="/healthz",status="200"} 1"#,
@@ -71,7 +79,10 @@ async fn request_id_is_generated_or_echoed() {
     let app = TestApp::new().await;
     let a = app.call(Method::GET, "/healthz", None, None).await;
     let b = app.call(Method::GET, "/healthz", None, None).await;
-    let (a, b) = (a.header("x-request-id").unwrap(), b.header("x-request-id").unwrap());
+    let (a, b) = (
+        a.header("x-request-id").unwrap(),
+        b.header("x-request-id").unwrap(),
+    );
     assert!(!a.is_empty());
     assert_ne!(a, b);
     let req = Request::get("/api/v1/users/me")
@@ -91,7 +102,9 @@ async fn fallbacks_are_problem_documents() {
             .await
             .assert_problem(StatusCode::NOT_FOUND);
     }
-    let res = app.call(Method::DELETE, "/api/v1/auth/login", None, None).await;
+    let res = app
+        .call(Method::DELETE, "/api/v1/auth/login", None, None)
+        .await;
     res.assert_problem(StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.header("allow"), Some("POST"));
     app.call(Method::POST, "/healthz", None, None)
@@ -104,7 +117,9 @@ async fn api_responses_default_to_no_store() {
     let app = TestApp::new().await;
     let res = app.call(Method::GET, "/api/v1/users/me", None, None).await;
     assert_eq!(res.header("cache-control"), Some("no-store"));
-    let res = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    let res = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.header("cache-control"), Some("public, max-age=300"));
     assert!(res.json()["paths"]["/api/v1/auth/login"].is_object());
@@ -113,8 +128,14 @@ async fn api_responses_default_to_no_store() {
 fn limited(f: impl FnOnce(&mut Config)) -> impl FnOnce(&mut Config) {
     move |c: &mut Config| {
         c.rate_limits.enabled = true;
-        c.rate_limits.read = Rate { per_second: 0.01, burst: 3 };
-        c.rate_limits.auth = Rate { per_second: 0.01, burst: 100 };
+        c.rate_limits.read = Rate {
+            per_second: 0.01,
+            burst: 3,
+        };
+        c.rate_limits.auth = Rate {
+            per_second: 0.01,
+            burst: 100,
+        };
         f(c);
     }
 }
@@ -123,18 +144,26 @@ fn limited(f: impl FnOnce(&mut Config)) -> impl FnOnce(&mut Config) {
 async fn rate_limit_per_ip_answers_429_with_retry_after() {
     let app = TestApp::with_config(limited(|_| {})).await;
     for _ in 0..3 {
-        let res = app.call_from(ip(1), Method::GET, "/api/v1/users/me", None, None).await;
+        let res = app
+            .call_from(ip(1), Method::GET, "/api/v1/users/me", None, None)
+            .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
-    let res = app.call_from(ip(1), Method::GET, "/api/v1/users/me", None, None).await;
+    let res = app
+        .call_from(ip(1), Method::GET, "/api/v1/users/me", None, None)
+        .await;
     let p = res.assert_problem(StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!((90..=100).contains(&retry), "retry after {retry} ({p})");
     // Another client is not affected; health checks are never limited.
-    let res = app.call_from(ip(2), Method::GET, "/api/v1/users/me", None, None).await;
+    let res = app
+        .call_from(ip(2), Method::GET, "/api/v1/users/me", None, None)
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     for _ in 0..10 {
-        let res = app.call_from(ip(1), Method::GET, "/healthz", None, None).await;
+        let res = app
+            .call_from(ip(1), Method::GET, "/healthz", None, None)
+            .await;
         assert_eq!(res.status, StatusCode::OK);
     }
 }
@@ -145,20 +174,38 @@ async fn rate_limit_per_user_spans_addresses() {
     let user = app.user(Role::Listener).await;
     for n in 0..3 {
         let res = app
-            .call_from(ip(10 + n), Method::GET, "/api/v1/users/me", Some(&user.token), None)
+            .call_from(
+                ip(10 + n),
+                Method::GET,
+                "/api/v1/users/me",
+                Some(&user.token),
+                None,
+            )
             .await;
         assert_eq!(res.status, StatusCode::OK);
     }
     // A fresh address, but the user's budget is spent.
     let res = app
-        .call_from(ip(20), Method::GET, "/api/v1/users/me", Some(&user.token), None)
+        .call_from(
+            ip(20),
+            Method::GET,
+            "/api/v1/users/me",
+            Some(&user.token),
+            None,
+        )
         .await;
     res.assert_problem(StatusCode::TOO_MANY_REQUESTS);
     assert!(res.header("retry-after").is_some());
     // Another user from that same address is fine.
     let other = app.user(Role::Listener).await;
     let res = app
-        .call_from(ip(21), Method::GET, "/api/v1/users/me", Some(&other.token), None)
+        .call_from(
+            ip(21),
+            Method::GET,
+            "/api/v1/users/me",
+            Some(&other.token),
+            None,
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK);
 }
@@ -167,27 +214,55 @@ async fn rate_limit_per_user_spans_addresses() {
 async fn auth_class_is_stricter_and_counts_per_email() {
     let app = TestApp::with_config(|c| {
         c.rate_limits.enabled = true;
-        c.rate_limits.read = Rate { per_second: 100.0, burst: 100 };
-        c.rate_limits.auth = Rate { per_second: 0.01, burst: 2 };
+        c.rate_limits.read = Rate {
+            per_second: 100.0,
+            burst: 100,
+        };
+        c.rate_limits.auth = Rate {
+            per_second: 0.01,
+            burst: 2,
+        };
     })
     .await;
     let login = |email: String| Some(json!({"email": email, "password": "whatever-it-is"}));
     let email = unique_email("limited");
     for _ in 0..2 {
-        let res = app.call_from(ip(1), Method::POST, "/api/v1/auth/login", None, login(email.clone())).await;
+        let res = app
+            .call_from(
+                ip(1),
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                login(email.clone()),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
-    app.call_from(ip(1), Method::POST, "/api/v1/auth/login", None, login(unique_email("x")))
-        .await
-        .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    app.call_from(
+        ip(1),
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        login(unique_email("x")),
+    )
+    .await
+    .assert_problem(StatusCode::TOO_MANY_REQUESTS);
     // Reads from the same address still pass.
-    let res = app.call_from(ip(1), Method::GET, "/api/v1/users/me", None, None).await;
+    let res = app
+        .call_from(ip(1), Method::GET, "/api/v1/users/me", None, None)
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     // The same e-mail from a fresh address: the per-address budget is fresh, the e-mail's
     // is spent.
-    app.call_from(ip(2), Method::POST, "/api/v1/auth/login", None, login(email.to_uppercase()))
-        .await
-        .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    app.call_from(
+        ip(2),
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        login(email.to_uppercase()),
+    )
+    .await
+    .assert_problem(StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
@@ -209,12 +284,17 @@ async fn forwarded_for_is_trusted_only_when_configured() {
 
 #[test]
 fn limiter_memory_is_bounded() {
-    let l = Limiter::new(Rate { per_second: 100.0, burst: 10 });
+    let l = Limiter::new(Rate {
+        per_second: 100.0,
+        burst: 10,
+    });
     let start = l.now();
     for n in 0..200_000u32 {
         // Spread over 20 s: each client's bucket refills 0.1 s after its request.
         let t = start + u64::from(n) * 100_000;
-        assert!(l.check_at(Subject::ip(IpAddr::from(n.to_be_bytes())), t).is_ok());
+        assert!(l
+            .check_at(Subject::ip(IpAddr::from(n.to_be_bytes())), t)
+            .is_ok());
     }
     let held = l.len();
     assert!(held < 70_000, "{held} of 200000 keys held");
@@ -226,14 +306,18 @@ fn limiter_memory_is_bounded() {
 async fn graceful_shutdown_finishes_the_request_in_flight() {
     let app = TestApp::new().await;
     let mut server = app.spawn().await;
-    let ok = reqwest::get(format!("{}/healthz", server.base_url)).await.unwrap();
+    let ok = reqwest::get(format!("{}/healthz", server.base_url))
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
 
     let addr = server.addr;
     let body = br#"{"email":"nobody@example.org","password":"not the password"}"#;
     // Send the head and half the body, start the shutdown, then send the rest.
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     write!(
         stream,
         "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
@@ -299,9 +383,20 @@ fn config_file_then_flags() {
     assert_eq!(c.access_token_ttl_s, 60);
     assert_eq!(c.rate_limits.auth.burst, 3);
     // Untouched keys keep their defaults, including the rest of a partly-set table.
-    assert_eq!(c.rate_limits.auth.per_second, Config::default().rate_limits.auth.per_second);
+    assert_eq!(
+        c.rate_limits.auth.per_second,
+        Config::default().rate_limits.auth.per_second
+    );
     assert_eq!(c.stream_url_ttl_s, Config::default().stream_url_ttl_s);
-    let c = parse(&["--config", f, "--data-dir", data, "--access-token-ttl-s", "120"]).unwrap();
+    let c = parse(&[
+        "--config",
+        f,
+        "--data-dir",
+        data,
+        "--access-token-ttl-s",
+        "120",
+    ])
+    .unwrap();
     assert_eq!(c.access_token_ttl_s, 120);
     assert_eq!(c.public_url, "https://music.example.org");
 }
@@ -322,8 +417,14 @@ fn data_dir_file_is_below_the_named_file() {
     let c = parse(&["--data-dir", data, "--config", named.to_str().unwrap()]).unwrap();
     assert_eq!((c.cache_entries, c.log_format.as_str()), (7, "json"));
     // The data directory's own file may not move the data directory.
-    std::fs::write(dir.path().join("backbeat.toml"), "data_dir = \"/elsewhere\"\n").unwrap();
-    assert!(parse(&["--data-dir", data]).unwrap_err().contains("data_dir"));
+    std::fs::write(
+        dir.path().join("backbeat.toml"),
+        "data_dir = \"/elsewhere\"\n",
+    )
+    .unwrap();
+    assert!(parse(&["--data-dir", data])
+        .unwrap_err()
+        .contains("data_dir"));
 }
 
 #[test]
@@ -334,7 +435,10 @@ fn config_errors_are_clear() {
     let f = file.to_str().unwrap();
     std::fs::write(&file, "public_url = \"http://x\"\nacess_token_ttl_s = 5\n").unwrap();
     let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
-    assert!(e.contains("acess_token_ttl_s") && e.contains("bad.toml"), "{e}");
+    assert!(
+        e.contains("acess_token_ttl_s") && e.contains("bad.toml"),
+        "{e}"
+    );
     std::fs::write(&file, "[rate_limits.read]\nper_secnd = 5\n").unwrap();
     let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
     assert!(e.contains("per_secnd"), "{e}");
@@ -371,7 +475,12 @@ fn config_env_between_file_and_flags() {
     )
     .unwrap();
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["infra::config_env_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "infra::config_env_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("BACKBEAT_TEST_ENV_CHILD", "1")
         .env("BACKBEAT_CONFIG", &file)
         .env("BACKBEAT_DATA_DIR", dir.path())
@@ -408,20 +517,26 @@ async fn panics_become_problem_documents() {
     // does, behind the same middleware stack.
     let app = TestApp::new().await;
     let router = axum::Router::new()
-        .route("/boom", axum::routing::get(|| async {
-            if true {
-                panic!("kaboom");
-            }
-            "unreachable"
-        }))
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                if true {
+                    panic!("kaboom");
+                }
+                "unreachable"
+            }),
+        )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             backbeat_server::app::PanicResponse,
         ));
-    let res = tower::ServiceExt::oneshot(router, Request::get("/boom").body(Body::empty()).unwrap())
+    let res =
+        tower::ServiceExt::oneshot(router, Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
     let text = String::from_utf8_lossy(&body);
     assert!(!text.contains("kaboom"), "panic text leaked: {text}");
     assert!(text.contains("/problems/internal"));
@@ -432,7 +547,9 @@ async fn panics_become_problem_documents() {
 async fn expired_access_token_is_refused() {
     let app = TestApp::with_config(|c| c.access_token_ttl_s = 1).await;
     let user = app.user(Role::Listener).await;
-    let ok = app.call(Method::GET, "/api/v1/users/me", Some(&user.token), None).await;
+    let ok = app
+        .call(Method::GET, "/api/v1/users/me", Some(&user.token), None)
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
     let issued = now_secs();
     while now_secs() < issued + 2 {

@@ -1,17 +1,20 @@
 //! The `backbeat` command-line binary. Thin: argument parsing and output; the work lives in
 //! the library crates.
 
+mod admin;
 mod analyze;
 mod eval;
 mod files;
 mod pool;
+mod serve;
 mod table;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Backbeat: a music-catalog platform. This binary analyses, (later) ingests, processes and serves.
+/// Backbeat: a music-catalog platform. This binary analyses, serves and (later) ingests and
+/// processes.
 #[derive(Parser)]
 #[command(name = "backbeat", version, about)]
 struct Cli {
@@ -27,6 +30,13 @@ enum Command {
     /// Evaluate the analysis against a labels CSV: tempo ACC1/ACC2, beat F-measure, MIREX key
     /// score, loudness and true-peak differences, speech and vocal accuracy.
     Eval(eval::EvalArgs),
+    /// Serve the catalog and streaming API (flags, `BACKBEAT_*` variables or a TOML file).
+    Serve(serve::ServeCmd),
+    /// Rebuild the search index from the database.
+    Reindex(admin::ReindexArgs),
+    /// Manage accounts (e.g. create the first admin).
+    #[command(subcommand)]
+    User(admin::UserCmd),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +44,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Serve(cmd) => serve::run(cmd),
+        Command::Reindex(args) => admin::reindex(args),
+        Command::User(cmd) => admin::user(cmd),
     };
     match result {
         Ok(code) => code,

@@ -36,7 +36,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
         }
     }
     let docs = state.index.num_docs();
-    Ok(Json(serde_json::json!({ "status": "ok", "searchDocs": docs })))
+    Ok(Json(
+        serde_json::json!({ "status": "ok", "searchDocs": docs }),
+    ))
 }
 
 /// Prometheus metrics in the OpenMetrics text format.

@@ -36,7 +36,10 @@ fn read(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     };
     let secret = text.trim();
     if secret.len() < 32 {
-        bail!("{} holds fewer than 32 characters; delete it to generate a new one", path.display());
+        bail!(
+            "{} holds fewer than 32 characters; delete it to generate a new one",
+            path.display()
+        );
     }
     warn_if_readable_by_others(path);
     Ok(Some(secret.as_bytes().to_vec()))
@@ -109,7 +112,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.path().join(FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         // No temporary files left behind.
@@ -118,7 +124,10 @@ mod tests {
             secret: Some("s".repeat(40)),
             ..config
         };
-        assert_eq!(load_or_create(&configured).unwrap(), "s".repeat(40).as_bytes());
+        assert_eq!(
+            load_or_create(&configured).unwrap(),
+            "s".repeat(40).as_bytes()
+        );
     }
 
     #[test]

@@ -95,8 +95,20 @@ mod tests {
     fn forget_user_drops_only_that_user() {
         let cache = ApiKeyCache::new();
         let (u1, u2) = (backbeat_store::new_id(), backbeat_store::new_id());
-        cache.insert("h1".into(), Caller { user_id: u1, role: Role::Artist });
-        cache.insert("h2".into(), Caller { user_id: u2, role: Role::Listener });
+        cache.insert(
+            "h1".into(),
+            Caller {
+                user_id: u1,
+                role: Role::Artist,
+            },
+        );
+        cache.insert(
+            "h2".into(),
+            Caller {
+                user_id: u2,
+                role: Role::Listener,
+            },
+        );
         cache.forget_user(u1);
         assert!(cache.get("h1").is_none());
         assert_eq!(cache.get("h2").map(|c| c.user_id), Some(u2));

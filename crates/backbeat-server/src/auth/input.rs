@@ -67,10 +67,16 @@ pub fn new_password(password: &str) -> Result<(), FieldError> {
 pub fn name(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be 1 to {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -84,8 +90,20 @@ mod tests {
         assert_eq!(email("  Ada@Example.ORG ").unwrap(), "ada@example.org");
         assert!(email("a.b+tag@sub.example.co").is_ok());
         for bad in [
-            "", "plain", "@example.org", "a@", "a@b", "a@b.c", "a@@b.org", "a b@c.org",
-            "a@-b.org", "a@b..org", ".a@b.org", "a..b@c.org", "a@b.org.", "\"q\"@b.org",
+            "",
+            "plain",
+            "@example.org",
+            "a@",
+            "a@b",
+            "a@b.c",
+            "a@@b.org",
+            "a b@c.org",
+            "a@-b.org",
+            "a@b..org",
+            ".a@b.org",
+            "a..b@c.org",
+            "a@b.org.",
+            "\"q\"@b.org",
         ] {
             assert!(email(bad).is_err(), "{bad:?} accepted");
         }

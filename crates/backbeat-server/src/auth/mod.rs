@@ -70,7 +70,10 @@ pub(crate) enum Resolved {
 
 /// Authenticates from the request headers. `Ok(None)` when there are no credentials;
 /// `Unauthenticated` when they are not valid; other errors when the database fails.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -128,7 +131,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        resolve(parts, state).await?.ok_or(ApiError::Unauthenticated)
+        resolve(parts, state)
+            .await?
+            .ok_or(ApiError::Unauthenticated)
     }
 }
 

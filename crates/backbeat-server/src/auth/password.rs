@@ -115,8 +115,12 @@ mod tests {
     async fn hash_then_verify() {
         let h = hash("correct horse".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify("correct horse".into(), Some(h.clone())).await.unwrap());
-        assert!(!verify("correct horsf".into(), Some(h.clone())).await.unwrap());
+        assert!(verify("correct horse".into(), Some(h.clone()))
+            .await
+            .unwrap());
+        assert!(!verify("correct horsf".into(), Some(h.clone()))
+            .await
+            .unwrap());
         // Same password, fresh salt.
         assert_ne!(h, hash("correct horse".into()).await.unwrap());
     }
@@ -124,6 +128,8 @@ mod tests {
     #[tokio::test]
     async fn unknown_user_and_garbage_hash_are_refused() {
         assert!(!verify("anything".into(), None).await.unwrap());
-        assert!(!verify("anything".into(), Some("not a phc string".into())).await.unwrap());
+        assert!(!verify("anything".into(), Some("not a phc string".into()))
+            .await
+            .unwrap());
     }
 }

@@ -9,9 +9,9 @@
 //!
 //! Refresh tokens and API keys are random secrets stored only as SHA-256 hashes.
 
+use backbeat_store::{Id, Role};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use backbeat_store::{Id, Role};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -228,16 +228,23 @@ mod tests {
 
     #[test]
     fn other_secret_and_other_label_refuse() {
-        let t = keys().issue_access(backbeat_store::new_id(), Role::Admin, 10).unwrap();
+        let t = keys()
+            .issue_access(backbeat_store::new_id(), Role::Admin, 10)
+            .unwrap();
         let other = TokenKeys::new(&[8u8; 32], 900, 3600);
         assert_eq!(other.verify(&t, 11), Err(TokenError::Signature));
-        assert_ne!(derive_key(&[7u8; 32], "backbeat/jwt/v1"), derive_key(&[7u8; 32], "x"));
+        assert_ne!(
+            derive_key(&[7u8; 32], "backbeat/jwt/v1"),
+            derive_key(&[7u8; 32], "x")
+        );
     }
 
     #[test]
     fn every_flipped_character_is_refused() {
         let k = keys();
-        let t = k.issue_access(backbeat_store::new_id(), Role::Listener, 10).unwrap();
+        let t = k
+            .issue_access(backbeat_store::new_id(), Role::Listener, 10)
+            .unwrap();
         for i in 0..t.len() {
             let mut bytes = t.clone().into_bytes();
             bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
@@ -251,10 +258,15 @@ mod tests {
     #[test]
     fn alg_none_is_refused() {
         let k = keys();
-        let t = k.issue_access(backbeat_store::new_id(), Role::Admin, 10).unwrap();
+        let t = k
+            .issue_access(backbeat_store::new_id(), Role::Admin, 10)
+            .unwrap();
         let payload = t.split('.').nth(1).unwrap();
         let none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        assert_eq!(k.verify(&format!("{none}.{payload}."), 11), Err(TokenError::Header));
+        assert_eq!(
+            k.verify(&format!("{none}.{payload}."), 11),
+            Err(TokenError::Header)
+        );
     }
 
     #[test]

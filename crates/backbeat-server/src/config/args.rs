@@ -30,7 +30,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKBEAT_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
     /// Signing secret, at least 32 bytes (default: generated into the data directory).
-    #[arg(long, env = "BACKBEAT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    #[arg(
+        long,
+        env = "BACKBEAT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
     pub secret: Option<String>,
     /// Largest accepted upload in bytes.
     #[arg(long, env = "BACKBEAT_MAX_UPLOAD_BYTES", value_name = "BYTES")]

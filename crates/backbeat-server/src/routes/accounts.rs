@@ -36,7 +36,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/users/me/api-keys",
             post(users::create_api_key).get(users::list_api_keys),
         )
-        .route("/api/v1/users/me/api-keys/{id}", delete(users::delete_api_key))
+        .route(
+            "/api/v1/users/me/api-keys/{id}",
+            delete(users::delete_api_key),
+        )
         .route("/api/v1/users/{id}/role", put(users::set_role))
 }
 
@@ -161,7 +164,9 @@ pub async fn register(
         })
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::Conflict("this e-mail is already registered".into()),
+            StoreError::Conflict(_) => {
+                ApiError::Conflict("this e-mail is already registered".into())
+            }
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(sign_in(&state, user).await?)))

@@ -1,9 +1,9 @@
 //! Wire shapes of the accounts routes (camelCase JSON, RFC 3339 timestamps).
 
 use backbeat_store::{ApiKey, Role, User};
-use uuid::Uuid;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::time::rfc3339;
 

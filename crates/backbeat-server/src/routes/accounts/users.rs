@@ -52,7 +52,8 @@ pub async fn create_api_key(
     caller: Caller,
     Json(req): Json<CreateApiKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    let name = input::name("name", &req.name, MAX_KEY_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
+    let name =
+        input::name("name", &req.name, MAX_KEY_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
     let (secret, hash) = apikeys::generate().map_err(rng_error)?;
     let key = state
         .store
@@ -136,7 +137,9 @@ pub async fn set_role(
 ) -> ApiResult<Json<UserDto>> {
     caller.require_admin()?;
     if id == caller.user_id {
-        return Err(ApiError::Conflict("admins cannot change their own role".into()));
+        return Err(ApiError::Conflict(
+            "admins cannot change their own role".into(),
+        ));
     }
     let user = state.store.set_user_role(id, req.role.into()).await?;
     state.tokens.api_keys.forget_user(id);
