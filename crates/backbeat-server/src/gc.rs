@@ -49,10 +49,7 @@ pub async fn run_once_at(state: &AppState, now: Millis) -> anyhow::Result<u64> {
         }
         state.store.garbage_done(&done).await?;
         deleted += done.len() as u64;
-        state
-            .metrics
-            .gc_blobs_deleted_total
-            .inc_by(done.len() as u64);
+        state.metrics.gc_blobs_deleted.inc_by(done.len() as u64);
         if batch.len() < BATCH as usize {
             break;
         }

@@ -14,7 +14,14 @@ async fn streaming() -> (TestApp, String) {
     let a = app.user(Role::Artist).await;
     let (_, album) = artist_with_album(&app, &a).await;
     let id = track(&app, &a, &album).await;
-    let r = app.call("GET", &format!("/api/v1/tracks/{id}/stream"), Some(&a.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tracks/{id}/stream"),
+            Some(&a.token),
+            None,
+        )
+        .await;
     let url = path_of(r.json()["trackUrl"].as_str().unwrap());
     (app, url)
 }
@@ -42,9 +49,16 @@ async fn range_requests_cover_every_edge_case() {
         assert_eq!(r.body.as_ref(), &data[expect.clone()], "{range}");
         let cr = format!("bytes {}-{}/{n}", expect.start, expect.end - 1);
         assert_eq!(r.headers["content-range"], cr.as_str(), "{range}");
-        assert_eq!(r.headers["content-length"], (expect.end - expect.start).to_string().as_str());
+        assert_eq!(
+            r.headers["content-length"],
+            (expect.end - expect.start).to_string().as_str()
+        );
     }
-    for range in [format!("bytes={n}-"), format!("bytes={}-{}", n + 5, n + 10), "bytes=-0".to_string()] {
+    for range in [
+        format!("bytes={n}-"),
+        format!("bytes={}-{}", n + 5, n + 10),
+        "bytes=-0".to_string(),
+    ] {
         let r = get(range.clone()).await;
         assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
         assert_eq!(r.headers["content-range"], format!("bytes */{n}").as_str());
@@ -73,12 +87,33 @@ async fn head_validators_and_caching_headers() {
     let r = raw(&app, Method::GET, &url, &[("if-none-match", &etag)], vec![]).await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     assert!(r.body.is_empty());
-    let r = raw(&app, Method::GET, &url, &[("if-modified-since", &modified)], vec![]).await;
+    let r = raw(
+        &app,
+        Method::GET,
+        &url,
+        &[("if-modified-since", &modified)],
+        vec![],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     // If-Range with the current validator honours the range; a stale one gets everything.
-    let r = raw(&app, Method::GET, &url, &[("range", "bytes=0-9"), ("if-range", &etag)], vec![]).await;
+    let r = raw(
+        &app,
+        Method::GET,
+        &url,
+        &[("range", "bytes=0-9"), ("if-range", &etag)],
+        vec![],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
-    let r = raw(&app, Method::GET, &url, &[("range", "bytes=0-9"), ("if-range", "\"stale\"")], vec![]).await;
+    let r = raw(
+        &app,
+        Method::GET,
+        &url,
+        &[("range", "bytes=0-9"), ("if-range", "\"stale\"")],
+        vec![],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body.len(), n);
     let r = raw(&app, Method::HEAD, &url, &[("range", "bytes=5-")], vec![]).await;
@@ -89,7 +124,10 @@ async fn head_validators_and_caching_headers() {
 #[tokio::test]
 async fn any_flipped_byte_of_signature_key_or_expiry_is_refused() {
     let (app, url) = streaming().await;
-    assert_eq!(raw(&app, Method::GET, &url, &[], vec![]).await.status, StatusCode::OK);
+    assert_eq!(
+        raw(&app, Method::GET, &url, &[], vec![]).await.status,
+        StatusCode::OK
+    );
     let (path, query) = url.split_once('?').unwrap();
     let key_start = "/blobs/".len();
     let mut tried = 0;
@@ -109,11 +147,18 @@ async fn any_flipped_byte_of_signature_key_or_expiry_is_refused() {
         }
         let mut bytes = url.clone().into_bytes();
         let c = bytes[i];
-        bytes[i] = if c.is_ascii_digit() { b'0' + (c - b'0' + 1) % 10 } else if c == b'a' { b'b' } else { b'a' };
+        bytes[i] = if c.is_ascii_digit() {
+            b'0' + (c - b'0' + 1) % 10
+        } else if c == b'a' {
+            b'b'
+        } else {
+            b'a'
+        };
         let flipped = String::from_utf8(bytes).unwrap();
         let r = raw(&app, Method::GET, &flipped, &[], vec![]).await;
         assert!(
-            r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND && !in_query_value,
+            r.status == StatusCode::FORBIDDEN
+                || r.status == StatusCode::NOT_FOUND && !in_query_value,
             "byte {i} of {url} -> {flipped}: {}",
             r.status
         );
@@ -122,29 +167,87 @@ async fn any_flipped_byte_of_signature_key_or_expiry_is_refused() {
     }
     assert!(tried > 60, "{tried}");
     // Missing parameters.
-    assert_eq!(raw(&app, Method::GET, path, &[], vec![]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        raw(&app, Method::GET, path, &[], vec![]).await.status,
+        StatusCode::FORBIDDEN
+    );
     let no_sig: String = url.split("&sig=").next().unwrap().to_string();
-    assert_eq!(raw(&app, Method::GET, &no_sig, &[], vec![]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        raw(&app, Method::GET, &no_sig, &[], vec![]).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
 async fn expired_and_misdirected_signatures_are_refused() {
     let (app, url) = streaming().await;
     let state = app.state.clone();
-    let key = url.split_once('?').unwrap().0.trim_start_matches("/blobs/").to_string();
+    let key = url
+        .split_once('?')
+        .unwrap()
+        .0
+        .trim_start_matches("/blobs/")
+        .to_string();
     let now = backbeat_store::now_millis() / 1000;
     let expired = state.signer.sign(SignedOp::Get, &key, now - 1, None);
-    assert_eq!(raw(&app, Method::GET, &format!("/blobs/{key}?{expired}"), &[], vec![]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        raw(
+            &app,
+            Method::GET,
+            &format!("/blobs/{key}?{expired}"),
+            &[],
+            vec![]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     // A valid signature for another key never serves this one, and a PUT signature is no GET.
-    let other = state.signer.sign(SignedOp::Get, "audio/someotherkey", now + 600, None);
-    assert_eq!(raw(&app, Method::GET, &format!("/blobs/{key}?{other}"), &[], vec![]).await.status, StatusCode::FORBIDDEN);
-    let put = state.signer.sign(SignedOp::Put, &key, now + 600, Some(1000));
-    assert_eq!(raw(&app, Method::GET, &format!("/blobs/{key}?{put}"), &[], vec![]).await.status, StatusCode::FORBIDDEN);
+    let other = state
+        .signer
+        .sign(SignedOp::Get, "audio/someotherkey", now + 600, None);
+    assert_eq!(
+        raw(
+            &app,
+            Method::GET,
+            &format!("/blobs/{key}?{other}"),
+            &[],
+            vec![]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let put = state
+        .signer
+        .sign(SignedOp::Put, &key, now + 600, Some(1000));
+    assert_eq!(
+        raw(
+            &app,
+            Method::GET,
+            &format!("/blobs/{key}?{put}"),
+            &[],
+            vec![]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     // Hostile keys never reach the file system.
-    for bad in ["../secret.key", "audio/../../secret.key", "%2e%2e/secret.key", "audio//x", "AUDIO/x"] {
+    for bad in [
+        "../secret.key",
+        "audio/../../secret.key",
+        "%2e%2e/secret.key",
+        "audio//x",
+        "AUDIO/x",
+    ] {
         let q = state.signer.sign(SignedOp::Get, bad, now + 600, None);
         let r = raw(&app, Method::GET, &format!("/blobs/{bad}?{q}"), &[], vec![]).await;
-        assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{bad}: {}", r.status);
+        assert!(
+            matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{bad}: {}",
+            r.status
+        );
     }
 }
 
@@ -153,7 +256,12 @@ async fn a_real_client_gets_ranges_over_the_wire() {
     let (app, url) = streaming().await;
     let server = app.spawn().await;
     let client = reqwest::Client::new();
-    let r = client.get(format!("{}{url}", server.base_url)).header("range", "bytes=1-100").send().await.unwrap();
+    let r = client
+        .get(format!("{}{url}", server.base_url))
+        .header("range", "bytes=1-100")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 206);
     let body = r.bytes().await.unwrap();
     assert_eq!(body.as_ref(), &fixture("chord.mp3")[1..101]);

@@ -3,17 +3,23 @@
 
 use std::process::Command;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 
 use crate::common::TestApp;
 
 #[tokio::test]
 async fn the_document_is_openapi_3_1_and_covers_the_api() {
     let app = TestApp::new().await;
-    let r = app.call("GET", "/api/v1/openapi.json", None, None).await;
+    let r = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let doc = r.json();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let paths = doc["paths"].as_object().unwrap();
     for p in [
         "/api/v1/auth/register",
@@ -30,7 +36,11 @@ async fn the_document_is_openapi_3_1_and_covers_the_api() {
         "/api/v1/search",
         "/blobs/{key}",
     ] {
-        assert!(paths.contains_key(p), "{p} missing from {:?}", paths.keys().collect::<Vec<_>>());
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from {:?}",
+            paths.keys().collect::<Vec<_>>()
+        );
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
@@ -67,6 +77,10 @@ async fn schemathesis_finds_no_server_errors_or_schema_violations() {
     .await
     .unwrap()
     .expect("run schemathesis");
-    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "schemathesis failed:\n{text}");
 }

@@ -1,6 +1,6 @@
 //! Search over HTTP: kept in step with every create, rename and delete.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use backbeat_store::Role;
 use serde_json::json;
 
@@ -8,7 +8,12 @@ use crate::common::TestApp;
 use crate::support::{artist_with_album, create_track, fixture};
 
 fn titles(v: &serde_json::Value) -> Vec<String> {
-    v["hits"].as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap().to_string()).collect()
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -20,23 +25,60 @@ async fn search_follows_writes_with_prefix_and_typos() {
     let r = create_track(&app, &a, &album, "Midnight Symphony", fixture("chord.mp3")).await;
     assert_eq!(r.status, StatusCode::CREATED);
     let q = |q: &str| format!("/api/v1/search?q={q}");
-    assert_eq!(app.call("GET", &q("midnight"), None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(Method::GET, &q("midnight"), None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     for query in ["midnight", "midni", "midnigth", "symphony%20midnight"] {
-        let r = app.call("GET", &q(query), Some(&l.token), None).await;
+        let r = app.call(Method::GET, &q(query), Some(&l.token), None).await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(titles(&r.json()).contains(&"Midnight Symphony".to_string()), "{query}: {}", r.text());
+        assert!(
+            titles(&r.json()).contains(&"Midnight Symphony".to_string()),
+            "{query}: {}",
+            r.text()
+        );
     }
-    let r = app.call("GET", "/api/v1/search?q=testers&type=artist", Some(&l.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/search?q=testers&type=artist",
+            Some(&l.token),
+            None,
+        )
+        .await;
     let v = r.json();
     assert_eq!(titles(&v), ["The Testers"]);
     assert_eq!(v["hits"][0]["type"], "artist");
     // Renaming the artist re-indexes its tracks, which carry its name.
-    app.call("PATCH", &format!("/api/v1/artists/{artist}"), Some(&a.token), Some(json!({"name": "Zephyr"}))).await;
-    let r = app.call("GET", "/api/v1/search?q=zephyr&type=track", Some(&l.token), None).await;
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/artists/{artist}"),
+        Some(&a.token),
+        Some(json!({"name": "Zephyr"})),
+    )
+    .await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/search?q=zephyr&type=track",
+            Some(&l.token),
+            None,
+        )
+        .await;
     assert_eq!(titles(&r.json()), ["Midnight Symphony"], "{}", r.text());
     // Deleting the album drops it and its tracks.
-    app.call("DELETE", &format!("/api/v1/albums/{album}"), Some(&a.token), None).await;
-    let r = app.call("GET", &q("midnight"), Some(&l.token), None).await;
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/albums/{album}"),
+        Some(&a.token),
+        None,
+    )
+    .await;
+    let r = app
+        .call(Method::GET, &q("midnight"), Some(&l.token), None)
+        .await;
     assert_eq!(r.json()["total"], 0);
 }
 
@@ -54,14 +96,43 @@ async fn search_refuses_bad_parameters_and_survives_hostile_text() {
         ("q=a&type=song", StatusCode::BAD_REQUEST),
         ("q=a&limit=x", StatusCode::BAD_REQUEST),
     ] {
-        let r = app.call("GET", &format!("/api/v1/search?{query}"), Some(&l.token), None).await;
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/search?{query}"),
+                Some(&l.token),
+                None,
+            )
+            .await;
         assert_eq!(r.status, status, "{query}: {}", r.text());
     }
     let long = "x".repeat(201);
-    let r = app.call("GET", &format!("/api/v1/search?q={long}"), Some(&l.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/search?q={long}"),
+            Some(&l.token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for hostile in ["title%3Ax%20AND%20(", "*", "%22unclosed", "%E2%9C%93%F0%9F%8E%B5", "a~2^3", "-", "%5C"] {
-        let r = app.call("GET", &format!("/api/v1/search?q={hostile}"), Some(&l.token), None).await;
+    for hostile in [
+        "title%3Ax%20AND%20(",
+        "*",
+        "%22unclosed",
+        "%E2%9C%93%F0%9F%8E%B5",
+        "a~2^3",
+        "-",
+        "%5C",
+    ] {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/search?q={hostile}"),
+                Some(&l.token),
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{hostile}: {}", r.text());
     }
 }

@@ -9,7 +9,9 @@ use crate::common::{TestApp, TestResponse, TestUser};
 
 /// Bytes of a fixture from the audio crate (2-s C-major chord in several formats).
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../backbeat-audio/tests/fixtures").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../backbeat-audio/tests/fixtures")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -23,7 +25,13 @@ pub fn path_of(url: &str) -> String {
 }
 
 /// A raw request through the router.
-pub async fn raw(app: &TestApp, method: Method, uri: &str, headers: &[(&str, &str)], body: Vec<u8>) -> TestResponse {
+pub async fn raw(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> TestResponse {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -34,14 +42,29 @@ pub async fn raw(app: &TestApp, method: Method, uri: &str, headers: &[(&str, &st
 
 /// Creates an artist and an album owned by `user`; returns (artist id, album id).
 pub async fn artist_with_album(app: &TestApp, user: &TestUser) -> (String, String) {
-    let r = app.call("POST", "/api/v1/artists", Some(&user.token), Some(json!({"name": "The Testers"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/artists",
+            Some(&user.token),
+            Some(json!({"name": "The Testers"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let artist = r.json()["id"].as_str().expect("artist id").to_string();
     let r = app
-        .call("POST", "/api/v1/albums", Some(&user.token), Some(json!({"artistId": artist, "title": "First Light"})))
+        .call(
+            Method::POST,
+            "/api/v1/albums",
+            Some(&user.token),
+            Some(json!({"artistId": artist, "title": "First Light"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    (artist, r.json()["id"].as_str().expect("album id").to_string())
+    (
+        artist,
+        r.json()["id"].as_str().expect("album id").to_string(),
+    )
 }
 
 /// Gets an upload URL (or an update URL for `track`) and PUTs `bytes` to it; returns the
@@ -51,19 +74,32 @@ pub async fn upload(app: &TestApp, user: &TestUser, bytes: Vec<u8>, track: Optio
         None => "/api/v1/tracks/upload-url".to_string(),
         Some(id) => format!("/api/v1/tracks/update-url/{id}"),
     };
-    let r = app.call("GET", &uri, Some(&user.token), None).await;
+    let r = app.call(Method::GET, &uri, Some(&user.token), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let slot = r.json();
-    let put = raw(app, Method::PUT, &path_of(slot["uploadUrl"].as_str().expect("uploadUrl")), &[], bytes).await;
+    let put = raw(
+        app,
+        Method::PUT,
+        &path_of(slot["uploadUrl"].as_str().expect("uploadUrl")),
+        &[],
+        bytes,
+    )
+    .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text());
     slot
 }
 
 /// Uploads `bytes` and creates a track on `album`; returns the response.
-pub async fn create_track(app: &TestApp, user: &TestUser, album: &str, title: &str, bytes: Vec<u8>) -> TestResponse {
+pub async fn create_track(
+    app: &TestApp,
+    user: &TestUser,
+    album: &str,
+    title: &str,
+    bytes: Vec<u8>,
+) -> TestResponse {
     let slot = upload(app, user, bytes, None).await;
     app.call(
-        "POST",
+        Method::POST,
         "/api/v1/tracks",
         Some(&user.token),
         Some(json!({"albumId": album, "title": title, "trackUrl": slot["trackUrl"]})),
@@ -81,7 +117,9 @@ pub async fn track(app: &TestApp, user: &TestUser, album: &str) -> String {
 /// Every file under the blob folder (relative paths), to check nothing was left behind.
 pub fn blob_files(app: &TestApp) -> Vec<String> {
     fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {

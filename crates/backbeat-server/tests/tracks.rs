@@ -6,24 +6,48 @@ use backbeat_store::Role;
 use serde_json::json;
 
 use crate::common::TestApp;
-use crate::support::{artist_with_album, blob_files, create_track, fixture, path_of, raw, track, upload};
+use crate::support::{
+    artist_with_album, blob_files, create_track, fixture, path_of, raw, track, upload,
+};
 
 #[tokio::test]
 async fn upload_url_requires_auth_and_an_artist() {
     let app = TestApp::new().await;
-    let r = app.call("GET", "/api/v1/tracks/upload-url", None, None).await;
+    let r = app
+        .call(Method::GET, "/api/v1/tracks/upload-url", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers["content-type"], "application/problem+json");
     let listener = app.user(Role::Listener).await;
-    let r = app.call("GET", "/api/v1/tracks/upload-url", Some(&listener.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tracks/upload-url",
+            Some(&listener.token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let artist = app.user(Role::Artist).await;
-    let r = app.call("GET", "/api/v1/tracks/upload-url", Some(&artist.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tracks/upload-url",
+            Some(&artist.token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let v = r.json();
     let url = v["uploadUrl"].as_str().unwrap();
-    assert!(url.contains("/blobs/audio/") && url.contains("sig=") && url.contains("max="), "{url}");
-    assert!(v["trackUrl"].as_str().unwrap().ends_with(&url[url.find("/blobs/").unwrap()..url.find('?').unwrap()]));
+    assert!(
+        url.contains("/blobs/audio/") && url.contains("sig=") && url.contains("max="),
+        "{url}"
+    );
+    assert!(v["trackUrl"]
+        .as_str()
+        .unwrap()
+        .ends_with(&url[url.find("/blobs/").unwrap()..url.find('?').unwrap()]));
     assert!(v["maxBytes"].as_u64().unwrap() > 0);
     assert!(v["expiresAt"].as_str().unwrap().ends_with('Z'));
 }
@@ -61,24 +85,59 @@ async fn read_serves_etag_and_not_modified() {
     let (_, album) = artist_with_album(&app, &artist).await;
     let id = track(&app, &artist, &album).await;
     let uri = format!("/api/v1/tracks/{id}");
-    assert_eq!(app.call("GET", &uri, None, None).await.status, StatusCode::UNAUTHORIZED);
-    let r = app.call("GET", &uri, Some(&listener.token), None).await;
+    assert_eq!(
+        app.call(Method::GET, &uri, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .call(Method::GET, &uri, Some(&listener.token), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["title"], "Chord Study");
     assert_eq!(r.json()["albumId"], album.as_str());
     let etag = r.headers["etag"].to_str().unwrap().to_string();
     let auth = format!("Bearer {}", listener.token);
-    let r = raw(&app, Method::GET, &uri, &[("authorization", &auth), ("if-none-match", &etag)], vec![]).await;
+    let r = raw(
+        &app,
+        Method::GET,
+        &uri,
+        &[("authorization", &auth), ("if-none-match", &etag)],
+        vec![],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     // Unknown and malformed ids.
-    let r = app.call("GET", "/api/v1/tracks/0190f5a0-0000-7000-8000-000000000000", Some(&listener.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tracks/0190f5a0-0000-7000-8000-000000000000",
+            Some(&listener.token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app.call("GET", "/api/v1/tracks/not-a-uuid", Some(&listener.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tracks/not-a-uuid",
+            Some(&listener.token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // A change is visible at once (the cache is invalidated on write).
-    let r = app.call("PATCH", &uri, Some(&artist.token), Some(json!({"title": "  Renamed  "}))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&artist.token),
+            Some(json!({"title": "  Renamed  "})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let r = app.call("GET", &uri, Some(&listener.token), None).await;
+    let r = app
+        .call(Method::GET, &uri, Some(&listener.token), None)
+        .await;
     assert_eq!(r.json()["title"], "Renamed");
     assert_ne!(r.headers["etag"].to_str().unwrap(), etag);
 }
@@ -90,20 +149,47 @@ async fn non_audio_empty_and_truncated_uploads_get_422_and_leave_nothing() {
     let (_, album) = artist_with_album(&app, &artist).await;
     let mp3 = fixture("chord.mp3");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("text", b"this is not audio, it is a shopping list\n".repeat(50), "not a recognised audio file"),
+        (
+            "text",
+            b"this is not audio, it is a shopping list\n".repeat(50),
+            "not a recognised audio file",
+        ),
         ("empty", Vec::new(), "empty"),
         ("truncated mp3", mp3[..mp3.len() / 2].to_vec(), "truncated"),
-        ("png header", [&b"\x89PNG\r\n\x1a\n"[..], &[0u8; 2000][..]].concat(), "not a recognised audio file"),
+        (
+            "png header",
+            [&b"\x89PNG\r\n\x1a\n"[..], &[0u8; 2000][..]].concat(),
+            "not a recognised audio file",
+        ),
     ];
     for (name, bytes, expect) in cases {
         let r = create_track(&app, &artist, &album, name, bytes).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.text());
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            r.text()
+        );
         assert_eq!(r.headers["content-type"], "application/problem+json");
-        let detail = r.json()["detail"].as_str().unwrap_or_default().to_lowercase();
+        let detail = r.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase();
         assert!(detail.contains(expect), "{name}: {detail}");
-        assert!(blob_files(&app).is_empty(), "{name}: left {:?}", blob_files(&app));
+        assert!(
+            blob_files(&app).is_empty(),
+            "{name}: left {:?}",
+            blob_files(&app)
+        );
     }
-    let r = app.call("GET", &format!("/api/v1/tracks?albumId={album}"), Some(&artist.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tracks?albumId={album}"),
+            Some(&artist.token),
+            None,
+        )
+        .await;
     assert_eq!(r.json()["total"], 0);
 }
 
@@ -118,43 +204,110 @@ async fn create_refuses_bad_fields_and_other_peoples_things() {
     let url = slot["trackUrl"].clone();
     let post = |body: serde_json::Value, token: String| {
         let app = &app;
-        async move { app.call("POST", "/api/v1/tracks", Some(&token), Some(body)).await }
+        async move {
+            app.call(Method::POST, "/api/v1/tracks", Some(&token), Some(body))
+                .await
+        }
     };
     // Missing fields, wrong types, unknown fields: 400.
-    for body in [json!({"title": "x", "trackUrl": url}), json!({"albumId": 5, "title": "x", "trackUrl": url}), json!({"albumId": album_a, "title": "x", "trackUrl": url, "extra": 1}), json!([])] {
-        assert_eq!(post(body.clone(), a.token.clone()).await.status, StatusCode::BAD_REQUEST, "{body}");
+    for body in [
+        json!({"title": "x", "trackUrl": url}),
+        json!({"albumId": 5, "title": "x", "trackUrl": url}),
+        json!({"albumId": album_a, "title": "x", "trackUrl": url, "extra": 1}),
+        json!([]),
+    ] {
+        assert_eq!(
+            post(body.clone(), a.token.clone()).await.status,
+            StatusCode::BAD_REQUEST,
+            "{body}"
+        );
     }
     // Invalid values: 422 naming the field.
     for (body, field) in [
-        (json!({"albumId": album_a, "title": "   ", "trackUrl": url}), "title"),
-        (json!({"albumId": album_a, "title": "x".repeat(201), "trackUrl": url}), "title"),
-        (json!({"albumId": album_a, "title": "x", "trackUrl": "http://elsewhere.example/blobs/audio/x"}), "trackUrl"),
-        (json!({"albumId": album_a, "title": "x", "trackUrl": format!("{}/../../etc/passwd", url.as_str().unwrap())}), "trackUrl"),
-        (json!({"albumId": "0190f5a0-0000-7000-8000-000000000000", "title": "x", "trackUrl": url}), "albumId"),
+        (
+            json!({"albumId": album_a, "title": "   ", "trackUrl": url}),
+            "title",
+        ),
+        (
+            json!({"albumId": album_a, "title": "x".repeat(201), "trackUrl": url}),
+            "title",
+        ),
+        (
+            json!({"albumId": album_a, "title": "x", "trackUrl": "http://elsewhere.example/blobs/audio/x"}),
+            "trackUrl",
+        ),
+        (
+            json!({"albumId": album_a, "title": "x", "trackUrl": format!("{}/../../etc/passwd", url.as_str().unwrap())}),
+            "trackUrl",
+        ),
+        (
+            json!({"albumId": "0190f5a0-0000-7000-8000-000000000000", "title": "x", "trackUrl": url}),
+            "albumId",
+        ),
     ] {
         let r = post(body, a.token.clone()).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.text());
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.text()
+        );
         assert_eq!(r.json()["errors"][0]["field"], field);
     }
     // Someone else's album: 403. Someone else's upload: 422 (it is not theirs to name).
-    let r = post(json!({"albumId": album_b, "title": "x", "trackUrl": url}), a.token.clone()).await;
+    let r = post(
+        json!({"albumId": album_b, "title": "x", "trackUrl": url}),
+        a.token.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = post(json!({"albumId": album_b, "title": "x", "trackUrl": url}), b.token.clone()).await;
+    let r = post(
+        json!({"albumId": album_b, "title": "x", "trackUrl": url}),
+        b.token.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // The golden path, then the same upload again: already used.
-    let r = post(json!({"albumId": album_a, "title": "x", "trackUrl": url}), a.token.clone()).await;
+    let r = post(
+        json!({"albumId": album_a, "title": "x", "trackUrl": url}),
+        a.token.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let r = post(json!({"albumId": album_a, "title": "y", "trackUrl": url}), a.token.clone()).await;
+    let r = post(
+        json!({"albumId": album_a, "title": "y", "trackUrl": url}),
+        a.token.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A slot nothing was uploaded to.
-    let r = app.call("GET", "/api/v1/tracks/upload-url", Some(&a.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tracks/upload-url",
+            Some(&a.token),
+            None,
+        )
+        .await;
     let empty = r.json()["trackUrl"].clone();
-    let r = post(json!({"albumId": album_a, "title": "x", "trackUrl": empty}), a.token.clone()).await;
+    let r = post(
+        json!({"albumId": album_a, "title": "x", "trackUrl": empty}),
+        a.token.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("nothing has been uploaded"));
     // A listener cannot create tracks at all.
     let l = app.user(Role::Listener).await;
-    assert_eq!(post(json!({"albumId": album_a, "title": "x", "trackUrl": url}), l.token).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(
+            json!({"albumId": album_a, "title": "x", "trackUrl": url}),
+            l.token
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -162,30 +315,69 @@ async fn signed_put_refuses_oversize_tampering_and_reuse() {
     let app = TestApp::with_config(|c| c.max_upload_bytes = 10_000).await;
     let a = app.user(Role::Artist).await;
     let (_, album) = artist_with_album(&app, &a).await;
-    let r = app.call("GET", "/api/v1/tracks/upload-url", Some(&a.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tracks/upload-url",
+            Some(&a.token),
+            None,
+        )
+        .await;
     let slot = r.json();
     let put = path_of(slot["uploadUrl"].as_str().unwrap());
     // Declared too large: refused before reading.
     let len = 20_000.to_string();
-    let r = raw(&app, Method::PUT, &put, &[("content-length", &len)], vec![0u8; 20_000]).await;
+    let r = raw(
+        &app,
+        Method::PUT,
+        &put,
+        &[("content-length", &len)],
+        vec![0u8; 20_000],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(blob_files(&app).is_empty());
     // A tampered signature or key.
     let tampered = put.replace("sig=", "sig=A");
-    assert_eq!(raw(&app, Method::PUT, &tampered, &[], vec![1, 2, 3]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        raw(&app, Method::PUT, &tampered, &[], vec![1, 2, 3])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     let other_key = put.replacen("/blobs/audio/", "/blobs/audio/0", 1);
-    assert_eq!(raw(&app, Method::PUT, &other_key, &[], vec![1, 2, 3]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        raw(&app, Method::PUT, &other_key, &[], vec![1, 2, 3])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // After a track claims the key, the still-valid URL no longer writes.
     let mp3 = fixture("chord.mp3");
     assert!(mp3.len() < 10_000 * 10);
     let small = fixture("chord_8k_mono.wav");
     assert!(small.len() <= 10_000, "fixture is {} bytes", small.len());
-    assert_eq!(raw(&app, Method::PUT, &put, &[], small.clone()).await.status, StatusCode::OK);
+    assert_eq!(
+        raw(&app, Method::PUT, &put, &[], small.clone())
+            .await
+            .status,
+        StatusCode::OK
+    );
     let r = app
-        .call("POST", "/api/v1/tracks", Some(&a.token), Some(json!({"albumId": album, "title": "t", "trackUrl": slot["trackUrl"]})))
+        .call(
+            Method::POST,
+            "/api/v1/tracks",
+            Some(&a.token),
+            Some(json!({"albumId": album, "title": "t", "trackUrl": slot["trackUrl"]})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!(raw(&app, Method::PUT, &put, &[], vec![0u8; 100]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        raw(&app, Method::PUT, &put, &[], vec![0u8; 100])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -198,10 +390,25 @@ async fn replacing_audio_deletes_the_old_blob() {
     assert_eq!(before.len(), 1);
     let other = app.user(Role::Artist).await;
     let uri = format!("/api/v1/tracks/update-url/{id}");
-    assert_eq!(app.call("GET", &uri, Some(&other.token), None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.call("GET", &uri, None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(Method::GET, &uri, Some(&other.token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(Method::GET, &uri, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let slot = upload(&app, &a, fixture("chord.flac"), Some(&id)).await;
-    let r = app.call("PATCH", &format!("/api/v1/tracks/{id}"), Some(&a.token), Some(json!({"trackUrl": slot["trackUrl"]}))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/tracks/{id}"),
+            Some(&a.token),
+            Some(json!({"trackUrl": slot["trackUrl"]})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["audio"]["codec"], "flac");
     let after = blob_files(&app);
@@ -209,9 +416,23 @@ async fn replacing_audio_deletes_the_old_blob() {
     assert_ne!(after, before);
     // A refused replacement changes nothing.
     let slot = upload(&app, &a, b"not audio".to_vec(), Some(&id)).await;
-    let r = app.call("PATCH", &format!("/api/v1/tracks/{id}"), Some(&a.token), Some(json!({"trackUrl": slot["trackUrl"], "title": "new"}))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/tracks/{id}"),
+            Some(&a.token),
+            Some(json!({"trackUrl": slot["trackUrl"], "title": "new"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app.call("GET", &format!("/api/v1/tracks/{id}"), Some(&a.token), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tracks/{id}"),
+            Some(&a.token),
+            None,
+        )
+        .await;
     assert_eq!(r.json()["audio"]["codec"], "flac");
     assert_eq!(r.json()["title"], "Chord Study");
     assert_eq!(blob_files(&app), after);
@@ -227,18 +448,74 @@ async fn patch_metadata_checks_owners_of_both_albums() {
     let (_, album_b) = artist_with_album(&app, &b).await;
     let id = track(&app, &a, &album_a).await;
     let uri = format!("/api/v1/tracks/{id}");
-    assert_eq!(app.call("PATCH", &uri, None, Some(json!({"title": "x"}))).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.call("PATCH", &uri, Some(&b.token), Some(json!({"title": "x"}))).await.status, StatusCode::FORBIDDEN);
-    let r = app.call("PATCH", &uri, Some(&a.token), Some(json!({"albumId": album_b}))).await;
+    assert_eq!(
+        app.call(Method::PATCH, &uri, None, Some(json!({"title": "x"})))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(
+            Method::PATCH,
+            &uri,
+            Some(&b.token),
+            Some(json!({"title": "x"}))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&a.token),
+            Some(json!({"albumId": album_b})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.call("PATCH", &uri, Some(&a.token), Some(json!({"title": ""}))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&a.token),
+            Some(json!({"title": ""})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app.call("PATCH", &uri, Some(&admin.token), Some(json!({"albumId": album_b, "title": "Moved"}))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&admin.token),
+            Some(json!({"albumId": album_b, "title": "Moved"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["albumId"], album_b.as_str());
     // Now b owns it and a does not.
-    assert_eq!(app.call("PATCH", &uri, Some(&a.token), Some(json!({"title": "x"}))).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.call("PATCH", &uri, Some(&b.token), Some(json!({"title": "x"}))).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call(
+            Method::PATCH,
+            &uri,
+            Some(&a.token),
+            Some(json!({"title": "x"}))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(
+            Method::PATCH,
+            &uri,
+            Some(&b.token),
+            Some(json!({"title": "x"}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -249,25 +526,53 @@ async fn stream_hands_out_a_working_signed_url() {
     let (_, album) = artist_with_album(&app, &a).await;
     let id = track(&app, &a, &album).await;
     let uri = format!("/api/v1/tracks/{id}/stream");
-    assert_eq!(app.call("GET", &uri, None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(Method::GET, &uri, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let unknown = "/api/v1/tracks/0190f5a0-0000-7000-8000-000000000000/stream";
-    assert_eq!(app.call("GET", unknown, Some(&l.token), None).await.status, StatusCode::NOT_FOUND);
-    let r = app.call("GET", &uri, Some(&l.token), None).await;
+    assert_eq!(
+        app.call(Method::GET, unknown, Some(&l.token), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app.call(Method::GET, &uri, Some(&l.token), None).await;
     assert_eq!(r.status, StatusCode::OK);
     let v = r.json();
     assert_eq!(v["albumId"], album.as_str());
     assert_eq!(v["title"], "Chord Study");
-    let bytes = raw(&app, Method::GET, &path_of(v["trackUrl"].as_str().unwrap()), &[], vec![]).await;
+    let bytes = raw(
+        &app,
+        Method::GET,
+        &path_of(v["trackUrl"].as_str().unwrap()),
+        &[],
+        vec![],
+    )
+    .await;
     assert_eq!(bytes.status, StatusCode::OK);
     assert_eq!(bytes.body.as_ref(), fixture("chord.mp3").as_slice());
     assert_eq!(bytes.headers["content-type"], "audio/mpeg");
     // A track that is not ready streams only to its owners and admins.
     let tid = id.parse().unwrap();
-    let patch = backbeat_store::TrackPatch { status: Some(backbeat_store::TrackStatus::Processing), ..Default::default() };
+    let patch = backbeat_store::TrackPatch {
+        status: Some(backbeat_store::TrackStatus::Processing),
+        ..Default::default()
+    };
     app.state.store.update_track(tid, patch).await.unwrap();
     app.state.cache.tracks.invalidate(&tid);
-    assert_eq!(app.call("GET", &uri, Some(&l.token), None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.call("GET", &uri, Some(&a.token), None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call(Method::GET, &uri, Some(&l.token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(Method::GET, &uri, Some(&a.token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -279,19 +584,44 @@ async fn delete_removes_metadata_blob_and_derived_artifacts() {
     let id = track(&app, &a, &album).await;
     // A derived artifact, as the pipeline will write them.
     let derived = backbeat_store::catalog::derived_prefix(id.parse().unwrap()) + "analysis.json";
-    let body = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{}"))]);
-    app.state.blobs.put_stream(&derived, body, 100).await.unwrap();
+    let body =
+        futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{}"))]);
+    app.state
+        .blobs
+        .put_stream(&derived, body, 100)
+        .await
+        .unwrap();
     assert_eq!(blob_files(&app).len(), 2);
     let uri = format!("/api/v1/tracks/{id}");
-    assert_eq!(app.call("DELETE", &uri, None, None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.call("DELETE", &uri, Some(&b.token), None).await.status, StatusCode::FORBIDDEN);
-    let r = app.call("DELETE", &uri, Some(&a.token), None).await;
+    assert_eq!(
+        app.call(Method::DELETE, &uri, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::DELETE, &uri, Some(&b.token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app.call(Method::DELETE, &uri, Some(&a.token), None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["id"], id.as_str());
     assert!(blob_files(&app).is_empty(), "{:?}", blob_files(&app));
-    assert_eq!(app.call("GET", &uri, Some(&a.token), None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.call("DELETE", &uri, Some(&a.token), None).await.status, StatusCode::NOT_FOUND);
-    let r = app.call("GET", "/api/v1/search?q=chord", Some(&a.token), None).await;
+    assert_eq!(
+        app.call(Method::GET, &uri, Some(&a.token), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::DELETE, &uri, Some(&a.token), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .call(Method::GET, "/api/v1/search?q=chord", Some(&a.token), None)
+        .await;
     assert_eq!(r.json()["total"], 0, "{}", r.text());
 }
 
@@ -311,11 +641,27 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
         + state.config.upload_url_ttl_s as i64 * 1000
         + backbeat_server::gc::UPLOAD_GRACE_MS
         + 1000;
-    let deleted = backbeat_server::gc::run_once_at(&state, later).await.unwrap();
+    let deleted = backbeat_server::gc::run_once_at(&state, later)
+        .await
+        .unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(blob_files(&app).len(), 1);
     // The claimed track's audio is untouched and still streams.
-    let r = app.call("GET", &format!("/api/v1/tracks/{kept}/stream"), Some(&a.token), None).await;
-    let bytes = raw(&app, Method::GET, &path_of(r.json()["trackUrl"].as_str().unwrap()), &[], vec![]).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tracks/{kept}/stream"),
+            Some(&a.token),
+            None,
+        )
+        .await;
+    let bytes = raw(
+        &app,
+        Method::GET,
+        &path_of(r.json()["trackUrl"].as_str().unwrap()),
+        &[],
+        vec![],
+    )
+    .await;
     assert_eq!(bytes.status, StatusCode::OK);
 }

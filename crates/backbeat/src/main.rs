@@ -6,6 +6,7 @@ mod analyze;
 mod eval;
 mod files;
 mod pool;
+mod seed;
 mod serve;
 mod table;
 
@@ -37,6 +38,8 @@ enum Command {
     /// Manage accounts (e.g. create the first admin).
     #[command(subcommand)]
     User(admin::UserCmd),
+    /// Fill a data directory with a generated catalog (for load and search benchmarks).
+    Seed(seed::SeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Serve(cmd) => serve::run(cmd),
         Command::Reindex(args) => admin::reindex(args),
         Command::User(cmd) => admin::user(cmd),
+        Command::Seed(args) => seed::run(args),
     };
     match result {
         Ok(code) => code,

@@ -49,9 +49,13 @@ impl Words {
     }
     fn word(&mut self) -> String {
         let n = 2 + (self.next() % 2) as usize;
-        let w: String = (0..n).map(|_| SYLLABLES[(self.next() % 32) as usize]).collect();
+        let w: String = (0..n)
+            .map(|_| SYLLABLES[(self.next() % 32) as usize])
+            .collect();
         let mut c = w.chars();
-        c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
     }
     fn title(&mut self) -> String {
         let n = 1 + (self.next() % 3) as usize;
@@ -67,14 +71,27 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    let config = Config { data_dir: args.data_dir.clone(), ..Config::default() };
-    let state = backbeat_server::app::build_state(config).await.context("opening the data directory")?;
+    let config = Config {
+        data_dir: args.data_dir.clone(),
+        ..Config::default()
+    };
+    let state = backbeat_server::app::build_state(config)
+        .await
+        .context("opening the data directory")?;
     let store = state.store.clone();
     let started = Instant::now();
-    let email = format!("seed-{}@backbeat.invalid", backbeat_store::new_id().simple());
+    let email = format!(
+        "seed-{}@backbeat.invalid",
+        backbeat_store::new_id().simple()
+    );
     // "!" is no PHC string, so nobody can log in as the seed user.
     let user = store
-        .create_user(NewUser { email, display_name: "Seed".into(), password_hash: "!".into(), role: Role::Artist })
+        .create_user(NewUser {
+            email,
+            display_name: "Seed".into(),
+            password_hash: "!".into(),
+            role: Role::Artist,
+        })
         .await?;
     let mut words = Words(0x9E37_79B9_7F4A_7C15);
     let per_artist = args.per_album * args.albums_per_artist;
@@ -87,7 +104,9 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         }
         if made % args.per_album == 0 {
             let (artist_id, _) = album.context("artist")?;
-            let al = store.create_album(artist_id, &words.title(), AlbumKind::Album, Some(2000)).await?;
+            let al = store
+                .create_album(artist_id, &words.title(), AlbumKind::Album, Some(2000))
+                .await?;
             album = Some((artist_id, 0));
             plan.push((al.id, Vec::new()));
         }
@@ -97,25 +116,54 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         made += 1;
     }
     let placeholder = bytes::Bytes::from_static(b"backbeat seed placeholder blob\n");
-    let total: usize = stream::iter(plan.into_iter().flat_map(|(album_id, titles)| titles.into_iter().map(move |t| (album_id, t))))
-        .map(|(album_id, title)| {
-            let (state, placeholder) = (state.clone(), placeholder.clone());
-            async move {
-                let key = format!("audio/{}", backbeat_store::new_id().simple());
-                let now = backbeat_store::now_millis();
-                let upload = Upload { key: key.clone(), user_id: user.id, max_bytes: 1 << 20, expires_at: now + 3_600_000, created_at: now };
-                state.store.create_upload(upload).await?;
-                let body = stream::iter([Ok::<_, std::io::Error>(placeholder)]);
-                state.blobs.put_stream(&key, body, 1 << 20).await?;
-                let audio = AudioFacts { container: "mp3".into(), codec: "mp3".into(), duration_ms: 180_000, sample_rate: 44_100, channels: 2, bytes: 31 };
-                let nt = NewTrack { album_id, title, upload_key: key, uploader: user.id, audio, status: TrackStatus::Ready };
-                state.store.create_track(nt).await?;
-                anyhow::Ok(())
-            }
-        })
-        .buffer_unordered(8)
-        .fold(Ok(0usize), |acc, r| async move { acc.and_then(|n| r.map(|()| n + 1)) })
-        .await?;
-    eprintln!("seed: {total} tracks in {:.1} s into {}", started.elapsed().as_secs_f64(), args.data_dir.display());
+    let total: usize = stream::iter(
+        plan.into_iter()
+            .flat_map(|(album_id, titles)| titles.into_iter().map(move |t| (album_id, t))),
+    )
+    .map(|(album_id, title)| {
+        let (state, placeholder) = (state.clone(), placeholder.clone());
+        async move {
+            let key = format!("audio/{}", backbeat_store::new_id().simple());
+            let now = backbeat_store::now_millis();
+            let upload = Upload {
+                key: key.clone(),
+                user_id: user.id,
+                max_bytes: 1 << 20,
+                expires_at: now + 3_600_000,
+                created_at: now,
+            };
+            state.store.create_upload(upload).await?;
+            let body = stream::iter([Ok::<_, std::io::Error>(placeholder)]);
+            state.blobs.put_stream(&key, body, 1 << 20).await?;
+            let audio = AudioFacts {
+                container: "mp3".into(),
+                codec: "mp3".into(),
+                duration_ms: 180_000,
+                sample_rate: 44_100,
+                channels: 2,
+                bytes: 31,
+            };
+            let nt = NewTrack {
+                album_id,
+                title,
+                upload_key: key,
+                uploader: user.id,
+                audio,
+                status: TrackStatus::Ready,
+            };
+            state.store.create_track(nt).await?;
+            anyhow::Ok(())
+        }
+    })
+    .buffer_unordered(8)
+    .fold(Ok(0usize), |acc, r| async move {
+        acc.and_then(|n| r.map(|()| n + 1))
+    })
+    .await?;
+    eprintln!(
+        "seed: {total} tracks in {:.1} s into {}",
+        started.elapsed().as_secs_f64(),
+        args.data_dir.display()
+    );
     Ok(())
 }

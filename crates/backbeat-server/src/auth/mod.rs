@@ -155,14 +155,3 @@ impl OptionalFromRequestParts<AppState> for Caller {
         resolve(parts, state).await
     }
 }
-
-// TEMP(lead): stand-in until H3's extractor lands.
-impl axum::extract::FromRequestParts<crate::state::AppState> for Caller {
-    type Rejection = crate::error::ApiError;
-    async fn from_request_parts(
-        _parts: &mut axum::http::request::Parts,
-        _state: &crate::state::AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Err(crate::error::ApiError::Unauthenticated)
-    }
-}
