@@ -3,7 +3,8 @@
 //! caching. The signature is the only credential: no token, so players and CDNs can fetch.
 
 use axum::body::Body;
-use axum::extract::{Path, Request};
+use axum::extract::{DefaultBodyLimit, Path, Request};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,7 +20,11 @@ use crate::state::AppState;
 
 /// The blob routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/blobs/{*key}", get(serve).head(serve).put(receive))
+    // Uploads bound their own size (the signed limit), so the JSON body limit must not apply.
+    Router::new().route(
+        "/blobs/{*key}",
+        get(serve).head(serve).put(receive.layer(DefaultBodyLimit::disable())),
+    )
 }
 
 /// The signature parameters of a request, or 403: a signed URL that cannot be checked is refused.
