@@ -44,7 +44,8 @@ pub fn open_index(config: &Config) -> anyhow::Result<SearchIndex> {
 }
 
 /// Opens everything the server needs: data directory, secret, database, blobs, search index.
-/// A fresh (empty) search index is rebuilt from the database before serving.
+/// A new search index (or one recreated for a new schema) is rebuilt from the database before
+/// serving.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
@@ -54,7 +55,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let blobs = BlobStore::local(&blob_dir)
         .with_context(|| format!("opening the blob folder {}", blob_dir.display()))?;
     let index = open_index(&config)?;
-    if index.num_docs() == 0 {
+    if index.needs_rebuild() {
         let start = Instant::now();
         let n = index
             .rebuild(&*store)

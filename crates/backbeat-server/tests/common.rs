@@ -1,5 +1,6 @@
 //! The harness every server test uses: a fresh application over a temporary data directory
-//! (SQLite catalog, local blobs, search index; rate limits off unless a test turns them on),
+//! (SQLite catalog, local blobs, search index; rate limits off unless a test turns them on;
+//! `BACKBEAT_TEST_SERVER_DATABASE_URL` swaps the catalog for another database),
 //! driven through `tower::ServiceExt::oneshot` without sockets — or served on a real port
 //! with [`TestApp::spawn`] for tests that need a real HTTP client.
 
@@ -102,6 +103,11 @@ impl TestApp {
             ..Config::default()
         };
         config.rate_limits.enabled = false;
+        // Run the same suite on another database (e.g. a PostgreSQL one made for the run);
+        // every test uses unique e-mail addresses, so tests can share it.
+        if let Ok(url) = std::env::var("BACKBEAT_TEST_SERVER_DATABASE_URL") {
+            config.database_url = Some(url);
+        }
         f(&mut config);
         config.validate().expect("test configuration is valid");
         let state = backbeat_server::build_state(config)
