@@ -546,7 +546,7 @@ async fn playlists_are_private_until_public_and_keep_order() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let many: Vec<_> = std::iter::repeat(t1.clone()).take(10_001).collect();
+    let many: Vec<_> = std::iter::repeat_n(t1.clone(), 10_001).collect();
     let r = app
         .call(
             Method::POST,

@@ -23,7 +23,9 @@ pub fn router() -> Router<AppState> {
     // Uploads bound their own size (the signed limit), so the JSON body limit must not apply.
     Router::new().route(
         "/blobs/{*key}",
-        get(serve).head(serve).put(receive.layer(DefaultBodyLimit::disable())),
+        get(serve)
+            .head(serve)
+            .put(receive.layer(DefaultBodyLimit::disable())),
     )
 }
 
@@ -83,7 +85,7 @@ pub async fn receive(
     state.metrics.upload_bytes.inc_by(written);
     let meta = state.blobs.head(&key).await?;
     let mut h = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&meta.etag) {
+    if let Ok(v) = HeaderValue::from_str(&quoted(&meta.etag)) {
         h.insert(header::ETAG, v);
     }
     Ok((StatusCode::OK, h).into_response())
@@ -146,7 +148,7 @@ pub async fn serve(
 fn validators(meta: &BlobMeta, valid_for_s: i64) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Ok(v) = HeaderValue::from_str(&meta.etag) {
+    if let Ok(v) = HeaderValue::from_str(&quoted(&meta.etag)) {
         h.insert(header::ETAG, v);
     }
     let modified =
@@ -164,7 +166,7 @@ fn validators(meta: &BlobMeta, valid_for_s: i64) -> HeaderMap {
 /// `If-None-Match` (or, without it, `If-Modified-Since`) says the client's copy is current.
 fn not_modified(headers: &HeaderMap, meta: &BlobMeta) -> bool {
     if headers.contains_key(header::IF_NONE_MATCH) {
-        return crate::routes::tracks::etag_matches(headers, &meta.etag);
+        return crate::routes::tracks::etag_matches(headers, &quoted(&meta.etag));
     }
     let since = headers
         .get(header::IF_MODIFIED_SINCE)
@@ -187,7 +189,7 @@ fn not_modified(headers: &HeaderMap, meta: &BlobMeta) -> bool {
 fn if_range_holds(headers: &HeaderMap, meta: &BlobMeta) -> bool {
     match headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
         None => true,
-        Some(v) if v.starts_with('"') => v == meta.etag,
+        Some(v) if v.starts_with('"') => v == quoted(&meta.etag),
         Some(v) => match httpdate::parse_http_date(v) {
             Ok(t) => {
                 let since_s = t
@@ -223,5 +225,14 @@ async fn content_type(state: &AppState, key: &str, size: u64) -> &'static str {
         Some("caf") => "audio/x-caf",
         Some("adts") => "audio/aac",
         _ => "application/octet-stream",
+    }
+}
+
+/// The store's ETag as an HTTP entity tag (quoted), whatever form the store gives it in.
+fn quoted(etag: &str) -> String {
+    if etag.starts_with('"') || etag.starts_with("W/\"") {
+        etag.to_string()
+    } else {
+        format!("\"{etag}\"")
     }
 }

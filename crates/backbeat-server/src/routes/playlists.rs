@@ -1,5 +1,6 @@
 //! `/api/v1/playlists`: a user's ordered lists of tracks; private unless made public.
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -21,15 +22,19 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_DESCRIPTION: usize = 2000;
 /// Most tracks in one playlist.
 pub const MAX_TRACKS: usize = 10_000;
+/// Body limit of the playlist routes: room for `MAX_TRACKS` ids and then some.
+const PLAYLIST_BODY_LIMIT: usize = 512 * 1024;
 
 /// The playlist routes.
 pub fn router() -> Router<AppState> {
+    // 10,000 track ids are ~400 KB of JSON: more than the default body limit allows.
     Router::new()
         .route("/api/v1/playlists", post(create).get(list))
         .route(
             "/api/v1/playlists/{id}",
             get(read).patch(update).delete(remove),
         )
+        .layer(DefaultBodyLimit::max(PLAYLIST_BODY_LIMIT))
 }
 
 /// Body of `POST /playlists`.
