@@ -312,7 +312,7 @@ async fn create_refuses_bad_fields_and_other_peoples_things() {
 
 #[tokio::test]
 async fn signed_put_refuses_oversize_tampering_and_reuse() {
-    let app = TestApp::with_config(|c| c.max_upload_bytes = 10_000).await;
+    let app = TestApp::with_config(|c| c.max_upload_bytes = 40_000).await;
     let a = app.user(Role::Artist).await;
     let (_, album) = artist_with_album(&app, &a).await;
     let r = app
@@ -326,13 +326,13 @@ async fn signed_put_refuses_oversize_tampering_and_reuse() {
     let slot = r.json();
     let put = path_of(slot["uploadUrl"].as_str().unwrap());
     // Declared too large: refused before reading.
-    let len = 20_000.to_string();
+    let len = 50_000.to_string();
     let r = raw(
         &app,
         Method::PUT,
         &put,
         &[("content-length", &len)],
-        vec![0u8; 20_000],
+        vec![0u8; 50_000],
     )
     .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -353,10 +353,8 @@ async fn signed_put_refuses_oversize_tampering_and_reuse() {
         StatusCode::FORBIDDEN
     );
     // After a track claims the key, the still-valid URL no longer writes.
-    let mp3 = fixture("chord.mp3");
-    assert!(mp3.len() < 10_000 * 10);
     let small = fixture("chord_8k_mono.wav");
-    assert!(small.len() <= 10_000, "fixture is {} bytes", small.len());
+    assert!(small.len() <= 40_000, "fixture is {} bytes", small.len());
     assert_eq!(
         raw(&app, Method::PUT, &put, &[], small.clone())
             .await
