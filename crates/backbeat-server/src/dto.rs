@@ -2,36 +2,13 @@
 //! store's model so the database can change without changing the API.
 
 use backbeat_store::{
-    Album, AlbumKind, Artist, AudioFacts, Millis, Page, Playlist, SortField, SortOrder, Track,
-    TrackStatus,
+    Album, AlbumKind, Artist, AudioFacts, Page, Playlist, SortField, SortOrder, Track, TrackStatus,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// Milliseconds since the epoch as RFC 3339 UTC with millisecond precision.
-pub fn rfc3339(ms: Millis) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    // Civil-from-days (H. Hinnant): proleptic Gregorian calendar from days since 1970-01-01.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60
-    )
-}
+pub use crate::time::rfc3339;
 
 /// An artist.
 #[derive(Debug, Serialize, ToSchema)]

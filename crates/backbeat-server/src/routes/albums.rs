@@ -108,7 +108,7 @@ pub async fn create(
         .store
         .create_album(body.artist_id, &title, kind, body.release_year)
         .await?;
-    reindex(&state, album.id).await?;
+    super::reindex(&state, DocScope::Album(album.id)).await?;
     Ok((StatusCode::CREATED, Json(AlbumDto::from(&album))))
 }
 
@@ -172,7 +172,7 @@ pub async fn update(
     };
     let album = state.store.update_album(id, patch).await?;
     state.cache.albums.invalidate(&id);
-    reindex(&state, id).await?;
+    super::reindex(&state, DocScope::Album(id)).await?;
     Ok(Json(AlbumDto::from(&album)))
 }
 
@@ -191,11 +191,4 @@ pub async fn remove(
     state.index.delete(DocScope::Album(id)).await?;
     crate::gc::collect_now(&state).await;
     Ok(Json(Deleted { id }))
-}
-
-/// Brings the album's documents (and its tracks', which carry its title) up to date.
-async fn reindex(state: &AppState, id: Uuid) -> ApiResult<()> {
-    let docs = state.store.search_docs(DocScope::Album(id)).await?;
-    state.index.upsert(docs).await?;
-    Ok(())
 }

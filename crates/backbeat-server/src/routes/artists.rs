@@ -70,7 +70,7 @@ pub async fn create(
     let name =
         clean_text("name", &body.name, MAX_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
     let artist = state.store.create_artist(&name, caller.user_id).await?;
-    reindex(&state, artist.id).await?;
+    super::reindex(&state, DocScope::Artist(artist.id)).await?;
     Ok((StatusCode::CREATED, Json(ArtistDto::from(&artist))))
 }
 
@@ -119,7 +119,7 @@ pub async fn update(
         clean_text("name", &body.name, MAX_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
     let artist = state.store.rename_artist(id, &name).await?;
     state.cache.artists.invalidate(&id);
-    reindex(&state, id).await?;
+    super::reindex(&state, DocScope::Artist(id)).await?;
     Ok(Json(ArtistDto::from(&artist)))
 }
 
@@ -179,11 +179,4 @@ pub async fn remove_owner(
     let artist = state.store.remove_artist_owner(id, user).await?;
     state.cache.artists.invalidate(&id);
     Ok(Json(ArtistDto::from(&artist)))
-}
-
-/// Brings the artist's documents (and its albums' and tracks', which carry its name) up to date.
-async fn reindex(state: &AppState, id: Uuid) -> ApiResult<()> {
-    let docs = state.store.search_docs(DocScope::Artist(id)).await?;
-    state.index.upsert(docs).await?;
-    Ok(())
 }

@@ -263,7 +263,7 @@ pub async fn create(
         })
         .await
         .map_err(upload_ref)?;
-    index_track(&state, track.id).await?;
+    super::reindex(&state, DocScope::Track(track.id)).await?;
     let c = cached(track)?;
     let mut headers = json_headers(&c.etag);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/tracks/{}", c.track.id)) {
@@ -410,7 +410,7 @@ pub async fn update(
             .map_err(upload_ref)?;
     }
     state.cache.tracks.invalidate(&id);
-    index_track(&state, id).await?;
+    super::reindex(&state, DocScope::Track(id)).await?;
     let c = cached(track)?;
     Ok((json_headers(&c.etag), c.json.to_vec()))
 }
@@ -473,10 +473,4 @@ pub async fn stream(
             expires_at: rfc3339(exp * 1000),
         }),
     ))
-}
-
-async fn index_track(state: &AppState, id: Uuid) -> ApiResult<()> {
-    let docs = state.store.search_docs(DocScope::Track(id)).await?;
-    state.index.upsert(docs).await?;
-    Ok(())
 }

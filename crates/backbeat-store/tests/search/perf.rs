@@ -1,8 +1,6 @@
-//! Measurements on a generated 100,000-track catalog (ignored by default; they print figures):
-//! `cargo nextest run -p backbeat-store --run-ignored only -E 'test(/search::perf/)' --no-capture`
-//! The timed benchmark of record lives in `bench/`; these keep the index honest while developing.
-
-use std::time::Instant;
+//! The index at catalog scale: a generated 100,000-track catalog rebuilds completely and its
+//! titles are found. Timing is not checked here; `bench/api_load.sh` measures indexing and
+//! search latency against a release build.
 
 use backbeat_store::model::{DocKind, Id, SearchDoc};
 use backbeat_store::search::{SearchIndex, SearchQuery};
@@ -93,71 +91,21 @@ fn generator() -> FakeCatalog {
     })
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "measurement; prints figures"]
-async fn index_and_query_100k() {
+async fn a_100k_catalog_rebuilds_completely_and_finds_its_titles() {
     let dir = tempfile::tempdir().unwrap();
     let index = SearchIndex::open(dir.path()).unwrap();
-    let start = Instant::now();
     let count = index.rebuild(&generator()).await.unwrap();
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "rebuild: {count} documents in {secs:.2} s ({:.0} docs/s)",
-        count as f64 / secs
-    );
     assert_eq!(count as u128, TRACKS + ALBUMS + ARTISTS);
-
-    let mut texts: Vec<String> = vec!["l".into(), "la".into(), "lamo".into(), "s".into()];
+    assert_eq!(u128::from(index.num_docs()), TRACKS + ALBUMS + ARTISTS);
     for n in (0..TRACKS).step_by(997).take(60) {
-        let t = title(n);
-        let first = t.split(' ').next().unwrap().to_owned();
-        texts.push(first[..first.len().min(3)].to_owned()); // short prefix
-        texts.push(t.clone()); // exact
-        texts.push(format!(
-            "{} {}",
-            t,
-            &title(1_000_000 + (n % ALBUMS) % ARTISTS)[..2]
-        ));
-        let mut typo: Vec<char> = first.chars().collect();
-        if typo.len() >= 5 {
-            typo.swap(1, 2); // a transposition
-        }
-        texts.push(typo.into_iter().collect());
-    }
-    let mut lat = Vec::new();
-    for round in 0..5 {
-        for text in &texts {
-            for kind in [None, Some(DocKind::Track)] {
-                let q = SearchQuery {
-                    text: text.clone(),
-                    kind,
-                    limit: 20,
-                    offset: 0,
-                };
-                let t = Instant::now();
-                let res = index.search(&q).unwrap();
-                let ms = t.elapsed().as_secs_f64() * 1e3;
-                if round > 0 {
-                    lat.push((ms, text.clone(), res.total));
-                }
-            }
-        }
-    }
-    lat.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let ms: Vec<f64> = lat.iter().map(|l| l.0).collect();
-    println!(
-        "search over {} queries: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms.len(),
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.9),
-        percentile(&ms, 0.99),
-        ms[ms.len() - 1]
-    );
-    for (ms, text, total) in lat.iter().rev().take(5) {
-        println!("  slowest: {ms:.2} ms {text:?} ({total} matches)");
+        let q = SearchQuery {
+            text: title(n),
+            kind: Some(DocKind::Track),
+            limit: 100,
+            offset: 0,
+        };
+        let res = index.search(&q).unwrap();
+        assert!(res.total >= 1, "{:?} found nothing", q.text);
     }
 }
