@@ -7,6 +7,9 @@
 #   4. search on a generated 100,000-track catalog (target p99 < 20 ms; indexing < 60 s)
 # Rate limits are turned off for the runs (one client IP would be limited by design) and the
 # access log is silenced; everything else is the default configuration (SQLite, local blobs).
+# Peer: nginx (apt nginx-light, sendfile on, access log off) serves the same 10 MB file and the
+# same track JSON as static files with the same wrk settings, as the ceiling a static server
+# reaches on this machine; the ratios are Backbeat / nginx.
 # Usage: bench/api_load.sh [DURATION_S]   Results: bench/out/api_load.txt
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,17 +17,27 @@ cd "$root"
 scripts/setup.sh
 . scripts/env.sh
 dur="${1:-10}"
-if ! command -v wrk >/dev/null 2>&1; then
+need=""
+command -v wrk >/dev/null 2>&1 || need="$need wrk"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx-light"
+if [ -n "$need" ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
-  $sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 cargo build --release --locked -p backbeat
 bin="$CARGO_TARGET_DIR/release/backbeat"
 work="$(mktemp -d)"
 port=18431
 base="http://127.0.0.1:$port"
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+nginx_pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 mkdir -p bench/out
 out=bench/out/api_load.txt
@@ -82,7 +95,54 @@ blob=$(curl -sf "${auth[@]}" "$base/api/v1/tracks/$big/stream" | json "['trackUr
 size=$(stat -c %s "$work/ten_mb.wav")
 wrk -t1 -c4 -d"${dur}s" --latency "$blob" > "$work/w3"
 report "GET signed blob ($size bytes)" "$work/w3"
+mkdir -p "$work/www"
+chmod 755 "$work" "$work/www" # nginx's workers run unprivileged
+curl -sf "${auth[@]}" "$base/api/v1/tracks/$track" > "$work/www/track.json"
+cp "$work/ten_mb.wav" "$work/www/ten_mb.wav"
 stop_server
+
+# --- peer: nginx serving the same bytes as static files ---------------------------------------
+cat > "$work/nginx.conf" <<NGINX
+daemon off;
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  types { application/json json; audio/wav wav; }
+  client_body_temp_path $work/nginx-body;
+  proxy_temp_path $work/nginx-proxy;
+  fastcgi_temp_path $work/nginx-fastcgi;
+  uwsgi_temp_path $work/nginx-uwsgi;
+  scgi_temp_path $work/nginx-scgi;
+  server { listen 127.0.0.1:$((port + 1)); root $work/www; }
+}
+NGINX
+"$nginx_bin" -p "$work" -c "$work/nginx.conf" &
+nginx_pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$((port + 1))/track.json" >/dev/null && break; sleep 0.1; done
+# Both files must come back whole (a 403 from nginx's unprivileged workers would be "fast").
+cmp -s <(curl -sf "http://127.0.0.1:$((port + 1))/ten_mb.wav") "$work/www/ten_mb.wav" \
+  || { echo "nginx does not serve the test file:"; cat "$work/nginx.err"; exit 1; }
+wrk -t1 -c64 -d"${dur}s" --latency "http://127.0.0.1:$((port + 1))/track.json" > "$work/n1"
+report "nginx: static track JSON" "$work/n1"
+wrk -t1 -c4 -d"${dur}s" --latency "http://127.0.0.1:$((port + 1))/ten_mb.wav" > "$work/n3"
+report "nginx: static file ($size bytes)" "$work/n3"
+kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
+ratio() { # NAME BACKBEAT_WRK NGINX_WRK
+  python3 - "$1" "$2" "$3" <<'PY' | tee -a "$out"
+import re, sys
+def rps(path):
+    return float(re.search(r"Requests/sec:\s+([0-9.]+)", open(path).read()).group(1))
+name, ours, peer = sys.argv[1], rps(sys.argv[2]), rps(sys.argv[3])
+print(f"{name:<34} Backbeat / nginx = {ours / peer:.2f}x")
+PY
+}
+ratio "ratio: GET /tracks/:id vs static" "$work/w1" "$work/n1"
+ratio "ratio: signed blob vs static file" "$work/w3" "$work/n3"
 
 # --- 100,000-track generated catalog: indexing and search ----------------------------------
 big_data="$work/big"

@@ -18,7 +18,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::content::{Content, ContentAnalyzer};
 use crate::decode::{DecodeLimits, DecodedStream, SourceInfo};
@@ -64,27 +64,87 @@ pub fn analyze_file(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
 }
 
 fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, AudioError> {
+    let mut mono_analysers = MonoAnalysers::new();
+    let decoded = decode_uncaught(path, opts, |mono| mono_analysers.push(mono))?;
+    Ok(decoded.with(mono_analysers.finish()))
+}
+
+/// What decoding a file at its source rate yields besides the mono signal: the file's facts,
+/// its loudness (BS.1770 needs the original channels and rate) and decoding warnings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decoded {
+    /// File and stream facts.
+    pub file: SourceInfo,
+    /// Loudness, true peak and ReplayGain.
+    pub loudness: Loudness,
+    /// Non-fatal problems met while decoding.
+    pub warnings: Vec<String>,
+}
+
+impl Decoded {
+    /// The whole analysis, from this and the descriptors of the mono signal.
+    pub fn with(self, mono: MonoDescriptors) -> Analysis {
+        Analysis {
+            file: self.file,
+            loudness: self.loudness,
+            rhythm: mono.rhythm,
+            key: mono.key,
+            dynamics: mono.dynamics,
+            content: mono.content,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// Decodes `path` once, measuring loudness at the source rate and handing the mono signal at
+/// [`ANALYSIS_RATE`] to `sink` piece by piece; a panic becomes [`AudioError::Panic`].
+///
+/// This is the first half of [`analyze_file`]; the processing pipeline runs the two halves as
+/// separate jobs (`downsample`, then `analyze`), so a stored mono signal can be re-analysed
+/// without decoding the upload again.
+pub fn decode_for_analysis(
+    path: &Path,
+    opts: &AnalyzeOptions,
+    mut sink: impl FnMut(&[f32]),
+) -> Result<Decoded, AudioError> {
+    match catch_unwind(AssertUnwindSafe(|| decode_uncaught(path, opts, &mut sink))) {
+        Ok(result) => result,
+        Err(payload) => Err(AudioError::Panic(panic_message(payload.as_ref()))),
+    }
+}
+
+fn decode_uncaught(
+    path: &Path,
+    opts: &AnalyzeOptions,
+    mut sink: impl FnMut(&[f32]),
+) -> Result<Decoded, AudioError> {
     let mut stream = DecodedStream::open(path, opts.limits)?;
-    let mut pipeline: Option<Analysers> = None;
+    let mut front: Option<(LoudnessMeter, MonoResampler)> = None;
     let mut mono = Vec::with_capacity(8192);
     while let Some(chunk) = stream.next_chunk()? {
-        let a = match &mut pipeline {
-            Some(a) => a,
-            slot => slot.insert(Analysers::new(chunk.sample_rate, chunk.channels)?),
+        let (loudness, resampler) = match &mut front {
+            Some(f) => f,
+            slot => slot.insert((
+                LoudnessMeter::new(chunk.sample_rate, chunk.channels),
+                MonoResampler::new(chunk.sample_rate, chunk.channels, ANALYSIS_RATE)?,
+            )),
         };
-        a.loudness.push_interleaved(chunk.samples);
+        loudness.push_interleaved(chunk.samples);
         mono.clear();
-        a.resampler.push_interleaved(chunk.samples, &mut mono)?;
-        a.push_mono(&mono);
+        resampler.push_interleaved(chunk.samples, &mut mono)?;
+        if !mono.is_empty() {
+            sink(&mono);
+        }
     }
     // `next_chunk` returns `ZeroLength` before this point when nothing decoded.
-    let Some(mut a) = pipeline else {
+    let Some((loudness, mut resampler)) = front else {
         return Err(AudioError::ZeroLength);
     };
     mono.clear();
-    a.resampler.flush(&mut mono)?;
-    a.push_mono(&mono);
-
+    resampler.flush(&mut mono)?;
+    if !mono.is_empty() {
+        sink(&mono);
+    }
     let mut warnings = Vec::new();
     if stream.bad_packets() > 0 {
         warnings.push(format!(
@@ -92,41 +152,53 @@ fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
             stream.bad_packets()
         ));
     }
-    let rhythm = a.rhythm.finish();
-    let dynamics = a.dynamics.finish(&rhythm);
-    Ok(Analysis {
+    Ok(Decoded {
         file: stream.info().clone(),
-        loudness: a.loudness.finish(),
-        key: a.key.finish(),
-        dynamics,
-        content: a.content.finish(),
-        rhythm,
+        loudness: loudness.finish(),
         warnings,
     })
 }
 
-struct Analysers {
-    loudness: LoudnessMeter,
-    resampler: MonoResampler,
+/// The descriptors computed from the mono signal at [`ANALYSIS_RATE`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonoDescriptors {
+    /// Tempo, confidence and beats.
+    pub rhythm: Rhythm,
+    /// Key; `None` when there is no tonal content.
+    pub key: Option<Key>,
+    /// RMS, crest, dynamic complexity, energy and danceability.
+    pub dynamics: Dynamics,
+    /// Speech and vocal probabilities.
+    pub content: Content,
+}
+
+/// The analysers of the mono signal, fed piece by piece (any piece sizes give the same result).
+pub struct MonoAnalysers {
     rhythm: RhythmAnalyzer,
     key: KeyAnalyzer,
     dynamics: DynamicsAnalyzer,
     content: ContentAnalyzer,
 }
 
-impl Analysers {
-    fn new(sample_rate: u32, channels: usize) -> Result<Self, AudioError> {
-        Ok(Analysers {
-            loudness: LoudnessMeter::new(sample_rate, channels),
-            resampler: MonoResampler::new(sample_rate, channels, ANALYSIS_RATE)?,
+impl Default for MonoAnalysers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MonoAnalysers {
+    /// Analysers for a signal at [`ANALYSIS_RATE`].
+    pub fn new() -> Self {
+        MonoAnalysers {
             rhythm: RhythmAnalyzer::new(ANALYSIS_RATE),
             key: KeyAnalyzer::new(ANALYSIS_RATE),
             dynamics: DynamicsAnalyzer::new(ANALYSIS_RATE),
             content: ContentAnalyzer::new(ANALYSIS_RATE),
-        })
+        }
     }
 
-    fn push_mono(&mut self, mono: &[f32]) {
+    /// Feeds the next piece of the signal.
+    pub fn push(&mut self, mono: &[f32]) {
         if mono.is_empty() {
             return;
         }
@@ -135,6 +207,32 @@ impl Analysers {
         self.dynamics.push(mono);
         self.content.push(mono);
     }
+
+    /// The descriptors of everything fed.
+    pub fn finish(self) -> MonoDescriptors {
+        let rhythm = self.rhythm.finish();
+        let dynamics = self.dynamics.finish(&rhythm);
+        MonoDescriptors {
+            key: self.key.finish(),
+            dynamics,
+            content: self.content.finish(),
+            rhythm,
+        }
+    }
+}
+
+/// Analyses a whole mono signal at [`ANALYSIS_RATE`], containing any panic.
+pub fn analyze_mono(mono: &[f32]) -> Result<MonoDescriptors, AudioError> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut a = MonoAnalysers::new();
+        // The decoder hands pieces of a few thousand samples; the same here keeps per-push
+        // buffers small.
+        for piece in mono.chunks(8192) {
+            a.push(piece);
+        }
+        a.finish()
+    }))
+    .map_err(|payload| AudioError::Panic(panic_message(payload.as_ref())))
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

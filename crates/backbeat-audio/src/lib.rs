@@ -17,7 +17,10 @@ pub mod resample;
 pub mod rhythm;
 mod spectrum;
 
-pub use analysis::{analyze_file, Analysis, AnalyzeOptions};
+pub use analysis::{
+    analyze_file, analyze_mono, decode_for_analysis, Analysis, AnalyzeOptions, Decoded,
+    MonoAnalysers, MonoDescriptors,
+};
 pub use error::AudioError;
 
 /// Sample rate (Hz) of the mono signal that the rhythm, key, dynamics and content analysers get.

@@ -21,12 +21,13 @@ use std::sync::Arc;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, ReloadPolicy};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::catalog::CatalogStore;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{DocKind, DocScope, Id, SearchDoc};
+use query::Tiers;
 use schema::Fields;
 use writer::{Command, Op, RebuildMsg, Writer};
 
@@ -131,6 +132,7 @@ impl SearchIndex {
             writer,
             reader: IndexReader::clone(&reader),
             fields,
+            analyzer: schema::analyzer(),
             commits: Arc::clone(&commits),
         };
         let (tx, rx) = mpsc::unbounded_channel();
@@ -189,15 +191,33 @@ impl SearchIndex {
     pub fn search(&self, q: &SearchQuery) -> StoreResult<SearchResults> {
         let inner = &self.inner;
         let tokens = query::tokens(&mut inner.analyzer.clone(), &q.text);
-        let Some(query) = query::build(&inner.fields, &tokens, q.kind) else {
+        let searcher = inner.reader.searcher();
+        let limit = q.limit.min(MAX_LIMIT);
+        // First pass without typos; the second only when the first does not fill the page
+        // (see `query`'s module docs).
+        let first = Self::search_tier(inner, &searcher, &tokens, q, limit, Tiers::Exact)?;
+        let wanted = (q.offset as u64).saturating_add(limit.max(1) as u64);
+        if first.total >= wanted || !query::allows_typos(&tokens) {
+            return Ok(first);
+        }
+        Self::search_tier(inner, &searcher, &tokens, q, limit, Tiers::WithTypos)
+    }
+
+    fn search_tier(
+        inner: &Inner,
+        searcher: &Searcher,
+        tokens: &[String],
+        q: &SearchQuery,
+        limit: usize,
+        tiers: Tiers,
+    ) -> StoreResult<SearchResults> {
+        let Some(query) = query::build(&inner.fields, tokens, q.kind, tiers) else {
             return Ok(SearchResults {
                 hits: Vec::new(),
                 total: 0,
             });
         };
-        let searcher = inner.reader.searcher();
         let err = |e: tantivy::TantivyError| StoreError::Search(e.to_string());
-        let limit = q.limit.min(MAX_LIMIT);
         if limit == 0 || q.offset >= MAX_WINDOW {
             let total = searcher.search(&query, &Count).map_err(err)?;
             return Ok(SearchResults {
@@ -210,7 +230,7 @@ impl SearchIndex {
         let (total, top) = searcher.search(&query, &(Count, top)).map_err(err)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
-            match query::hit(&inner.fields, &searcher, addr, score).map_err(err)? {
+            match query::hit(&inner.fields, searcher, addr, score).map_err(err)? {
                 Some(hit) => hits.push(hit),
                 None => tracing::warn!(?addr, "search index document without its fields"),
             }

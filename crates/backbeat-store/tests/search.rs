@@ -203,6 +203,76 @@ async fn exact_beats_prefix_beats_fuzzy() {
     );
 }
 
+/// Typo matches are a second pass: they come only when exact and prefix matches do not fill
+/// the requested page, and then below all of those.
+#[tokio::test]
+async fn typos_only_when_the_page_is_not_full() {
+    let various = artist("Various");
+    let comp = album(&various, "Compilation");
+    let index = index_with(vec![
+        track(&comp, "Halo"),
+        track(&comp, "Halogen"),
+        track(&comp, "Hallo"),
+    ])
+    .await;
+    let page = |limit, offset| {
+        index
+            .search(&SearchQuery {
+                text: "halo".into(),
+                kind: None,
+                limit,
+                offset,
+            })
+            .unwrap()
+    };
+    // Two exact/prefix matches fill a page of two: no typo pass, the total counts those.
+    let full = page(2, 0);
+    assert_eq!(full.total, 2);
+    let two: Vec<_> = full.hits.iter().map(|h| h.title.as_str()).collect();
+    assert_eq!(two, ["Halo", "Halogen"]);
+    // A page of three, or the page after the exact matches, needs the typo pass.
+    assert_eq!(page(3, 0).total, 3);
+    let next = page(2, 2);
+    assert_eq!(next.total, 3);
+    assert_eq!(next.hits.len(), 1);
+    assert_eq!(next.hits[0].title, "Hallo");
+}
+
+/// Prefixes longer than the indexed prefix length fall back to the term-dictionary automaton.
+#[tokio::test]
+async fn long_prefixes_and_non_ascii_prefixes_match() {
+    let various = artist("Various");
+    let comp = album(&various, "Compilation");
+    let index = index_with(vec![
+        track(&comp, "Supercalifragilisticexpialidocious"),
+        track(&comp, "Ørsted Überlandstraße"),
+    ])
+    .await;
+    for q in [
+        "s",
+        "supercal",
+        "supercalifrag",
+        "supercalifragilisticexpiali",
+    ] {
+        assert_eq!(
+            titles(&index, q, Some(DocKind::Track)),
+            ["Supercalifragilisticexpialidocious"],
+            "{q}"
+        );
+    }
+    for q in ["ors", "Ørst", "uberl", "Überlandstra", "überlandstrass"] {
+        assert_eq!(
+            titles(&index, q, Some(DocKind::Track)),
+            ["Ørsted Überlandstraße"],
+            "{q}"
+        );
+    }
+    assert_eq!(
+        search(&index, "supercalifragilisticexpialidociousxyz", None).total,
+        0
+    );
+}
+
 #[tokio::test]
 async fn title_matches_weigh_more_than_names() {
     let radio = artist("Radio");

@@ -48,7 +48,7 @@ impl Default for DecodeLimits {
 }
 
 /// Facts about the file and its audio stream.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SourceInfo {
     /// Container format, from the file's magic bytes (`wav`, `flac`, `ogg`, `mp4`, `mp3`, ...).
     pub container: String,

@@ -21,7 +21,7 @@ use truepeak::TruePeak;
 pub const REPLAYGAIN_REFERENCE_LUFS: f64 = -18.0;
 
 /// Loudness descriptors of one file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Loudness {
     /// Integrated loudness (LUFS); `None` when every block is below the absolute gate (silence).
     pub integrated_lufs: Option<f64>,

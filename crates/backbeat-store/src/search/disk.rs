@@ -11,7 +11,7 @@ use crate::error::{StoreError, StoreResult};
 
 /// Bump whenever the schema or the analysis changes: an index with another version is wiped
 /// and recreated on open, and the caller rebuilds it from the catalog.
-pub(super) const SCHEMA_VERSION: &str = "backbeat-search-3";
+pub(super) const SCHEMA_VERSION: &str = "backbeat-search-4";
 /// The file in the index folder that records [`SCHEMA_VERSION`].
 pub(super) const VERSION_FILE: &str = "backbeat-schema-version";
 

@@ -6,16 +6,23 @@
 //! score adds up per field (title weighs most) and per tier:
 //! - exact term: BM25, plus everything below (an exact term is also a prefix and within any
 //!   edit distance of itself), so exact always beats prefix beats fuzzy;
-//! - prefix (last token only, the one being typed): constant [`PREFIX`];
+//! - prefix (last token only, the one being typed): constant [`PREFIX`]; one term of the
+//!   field's prefix field (see `schema`), or an automaton for prefixes longer than those;
 //! - fuzzy (tokens of 4+ characters; 1 edit up to 7 characters, 2 from 8): constant [`FUZZY`],
 //!   and for the last token a fuzzy *prefix*, so a typo in a half-typed word still matches.
+//!
+//! Typo tolerance is a second pass ([`Tiers::WithTypos`]), run only when the exact and prefix
+//! tiers do not fill the requested page: fuzzy automata walk a large part of the term
+//! dictionary, and their matches rank below every exact or prefix match anyway.
 
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
-use super::schema::Fields;
+use super::schema::{Fields, MAX_PREFIX_CHARS};
 use super::SearchHit;
 use crate::model::{DocKind, Id};
 
@@ -58,13 +65,32 @@ fn fuzz_distance(chars: usize) -> u8 {
     }
 }
 
+/// Which match tiers a query includes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Tiers {
+    /// Exact and prefix matches only.
+    Exact,
+    /// Exact, prefix and fuzzy matches.
+    WithTypos,
+}
+
+/// Whether any of `tokens` is long enough for typo tolerance (else the second pass is moot).
+pub(super) fn allows_typos(tokens: &[String]) -> bool {
+    tokens.iter().any(|t| fuzz_distance(t.chars().count()) > 0)
+}
+
 /// The query for `tokens`, restricted to `kind`; `None` when there is nothing to search for.
-pub(super) fn build(f: &Fields, tokens: &[String], kind: Option<DocKind>) -> Option<BooleanQuery> {
+pub(super) fn build(
+    f: &Fields,
+    tokens: &[String],
+    kind: Option<DocKind>,
+    tiers: Tiers,
+) -> Option<BooleanQuery> {
     let last = tokens.len().checked_sub(1)?;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = tokens
         .iter()
         .enumerate()
-        .map(|(i, token)| (Occur::Must, token_query(f, token, i == last)))
+        .map(|(i, token)| (Occur::Must, token_query(f, token, i == last, tiers)))
         .collect();
     if let Some(kind) = kind {
         let term = Term::from_field_text(f.kind, kind.as_str());
@@ -78,21 +104,34 @@ pub(super) fn build(f: &Fields, tokens: &[String], kind: Option<DocKind>) -> Opt
     Some(BooleanQuery::new(clauses))
 }
 
-fn token_query(f: &Fields, token: &str, is_last: bool) -> Box<dyn Query> {
-    let distance = fuzz_distance(token.chars().count());
+fn token_query(f: &Fields, token: &str, is_last: bool, tiers: Tiers) -> Box<dyn Query> {
+    let chars = token.chars().count();
+    let distance = match tiers {
+        Tiers::Exact => 0,
+        Tiers::WithTypos => fuzz_distance(chars),
+    };
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (name, weight) in FIELD_WEIGHTS {
-        let field = match name {
-            FieldName::Title => f.title,
-            FieldName::ArtistName => f.artist_name,
-            FieldName::AlbumTitle => f.album_title,
+        let (field, prefix_field) = match name {
+            FieldName::Title => (f.title, f.title_prefix),
+            FieldName::ArtistName => (f.artist_name, f.artist_prefix),
+            FieldName::AlbumTitle => (f.album_title, f.album_prefix),
         };
         let term = Term::from_field_text(field, token);
         let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
         should.push((Occur::Should, boosted(exact, weight)));
         if is_last {
-            let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
-            should.push((Occur::Should, boosted(prefix, weight * PREFIX)));
+            let prefix: Box<dyn Query> = if chars <= MAX_PREFIX_CHARS {
+                let term = Term::from_field_text(prefix_field, token);
+                let q = TermQuery::new(term, IndexRecordOption::Basic);
+                Box::new(ConstScoreQuery::new(Box::new(q), weight * PREFIX))
+            } else {
+                boosted(
+                    FuzzyTermQuery::new_prefix(term.clone(), 0, true),
+                    weight * PREFIX,
+                )
+            };
+            should.push((Occur::Should, prefix));
         }
         if distance > 0 {
             let fuzzy = if is_last {

@@ -10,6 +10,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{IndexReader, IndexWriter, Term};
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,6 +48,8 @@ pub(super) struct Writer {
     pub writer: IndexWriter,
     pub reader: IndexReader,
     pub fields: Fields,
+    /// The title/name analyser, for the prefix fields.
+    pub analyzer: TextAnalyzer,
     pub commits: Arc<AtomicU64>,
 }
 
@@ -104,13 +107,14 @@ impl Writer {
         }
     }
 
-    fn apply(&self, op: &Op) -> tantivy::Result<()> {
-        let f = &self.fields;
+    fn apply(&mut self, op: &Op) -> tantivy::Result<()> {
+        let f = self.fields;
         let term = |field, id: &uuid::Uuid| Term::from_field_text(field, &id.to_string());
         match op {
             Op::Upsert(doc) => {
                 self.writer.delete_term(term(f.id, &doc.id));
-                self.writer.add_document(to_document(f, doc))?;
+                self.writer
+                    .add_document(to_document(&f, &mut self.analyzer, doc))?;
             }
             Op::Delete(scope) => {
                 let (field, id) = match scope {
@@ -136,7 +140,7 @@ impl Writer {
                     Some(RebuildMsg::Batch(batch)) => {
                         for doc in &batch {
                             self.writer
-                                .add_document(to_document(&self.fields, doc))
+                                .add_document(to_document(&self.fields, &mut self.analyzer, doc))
                                 .map_err(err)?;
                         }
                         count += batch.len() as u64;

@@ -1,0 +1,17 @@
+//! The processing pipeline: every track flows through a graph of idempotent jobs.
+//!
+//! - [`graph`]: the jobs, what each reads and writes, validated at start;
+//! - [`plan`]: which jobs a run (upload, bottom-up request, force, backfill) may start;
+//! - [`queue`]: the job queue trait and its implementations;
+//!
+//! See `docs/ARCHITECTURE.md` ("Processing pipeline") for the data flow.
+
+pub mod error;
+pub mod graph;
+pub mod plan;
+pub mod queue;
+
+pub use error::{GraphError, JobError, PipelineError, QueueError};
+pub use graph::{Graph, Input, JobClass, JobKind, JobSpec};
+pub use plan::{Plan, Run};
+pub use queue::{Delivery, JobMessage, Queue, QueueConfig};
