@@ -6,12 +6,20 @@
 //!
 //! See `docs/ARCHITECTURE.md` ("Processing pipeline") for the data flow.
 
+pub mod artifacts;
+pub mod builtins;
+pub mod engine;
 pub mod error;
+pub mod external;
 pub mod graph;
+pub mod job;
+pub mod metrics;
 pub mod plan;
 pub mod queue;
 
+pub use engine::{Engine, EngineConfig, Outcome};
 pub use error::{GraphError, JobError, PipelineError, QueueError};
 pub use graph::{Graph, Input, JobClass, JobKind, JobSpec};
+pub use job::{Job, JobContext, Memo, Registry};
 pub use plan::{Plan, Run};
 pub use queue::{Delivery, JobMessage, Queue, QueueConfig};

@@ -1,1 +1,6 @@
+//! The pipeline crate's integration tests, in one binary.
+
+mod builtins;
+mod common;
+mod engine;
 mod plan;

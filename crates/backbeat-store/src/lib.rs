@@ -11,6 +11,7 @@
 pub mod blob;
 pub mod catalog;
 pub mod error;
+pub mod jobs;
 pub mod model;
 pub mod search;
 pub mod signing;
@@ -18,4 +19,5 @@ pub mod sql;
 
 pub use catalog::CatalogStore;
 pub use error::{StoreError, StoreResult};
+pub use jobs::JobStore;
 pub use model::*;

@@ -13,6 +13,7 @@ mod artists;
 mod catalog_impl;
 mod connect;
 mod errors;
+mod jobs;
 mod list;
 mod migrate;
 mod playlists;
@@ -22,6 +23,8 @@ mod tracks;
 mod uploads;
 
 use sqlx::{Any, AnyPool, Transaction};
+
+pub use self::jobs::{QueueInsert, QueueRow};
 
 use crate::error::StoreResult;
 

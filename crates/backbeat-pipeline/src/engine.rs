@@ -1,0 +1,573 @@
+//! The worker runtime: fetch a delivery, run its job (and, on the same worker, the chain of
+//! children it makes ready), record every state, publish what comes next, acknowledge last.
+//!
+//! Order of effects for one job, which is what makes redelivery harmless:
+//! 1. skip-if-done: the manifest exists for the job's version (and the run does not force it)
+//!    ⇒ record `skipped`, go on to the children;
+//! 2. run the job into a scratch folder (timeout, panics contained);
+//! 3. upload every output, then the manifest (the commit point, see `artifacts`);
+//! 4. record `done`; publish (or run inline) the ready children;
+//! 5. acknowledge the delivery.
+//!
+//! A crash before 3 completes leaves no manifest: the redelivery runs the job again. A crash
+//! after 3 leaves a manifest: the redelivery skips the job and publishes its children again
+//! (the queue drops the duplicates). Transient failures are retried with backoff up to
+//! `max_deliver` deliveries, then dead-lettered (`dead`, with the last error); permanent
+//! failures (bad input) end as `failed` at once. Either way the track is marked `failed` and
+//! the delivery acknowledged, so other tracks carry on.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backbeat_store::blob::BlobStore;
+use backbeat_store::jobs::{JobState, JobUpdate};
+use backbeat_store::model::{Id, Track};
+use backbeat_store::{CatalogStore, JobStore, StoreError};
+use tokio::sync::{watch, Semaphore};
+
+use crate::artifacts;
+use crate::error::{JobError, PipelineError};
+use crate::graph::{Graph, Input, JobClass, JobSpec};
+use crate::job::{CancelFlag, JobContext, Memo, Registry};
+use crate::metrics::Metrics;
+use crate::plan::{Plan, Run};
+use crate::queue::{Delivery, JobMessage, Queue};
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Folder for job scratch space (outputs before they are committed).
+    pub scratch: PathBuf,
+    /// Name of this worker in job records.
+    pub worker_id: String,
+    /// Concurrent CPU-class jobs (about one per core).
+    pub cpu_slots: usize,
+    /// Concurrent I/O-class jobs.
+    pub io_slots: usize,
+    /// Deliveries after which a failing job is dead-lettered.
+    pub max_deliver: u32,
+    /// Delay before retry number n (the last entry repeats).
+    pub backoff: Vec<Duration>,
+    /// Interval of keep-alives while a job runs (well below the queue's ack wait).
+    pub heartbeat: Duration,
+    /// Run ready children of the same class on this worker right away, handing in-memory
+    /// results along (decode once), instead of publishing them.
+    pub chain: bool,
+}
+
+impl EngineConfig {
+    /// Defaults for a worker using `scratch`.
+    pub fn new(scratch: PathBuf) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        EngineConfig {
+            scratch,
+            worker_id: format!(
+                "{}-{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into()),
+                std::process::id()
+            ),
+            cpu_slots: cores,
+            io_slots: 16,
+            max_deliver: 5,
+            backoff: vec![
+                Duration::from_secs(1),
+                Duration::from_secs(5),
+                Duration::from_secs(30),
+                Duration::from_secs(120),
+            ],
+            heartbeat: Duration::from_secs(10),
+            chain: true,
+        }
+    }
+}
+
+/// Everything a worker needs; cheap to share.
+pub struct Engine {
+    pub graph: Arc<Graph>,
+    pub registry: Registry,
+    pub blobs: BlobStore,
+    pub catalog: Arc<dyn CatalogStore>,
+    pub states: Arc<dyn JobStore>,
+    pub queue: Arc<dyn Queue>,
+    pub config: EngineConfig,
+    pub metrics: Arc<Metrics>,
+}
+
+/// How a job ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Skipped,
+}
+
+impl Engine {
+    /// Starts `plan` for `track`: records its first jobs as pending and publishes them.
+    pub async fn submit(&self, track: Id, plan: &Plan) -> Result<(), PipelineError> {
+        self.submit_many(&[track], plan).await
+    }
+
+    /// Starts `plan` for each of `tracks`.
+    pub async fn submit_many(&self, tracks: &[Id], plan: &Plan) -> Result<(), PipelineError> {
+        let mut pending = Vec::new();
+        let mut messages = Vec::new();
+        for &track in tracks {
+            for job in &plan.start {
+                let Some(spec) = self.graph.job(job) else {
+                    continue;
+                };
+                pending.push((track, spec.name.as_str(), spec.version));
+                messages.push(JobMessage {
+                    track,
+                    job: job.clone(),
+                    run: plan.run.clone(),
+                });
+            }
+        }
+        self.states.record_pending(&pending).await?;
+        self.queue.publish(&messages).await?;
+        Ok(())
+    }
+
+    /// Whether `job`'s outputs exist for `track` at its current version.
+    pub async fn is_done(&self, track: Id, job: &str) -> Result<bool, PipelineError> {
+        let spec = self
+            .graph
+            .job(job)
+            .ok_or_else(|| crate::GraphError::UnknownJob(job.to_string()))?;
+        Ok(artifacts::is_done(&self.blobs, track, spec).await?)
+    }
+
+    /// The done-ness of every job for `track` (for planning bottom-up and force runs).
+    pub async fn done_set(&self, track: Id) -> Result<BTreeSet<String>, PipelineError> {
+        let mut done = BTreeSet::new();
+        for spec in self.graph.jobs() {
+            if artifacts::is_done(&self.blobs, track, spec).await? {
+                done.insert(spec.name.clone());
+            }
+        }
+        Ok(done)
+    }
+
+    /// Runs workers for `jobs` (all jobs of the registry's graph when `None`) until `stop`
+    /// turns true; in-flight jobs finish before this returns.
+    pub async fn run(
+        self: Arc<Self>,
+        jobs: Option<BTreeSet<String>>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), PipelineError> {
+        let served: BTreeSet<String> = jobs.unwrap_or_else(|| self.graph.names());
+        let mut loops = tokio::task::JoinSet::new();
+        for class in [JobClass::Cpu, JobClass::Io] {
+            let names: Vec<String> = self
+                .graph
+                .jobs()
+                .filter(|j| j.class == class && served.contains(&j.name))
+                .map(|j| j.name.clone())
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let slots = match class {
+                JobClass::Cpu => self.config.cpu_slots,
+                JobClass::Io => self.config.io_slots,
+            }
+            .max(1);
+            let engine = Arc::clone(&self);
+            let stop = stop.clone();
+            let served = served.clone();
+            loops.spawn(async move { engine.class_loop(names, slots, served, stop).await });
+        }
+        let _ = stop.wait_for(|s| *s).await;
+        while let Some(r) = loops.join_next().await {
+            if let Ok(Err(e)) = r {
+                tracing::error!(error = %e, "worker loop failed");
+            }
+        }
+        Ok(())
+    }
+
+    async fn class_loop(
+        self: Arc<Self>,
+        names: Vec<String>,
+        slots: usize,
+        served: BTreeSet<String>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), PipelineError> {
+        let sem = Arc::new(Semaphore::new(slots));
+        let mut tasks = tokio::task::JoinSet::new();
+        let served = Arc::new(served);
+        while !*stop.borrow() {
+            let first = tokio::select! {
+                p = Arc::clone(&sem).acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = stop.changed() => break,
+            };
+            let mut permits = vec![first];
+            while let Ok(p) = Arc::clone(&sem).try_acquire_owned() {
+                permits.push(p);
+            }
+            let fetched = tokio::select! {
+                r = self.queue.fetch(&names, permits.len(), Duration::from_millis(500)) => r,
+                _ = stop.changed() => break,
+            };
+            let deliveries = match fetched {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "fetching jobs failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            for d in deliveries {
+                let Some(permit) = permits.pop() else { break };
+                let engine = Arc::clone(&self);
+                let served = Arc::clone(&served);
+                tasks.spawn(async move {
+                    engine.handle(d, &served).await;
+                    drop(permit);
+                });
+            }
+            while tasks.try_join_next().is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// Settles one delivery.
+    pub async fn handle(&self, d: Box<dyn Delivery>, served: &BTreeSet<String>) {
+        let msg = d.message().clone();
+        let count = d.delivery_count();
+        let Some(spec) = self.graph.job(&msg.job).cloned() else {
+            tracing::warn!(job = %msg.job, "message for a job not in the graph; dropped");
+            let _ = d.ack().await;
+            return;
+        };
+        if count > self.config.max_deliver {
+            let reason = format!(
+                "delivered {count} times without finishing (worker killed or lost each time)"
+            );
+            self.finish_failed(&msg, &spec, JobState::Dead, &reason)
+                .await;
+            let _ = d.ack().await;
+            return;
+        }
+        let track = match self.catalog.track(msg.track).await {
+            Ok(t) => t,
+            Err(StoreError::NotFound) => {
+                tracing::info!(track = %msg.track, job = %msg.job, "track deleted; job dropped");
+                let _ = d.ack().await;
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "loading the track failed; retrying");
+                let _ = d.retry(self.backoff(count)).await;
+                return;
+            }
+        };
+        let work = self.chain(&track, &spec, &msg.run, count, served);
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                r = &mut work => break r,
+                _ = tokio::time::sleep(self.config.heartbeat) => {
+                    if let Err(e) = d.keep_alive().await {
+                        tracing::warn!(error = %e, job = %spec.name, "keep-alive failed");
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(()) => {
+                if let Err(e) = d.ack().await {
+                    tracing::warn!(error = %e, "ack failed; the job will be redelivered");
+                }
+            }
+            Err(e) if e.is_transient() && count < self.config.max_deliver => {
+                let delay = self.backoff(count);
+                let reason = format!(
+                    "attempt {count} failed: {}; retrying in {}s",
+                    e.reason(),
+                    delay.as_secs()
+                );
+                self.record(&msg.track, &spec, JobState::Pending, None, Some(&reason))
+                    .await;
+                if let Err(e) = d.retry(delay).await {
+                    tracing::warn!(error = %e, "retry failed; the job will be redelivered");
+                }
+            }
+            Err(e) => {
+                let state = if e.is_transient() {
+                    JobState::Dead
+                } else {
+                    JobState::Failed
+                };
+                self.finish_failed(&msg, &spec, state, e.reason()).await;
+                let _ = d.ack().await;
+            }
+        }
+    }
+
+    fn backoff(&self, count: u32) -> Duration {
+        let i = (count.max(1) - 1) as usize;
+        self.config
+            .backoff
+            .get(i)
+            .or(self.config.backoff.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(1))
+    }
+
+    async fn finish_failed(&self, msg: &JobMessage, spec: &JobSpec, state: JobState, why: &str) {
+        tracing::warn!(track = %msg.track, job = %spec.name, state = state.as_str(), reason = why,
+            "job failed");
+        self.metrics.finished(&spec.name, state.as_str(), None);
+        self.record(&msg.track, spec, state, None, Some(why)).await;
+        if let Err(e) = self.states.mark_track_failed(msg.track).await {
+            tracing::warn!(error = %e, "marking the track failed");
+        }
+    }
+
+    async fn record(
+        &self,
+        track: &Id,
+        spec: &JobSpec,
+        state: JobState,
+        attempt: Option<u32>,
+        error: Option<&str>,
+    ) {
+        let update = JobUpdate {
+            track_id: *track,
+            job: &spec.name,
+            version: spec.version,
+            state,
+            attempt,
+            error,
+            worker: Some(&self.config.worker_id),
+        };
+        if let Err(e) = self.states.record_job(update).await {
+            tracing::warn!(error = %e, job = %spec.name, "recording the job state failed");
+        }
+    }
+
+    /// Runs `first`, then children it makes ready that this worker serves in the same class
+    /// (decode once); other ready children are published. The error is `first`'s; a failing
+    /// chained child is handed to the queue, which retries it on its own.
+    async fn chain(
+        &self,
+        track: &Track,
+        first: &JobSpec,
+        run: &Run,
+        count: u32,
+        served: &BTreeSet<String>,
+    ) -> Result<(), JobError> {
+        let memo = Memo::default();
+        let mut known_done: BTreeSet<String> = BTreeSet::new();
+        let mut stack = vec![(first.clone(), count)];
+        while let Some((spec, attempt)) = stack.pop() {
+            let is_first = spec.name == first.name;
+            match self.execute(track, &spec, run, attempt, &memo).await {
+                Ok(_) => {
+                    known_done.insert(spec.name.clone());
+                }
+                Err(e) if is_first => return Err(e),
+                Err(e) => {
+                    let why = format!("chained run failed: {}; queued", e.reason());
+                    self.record(&track.id, &spec, JobState::Pending, None, Some(&why))
+                        .await;
+                    self.publish(track.id, &spec.name, run).await?;
+                    continue;
+                }
+            }
+            let mut done_now = BTreeMap::new();
+            for c in self.graph.children(&spec.name) {
+                for p in self.graph.job(c).map(|j| j.parents()).unwrap_or_default() {
+                    if p == spec.name || known_done.contains(p) || done_now.contains_key(p) {
+                        continue;
+                    }
+                    let d = match self.graph.job(p) {
+                        Some(pj) => artifacts::is_done(&self.blobs, track.id, pj).await?,
+                        None => false,
+                    };
+                    done_now.insert(p.to_string(), d);
+                }
+            }
+            let ready = run.ready_children(&self.graph, &spec.name, |p| {
+                known_done.contains(p) || done_now.get(p).copied().unwrap_or(false)
+            });
+            for child in ready {
+                let Some(cspec) = self.graph.job(&child) else {
+                    continue;
+                };
+                if self.config.chain && cspec.class == spec.class && served.contains(&child) {
+                    stack.push((cspec.clone(), 1));
+                } else {
+                    self.record(&track.id, cspec, JobState::Pending, None, None)
+                        .await;
+                    self.publish(track.id, &child, run).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish(&self, track: Id, job: &str, run: &Run) -> Result<(), JobError> {
+        let msg = JobMessage {
+            track,
+            job: job.to_string(),
+            run: run.clone(),
+        };
+        self.queue
+            .publish(&[msg])
+            .await
+            .map_err(|e| JobError::Transient(format!("publishing `{job}`: {e}")))
+    }
+
+    /// One job for one track: skip-if-done, or run and commit.
+    async fn execute(
+        &self,
+        track: &Track,
+        spec: &JobSpec,
+        run: &Run,
+        attempt: u32,
+        memo: &Memo,
+    ) -> Result<Outcome, JobError> {
+        let started = Instant::now();
+        if !run.forces(&spec.name) && artifacts::is_done(&self.blobs, track.id, spec).await? {
+            self.record(&track.id, spec, JobState::Skipped, None, None)
+                .await;
+            self.metrics.finished(&spec.name, "skipped", None);
+            return Ok(Outcome::Skipped);
+        }
+        self.record(&track.id, spec, JobState::Running, Some(attempt), None)
+            .await;
+        let scratch = Scratch::new(&self.config.scratch)?;
+        let result = self.run_and_commit(track, spec, memo, &scratch).await;
+        drop(scratch);
+        match result {
+            Ok(()) => {
+                self.record(&track.id, spec, JobState::Done, None, None)
+                    .await;
+                self.metrics
+                    .finished(&spec.name, "done", Some(started.elapsed()));
+                Ok(Outcome::Done)
+            }
+            Err(e) => {
+                self.metrics.failed_attempt(&spec.name);
+                Err(e)
+            }
+        }
+    }
+
+    async fn run_and_commit(
+        &self,
+        track: &Track,
+        spec: &JobSpec,
+        memo: &Memo,
+        scratch: &Scratch,
+    ) -> Result<(), JobError> {
+        let mut inputs = BTreeMap::new();
+        for input in &spec.inputs {
+            inputs.insert(input.clone(), self.local_input(track, input)?);
+        }
+        let outputs: BTreeMap<String, PathBuf> = spec
+            .outputs
+            .iter()
+            .map(|o| (o.clone(), scratch.0.join(o)))
+            .collect();
+        let code = match &spec.kind {
+            crate::graph::JobKind::Builtin => self.registry.get(&spec.name).ok_or_else(|| {
+                JobError::Permanent(format!("no code registered for job `{}`", spec.name))
+            })?,
+            crate::graph::JobKind::External { .. } => Arc::new(crate::external::External),
+        };
+        let cancel = CancelFlag::default();
+        let ctx = JobContext {
+            track: track.clone(),
+            spec: spec.clone(),
+            inputs,
+            outputs: outputs.clone(),
+            memo: memo.clone(),
+            catalog: Arc::clone(&self.catalog),
+            states: Arc::clone(&self.states),
+            cancel: cancel.clone(),
+        };
+        // Its own task: a panic is contained as a JoinError, and a timeout can abort it.
+        let task = tokio::spawn(async move { code.run(ctx).await });
+        let abort = task.abort_handle();
+        match tokio::time::timeout(spec.timeout, task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(e),
+            Ok(Err(join)) if join.is_panic() => {
+                let payload = join.into_panic();
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                return Err(JobError::Transient(format!("job panicked: {text}")));
+            }
+            Ok(Err(join)) => return Err(JobError::Transient(format!("job task: {join}"))),
+            Err(_) => {
+                cancel.cancel();
+                abort.abort();
+                return Err(JobError::Transient(format!(
+                    "timed out after {} s",
+                    spec.timeout.as_secs_f64()
+                )));
+            }
+        }
+        let mut written = Vec::with_capacity(outputs.len());
+        for (name, path) in &outputs {
+            if !path.is_file() {
+                return Err(JobError::Permanent(format!(
+                    "job finished without writing its output `{name}`"
+                )));
+            }
+            let key = artifacts::output_key(track.id, &spec.name, spec.version, name);
+            let size = artifacts::put_file(&self.blobs, &key, path).await?;
+            written.push((name.clone(), size));
+        }
+        artifacts::commit(&self.blobs, track.id, spec, written, &self.config.worker_id).await?;
+        Ok(())
+    }
+
+    /// The local file behind `input` (the local store's own file: no copy).
+    fn local_input(&self, track: &Track, input: &Input) -> Result<PathBuf, JobError> {
+        let key = match input {
+            Input::Upload => track.blob_key.clone(),
+            Input::Output { job, output } => {
+                let version = self.graph.job(job).map_or(0, |j| j.version);
+                artifacts::output_key(track.id, job, version, output)
+            }
+        };
+        let path = self.blobs.local_path(&key).ok_or_else(|| {
+            JobError::Permanent("this worker needs a local blob store for job inputs".into())
+        })?;
+        if !path.is_file() {
+            return Err(JobError::Transient(format!("input `{input}` is missing")));
+        }
+        Ok(path)
+    }
+}
+
+/// A scratch folder for one job run, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(root: &std::path::Path) -> Result<Self, JobError> {
+        let dir = root.join(backbeat_store::model::new_id().to_string());
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| JobError::Transient(format!("creating scratch space: {e}")))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
