@@ -13,6 +13,7 @@ pub mod error;
 pub mod external;
 pub mod graph;
 pub mod job;
+pub mod jobs_file;
 pub mod metrics;
 pub mod plan;
 pub mod queue;

@@ -5,6 +5,7 @@ mod admin;
 mod analyze;
 mod eval;
 mod files;
+mod pipeline;
 mod pool;
 mod seed;
 mod serve;
@@ -40,6 +41,13 @@ enum Command {
     User(admin::UserCmd),
     /// Fill a data directory with a generated catalog (for load and search benchmarks).
     Seed(seed::SeedArgs),
+    /// Run pipeline workers against the data directory's queue.
+    Worker(pipeline::WorkerArgs),
+    /// Inspect the job graph and job states.
+    #[command(subcommand)]
+    Jobs(pipeline::JobsCmd),
+    /// Bring a job up to date over a catalog subset.
+    Backfill(pipeline::BackfillArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +59,9 @@ fn main() -> ExitCode {
         Command::Reindex(args) => admin::reindex(args),
         Command::User(cmd) => admin::user(cmd),
         Command::Seed(args) => seed::run(args),
+        Command::Worker(args) => pipeline::worker(args),
+        Command::Jobs(cmd) => pipeline::jobs(cmd),
+        Command::Backfill(args) => pipeline::backfill(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,410 @@
+//! Pipeline commands: `backbeat worker`, `backbeat jobs graph|status`, `backbeat backfill`.
+//! They open the same data directory (or database) as `backbeat serve`; the embedded queue
+//! lives in the catalog database, so a `worker` process and a `serve` process share it.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use backbeat_pipeline::builtins::{builtin_registry, default_graph};
+use backbeat_pipeline::queue::sql::SqlQueue;
+use backbeat_pipeline::{Engine, EngineConfig, Graph, Plan, QueueConfig};
+use backbeat_server::{Config, ServeArgs};
+use backbeat_store::blob::BlobStore;
+use backbeat_store::jobs::{JobState, Selection};
+use backbeat_store::sql::SqlCatalog;
+use backbeat_store::{Id, JobStore};
+use clap::{Args, Subcommand};
+
+use crate::serve::runtime;
+
+/// Options shared by the pipeline commands.
+#[derive(Args, Debug, Clone)]
+pub struct PipelineArgs {
+    /// TOML file declaring external jobs (default: `jobs.toml` in the data directory, if any).
+    #[arg(long, env = "BACKBEAT_JOBS_FILE", value_name = "FILE")]
+    pub jobs_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ServeArgs,
+}
+
+/// Flags of `backbeat worker`.
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// Only these jobs (comma-separated; default: every job of the graph).
+    #[arg(long, value_delimiter = ',')]
+    pub jobs: Vec<String>,
+    /// Concurrent CPU-heavy jobs (default: one per core).
+    #[arg(long)]
+    pub cpu_slots: Option<usize>,
+    /// Concurrent I/O-bound jobs.
+    #[arg(long, default_value_t = 16)]
+    pub io_slots: usize,
+    /// Seconds a job may go without a keep-alive before the queue hands it to another worker.
+    #[arg(long, default_value_t = 30)]
+    pub ack_wait_s: u64,
+    /// Exit when the queue has been empty this many seconds (0: run until SIGINT/SIGTERM).
+    #[arg(long, default_value_t = 0)]
+    pub exit_when_idle_s: u64,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+/// `backbeat jobs ...`.
+#[derive(Subcommand, Debug)]
+pub enum JobsCmd {
+    /// Print the job graph (text, or Graphviz DOT with --dot).
+    Graph {
+        #[arg(long)]
+        dot: bool,
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+    },
+    /// Job states: counts per job and state, or one track's jobs with --track.
+    Status {
+        #[arg(long)]
+        track: Option<Id>,
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+    },
+}
+
+/// Flags of `backbeat backfill`.
+#[derive(Args, Debug)]
+pub struct BackfillArgs {
+    /// The job to bring up to date (its missing ancestors run first).
+    #[arg(long)]
+    pub job: String,
+    /// Which tracks: `all`, `artist:<id>`, `missing` (no complete record of the job) or
+    /// `stale` (missing, or done under another version).
+    #[arg(long = "where", default_value = "stale")]
+    pub selection: String,
+    /// Re-run the job even where its outputs exist.
+    #[arg(long)]
+    pub force: bool,
+    /// With --force: re-run everything downstream of the job too.
+    #[arg(long)]
+    pub with_descendants: bool,
+    /// Also run workers in this process until the backfill is done (otherwise `serve` or
+    /// `worker` processes do the work and this command only enqueues and shows progress).
+    #[arg(long)]
+    pub run_workers: bool,
+    /// Enqueue and exit without waiting.
+    #[arg(long)]
+    pub no_wait: bool,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+/// Opens catalog, blobs, graph and embedded queue for `args`.
+pub async fn open_engine(
+    args: &PipelineArgs,
+    tweak: impl FnOnce(&mut EngineConfig),
+    ack_wait: Duration,
+) -> anyhow::Result<(Arc<Engine>, SqlCatalog)> {
+    let config = Config::load(&args.config)?;
+    let graph = load_graph(args, &config)?;
+    let url = config.database_url();
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = SqlCatalog::connect(&url)
+        .await
+        .context("opening the catalog database")?;
+    let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
+    let queue = SqlQueue::new(
+        db.clone(),
+        QueueConfig {
+            ack_wait,
+            ..QueueConfig::default()
+        },
+    );
+    let mut ec = EngineConfig::new(config.data_dir.join("scratch"));
+    tweak(&mut ec);
+    let engine = Engine {
+        graph: Arc::new(graph),
+        registry: builtin_registry(),
+        blobs,
+        catalog: Arc::new(db.clone()),
+        states: Arc::new(db.clone()),
+        queue: Arc::new(queue),
+        config: ec,
+        metrics: Arc::default(),
+    };
+    Ok((Arc::new(engine), db))
+}
+
+fn load_graph(args: &PipelineArgs, config: &Config) -> anyhow::Result<Graph> {
+    let default = config.data_dir.join("jobs.toml");
+    let path = match &args.jobs_file {
+        Some(p) => Some(p.clone()),
+        None if default.is_file() => Some(default),
+        None => None,
+    };
+    let extra = match &path {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            backbeat_pipeline::jobs_file::parse(&text)
+                .with_context(|| format!("in {}", p.display()))?
+        }
+        None => Vec::new(),
+    };
+    Ok(default_graph(extra)?)
+}
+
+/// `backbeat worker`.
+pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let (engine, _db) = open_engine(
+            &args.pipeline,
+            |c| {
+                if let Some(n) = args.cpu_slots {
+                    c.cpu_slots = n;
+                }
+                c.io_slots = args.io_slots;
+                c.heartbeat = Duration::from_secs((args.ack_wait_s / 3).max(1));
+            },
+            Duration::from_secs(args.ack_wait_s.max(1)),
+        )
+        .await?;
+        let jobs: Option<BTreeSet<String>> = if args.jobs.is_empty() {
+            None
+        } else {
+            for j in &args.jobs {
+                if engine.graph.job(j).is_none() {
+                    bail!("no job is called `{j}` (see `backbeat jobs graph`)");
+                }
+            }
+            Some(args.jobs.iter().cloned().collect())
+        };
+        let names: Vec<String> = jobs
+            .clone()
+            .unwrap_or_else(|| engine.graph.names())
+            .into_iter()
+            .collect();
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let run = tokio::spawn(Arc::clone(&engine).run(jobs, rx));
+        eprintln!(
+            "worker {} running {} (queue: {})",
+            engine.config.worker_id,
+            names.join(", "),
+            engine.queue.kind()
+        );
+        let idle_limit = Duration::from_secs(args.exit_when_idle_s);
+        let mut idle_since: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = terminate() => break,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+            if args.exit_when_idle_s > 0 {
+                let depth: u64 = engine.queue.depth(&names).await?.iter().map(|d| d.1).sum();
+                match (depth, idle_since) {
+                    (0, None) => idle_since = Some(Instant::now()),
+                    (0, Some(t)) if t.elapsed() >= idle_limit => break,
+                    (0, Some(_)) => {}
+                    _ => idle_since = None,
+                }
+            }
+        }
+        let _ = stop.send(true);
+        run.await??;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending().await
+}
+
+/// `backbeat jobs ...`.
+pub fn jobs(cmd: JobsCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        JobsCmd::Graph { dot, pipeline } => {
+            let config = Config::load(&pipeline.config)?;
+            let graph = load_graph(&pipeline, &config)?;
+            print!("{}", if dot { graph.to_dot() } else { graph.to_text() });
+            Ok(ExitCode::SUCCESS)
+        }
+        JobsCmd::Status { track, pipeline } => runtime()?.block_on(async {
+            let (engine, db) = open_engine(&pipeline, |_| {}, Duration::from_secs(30)).await?;
+            match track {
+                Some(id) => {
+                    println!("{:<16} {:>3} {:<8} {:>8}  error", "job", "ver", "state", "attempts");
+                    for r in db.track_jobs(id).await? {
+                        println!(
+                            "{:<16} {:>3} {:<8} {:>8}  {}",
+                            r.job,
+                            r.version,
+                            r.state.as_str(),
+                            r.attempts,
+                            r.error.unwrap_or_default()
+                        );
+                    }
+                }
+                None => {
+                    let counts = db.job_counts().await?;
+                    let names: Vec<String> = engine.graph.names().into_iter().collect();
+                    let depth = engine.queue.depth(&names).await?;
+                    print!("{:<16} {:>7}", "job", "queued");
+                    for s in JobState::ALL {
+                        print!(" {:>8}", s.as_str());
+                    }
+                    println!();
+                    for spec in engine.graph.jobs() {
+                        let q = depth.iter().find(|d| d.0 == spec.name).map_or(0, |d| d.1);
+                        print!("{:<16} {:>7}", spec.name, q);
+                        for s in JobState::ALL {
+                            let n = counts
+                                .iter()
+                                .find(|(j, st, _)| *j == spec.name && *st == s)
+                                .map_or(0, |c| c.2);
+                            print!(" {n:>8}");
+                        }
+                        println!();
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }),
+    }
+}
+
+fn parse_selection(text: &str, job: &str, version: u32) -> anyhow::Result<Selection> {
+    Ok(match text {
+        "all" => Selection::All,
+        "missing" => Selection::Missing { job: job.into() },
+        "stale" => Selection::Stale {
+            job: job.into(),
+            version,
+        },
+        other => match other.strip_prefix("artist:") {
+            Some(id) => Selection::Artist(id.parse().context("artist id")?),
+            None => bail!("--where must be all, missing, stale or artist:<id>, not `{other}`"),
+        },
+    })
+}
+
+/// `backbeat backfill`.
+pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let (engine, db) = open_engine(&args.pipeline, |_| {}, Duration::from_secs(30)).await?;
+        let Some(spec) = engine.graph.job(&args.job).cloned() else {
+            bail!("no job is called `{}` (see `backbeat jobs graph`)", args.job);
+        };
+        let selection = parse_selection(&args.selection, &spec.name, spec.version)?;
+        let total = db.count_tracks(&selection).await?;
+        eprintln!("backfill {}: {total} track(s) selected", spec.name);
+        let (stop, handle) = if args.run_workers {
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            (Some(tx), Some(tokio::spawn(Arc::clone(&engine).run(None, rx))))
+        } else {
+            (None, None)
+        };
+        // Enqueue in pages of tracks; each track gets its own plan (what is done differs).
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(indicatif::ProgressStyle::with_template(
+            "{msg:10} [{bar:40}] {pos}/{len} tracks  {per_sec}  ETA {eta}",
+        )?);
+        bar.set_message("enqueue");
+        let mut after = None;
+        let mut tracks: Vec<Id> = Vec::new();
+        loop {
+            let page = db.select_tracks(&selection, after, 500).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(*last);
+            for &id in &page {
+                let done = engine.done_set(id).await?;
+                let is_done = |n: &str| done.contains(n);
+                let plan = if args.force {
+                    Plan::force(&engine.graph, &spec.name, args.with_descendants, is_done)?
+                } else {
+                    Plan::bottom_up(&engine.graph, &spec.name, is_done)?
+                };
+                engine.submit(id, &plan).await?;
+                bar.inc(1);
+            }
+            tracks.extend(page);
+        }
+        bar.finish();
+        if args.no_wait {
+            eprintln!("enqueued {} track(s)", tracks.len());
+        } else {
+            wait_for(&engine, &db, &spec.name, &tracks).await?;
+        }
+        if let (Some(stop), Some(handle)) = (stop, handle) {
+            let _ = stop.send(true);
+            handle.await??;
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Shows completion of `job` over `tracks` until every one is complete, failed or dead.
+async fn wait_for(
+    engine: &Engine,
+    db: &SqlCatalog,
+    job: &str,
+    tracks: &[Id],
+) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(tracks.len() as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{msg:10} [{bar:40}] {pos}/{len} tracks  {per_sec}  ETA {eta}",
+    )?);
+    bar.set_message("process");
+    let names: Vec<String> = engine.graph.names().into_iter().collect();
+    let mut open: Vec<Id> = tracks.to_vec();
+    let (mut failed, mut dead) = (0u64, 0u64);
+    while !open.is_empty() {
+        let mut still = Vec::with_capacity(open.len());
+        for id in open {
+            let rec = db.track_jobs(id).await?;
+            match rec.iter().find(|r| r.job == job).map(|r| r.state) {
+                Some(s) if s.is_complete() => bar.inc(1),
+                Some(JobState::Failed) => {
+                    failed += 1;
+                    bar.inc(1)
+                }
+                Some(JobState::Dead) => {
+                    dead += 1;
+                    bar.inc(1)
+                }
+                // An ancestor failed for good: the job will never run.
+                _ if rec
+                    .iter()
+                    .any(|r| matches!(r.state, JobState::Failed | JobState::Dead)) =>
+                {
+                    failed += 1;
+                    bar.inc(1)
+                }
+                _ => still.push(id),
+            }
+        }
+        open = still;
+        if !open.is_empty() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let depth: u64 = engine.queue.depth(&names).await?.iter().map(|d| d.1).sum();
+            bar.set_message(format!("queued {depth}"));
+        }
+    }
+    bar.finish();
+    eprintln!(
+        "backfill {job}: {} complete, {failed} failed, {dead} dead-lettered",
+        tracks.len() as u64 - failed - dead
+    );
+    Ok(())
+}
