@@ -11,6 +11,8 @@
 //! - **delivery count**: each delivery knows how many times the message has been delivered, so
 //!   the worker can dead-letter it after the last try (also when a worker died every time).
 
+pub mod jetstream;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
