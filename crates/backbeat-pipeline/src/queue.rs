@@ -12,6 +12,7 @@
 //!   the worker can dead-letter it after the last try (also when a worker died every time).
 
 pub mod sql;
+pub mod jetstream;
 
 use std::time::Duration;
 

@@ -4,3 +4,4 @@ mod builtins;
 mod common;
 mod engine;
 mod plan;
+mod queue;
