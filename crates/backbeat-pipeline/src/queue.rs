@@ -11,8 +11,8 @@
 //! - **delivery count**: each delivery knows how many times the message has been delivered, so
 //!   the worker can dead-letter it after the last try (also when a worker died every time).
 
-pub mod sql;
 pub mod jetstream;
+pub mod sql;
 
 use std::time::Duration;
 

@@ -207,10 +207,20 @@ fn jobs_files_declare_external_jobs_and_refuse_mistakes() {
         assert!(parse(bad).is_err(), "{bad:?}");
     }
     // Valid TOML, invalid graph: an input nobody writes, a clash with a built-in name.
-    let missing = parse("[[job]]\nname = \"x\"\nversion = 1\ninputs = [\"analyze.nope\"]\ncommand = [\"true\"]").unwrap();
+    let missing = parse(
+        "[[job]]\nname = \"x\"\nversion = 1\ninputs = [\"analyze.nope\"]\ncommand = [\"true\"]",
+    )
+    .unwrap();
     assert!(default_graph(missing).is_err());
-    let clash = parse("[[job]]\nname = \"probe\"\nversion = 1\ninputs = [\"upload\"]\ncommand = [\"true\"]").unwrap();
-    assert_eq!(default_graph(clash).unwrap_err(), GraphError::DuplicateJob("probe".into()));
-    let empty_cmd = parse("[[job]]\nname = \"x\"\nversion = 1\ninputs = [\"upload\"]\ncommand = []").unwrap();
+    let clash = parse(
+        "[[job]]\nname = \"probe\"\nversion = 1\ninputs = [\"upload\"]\ncommand = [\"true\"]",
+    )
+    .unwrap();
+    assert_eq!(
+        default_graph(clash).unwrap_err(),
+        GraphError::DuplicateJob("probe".into())
+    );
+    let empty_cmd =
+        parse("[[job]]\nname = \"x\"\nversion = 1\ninputs = [\"upload\"]\ncommand = []").unwrap();
     assert!(default_graph(empty_cmd).is_err());
 }

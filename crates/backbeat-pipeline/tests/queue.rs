@@ -2,3 +2,4 @@
 
 mod conformance;
 mod jetstream;
+mod sql;

@@ -3,5 +3,6 @@
 mod builtins;
 mod common;
 mod engine;
+mod pg;
 mod plan;
 mod queue;

@@ -244,7 +244,10 @@ pub fn jobs(cmd: JobsCmd) -> anyhow::Result<ExitCode> {
             let (engine, db) = open_engine(&pipeline, |_| {}, Duration::from_secs(30)).await?;
             match track {
                 Some(id) => {
-                    println!("{:<16} {:>3} {:<8} {:>8}  error", "job", "ver", "state", "attempts");
+                    println!(
+                        "{:<16} {:>3} {:<8} {:>8}  error",
+                        "job", "ver", "state", "attempts"
+                    );
                     for r in db.track_jobs(id).await? {
                         println!(
                             "{:<16} {:>3} {:<8} {:>8}  {}",
@@ -304,14 +307,20 @@ pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let (engine, db) = open_engine(&args.pipeline, |_| {}, Duration::from_secs(30)).await?;
         let Some(spec) = engine.graph.job(&args.job).cloned() else {
-            bail!("no job is called `{}` (see `backbeat jobs graph`)", args.job);
+            bail!(
+                "no job is called `{}` (see `backbeat jobs graph`)",
+                args.job
+            );
         };
         let selection = parse_selection(&args.selection, &spec.name, spec.version)?;
         let total = db.count_tracks(&selection).await?;
         eprintln!("backfill {}: {total} track(s) selected", spec.name);
         let (stop, handle) = if args.run_workers {
             let (tx, rx) = tokio::sync::watch::channel(false);
-            (Some(tx), Some(tokio::spawn(Arc::clone(&engine).run(None, rx))))
+            (
+                Some(tx),
+                Some(tokio::spawn(Arc::clone(&engine).run(None, rx))),
+            )
         } else {
             (None, None)
         };
