@@ -3,3 +3,4 @@
 mod analyze;
 mod common;
 mod eval;
+mod worker;
