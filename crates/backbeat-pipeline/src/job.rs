@@ -93,11 +93,6 @@ impl Memo {
         let m = self.0.lock().ok()?;
         m.get(key).cloned()?.downcast::<T>().ok()
     }
-
-    /// Whether anything is stored.
-    pub fn is_empty(&self) -> bool {
-        self.0.lock().map(|m| m.is_empty()).unwrap_or(true)
-    }
 }
 
 /// Job code by job name.

@@ -75,20 +75,18 @@ pub trait Queue: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
 }
 
-/// Queue settings shared by the implementations.
+/// Queue settings shared by the implementations. (The delivery limit is not one of them: the
+/// worker dead-letters, see `EngineConfig::max_deliver`, so queues redeliver without limit.)
 #[derive(Debug, Clone, Copy)]
 pub struct QueueConfig {
     /// How long a delivery may go without ack or keep-alive before it is delivered again.
     pub ack_wait: Duration,
-    /// Deliveries after which the worker dead-letters a message instead of running it.
-    pub max_deliver: u32,
 }
 
 impl Default for QueueConfig {
     fn default() -> Self {
         QueueConfig {
             ack_wait: Duration::from_secs(30),
-            max_deliver: 5,
         }
     }
 }

@@ -135,7 +135,6 @@ impl Harness {
             db.clone(),
             QueueConfig {
                 ack_wait: Duration::from_secs(2),
-                max_deliver: 3,
             },
         );
         let mut config = EngineConfig::new(dir.path().join("scratch"));

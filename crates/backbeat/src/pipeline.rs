@@ -113,13 +113,7 @@ pub async fn open_engine(
         .await
         .context("opening the catalog database")?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
-    let queue = SqlQueue::new(
-        db.clone(),
-        QueueConfig {
-            ack_wait,
-            ..QueueConfig::default()
-        },
-    );
+    let queue = SqlQueue::new(db.clone(), QueueConfig { ack_wait });
     let mut ec = EngineConfig::new(config.data_dir.join("scratch"));
     tweak(&mut ec);
     let engine = Engine {

@@ -20,7 +20,6 @@ const DEFAULT_NATS: &str = "nats://127.0.0.1:4222";
 /// Short, so redelivery checks are quick; long enough for a batch to be acked on a busy machine.
 const CONFIG: QueueConfig = QueueConfig {
     ack_wait: Duration::from_secs(2),
-    max_deliver: 5,
 };
 
 fn services_required() -> bool {

@@ -13,7 +13,6 @@ use super::conformance;
 
 const CONFIG: QueueConfig = QueueConfig {
     ack_wait: Duration::from_secs(2),
-    max_deliver: 5,
 };
 
 async fn sqlite() -> (tempfile::TempDir, Arc<dyn Queue>) {
