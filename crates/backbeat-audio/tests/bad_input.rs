@@ -248,6 +248,60 @@ fn mutated_files_never_escape_as_panics() {
     }
 }
 
+/// symphonia's ADTS length estimate underflows when the first frame starts past the middle
+/// of the file (found by `arbitrary_bytes_never_panic`): garbage with one ADTS header late in
+/// it is an error, not a panic.
+#[test]
+fn an_adts_sync_word_late_in_garbage_is_an_error_not_a_panic() {
+    let dir = scratch_dir("late-adts");
+    for (len, at) in [(4000usize, 3000usize), (4000, 3990), (64, 40)] {
+        let mut bytes = vec![0x21u8; len];
+        // A valid AAC-LC, 44.1 kHz, stereo ADTS header claiming a 20-byte frame.
+        bytes[at..at + 7].copy_from_slice(&[0xFF, 0xF1, 0x50, 0x80, 0x02, 0x9F, 0xFC]);
+        for name in ["late.m4a", "late.aac", "late.mp3"] {
+            let path = dir.join(format!("{len}-{at}-{name}"));
+            std::fs::write(&path, &bytes).unwrap();
+            let result = analyze(&path);
+            assert!(
+                !matches!(result, Err(AudioError::Panic(_))),
+                "{len}/{at}/{name}: {:?}",
+                result.err()
+            );
+        }
+    }
+}
+
+/// A short raw AAC stream behind an ID3 tag larger than itself (cover art): the same
+/// underflow, on a real file; it decodes in full.
+#[test]
+fn adts_behind_a_large_id3_tag_decodes() {
+    let dir = scratch_dir("id3-adts");
+    let stream = std::fs::read(fixture("chord.aac")).unwrap();
+    let tag_body = vec![0u8; 3 * stream.len()];
+    let size = tag_body.len() as u32;
+    let syncsafe = [
+        (size >> 21 & 0x7F) as u8,
+        (size >> 14 & 0x7F) as u8,
+        (size >> 7 & 0x7F) as u8,
+        (size & 0x7F) as u8,
+    ];
+    let mut bytes = b"ID3\x04\x00\x00".to_vec();
+    bytes.extend_from_slice(&syncsafe);
+    bytes.extend_from_slice(&tag_body);
+    bytes.extend_from_slice(&stream);
+    let path = dir.join("tagged.aac");
+    std::fs::write(&path, &bytes).unwrap();
+    let a = analyze(&path).expect("the stream after the tag decodes");
+    assert_eq!(a.file.codec, "aac");
+    assert!(
+        (a.file.duration_secs - 2.0).abs() < 0.1,
+        "{}",
+        a.file.duration_secs
+    );
+    let plain = analyze(&fixture("chord.aac")).unwrap();
+    assert!((plain.file.duration_secs - a.file.duration_secs).abs() < 1e-9);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     /// Arbitrary bytes under any audio extension: a result or an error, never a panic.

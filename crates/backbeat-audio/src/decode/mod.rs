@@ -21,6 +21,7 @@ use symphonia::core::probe::Hint;
 
 use crate::AudioError;
 
+mod adts;
 mod mp4;
 
 /// Limits that protect a worker from hostile or oversized input.
@@ -170,7 +171,7 @@ impl DecodedStream {
             enable_gapless: true,
             ..Default::default()
         };
-        let probed = symphonia::default::get_probe()
+        let probed = adts::probe()
             .format(&hint, mss, &format_opts, &MetadataOptions::default())
             .map_err(|e| match container {
                 None => AudioError::Unrecognised(format!(
