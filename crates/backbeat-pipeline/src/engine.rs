@@ -282,6 +282,7 @@ impl Engine {
         };
         match result {
             Ok(()) => {
+                self.drop_outputs_if_deleted(msg.track).await;
                 if let Err(e) = d.ack().await {
                     tracing::warn!(error = %e, "ack failed; the job will be redelivered");
                 }
@@ -307,6 +308,21 @@ impl Engine {
                 };
                 self.finish_failed(&msg, &spec, state, e.reason()).await;
                 let _ = d.ack().await;
+            }
+        }
+    }
+
+    /// A track deleted while its job ran: the catalog deleted the row, then the derived
+    /// prefix, possibly before this job committed. Checking after the commit closes the gap
+    /// (deleted before the check: removed here; after: the catalog's deletion removes them).
+    async fn drop_outputs_if_deleted(&self, track: Id) {
+        if let Err(StoreError::NotFound) = self.catalog.track(track).await {
+            let prefix = backbeat_store::catalog::derived_prefix(track);
+            match self.blobs.delete_prefix(&prefix).await {
+                Ok(n) => {
+                    tracing::info!(%track, removed = n, "track deleted mid-job; outputs removed")
+                }
+                Err(e) => tracing::warn!(%track, error = %e, "removing a deleted track's outputs"),
             }
         }
     }

@@ -64,6 +64,13 @@ impl Plan {
         Self::new(graph, graph.names(), BTreeSet::new())
     }
 
+    /// Top-down with every job forced: what replacing a track's audio triggers (outputs that
+    /// exist describe the old audio).
+    pub fn rerun_all(graph: &Graph) -> Self {
+        let all = graph.names();
+        Self::new(graph, all.clone(), all)
+    }
+
     /// Bottom-up: `target` plus exactly the ancestors on its own line whose outputs are missing
     /// (`is_done(job)` says whether a job's outputs exist for its current version). A done
     /// ancestor stops the walk up its branch. Never siblings, never `target`'s children.

@@ -64,6 +64,8 @@ pub enum Behaviour {
     Panic,
     Hang,
     FailPermanent,
+    /// Deletes its own track (as a user would, mid-job), then writes its outputs.
+    DeletesTrack,
 }
 
 #[async_trait]
@@ -82,6 +84,7 @@ impl Job for TestJob {
             Behaviour::Panic => panic!("test job panics"),
             Behaviour::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
             Behaviour::FailPermanent => return Err(JobError::Permanent("bad input".into())),
+            Behaviour::DeletesTrack => ctx.catalog.delete_track(ctx.track.id).await.unwrap(),
         }
         for (name, path) in &ctx.outputs {
             std::fs::write(path, format!("{}:{name}", ctx.spec.name)).unwrap();

@@ -338,3 +338,37 @@ async fn a_deleted_track_drops_its_jobs() {
     h.drain().await;
     assert!(log.jobs_for(t.id).is_empty());
 }
+
+/// The track is deleted while a job runs, after the catalog removed its derived prefix: the
+/// job's outputs, committed afterwards, are removed too; nothing is left behind.
+#[tokio::test]
+async fn outputs_of_a_track_deleted_mid_job_are_not_left_behind() {
+    let log = Log::default();
+    let h = harness(&log, &[("b", Behaviour::DeletesTrack)]).await;
+    let t = h.track_with(b"x".to_vec()).await;
+    h.engine
+        .submit(t.id, &Plan::top_down(&h.engine.graph))
+        .await
+        .unwrap();
+    h.drain().await;
+    assert!(log.jobs_for(t.id).contains(&"b".to_string()));
+    let prefix = backbeat_store::catalog::derived_prefix(t.id);
+    let dir = h.blobs.local_path(prefix.trim_end_matches('/')).unwrap();
+    let left: Vec<_> = walk(&dir);
+    assert!(left.is_empty(), "{left:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -30,11 +30,15 @@ use crate::state::{AppState, Inner};
 
 /// Opens the catalog database named by the configuration (migrating it).
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CatalogStore>> {
+    Ok(Arc::new(open_database(config).await?))
+}
+
+/// Opens the catalog database as its concrete type (catalog, job states and embedded queue).
+pub async fn open_database(config: &Config) -> anyhow::Result<SqlCatalog> {
     let url = config.database_url();
-    let store = SqlCatalog::connect(&url)
+    SqlCatalog::connect(&url)
         .await
-        .with_context(|| format!("opening the catalog database {}", redact(&url)))?;
-    Ok(Arc::new(store))
+        .with_context(|| format!("opening the catalog database {}", redact(&url)))
 }
 
 /// Opens the search index in the data directory.
@@ -43,14 +47,16 @@ pub fn open_index(config: &Config) -> anyhow::Result<SearchIndex> {
     SearchIndex::open(&dir).with_context(|| format!("opening the search index {}", dir.display()))
 }
 
-/// Opens everything the server needs: data directory, secret, database, blobs, search index.
+/// Opens everything the server needs: data directory, secret, database, blobs, search index,
+/// and the processing pipeline (its graph validated; workers are started by `serve`).
 /// A new search index (or one recreated for a new schema) is rebuilt from the database before
 /// serving.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let secret = secret::load_or_create(&config)?;
-    let store = open_store(&config).await?;
+    let db = open_database(&config).await?;
+    let store: Arc<dyn CatalogStore> = Arc::new(db.clone());
     let blob_dir = config.data_dir.join("blobs");
     let blobs = BlobStore::local(&blob_dir)
         .with_context(|| format!("opening the blob folder {}", blob_dir.display()))?;
@@ -67,6 +73,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             "search index rebuilt"
         );
     }
+    let cache = Arc::new(crate::cache::Cache::new(config.cache_entries));
+    let queue = crate::pipeline::embedded_queue(&config, &db);
+    let mut engine = crate::pipeline::open_engine(&config, &db, blobs.clone(), queue)?;
+    engine.states = Arc::new(crate::pipeline::CacheAwareStates::new(
+        db.clone(),
+        Arc::clone(&cache),
+    ));
+    let pipeline = Arc::new(engine);
     Ok(AppState(Arc::new(Inner {
         signer: UrlSigner::new(&derive_key(&secret, "backbeat/url/v1")),
         tokens: TokenKeys::new(
@@ -74,8 +88,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             config.access_token_ttl_s,
             config.refresh_token_ttl_s,
         ),
-        cache: crate::cache::Cache::new(config.cache_entries),
-        metrics: Metrics::new(),
+        cache,
+        metrics: Metrics::with(|r| pipeline.metrics.register(r)),
+        pipeline,
         limits: Limiters::new(&config.rate_limits),
         store,
         blobs,

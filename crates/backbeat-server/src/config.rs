@@ -74,6 +74,19 @@ pub struct Config {
     /// trusted reverse proxy) instead of the socket peer. Off by default: a client could
     /// otherwise pick its own rate-limit key.
     pub trust_forwarded_for: bool,
+    /// Processing pipeline: TOML file declaring external jobs (default: `jobs.toml` in the
+    /// data directory, when present).
+    pub jobs_file: Option<PathBuf>,
+    /// `backbeat serve` runs pipeline workers in-process (`false`: it only enqueues; separate
+    /// `backbeat worker` processes do the work).
+    pub workers: bool,
+    /// Concurrent CPU-heavy jobs per worker process (`None`: one per core).
+    pub cpu_slots: Option<usize>,
+    /// Concurrent I/O-bound jobs per worker process.
+    pub io_slots: usize,
+    /// Seconds a running job may go without a keep-alive before the queue hands it to another
+    /// worker (workers send keep-alives every third of it).
+    pub ack_wait_s: u64,
 }
 
 impl Default for Config {
@@ -112,6 +125,11 @@ impl Default for Config {
             cache_entries: 100_000,
             log_format: "text".into(),
             trust_forwarded_for: false,
+            jobs_file: None,
+            workers: true,
+            cpu_slots: None,
+            io_slots: 16,
+            ack_wait_s: 30,
         }
     }
 }
@@ -189,6 +207,9 @@ impl Config {
             ("access_token_ttl_s", self.access_token_ttl_s),
             ("refresh_token_ttl_s", self.refresh_token_ttl_s),
             ("max_upload_bytes", self.max_upload_bytes),
+            ("ack_wait_s", self.ack_wait_s),
+            ("io_slots", self.io_slots as u64),
+            ("cpu_slots", self.cpu_slots.map_or(1, |n| n as u64)),
         ];
         for (field, value) in ttls {
             if value == 0 {
@@ -221,6 +242,17 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The external-jobs file: the configured one, else `jobs.toml` in the data directory if
+    /// it exists.
+    pub fn jobs_file(&self) -> Option<PathBuf> {
+        let default = self.data_dir.join("jobs.toml");
+        match &self.jobs_file {
+            Some(p) => Some(p.clone()),
+            None if default.is_file() => Some(default),
+            None => None,
+        }
     }
 
     /// The database URL, defaulting to the SQLite file in the data directory.

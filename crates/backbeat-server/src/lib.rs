@@ -14,6 +14,7 @@ pub mod gc;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod pipeline;
 pub mod probe;
 pub mod range;
 pub mod ratelimit;

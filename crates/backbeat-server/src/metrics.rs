@@ -104,6 +104,13 @@ impl Metrics {
         }
     }
 
+    /// [`Metrics::new`] plus the families `register` adds (the pipeline's, in `serve`).
+    pub fn with(register: impl FnOnce(&mut Registry)) -> Self {
+        let mut m = Self::new();
+        register(&mut m.registry);
+        m
+    }
+
     /// Records one answered request.
     pub fn observe_request(&self, method: &Method, route: &str, status: u16, seconds: f64) {
         let method = method_label(method);

@@ -2,6 +2,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -10,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::app::{build_state, router};
 use crate::config::Config;
+use crate::pipeline::Workers;
 use crate::state::AppState;
 
 /// How often the garbage collector and the rate-limiter sweep run.
@@ -50,7 +52,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then stops accepting connections
-/// and waits up to [`DRAIN_TIMEOUT`] for the requests in flight.
+/// and waits up to [`DRAIN_TIMEOUT`] for the requests in flight. Unless configured otherwise,
+/// pipeline workers run alongside and get another [`DRAIN_TIMEOUT`] for the jobs in flight.
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
@@ -62,6 +65,11 @@ pub async fn serve_on(
     println!("backbeat listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let maintenance = tokio::spawn(maintenance(state.clone()));
+    let depth = tokio::spawn(crate::pipeline::poll_depth(Arc::clone(&state.pipeline)));
+    let workers = state
+        .config
+        .workers
+        .then(|| Workers::start(Arc::clone(&state.pipeline)));
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -84,6 +92,10 @@ pub async fn serve_on(
         }
     };
     maintenance.abort();
+    depth.abort();
+    if let Some(w) = workers {
+        w.stop(DRAIN_TIMEOUT).await;
+    }
     result
         .context("the server task failed")?
         .context("serving")?;

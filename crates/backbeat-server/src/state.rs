@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use backbeat_pipeline::Engine;
 use backbeat_store::blob::BlobStore;
 use backbeat_store::search::SearchIndex;
 use backbeat_store::signing::UrlSigner;
@@ -25,9 +26,13 @@ pub struct Inner {
     pub index: SearchIndex,
     pub signer: UrlSigner,
     pub tokens: TokenKeys,
-    pub cache: Cache,
+    /// Shared with the pipeline's job-state store, which invalidates tracks whose status a job
+    /// changes.
+    pub cache: Arc<Cache>,
     pub metrics: Metrics,
     pub limits: Limiters,
+    /// The processing pipeline: uploads are submitted to it; `serve` may run its workers.
+    pub pipeline: Arc<Engine>,
 }
 
 impl std::ops::Deref for AppState {

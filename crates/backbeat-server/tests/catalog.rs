@@ -191,7 +191,7 @@ async fn deleting_an_artist_takes_albums_tracks_and_audio() {
     let a = app.user(Role::Artist).await;
     let (artist, album) = artist_with_album(&app, &a).await;
     let t = track(&app, &a, &album).await;
-    assert_eq!(crate::support::blob_files(&app).len(), 1);
+    assert_eq!(crate::support::audio_blobs(&app).len(), 1);
     let r = app
         .call(
             Method::DELETE,

@@ -28,6 +28,8 @@ pub const DEFAULT_PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
+    /// Pipeline workers in this process, as `serve` runs them (unless the config says not).
+    pub workers: Option<backbeat_server::pipeline::Workers>,
     /// Deleted when the app is dropped.
     pub dir: tempfile::TempDir,
 }
@@ -114,7 +116,16 @@ impl TestApp {
             .await
             .expect("building the application state");
         let router = backbeat_server::router(state.clone());
-        Self { state, router, dir }
+        let workers = state
+            .config
+            .workers
+            .then(|| backbeat_server::pipeline::Workers::start(state.pipeline.clone()));
+        Self {
+            state,
+            router,
+            workers,
+            dir,
+        }
     }
 
     /// Sends a request from [`DEFAULT_PEER`] (adds `ConnectInfo` unless the request has one).

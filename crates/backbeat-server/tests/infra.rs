@@ -74,6 +74,42 @@ async fn metrics_count_requests_by_route_template() {
     assert!(!text.contains("/no/such/path"));
 }
 
+/// `/metrics` of a served app carries the pipeline's families: finished jobs by outcome,
+/// durations, and the queue depth that `serve` keeps current.
+#[tokio::test]
+async fn metrics_include_the_pipeline() {
+    let app = TestApp::new().await;
+    let a = app.user(Role::Artist).await;
+    let (_, album) = crate::support::artist_with_album(&app, &a).await;
+    crate::support::track(&app, &a, &album).await;
+    let server = app.spawn().await;
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = client
+            .get(format!("{}/metrics", server.base_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("backbeat_queue_depth{") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for needle in [
+        r#"backbeat_jobs_finished_total{job="analyze",outcome="done"} 1"#,
+        r#"backbeat_jobs_finished_total{job="summary",outcome="done"} 1"#,
+        r#"backbeat_job_duration_seconds_count{job="downsample"} 1"#,
+        r#"backbeat_queue_depth{job="analyze"} 0"#,
+    ] {
+        assert!(text.contains(needle), "missing {needle} in\n{text}");
+    }
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn request_id_is_generated_or_echoed() {
     let app = TestApp::new().await;

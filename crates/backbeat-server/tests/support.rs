@@ -107,11 +107,46 @@ pub async fn create_track(
     .await
 }
 
-/// A ready track from the MP3 fixture; returns its id.
+/// A ready track from the MP3 fixture (processed by the pipeline); returns its id.
 pub async fn track(app: &TestApp, user: &TestUser, album: &str) -> String {
     let r = create_track(app, user, album, "Chord Study", fixture("chord.mp3")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    r.json()["id"].as_str().expect("track id").to_string()
+    let id = r.json()["id"].as_str().expect("track id").to_string();
+    let jobs = processed(app, user, &id).await;
+    assert_eq!(jobs["status"], "ready", "{jobs:#}");
+    id
+}
+
+/// Waits until the pipeline has finished with track `id` (its status is no longer
+/// `processing` and no job is pending or running); returns its jobs document, read as
+/// `user` (an owner or admin). Panics after 60 s.
+pub async fn processed(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tracks/{id}/jobs"),
+                Some(&user.token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = r.json();
+        let busy = v["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .any(|j| matches!(j["state"].as_str(), Some("pending" | "running")));
+        if v["status"] != "processing" && !busy {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "track {id} still processing after 60 s: {v:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// Every file under the blob folder (relative paths), to check nothing was left behind.
@@ -134,4 +169,27 @@ pub fn blob_files(app: &TestApp) -> Vec<String> {
     walk(&base, &base, &mut out);
     out.sort();
     out
+}
+
+/// The blob files that are audio (uploads and claimed tracks), leaving out the pipeline's
+/// derived artifacts under `derived/`.
+pub fn audio_blobs(app: &TestApp) -> Vec<String> {
+    blob_files(app)
+        .into_iter()
+        .filter(|f| !f.starts_with("derived/"))
+        .collect()
+}
+
+/// The text of output `output` of job `job` for track `id`, at the job's current version.
+pub fn derived(app: &TestApp, id: &str, job: &str, output: &str) -> String {
+    let spec = app
+        .state
+        .pipeline
+        .graph
+        .job(job)
+        .expect("a job of the graph");
+    let key =
+        backbeat_pipeline::artifacts::output_key(id.parse().unwrap(), job, spec.version, output);
+    let path = app.state.blobs.local_path(&key).expect("local blobs");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

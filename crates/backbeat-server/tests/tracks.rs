@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::common::TestApp;
 use crate::support::{
-    artist_with_album, blob_files, create_track, fixture, path_of, raw, track, upload,
+    artist_with_album, audio_blobs, blob_files, create_track, derived, fixture, path_of, processed,
+    raw, track, upload,
 };
 
 #[tokio::test]
@@ -69,12 +70,174 @@ async fn every_fixture_format_becomes_a_ready_track() {
         let r = create_track(&app, &artist, &album, file, fixture(file)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{file}: {}", r.text());
         let t = r.json();
-        assert_eq!(t["status"], "ready", "{file}");
+        // Probed (it decodes), then processed by the pipeline, which makes it ready.
+        assert_eq!(t["status"], "processing", "{file}");
         assert_eq!(t["audio"]["codec"], codec, "{file}");
         let ms = t["audio"]["durationMs"].as_i64().unwrap();
         assert!((1900..=2100).contains(&ms), "{file}: {ms} ms");
         assert!(r.headers.contains_key("location"));
+        let id = t["id"].as_str().unwrap();
+        let uri = format!("/api/v1/tracks/{id}");
+        // Read once while processing, so the status below comes past a cached copy.
+        let cached = app.call(Method::GET, &uri, Some(&artist.token), None).await;
+        assert_eq!(cached.status, StatusCode::OK);
+        let jobs = processed(&app, &artist, id).await;
+        assert_eq!(jobs["status"], "ready", "{file}: {jobs:#}");
+        let names: Vec<&str> = jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["job"].as_str().unwrap())
+            .collect();
+        // Parents before children.
+        let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(
+            at("downsample") < at("analyze") && at("analyze") < at("summary"),
+            "{names:?}"
+        );
+        assert!(at("probe") < at("summary"), "{names:?}");
+        for j in jobs["jobs"].as_array().unwrap() {
+            assert_eq!(j["state"], "done", "{file}: {jobs:#}");
+            assert_eq!(
+                (j["attempts"].as_u64(), j["completions"].as_u64()),
+                (Some(1), Some(1))
+            );
+            assert!(j["error"].is_null(), "{file}: {jobs:#}");
+        }
+        let now = app.call(Method::GET, &uri, Some(&artist.token), None).await;
+        assert_eq!(
+            now.json()["status"],
+            "ready",
+            "{file}: the cache kept the old status"
+        );
+        let a = app
+            .call(
+                Method::GET,
+                &format!("{uri}/analysis"),
+                Some(&artist.token),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{file}: {}", a.text());
+        let a = a.json();
+        assert_eq!(a["key"], "C major", "{file}: {a:#}");
+        assert!(a["loudnessLufs"].as_f64().unwrap() < 0.0, "{file}: {a:#}");
+        assert!(a["analysis"]["rhythm"].is_object(), "{file}: {a:#}");
     }
+}
+
+#[tokio::test]
+async fn processing_state_is_for_owners_and_analysis_for_everyone_signed_in() {
+    let app = TestApp::new().await;
+    let a = app.user(Role::Artist).await;
+    let b = app.user(Role::Artist).await;
+    let l = app.user(Role::Listener).await;
+    let admin = app.user(Role::Admin).await;
+    let (_, album) = artist_with_album(&app, &a).await;
+    let id = track(&app, &a, &album).await;
+    let jobs = format!("/api/v1/tracks/{id}/jobs");
+    let analysis = format!("/api/v1/tracks/{id}/analysis");
+    assert_eq!(
+        app.call(Method::GET, &jobs, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    for (who, expect) in [
+        (&b, StatusCode::FORBIDDEN),
+        (&l, StatusCode::FORBIDDEN),
+        (&admin, StatusCode::OK),
+    ] {
+        assert_eq!(
+            app.call(Method::GET, &jobs, Some(&who.token), None)
+                .await
+                .status,
+            expect
+        );
+    }
+    assert_eq!(
+        app.call(Method::GET, &analysis, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    for who in [&a, &b, &l, &admin] {
+        assert_eq!(
+            app.call(Method::GET, &analysis, Some(&who.token), None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    let missing = uuid::Uuid::new_v4();
+    for uri in [
+        format!("/api/v1/tracks/{missing}/jobs"),
+        format!("/api/v1/tracks/{missing}/analysis"),
+    ] {
+        assert_eq!(
+            app.call(Method::GET, &uri, Some(&admin.token), None)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/tracks/not-a-uuid/jobs",
+            Some(&a.token),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// A job that fails for good fails the track, with the job's own words as the reason; the
+/// other tracks are not held up.
+#[tokio::test]
+async fn a_failing_job_fails_the_track_with_its_reason() {
+    let jobs_toml = r#"
+[[job]]
+name = "picky"
+version = 1
+inputs = ["probe.probe.json"]
+outputs = ["verdict.txt"]
+command = ["sh", "-c", "echo 'picky: refusing this track' >&2; exit 1"]
+timeout_secs = 30
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.toml");
+    std::fs::write(&file, jobs_toml).unwrap();
+    let app = TestApp::with_config(|c| c.jobs_file = Some(file)).await;
+    let a = app.user(Role::Artist).await;
+    let (_, album) = artist_with_album(&app, &a).await;
+    let r = create_track(&app, &a, &album, "Refused", fixture("chord.flac")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let jobs = processed(&app, &a, &id).await;
+    assert_eq!(jobs["status"], "failed", "{jobs:#}");
+    let picky = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job"] == "picky")
+        .expect("the external job is listed");
+    assert_eq!(picky["state"], "failed", "{jobs:#}");
+    assert!(
+        picky["error"]
+            .as_str()
+            .unwrap()
+            .contains("picky: refusing this track"),
+        "{jobs:#}"
+    );
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tracks/{id}"),
+            Some(&a.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["status"], "failed");
 }
 
 #[tokio::test]
@@ -384,7 +547,7 @@ async fn replacing_audio_deletes_the_old_blob() {
     let a = app.user(Role::Artist).await;
     let (_, album) = artist_with_album(&app, &a).await;
     let id = track(&app, &a, &album).await;
-    let before = blob_files(&app);
+    let before = audio_blobs(&app);
     assert_eq!(before.len(), 1);
     let other = app.user(Role::Artist).await;
     let uri = format!("/api/v1/tracks/update-url/{id}");
@@ -409,7 +572,17 @@ async fn replacing_audio_deletes_the_old_blob() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["audio"]["codec"], "flac");
-    let after = blob_files(&app);
+    // The new audio goes through the whole graph again, though every output existed.
+    assert_eq!(r.json()["status"], "processing");
+    let jobs = processed(&app, &a, &id).await;
+    assert_eq!(jobs["status"], "ready", "{jobs:#}");
+    for j in jobs["jobs"].as_array().unwrap() {
+        assert_eq!(j["state"], "done", "{jobs:#}");
+        assert_eq!(j["completions"], 2, "{jobs:#}");
+    }
+    let probe = derived(&app, &id, "probe", "probe.json");
+    assert!(probe.contains("\"flac\""), "{probe}");
+    let after = audio_blobs(&app);
     assert_eq!(after.len(), 1, "{after:?}");
     assert_ne!(after, before);
     // A refused replacement changes nothing.
@@ -433,7 +606,7 @@ async fn replacing_audio_deletes_the_old_blob() {
         .await;
     assert_eq!(r.json()["audio"]["codec"], "flac");
     assert_eq!(r.json()["title"], "Chord Study");
-    assert_eq!(blob_files(&app), after);
+    assert_eq!(audio_blobs(&app), after);
 }
 
 #[tokio::test]
@@ -580,16 +753,11 @@ async fn delete_removes_metadata_blob_and_derived_artifacts() {
     let b = app.user(Role::Artist).await;
     let (_, album) = artist_with_album(&app, &a).await;
     let id = track(&app, &a, &album).await;
-    // A derived artifact, as the pipeline will write them.
-    let derived = backbeat_store::catalog::derived_prefix(id.parse().unwrap()) + "analysis.json";
-    let body =
-        futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{}"))]);
-    app.state
-        .blobs
-        .put_stream(&derived, body, 100)
-        .await
-        .unwrap();
-    assert_eq!(blob_files(&app).len(), 2);
+    // The pipeline's outputs (probe, downsample, analyze) are there next to the audio.
+    let files = blob_files(&app);
+    let derived = files.iter().filter(|f| f.starts_with("derived/")).count();
+    assert!(derived >= 6, "{files:?}");
+    assert_eq!(audio_blobs(&app).len(), 1);
     let uri = format!("/api/v1/tracks/{id}");
     assert_eq!(
         app.call(Method::DELETE, &uri, None, None).await.status,
@@ -630,11 +798,11 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
     let (_, album) = artist_with_album(&app, &a).await;
     let kept = track(&app, &a, &album).await;
     upload(&app, &a, fixture("chord.mp3"), None).await;
-    assert_eq!(blob_files(&app).len(), 2);
+    assert_eq!(audio_blobs(&app).len(), 2);
     let state = app.state.clone();
     // Not yet: the URL is still valid.
     backbeat_server::gc::run_once(&state).await.unwrap();
-    assert_eq!(blob_files(&app).len(), 2);
+    assert_eq!(audio_blobs(&app).len(), 2);
     let later = backbeat_store::now_millis()
         + state.config.upload_url_ttl_s as i64 * 1000
         + backbeat_server::gc::UPLOAD_GRACE_MS
@@ -643,7 +811,7 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
         .await
         .unwrap();
     assert_eq!(deleted, 1);
-    assert_eq!(blob_files(&app).len(), 1);
+    assert_eq!(audio_blobs(&app).len(), 1);
     // The claimed track's audio is untouched and still streams.
     let r = app
         .call(

@@ -149,7 +149,8 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<Id>>;
     /// How many tracks `selection` matches.
     async fn count_tracks(&self, selection: &Selection) -> StoreResult<u64>;
-    /// Stores (replaces) a track's descriptors and marks the track `ready`.
+    /// Stores (replaces) a track's descriptors and marks the track `ready` — unless one of its
+    /// jobs is `failed` or `dead`, which keeps it `failed`.
     async fn set_track_analysis(&self, analysis: &TrackAnalysis) -> StoreResult<()>;
     /// A track's descriptors.
     async fn track_analysis(&self, track: Id) -> StoreResult<Option<TrackAnalysis>>;

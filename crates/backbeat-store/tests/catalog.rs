@@ -55,6 +55,7 @@ macro_rules! conformance {
 mod accounts;
 mod artists;
 mod concurrency;
+mod jobs;
 mod listing;
 mod media;
 mod playlists;

@@ -3,15 +3,13 @@
 //! lives in the catalog database, so a `worker` process and a `serve` process share it.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use backbeat_pipeline::builtins::{builtin_registry, default_graph};
-use backbeat_pipeline::queue::sql::SqlQueue;
-use backbeat_pipeline::{Engine, EngineConfig, Graph, Plan, QueueConfig};
+use backbeat_pipeline::{Engine, Plan};
+use backbeat_server::pipeline;
 use backbeat_server::{Config, ServeArgs};
 use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::{JobState, Selection};
@@ -21,31 +19,20 @@ use clap::{Args, Subcommand};
 
 use crate::serve::runtime;
 
-/// Options shared by the pipeline commands.
+/// Options shared by the pipeline commands: those of `serve` (data directory, database,
+/// jobs file, slots, ack wait — flags, `BACKBEAT_*` variables or the TOML file).
 #[derive(Args, Debug, Clone)]
 pub struct PipelineArgs {
-    /// TOML file declaring external jobs (default: `jobs.toml` in the data directory, if any).
-    #[arg(long, env = "BACKBEAT_JOBS_FILE", value_name = "FILE")]
-    pub jobs_file: Option<PathBuf>,
     #[command(flatten)]
     pub config: ServeArgs,
 }
 
-/// Flags of `backbeat worker`.
+/// Flags of `backbeat worker` (slots and ack wait come from the shared options).
 #[derive(Args, Debug)]
 pub struct WorkerArgs {
     /// Only these jobs (comma-separated; default: every job of the graph).
     #[arg(long, value_delimiter = ',')]
     pub jobs: Vec<String>,
-    /// Concurrent CPU-heavy jobs (default: one per core).
-    #[arg(long)]
-    pub cpu_slots: Option<usize>,
-    /// Concurrent I/O-bound jobs.
-    #[arg(long, default_value_t = 16)]
-    pub io_slots: usize,
-    /// Seconds a job may go without a keep-alive before the queue hands it to another worker.
-    #[arg(long, default_value_t = 30)]
-    pub ack_wait_s: u64,
     /// Exit when the queue has been empty this many seconds (0: run until SIGINT/SIGTERM).
     #[arg(long, default_value_t = 0)]
     pub exit_when_idle_s: u64,
@@ -99,70 +86,21 @@ pub struct BackfillArgs {
     pub pipeline: PipelineArgs,
 }
 
-/// Opens catalog, blobs, graph and embedded queue for `args`.
-pub async fn open_engine(
-    args: &PipelineArgs,
-    tweak: impl FnOnce(&mut EngineConfig),
-    ack_wait: Duration,
-) -> anyhow::Result<(Arc<Engine>, SqlCatalog)> {
+/// Opens catalog, blobs, graph and embedded queue for `args`, as `serve` does.
+pub async fn open_engine(args: &PipelineArgs) -> anyhow::Result<(Arc<Engine>, SqlCatalog)> {
     let config = Config::load(&args.config)?;
-    let graph = load_graph(args, &config)?;
-    let url = config.database_url();
     std::fs::create_dir_all(&config.data_dir)?;
-    let db = SqlCatalog::connect(&url)
-        .await
-        .context("opening the catalog database")?;
+    let db = backbeat_server::app::open_database(&config).await?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
-    let queue = SqlQueue::new(db.clone(), QueueConfig { ack_wait });
-    let mut ec = EngineConfig::new(config.data_dir.join("scratch"));
-    tweak(&mut ec);
-    let engine = Engine {
-        graph: Arc::new(graph),
-        registry: builtin_registry(),
-        blobs,
-        catalog: Arc::new(db.clone()),
-        states: Arc::new(db.clone()),
-        queue: Arc::new(queue),
-        config: ec,
-        metrics: Arc::default(),
-    };
+    let queue = pipeline::embedded_queue(&config, &db);
+    let engine = pipeline::open_engine(&config, &db, blobs, queue)?;
     Ok((Arc::new(engine), db))
-}
-
-fn load_graph(args: &PipelineArgs, config: &Config) -> anyhow::Result<Graph> {
-    let default = config.data_dir.join("jobs.toml");
-    let path = match &args.jobs_file {
-        Some(p) => Some(p.clone()),
-        None if default.is_file() => Some(default),
-        None => None,
-    };
-    let extra = match &path {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            backbeat_pipeline::jobs_file::parse(&text)
-                .with_context(|| format!("in {}", p.display()))?
-        }
-        None => Vec::new(),
-    };
-    Ok(default_graph(extra)?)
 }
 
 /// `backbeat worker`.
 pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let (engine, _db) = open_engine(
-            &args.pipeline,
-            |c| {
-                if let Some(n) = args.cpu_slots {
-                    c.cpu_slots = n;
-                }
-                c.io_slots = args.io_slots;
-                c.heartbeat = Duration::from_secs((args.ack_wait_s / 3).max(1));
-            },
-            Duration::from_secs(args.ack_wait_s.max(1)),
-        )
-        .await?;
+        let (engine, _db) = open_engine(&args.pipeline).await?;
         let jobs: Option<BTreeSet<String>> = if args.jobs.is_empty() {
             None
         } else {
@@ -228,14 +166,20 @@ async fn terminate() {
 /// `backbeat jobs ...`.
 pub fn jobs(cmd: JobsCmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        JobsCmd::Graph { dot, pipeline } => {
-            let config = Config::load(&pipeline.config)?;
-            let graph = load_graph(&pipeline, &config)?;
+        JobsCmd::Graph {
+            dot,
+            pipeline: args,
+        } => {
+            let config = Config::load(&args.config)?;
+            let graph = pipeline::load_graph(&config)?;
             print!("{}", if dot { graph.to_dot() } else { graph.to_text() });
             Ok(ExitCode::SUCCESS)
         }
-        JobsCmd::Status { track, pipeline } => runtime()?.block_on(async {
-            let (engine, db) = open_engine(&pipeline, |_| {}, Duration::from_secs(30)).await?;
+        JobsCmd::Status {
+            track,
+            pipeline: args,
+        } => runtime()?.block_on(async {
+            let (engine, db) = open_engine(&args).await?;
             match track {
                 Some(id) => {
                     println!(
@@ -299,7 +243,7 @@ fn parse_selection(text: &str, job: &str, version: u32) -> anyhow::Result<Select
 /// `backbeat backfill`.
 pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let (engine, db) = open_engine(&args.pipeline, |_| {}, Duration::from_secs(30)).await?;
+        let (engine, db) = open_engine(&args.pipeline).await?;
         let Some(spec) = engine.graph.job(&args.job).cloned() else {
             bail!(
                 "no job is called `{}` (see `backbeat jobs graph`)",

@@ -18,7 +18,7 @@ fn analyzes_a_folder_recursively_as_json_lines() {
         String::from_utf8_lossy(&out.stderr)
     );
     let records = json_lines(&out.stdout);
-    assert_eq!(records.len(), 10);
+    assert_eq!(records.len(), 11);
     for r in &records {
         assert!(r["error"].is_null(), "{r}");
         for field in ["file", "loudness", "rhythm", "dynamics", "content"] {
@@ -27,7 +27,7 @@ fn analyzes_a_folder_recursively_as_json_lines() {
         assert!(r["file"]["duration_secs"].as_f64().unwrap() > 1.9);
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("10 files, 0 failed"), "{stderr}");
+    assert!(stderr.contains("11 files, 0 failed"), "{stderr}");
     assert!(stderr.contains("x real time"), "{stderr}");
 }
 

@@ -94,6 +94,23 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKBEAT_TRUST_FORWARDED_FOR", value_name = "BOOL",
           value_parser = BoolishValueParser::new())]
     pub trust_forwarded_for: Option<bool>,
+    /// TOML file declaring external pipeline jobs (default: `jobs.toml` in the data directory).
+    #[arg(long, env = "BACKBEAT_JOBS_FILE", value_name = "FILE")]
+    pub jobs_file: Option<PathBuf>,
+    /// `serve` runs pipeline workers in-process (`false`: only enqueue, for separate
+    /// `backbeat worker` processes).
+    #[arg(long, env = "BACKBEAT_WORKERS", value_name = "BOOL",
+          value_parser = BoolishValueParser::new())]
+    pub workers: Option<bool>,
+    /// Concurrent CPU-heavy jobs per worker process (default: one per core).
+    #[arg(long, env = "BACKBEAT_CPU_SLOTS", value_name = "N")]
+    pub cpu_slots: Option<usize>,
+    /// Concurrent I/O-bound jobs per worker process.
+    #[arg(long, env = "BACKBEAT_IO_SLOTS", value_name = "N")]
+    pub io_slots: Option<usize>,
+    /// Seconds a job may go without a keep-alive before the queue redelivers it.
+    #[arg(long, env = "BACKBEAT_ACK_WAIT_S", value_name = "SECONDS")]
+    pub ack_wait_s: Option<u64>,
 }
 
 impl ServeArgs {
@@ -124,5 +141,10 @@ impl ServeArgs {
         set(&mut c.cache_entries, self.cache_entries);
         set(&mut c.log_format, self.log_format.clone());
         set(&mut c.trust_forwarded_for, self.trust_forwarded_for);
+        set_some(&mut c.jobs_file, self.jobs_file.clone());
+        set(&mut c.workers, self.workers);
+        set_some(&mut c.cpu_slots, self.cpu_slots);
+        set(&mut c.io_slots, self.io_slots);
+        set(&mut c.ack_wait_s, self.ack_wait_s);
     }
 }

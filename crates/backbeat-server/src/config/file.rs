@@ -24,6 +24,11 @@ pub struct FileConfig {
     pub cache_entries: Option<usize>,
     pub log_format: Option<String>,
     pub trust_forwarded_for: Option<bool>,
+    pub jobs_file: Option<PathBuf>,
+    pub workers: Option<bool>,
+    pub cpu_slots: Option<usize>,
+    pub io_slots: Option<usize>,
+    pub ack_wait_s: Option<u64>,
 }
 
 /// The `[rate_limits]` table.
@@ -86,6 +91,11 @@ impl FileConfig {
         set(&mut config.cache_entries, self.cache_entries);
         set(&mut config.log_format, self.log_format);
         set(&mut config.trust_forwarded_for, self.trust_forwarded_for);
+        set_some(&mut config.jobs_file, self.jobs_file);
+        set(&mut config.workers, self.workers);
+        set_some(&mut config.cpu_slots, self.cpu_slots);
+        set(&mut config.io_slots, self.io_slots);
+        set(&mut config.ack_wait_s, self.ack_wait_s);
         if let Some(r) = self.rate_limits {
             let limits = &mut config.rate_limits;
             for (file, rate) in [

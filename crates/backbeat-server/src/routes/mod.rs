@@ -13,6 +13,7 @@ pub mod artists;
 pub mod blobs;
 pub mod blobs_doc;
 pub mod playlists;
+pub mod processing;
 pub mod search;
 pub mod tracks;
 
@@ -22,6 +23,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(artists::router())
         .merge(albums::router())
         .merge(tracks::router())
+        .merge(processing::router())
         .merge(playlists::router())
         .merge(search::router())
         .merge(blobs::router())

@@ -5,6 +5,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use backbeat_pipeline::Plan;
 use backbeat_store::signing::{valid_key, SignedOp};
 use backbeat_store::{
     new_id, now_millis, DocScope, NewTrack, StoreError, Track, TrackPatch, TrackStatus, Upload,
@@ -193,6 +194,14 @@ async fn probe_upload(
     }
 }
 
+/// Starts `plan` for the track. A failure is logged, not returned: the track exists by now,
+/// and `backbeat backfill --where missing` picks up a track whose jobs were never queued.
+async fn submit(state: &AppState, track: Uuid, plan: &Plan) {
+    if let Err(e) = state.pipeline.submit(track, plan).await {
+        tracing::error!(%track, error = %e, "could not queue the track's processing jobs");
+    }
+}
+
 fn upload_ref(e: StoreError) -> ApiError {
     match e {
         StoreError::InvalidReference(what) if what == "album" => {
@@ -258,12 +267,13 @@ pub async fn create(
             upload_key: key,
             uploader: caller.user_id,
             audio,
-            // Probing is all the processing there is until the pipeline lands, and it has run.
-            status: TrackStatus::Ready,
+            // Ready once the pipeline's `summary` job has run.
+            status: TrackStatus::Processing,
         })
         .await
         .map_err(upload_ref)?;
     super::reindex(&state, DocScope::Track(track.id)).await?;
+    submit(&state, track.id, &Plan::top_down(&state.pipeline.graph)).await;
     let c = cached(track)?;
     let mut headers = json_headers(&c.etag);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/tracks/{}", c.track.id)) {
@@ -382,18 +392,19 @@ pub async fn update(
             .await
             .map_err(upload_ref)?;
         state.cache.tracks.invalidate(&id);
-        // Probing is the processing for now, so the new audio is ready at once.
+        // Processing again: every job reruns on the new audio, `summary` makes it ready.
         track = state
             .store
             .update_track(
                 id,
                 TrackPatch {
-                    status: Some(TrackStatus::Ready),
+                    status: Some(TrackStatus::Processing),
                     ..TrackPatch::default()
                 },
             )
             .await?;
         crate::gc::collect_now(&state).await;
+        submit(&state, id, &Plan::rerun_all(&state.pipeline.graph)).await;
     }
     if title.is_some() || body.album_id.is_some() {
         track = state

@@ -209,12 +209,16 @@ impl JobStore for SqlCatalog {
         .execute(&mut *tx)
         .await
         .map_err(reference("track"))?;
-        sqlx::query("UPDATE tracks SET status = 'ready', updated_at = $2 WHERE id = $1")
-            .bind(a.track_id.to_string())
-            .bind(now_millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        // Ready, unless another job of the track failed for good (it keeps `failed`).
+        sqlx::query(
+            "UPDATE tracks SET status = 'ready', updated_at = $2 WHERE id = $1 AND NOT EXISTS
+                 (SELECT 1 FROM track_jobs WHERE track_id = $1 AND state IN ('failed', 'dead'))",
+        )
+        .bind(a.track_id.to_string())
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)
     }
 

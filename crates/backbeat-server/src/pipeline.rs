@@ -1,0 +1,193 @@
+//! The processing pipeline as the server and the pipeline commands open it: the job graph
+//! (built-in jobs plus the external jobs file), the queue, and the engine over the catalog
+//! database and blob store. `backbeat serve` submits a top-down run for every upload and, by
+//! default, runs workers in-process ([`Workers`]); `backbeat worker` runs the same engine alone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use backbeat_pipeline::builtins::{builtin_registry, default_graph};
+use backbeat_pipeline::metrics::Metrics;
+use backbeat_pipeline::queue::sql::SqlQueue;
+use backbeat_pipeline::{Engine, EngineConfig, Graph, Queue, QueueConfig};
+use backbeat_store::blob::BlobStore;
+use backbeat_store::jobs::{JobRecord, JobState, JobStore, JobUpdate, Selection, TrackAnalysis};
+use backbeat_store::sql::SqlCatalog;
+use backbeat_store::{Id, StoreResult};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::cache::Cache;
+use crate::config::Config;
+
+/// How often `serve` refreshes the queue-depth gauge.
+pub const DEPTH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The built-in graph plus the jobs of the configured jobs file, validated.
+pub fn load_graph(config: &Config) -> anyhow::Result<Graph> {
+    let extra = match config.jobs_file() {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            backbeat_pipeline::jobs_file::parse(&text)
+                .with_context(|| format!("in {}", p.display()))?
+        }
+        None => Vec::new(),
+    };
+    Ok(default_graph(extra)?)
+}
+
+/// Worker settings from the configuration (slots, keep-alive interval, scratch folder).
+pub fn engine_config(config: &Config) -> EngineConfig {
+    let mut ec = EngineConfig::new(config.data_dir.join("scratch"));
+    if let Some(n) = config.cpu_slots {
+        ec.cpu_slots = n;
+    }
+    ec.io_slots = config.io_slots;
+    ec.heartbeat = Duration::from_secs((config.ack_wait_s / 3).max(1));
+    ec
+}
+
+/// The embedded queue: job rows in the catalog database itself.
+pub fn embedded_queue(config: &Config, db: &SqlCatalog) -> Arc<dyn Queue> {
+    Arc::new(SqlQueue::new(
+        db.clone(),
+        QueueConfig {
+            ack_wait: Duration::from_secs(config.ack_wait_s.max(1)),
+        },
+    ))
+}
+
+/// The engine over `db`, `blobs` and `queue`, with the configured graph and worker settings.
+pub fn open_engine(
+    config: &Config,
+    db: &SqlCatalog,
+    blobs: BlobStore,
+    queue: Arc<dyn Queue>,
+) -> anyhow::Result<Engine> {
+    Ok(Engine {
+        graph: Arc::new(load_graph(config)?),
+        registry: builtin_registry(),
+        blobs,
+        catalog: Arc::new(db.clone()),
+        states: Arc::new(db.clone()),
+        queue,
+        config: engine_config(config),
+        metrics: Arc::new(Metrics::default()),
+    })
+}
+
+/// Workers running in this process.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    run: JoinHandle<Result<(), backbeat_pipeline::PipelineError>>,
+}
+
+impl Workers {
+    /// Starts workers for every job of `engine`'s graph.
+    pub fn start(engine: Arc<Engine>) -> Self {
+        let (stop, rx) = watch::channel(false);
+        tracing::info!(
+            worker = %engine.config.worker_id,
+            cpu_slots = engine.config.cpu_slots,
+            io_slots = engine.config.io_slots,
+            queue = engine.queue.kind(),
+            "pipeline workers started"
+        );
+        let run = tokio::spawn(engine.run(None, rx));
+        Workers { stop, run }
+    }
+
+    /// Stops fetching and waits up to `grace` for the jobs in flight; jobs still running then
+    /// are abandoned (the queue redelivers them: every job is idempotent).
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let mut run = self.run;
+        match tokio::time::timeout(grace, &mut run).await {
+            Ok(Ok(Ok(()))) => tracing::info!("pipeline workers stopped"),
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "pipeline workers failed"),
+            Ok(Err(e)) => tracing::error!(error = %e, "pipeline worker task failed"),
+            Err(_) => {
+                tracing::warn!(
+                    "jobs still running after the grace period; the queue will redeliver them"
+                );
+                run.abort();
+            }
+        }
+    }
+}
+
+/// Keeps the `backbeat_queue_depth` gauge current (also when workers run elsewhere).
+pub async fn poll_depth(engine: Arc<Engine>) {
+    let names: Vec<String> = engine.graph.names().into_iter().collect();
+    let mut tick = tokio::time::interval(DEPTH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match engine.queue.depth(&names).await {
+            Ok(depths) => {
+                for (job, n) in depths {
+                    engine.metrics.set_depth(&job, n);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading the queue depth failed"),
+        }
+    }
+}
+
+/// The job-state store of in-process workers: the database, plus invalidation of the cached
+/// track when a job changes its status (`summary` makes it ready, a failure makes it failed),
+/// so this process serves the new status at once rather than after the cache's TTL.
+pub struct CacheAwareStates {
+    db: SqlCatalog,
+    cache: Arc<Cache>,
+}
+
+impl CacheAwareStates {
+    /// Job states in `db`, invalidating `cache`.
+    pub fn new(db: SqlCatalog, cache: Arc<Cache>) -> Self {
+        CacheAwareStates { db, cache }
+    }
+}
+
+#[async_trait]
+impl JobStore for CacheAwareStates {
+    async fn record_job(&self, update: JobUpdate<'_>) -> StoreResult<()> {
+        self.db.record_job(update).await
+    }
+    async fn record_pending(&self, items: &[(Id, &str, u32)]) -> StoreResult<()> {
+        self.db.record_pending(items).await
+    }
+    async fn track_jobs(&self, track: Id) -> StoreResult<Vec<JobRecord>> {
+        self.db.track_jobs(track).await
+    }
+    async fn job_counts(&self) -> StoreResult<Vec<(String, JobState, u64)>> {
+        self.db.job_counts().await
+    }
+    async fn select_tracks(
+        &self,
+        selection: &Selection,
+        after: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<Id>> {
+        self.db.select_tracks(selection, after, limit).await
+    }
+    async fn count_tracks(&self, selection: &Selection) -> StoreResult<u64> {
+        self.db.count_tracks(selection).await
+    }
+    async fn set_track_analysis(&self, analysis: &TrackAnalysis) -> StoreResult<()> {
+        let r = self.db.set_track_analysis(analysis).await;
+        self.cache.tracks.invalidate(&analysis.track_id);
+        r
+    }
+    async fn track_analysis(&self, track: Id) -> StoreResult<Option<TrackAnalysis>> {
+        self.db.track_analysis(track).await
+    }
+    async fn mark_track_failed(&self, track: Id) -> StoreResult<()> {
+        let r = self.db.mark_track_failed(track).await;
+        self.cache.tracks.invalidate(&track);
+        r
+    }
+}

@@ -1,0 +1,212 @@
+//! What the processing pipeline did with a track: `GET /api/v1/tracks/{id}/jobs` (every job
+//! of the graph with its state, attempts and last error — for the track's owners and admins,
+//! since errors carry worker details) and `GET /api/v1/tracks/{id}/analysis` (the descriptors
+//! the `summary` job stored — for anyone signed in, like the track itself).
+
+use axum::routing::get;
+use axum::Router;
+use backbeat_store::jobs::JobRecord;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::access;
+use crate::auth::Caller;
+use crate::dto::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path};
+use crate::state::AppState;
+
+/// The processing routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tracks/{id}/jobs", get(jobs))
+        .route("/api/v1/tracks/{id}/analysis", get(analysis))
+}
+
+/// One job of the graph for one track.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobDto {
+    /// The job's name.
+    pub job: String,
+    /// The job's version in the running graph.
+    pub version: u32,
+    /// `none` (never queued), `pending`, `running`, `done`, `skipped` (outputs existed),
+    /// `failed` (bad input, not retried), `dead` (failed on every delivery), or `stale`
+    /// (complete, but for another version of the job).
+    #[schema(example = "done")]
+    pub state: String,
+    /// The version the state is about (differs from `version` when stale).
+    pub state_version: Option<u32>,
+    /// Deliveries that started the job.
+    pub attempts: u32,
+    /// Runs that wrote the outputs.
+    pub completions: u32,
+    /// Why it failed, for `failed`, `dead` and retried jobs.
+    pub error: Option<String>,
+    /// The worker that touched it last.
+    pub worker: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// A track's processing state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackJobsDto {
+    pub track_id: Uuid,
+    /// The track's status: `processing`, `ready` or `failed`.
+    #[schema(example = "ready")]
+    pub status: String,
+    /// Every job of the graph, parents before children.
+    pub jobs: Vec<JobDto>,
+}
+
+/// The descriptors stored for a track.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisDto {
+    pub track_id: Uuid,
+    /// Tempo in beats per minute.
+    pub bpm: Option<f64>,
+    /// Key, e.g. `F# minor`.
+    pub key: Option<String>,
+    /// Integrated loudness (EBU R128), LUFS.
+    pub loudness_lufs: Option<f64>,
+    /// The whole analysis record (see `docs/DESCRIPTORS.md`).
+    #[schema(value_type = Object)]
+    pub analysis: serde_json::Value,
+    pub updated_at: String,
+}
+
+fn job_dto(job: &str, version: u32, record: Option<&JobRecord>) -> JobDto {
+    let Some(r) = record else {
+        return JobDto {
+            job: job.to_string(),
+            version,
+            state: "none".into(),
+            state_version: None,
+            attempts: 0,
+            completions: 0,
+            error: None,
+            worker: None,
+            started_at: None,
+            finished_at: None,
+            updated_at: None,
+        };
+    };
+    let state = if r.version != version && r.state.is_complete() {
+        "stale"
+    } else {
+        r.state.as_str()
+    };
+    JobDto {
+        job: job.to_string(),
+        version,
+        state: state.into(),
+        state_version: Some(r.version),
+        attempts: r.attempts,
+        completions: r.completions,
+        error: r.error.clone(),
+        worker: r.worker.clone(),
+        started_at: r.started_at.map(rfc3339),
+        finished_at: r.finished_at.map(rfc3339),
+        updated_at: Some(rfc3339(r.updated_at)),
+    }
+}
+
+/// The state of every processing job for a track (its owners and admins).
+#[utoipa::path(get, path = "/api/v1/tracks/{id}/jobs", tag = "tracks", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = TrackJobsDto), crate::openapi::Errors))]
+pub async fn jobs(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<TrackJobsDto>> {
+    let t = access::track(&state, id).await?;
+    if !access::owns_album(&state, &caller, t.track.album_id).await? {
+        return Err(ApiError::Forbidden);
+    }
+    let records = state.pipeline.states.track_jobs(id).await?;
+    let jobs = state
+        .pipeline
+        .graph
+        .jobs()
+        .map(|spec| {
+            let record = records.iter().find(|r| r.job == spec.name);
+            job_dto(&spec.name, spec.version, record)
+        })
+        .collect();
+    // The cached track may lag a worker's status change by the cache's TTL; the jobs are
+    // read fresh, so read the status fresh too.
+    let track = state.store.track(id).await?;
+    Ok(Json(TrackJobsDto {
+        track_id: id,
+        status: track.status.as_str().to_string(),
+        jobs,
+    }))
+}
+
+/// The descriptors the pipeline stored for a track (404 until its `summary` job has run).
+#[utoipa::path(get, path = "/api/v1/tracks/{id}/analysis", tag = "tracks", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = AnalysisDto), crate::openapi::Errors))]
+pub async fn analysis(
+    state: AppState,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<AnalysisDto>> {
+    access::track(&state, id).await?;
+    let a = state
+        .pipeline
+        .states
+        .track_analysis(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(AnalysisDto {
+        track_id: id,
+        bpm: a.bpm,
+        key: a.key,
+        loudness_lufs: a.loudness_lufs,
+        analysis: a.analysis,
+        updated_at: rfc3339(a.updated_at),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backbeat_store::jobs::JobState;
+
+    fn record(version: u32, state: JobState) -> JobRecord {
+        JobRecord {
+            track_id: Uuid::nil(),
+            job: "analyze".into(),
+            version,
+            state,
+            attempts: 1,
+            completions: 1,
+            error: None,
+            worker: None,
+            started_at: None,
+            finished_at: None,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn states_name_staleness_and_absence() {
+        assert_eq!(job_dto("analyze", 2, None).state, "none");
+        let done = record(2, JobState::Done);
+        assert_eq!(job_dto("analyze", 2, Some(&done)).state, "done");
+        let old = record(1, JobState::Done);
+        let d = job_dto("analyze", 2, Some(&old));
+        assert_eq!((d.state.as_str(), d.state_version), ("stale", Some(1)));
+        // A pending or failed record says what is happening, whatever its version.
+        let pending = record(1, JobState::Pending);
+        assert_eq!(job_dto("analyze", 2, Some(&pending)).state, "pending");
+    }
+}

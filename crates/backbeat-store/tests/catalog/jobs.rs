@@ -1,0 +1,112 @@
+//! Job states and the descriptors the pipeline stores: completions counted, the track's status
+//! driven by its jobs (ready by `summary`, failed by a job failing for good — and kept failed).
+
+use backbeat_store::jobs::{JobState, JobUpdate, TrackAnalysis};
+use backbeat_store::sql::SqlCatalog;
+use backbeat_store::{now_millis, AlbumKind, CatalogStore, Id, JobStore, TrackStatus};
+
+use super::{track, user};
+
+conformance!(
+    job_records_count_attempts_and_completions,
+    summary_makes_a_track_ready_unless_a_job_failed,
+);
+
+fn update(track: Id, job: &str, state: JobState, attempt: Option<u32>) -> JobUpdate<'_> {
+    JobUpdate {
+        track_id: track,
+        job,
+        version: 1,
+        state,
+        attempt,
+        error: None,
+        worker: Some("w1"),
+    }
+}
+
+fn analysis(track: Id) -> TrackAnalysis {
+    TrackAnalysis {
+        track_id: track,
+        bpm: Some(120.0),
+        key: Some("A minor".into()),
+        loudness_lufs: Some(-9.5),
+        analysis: serde_json::json!({"rhythm": {"bpm": 120.0}}),
+        updated_at: now_millis(),
+    }
+}
+
+async fn job_records_count_attempts_and_completions(c: &SqlCatalog) {
+    let u = user(c, "jobs@example.com").await;
+    let a = c.create_artist("A", u.id).await.unwrap();
+    let al = c
+        .create_album(a.id, "B", AlbumKind::Single, None)
+        .await
+        .unwrap();
+    let t = track(c, al.id, u.id, "T").await;
+    c.record_pending(&[(t.id, "probe", 1)]).await.unwrap();
+    c.record_job(update(t.id, "probe", JobState::Running, Some(1)))
+        .await
+        .unwrap();
+    c.record_job(update(t.id, "probe", JobState::Running, Some(2)))
+        .await
+        .unwrap();
+    c.record_job(update(t.id, "probe", JobState::Done, None))
+        .await
+        .unwrap();
+    let recs = c.track_jobs(t.id).await.unwrap();
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(
+        (r.state, r.attempts, r.completions, r.worker.as_deref()),
+        (JobState::Done, 2, 1, Some("w1"))
+    );
+    assert!(r.finished_at.is_some());
+    let counts = c.job_counts().await.unwrap();
+    assert!(
+        counts.contains(&("probe".to_string(), JobState::Done, 1)),
+        "{counts:?}"
+    );
+}
+
+async fn summary_makes_a_track_ready_unless_a_job_failed(c: &SqlCatalog) {
+    let u = user(c, "summary@example.com").await;
+    let a = c.create_artist("A", u.id).await.unwrap();
+    let al = c
+        .create_album(a.id, "B", AlbumKind::Album, None)
+        .await
+        .unwrap();
+    let ok = track(c, al.id, u.id, "Fine").await;
+    let bad = track(c, al.id, u.id, "Refused").await;
+    assert_eq!(ok.status, TrackStatus::Processing);
+
+    c.set_track_analysis(&analysis(ok.id)).await.unwrap();
+    assert_eq!(c.track(ok.id).await.unwrap().status, TrackStatus::Ready);
+    let stored = c.track_analysis(ok.id).await.unwrap().expect("stored");
+    assert_eq!(stored.key.as_deref(), Some("A minor"));
+    assert_eq!(stored.analysis["rhythm"]["bpm"], 120.0);
+    // Replaced, not added.
+    let mut again = analysis(ok.id);
+    again.bpm = Some(90.0);
+    c.set_track_analysis(&again).await.unwrap();
+    assert_eq!(
+        c.track_analysis(ok.id).await.unwrap().unwrap().bpm,
+        Some(90.0)
+    );
+
+    // A sibling job failed for good before `summary` ran: the track stays failed.
+    let mut failed = update(bad.id, "picky", JobState::Failed, None);
+    failed.error = Some("exit status 1: refusing");
+    c.record_job(failed).await.unwrap();
+    c.mark_track_failed(bad.id).await.unwrap();
+    c.set_track_analysis(&analysis(bad.id)).await.unwrap();
+    assert_eq!(c.track(bad.id).await.unwrap().status, TrackStatus::Failed);
+    let recs = c.track_jobs(bad.id).await.unwrap();
+    assert_eq!(recs[0].error.as_deref(), Some("exit status 1: refusing"));
+    // Once that job succeeds (a backfill re-ran it), the next summary makes it ready.
+    c.record_job(update(bad.id, "picky", JobState::Done, None))
+        .await
+        .unwrap();
+    c.set_track_analysis(&analysis(bad.id)).await.unwrap();
+    assert_eq!(c.track(bad.id).await.unwrap().status, TrackStatus::Ready);
+    assert!(c.track_analysis(Id::nil()).await.unwrap().is_none());
+}
