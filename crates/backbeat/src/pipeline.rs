@@ -1,17 +1,22 @@
 //! Pipeline commands: `backbeat worker`, `backbeat jobs graph|status`, `backbeat backfill`.
-//! They open the same data directory (or database) as `backbeat serve`; the embedded queue
-//! lives in the catalog database, so a `worker` process and a `serve` process share it.
+//! They open the same data directory (or database) as `backbeat serve`. The job queue is the
+//! embedded one in the catalog database (`--queue sql`, the default), which every process
+//! opening that database shares, or a NATS JetStream stream (`--queue nats://host:port`,
+//! `--queue-stream NAME`) for workers on several machines.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use backbeat_pipeline::builtins::{builtin_registry, default_graph};
+use backbeat_pipeline::queue::jetstream::JetStreamQueue;
 use backbeat_pipeline::queue::sql::SqlQueue;
-use backbeat_pipeline::{Engine, EngineConfig, Graph, Plan, QueueConfig};
+use backbeat_pipeline::{Engine, EngineConfig, Graph, Plan, Queue, QueueConfig};
 use backbeat_server::{Config, ServeArgs};
 use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::{JobState, Selection};
@@ -28,7 +33,92 @@ pub struct PipelineArgs {
     #[arg(long, env = "BACKBEAT_JOBS_FILE", value_name = "FILE")]
     pub jobs_file: Option<PathBuf>,
     #[command(flatten)]
+    pub queue: QueueArgs,
+    #[command(flatten)]
     pub config: ServeArgs,
+}
+
+/// Which job queue a command uses.
+#[derive(Args, Debug, Clone)]
+pub struct QueueArgs {
+    /// The job queue: `sql` (embedded in the catalog database) or a NATS JetStream server
+    /// (`nats://host:port`) shared by workers on several machines.
+    #[arg(
+        long = "queue",
+        env = "BACKBEAT_QUEUE",
+        default_value = "sql",
+        value_name = "sql|nats://HOST:PORT"
+    )]
+    pub spec: QueueSpec,
+    /// The JetStream stream holding the jobs (one per deployment; unused with `sql`).
+    #[arg(
+        long = "queue-stream",
+        env = "BACKBEAT_QUEUE_STREAM",
+        default_value = "backbeat",
+        value_name = "NAME"
+    )]
+    pub stream: String,
+}
+
+/// Where the job queue lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueSpec {
+    /// The embedded queue: rows of the catalog database.
+    Sql,
+    /// NATS JetStream, at this server URL.
+    Nats(String),
+}
+
+impl FromStr for QueueSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "sql" {
+            return Ok(QueueSpec::Sql);
+        }
+        match s.strip_prefix("nats://") {
+            Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => {
+                Ok(QueueSpec::Nats(s.to_string()))
+            }
+            _ => Err(format!(
+                "expected `sql` or a NATS URL `nats://host:port`, not `{s}`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for QueueArgs {
+    /// What a worker prints: the queue's kind and where it is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.spec {
+            QueueSpec::Sql => f.write_str("sql, in the catalog database"),
+            QueueSpec::Nats(url) => write!(f, "jetstream at {url}, stream {}", self.stream),
+        }
+    }
+}
+
+/// Opens the queue `args` names: the embedded one in `db`, or a JetStream stream (created if
+/// missing). `config` applies to either.
+pub async fn open_queue(
+    args: &QueueArgs,
+    db: &SqlCatalog,
+    config: QueueConfig,
+) -> anyhow::Result<Arc<dyn Queue>> {
+    Ok(match &args.spec {
+        QueueSpec::Sql => Arc::new(SqlQueue::new(db.clone(), config)),
+        QueueSpec::Nats(url) => {
+            let queue = JetStreamQueue::connect(url, &args.stream, config)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot open the JetStream queue at {url} (stream `{}`; is a NATS \
+                         server with JetStream enabled running there?)",
+                        args.stream
+                    )
+                })?;
+            Arc::new(queue)
+        }
+    })
 }
 
 /// Flags of `backbeat worker`.
@@ -99,7 +189,7 @@ pub struct BackfillArgs {
     pub pipeline: PipelineArgs,
 }
 
-/// Opens catalog, blobs, graph and embedded queue for `args`.
+/// Opens catalog, blobs, graph and queue for `args`.
 pub async fn open_engine(
     args: &PipelineArgs,
     tweak: impl FnOnce(&mut EngineConfig),
@@ -113,7 +203,7 @@ pub async fn open_engine(
         .await
         .context("opening the catalog database")?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
-    let queue = SqlQueue::new(db.clone(), QueueConfig { ack_wait });
+    let queue = open_queue(&args.queue, &db, QueueConfig { ack_wait }).await?;
     let mut ec = EngineConfig::new(config.data_dir.join("scratch"));
     tweak(&mut ec);
     let engine = Engine {
@@ -122,7 +212,7 @@ pub async fn open_engine(
         blobs,
         catalog: Arc::new(db.clone()),
         states: Arc::new(db.clone()),
-        queue: Arc::new(queue),
+        queue,
         config: ec,
         metrics: Arc::default(),
     };
@@ -184,7 +274,7 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
             "worker {} running {} (queue: {})",
             engine.config.worker_id,
             names.join(", "),
-            engine.queue.kind()
+            args.pipeline.queue
         );
         let idle_limit = Duration::from_secs(args.exit_when_idle_s);
         let mut idle_since: Option<Instant> = None;
