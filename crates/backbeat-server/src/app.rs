@@ -74,7 +74,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         );
     }
     let cache = Arc::new(crate::cache::Cache::new(config.cache_entries));
-    let queue = crate::pipeline::embedded_queue(&config, &db);
+    let queue = crate::pipeline::open_queue(&config, &db).await?;
     let mut engine = crate::pipeline::open_engine(&config, &db, blobs.clone(), queue)?;
     engine.states = Arc::new(crate::pipeline::CacheAwareStates::new(
         db.clone(),

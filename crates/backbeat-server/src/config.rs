@@ -87,6 +87,11 @@ pub struct Config {
     /// Seconds a running job may go without a keep-alive before the queue hands it to another
     /// worker (workers send keep-alives every third of it).
     pub ack_wait_s: u64,
+    /// The job queue: `sql` (embedded in the catalog database) or a NATS JetStream server
+    /// (`nats://host:port`) shared by workers on several machines.
+    pub queue: String,
+    /// The JetStream stream holding the jobs (one per deployment; unused with `sql`).
+    pub queue_stream: String,
 }
 
 impl Default for Config {
@@ -130,6 +135,8 @@ impl Default for Config {
             cpu_slots: None,
             io_slots: 16,
             ack_wait_s: 30,
+            queue: "sql".into(),
+            queue_stream: "backbeat".into(),
         }
     }
 }
@@ -236,6 +243,18 @@ impl Config {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(invalid("log_format", "must be `text` or `json`"));
         }
+        validate_queue(&self.queue).map_err(|m| invalid("queue", &m))?;
+        if self.queue_stream.is_empty()
+            || !self
+                .queue_stream
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                "queue_stream",
+                "must be letters, digits, `-` and `_` only",
+            ));
+        }
         if let Some(secret) = &self.secret {
             if secret.len() < 32 {
                 return Err(invalid("secret", "must be at least 32 bytes"));
@@ -281,6 +300,19 @@ fn validate_public_url(url: &str) -> Result<(), String> {
         return Err("must not have a query or fragment".into());
     }
     Ok(())
+}
+
+/// The queue is `sql` or a `nats://host[:port]` URL.
+fn validate_queue(queue: &str) -> Result<(), String> {
+    if queue == "sql" {
+        return Ok(());
+    }
+    match queue.strip_prefix("nats://") {
+        Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => Ok(()),
+        _ => Err(format!(
+            "expected `sql` or a NATS URL `nats://host:port`, not `{queue}`"
+        )),
+    }
 }
 
 /// `true` when two paths name the same file (falls back to comparing them as written).

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use backbeat_pipeline::builtins::{builtin_registry, default_graph};
 use backbeat_pipeline::metrics::Metrics;
+use backbeat_pipeline::queue::jetstream::JetStreamQueue;
 use backbeat_pipeline::queue::sql::SqlQueue;
 use backbeat_pipeline::{Engine, EngineConfig, Graph, Queue, QueueConfig};
 use backbeat_store::blob::BlobStore;
@@ -50,14 +51,34 @@ pub fn engine_config(config: &Config) -> EngineConfig {
     ec
 }
 
-/// The embedded queue: job rows in the catalog database itself.
-pub fn embedded_queue(config: &Config, db: &SqlCatalog) -> Arc<dyn Queue> {
-    Arc::new(SqlQueue::new(
-        db.clone(),
-        QueueConfig {
-            ack_wait: Duration::from_secs(config.ack_wait_s.max(1)),
-        },
-    ))
+/// Opens the configured queue: the embedded one (job rows in the catalog database) or a
+/// JetStream stream (created if missing).
+pub async fn open_queue(config: &Config, db: &SqlCatalog) -> anyhow::Result<Arc<dyn Queue>> {
+    let qc = QueueConfig {
+        ack_wait: Duration::from_secs(config.ack_wait_s.max(1)),
+    };
+    if config.queue == "sql" {
+        return Ok(Arc::new(SqlQueue::new(db.clone(), qc)));
+    }
+    let queue = JetStreamQueue::connect(&config.queue, &config.queue_stream, qc)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the JetStream queue at {} (stream `{}`; is a NATS server with \
+                 JetStream enabled running there?)",
+                config.queue, config.queue_stream
+            )
+        })?;
+    Ok(Arc::new(queue))
+}
+
+/// The configured queue in words, for logs: its kind and where it is.
+pub fn describe_queue(config: &Config) -> String {
+    if config.queue == "sql" {
+        "sql, in the catalog database".into()
+    } else {
+        format!("jetstream at {}, stream {}", config.queue, config.queue_stream)
+    }
 }
 
 /// The engine over `db`, `blobs` and `queue`, with the configured graph and worker settings.

@@ -1,6 +1,8 @@
 //! Pipeline commands: `backbeat worker`, `backbeat jobs graph|status`, `backbeat backfill`.
-//! They open the same data directory (or database) as `backbeat serve`; the embedded queue
-//! lives in the catalog database, so a `worker` process and a `serve` process share it.
+//! They open the same data directory (or database) and take the same configuration as
+//! `backbeat serve`. The job queue is the embedded one in the catalog database (`--queue sql`,
+//! the default), which every process opening that database shares, or a NATS JetStream stream
+//! (`--queue nats://host:port`, `--queue-stream NAME`) for workers on several machines.
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -86,21 +88,23 @@ pub struct BackfillArgs {
     pub pipeline: PipelineArgs,
 }
 
-/// Opens catalog, blobs, graph and embedded queue for `args`, as `serve` does.
-pub async fn open_engine(args: &PipelineArgs) -> anyhow::Result<(Arc<Engine>, SqlCatalog)> {
+/// Opens catalog, blobs, graph and queue for `args`, as `serve` does.
+pub async fn open_engine(
+    args: &PipelineArgs,
+) -> anyhow::Result<(Arc<Engine>, SqlCatalog, Config)> {
     let config = Config::load(&args.config)?;
     std::fs::create_dir_all(&config.data_dir)?;
     let db = backbeat_server::app::open_database(&config).await?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
-    let queue = pipeline::embedded_queue(&config, &db);
+    let queue = pipeline::open_queue(&config, &db).await?;
     let engine = pipeline::open_engine(&config, &db, blobs, queue)?;
-    Ok((Arc::new(engine), db))
+    Ok((Arc::new(engine), db, config))
 }
 
 /// `backbeat worker`.
 pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let (engine, _db) = open_engine(&args.pipeline).await?;
+        let (engine, _db, config) = open_engine(&args.pipeline).await?;
         let jobs: Option<BTreeSet<String>> = if args.jobs.is_empty() {
             None
         } else {
@@ -122,7 +126,7 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
             "worker {} running {} (queue: {})",
             engine.config.worker_id,
             names.join(", "),
-            engine.queue.kind()
+            pipeline::describe_queue(&config)
         );
         let idle_limit = Duration::from_secs(args.exit_when_idle_s);
         let mut idle_since: Option<Instant> = None;
@@ -179,7 +183,7 @@ pub fn jobs(cmd: JobsCmd) -> anyhow::Result<ExitCode> {
             track,
             pipeline: args,
         } => runtime()?.block_on(async {
-            let (engine, db) = open_engine(&args).await?;
+            let (engine, db, _) = open_engine(&args).await?;
             match track {
                 Some(id) => {
                     println!(
@@ -243,7 +247,7 @@ fn parse_selection(text: &str, job: &str, version: u32) -> anyhow::Result<Select
 /// `backbeat backfill`.
 pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let (engine, db) = open_engine(&args.pipeline).await?;
+        let (engine, db, _) = open_engine(&args.pipeline).await?;
         let Some(spec) = engine.graph.job(&args.job).cloned() else {
             bail!(
                 "no job is called `{}` (see `backbeat jobs graph`)",

@@ -9,6 +9,10 @@
 //!   use: a worker pulls only the jobs it runs, and a work-queue stream requires consumers with
 //!   non-overlapping filters, which one consumer per job gives. Workers running the same job
 //!   share its consumer, so the server hands each message to one of them at a time.
+//! - **Workers set the ack wait**: creating a consumer that exists replaces its configuration,
+//!   so a worker's first pull of a job applies the worker's ack wait, while counting
+//!   ([`Queue::depth`], used by `jobs status` and backfill progress) reads an existing consumer
+//!   as it is and creates one only when missing.
 //! - **De-duplication by the server**: the publish header `Nats-Msg-Id` is the message's dedupe
 //!   key, and the stream drops a second message with that id within its duplicate window
 //!   ([`DUPLICATE_WINDOW`]). Unlike the SQL queue this also drops a re-publish shortly *after*
@@ -31,8 +35,10 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::pull::Config as PullConfig;
 use async_nats::jetstream::consumer::{AckPolicy, PullConsumer};
 use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::stream::{Config as StreamConfig, RetentionPolicy, StorageType};
-use async_nats::jetstream::{self, AckKind};
+use async_nats::jetstream::stream::{
+    Config as StreamConfig, ConsumerErrorKind, RetentionPolicy, StorageType,
+};
+use async_nats::jetstream::{self, AckKind, ErrorCode};
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use tokio::time::Instant;
@@ -165,6 +171,26 @@ impl JetStreamQueue {
             consumers.insert(job.to_string(), consumer.clone());
         }
         Ok(consumer)
+    }
+
+    /// The consumer of `job` as the server has it, created only when missing. Creating an
+    /// existing consumer again replaces its configuration with this process's, so counting
+    /// (`jobs status`, a backfill's progress) must not: it would reset the ack wait the workers
+    /// chose. Not cached, so this process's first fetch still applies its own configuration.
+    async fn existing_consumer(&self, job: &str) -> Result<PullConsumer, QueueError> {
+        Self::check_job(job)?;
+        if let Some(c) = self.cached(job) {
+            return Ok(c);
+        }
+        let found = self
+            .js
+            .get_consumer_from_stream::<PullConfig, _, _>(job, &self.stream)
+            .await;
+        match found {
+            Ok(c) => Ok(c),
+            Err(e) if is_not_found(&e.kind()) => self.consumer(job).await,
+            Err(e) => Err(backend(&format!("consumer {job}"), e)),
+        }
     }
 
     fn cached(&self, job: &str) -> Option<PullConsumer> {
@@ -362,7 +388,7 @@ impl Queue for JetStreamQueue {
             // The consumer is created here if need be: messages published before any worker
             // pulled the job are waiting all the same, and only a consumer counts them.
             let info = self
-                .consumer(job)
+                .existing_consumer(job)
                 .await?
                 .get_info()
                 .await
@@ -376,6 +402,10 @@ impl Queue for JetStreamQueue {
     fn kind(&self) -> &'static str {
         "jetstream"
     }
+}
+
+fn is_not_found(kind: &ConsumerErrorKind) -> bool {
+    matches!(kind, ConsumerErrorKind::JetStream(e) if e.error_code() == ErrorCode::CONSUMER_NOT_FOUND)
 }
 
 /// A message pulled from a job's consumer.

@@ -169,3 +169,36 @@ async fn invalid_job_name_is_refused() {
     assert!(s.queue.fetch(&jobs, 1, Duration::ZERO).await.is_err());
     assert_eq!(s.queue.kind(), "jetstream");
 }
+
+/// Counting messages (what `jobs status` and a backfill's progress do, with a default ack wait)
+/// leaves the ack wait the workers' consumer was created with: resetting it would hand jobs
+/// still running, kept alive at the workers' pace, to another worker.
+#[tokio::test]
+async fn depth_keeps_the_workers_ack_wait() {
+    let Some(s) = stream("jetstream::depth_keeps_the_workers_ack_wait").await else {
+        return;
+    };
+    let jobs = vec!["kept".to_string()];
+    // A worker's first fetch creates the consumer with its ack wait.
+    let got = s
+        .queue
+        .fetch(&jobs, 1, Duration::ZERO)
+        .await
+        .expect("fetch");
+    assert!(got.is_empty());
+    let other = JetStreamQueue::connect(&s.url, &s.name, QueueConfig::default())
+        .await
+        .expect("connect");
+    assert_ne!(QueueConfig::default().ack_wait, CONFIG.ack_wait);
+    let depth = other.depth(&jobs).await.expect("depth");
+    assert_eq!(depth, vec![("kept".to_string(), 0)]);
+
+    let client = async_nats::connect(&s.url).await.expect("connect");
+    let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+        async_nats::jetstream::new(client)
+            .get_consumer_from_stream("kept", &s.name)
+            .await
+            .expect("consumer");
+    let info = consumer.info().await.expect("consumer info");
+    assert_eq!(info.config.ack_wait, CONFIG.ack_wait);
+}

@@ -111,6 +111,13 @@ pub struct ServeArgs {
     /// Seconds a job may go without a keep-alive before the queue redelivers it.
     #[arg(long, env = "BACKBEAT_ACK_WAIT_S", value_name = "SECONDS")]
     pub ack_wait_s: Option<u64>,
+    /// The job queue: `sql` (embedded in the catalog database, the default) or a NATS
+    /// JetStream server (`nats://host:port`) shared by workers on several machines.
+    #[arg(long, env = "BACKBEAT_QUEUE", value_name = "sql|nats://HOST:PORT")]
+    pub queue: Option<String>,
+    /// The JetStream stream holding the jobs (one per deployment; unused with `sql`).
+    #[arg(long, env = "BACKBEAT_QUEUE_STREAM", value_name = "NAME")]
+    pub queue_stream: Option<String>,
 }
 
 impl ServeArgs {
@@ -146,5 +153,7 @@ impl ServeArgs {
         set_some(&mut c.cpu_slots, self.cpu_slots);
         set(&mut c.io_slots, self.io_slots);
         set(&mut c.ack_wait_s, self.ack_wait_s);
+        set(&mut c.queue, self.queue.clone());
+        set(&mut c.queue_stream, self.queue_stream.clone());
     }
 }

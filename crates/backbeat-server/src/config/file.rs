@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub cpu_slots: Option<usize>,
     pub io_slots: Option<usize>,
     pub ack_wait_s: Option<u64>,
+    pub queue: Option<String>,
+    pub queue_stream: Option<String>,
 }
 
 /// The `[rate_limits]` table.
@@ -96,6 +98,8 @@ impl FileConfig {
         set_some(&mut config.cpu_slots, self.cpu_slots);
         set(&mut config.io_slots, self.io_slots);
         set(&mut config.ack_wait_s, self.ack_wait_s);
+        set(&mut config.queue, self.queue);
+        set(&mut config.queue_stream, self.queue_stream);
         if let Some(r) = self.rate_limits {
             let limits = &mut config.rate_limits;
             for (file, rate) in [
