@@ -77,7 +77,10 @@ pub fn describe_queue(config: &Config) -> String {
     if config.queue == "sql" {
         "sql, in the catalog database".into()
     } else {
-        format!("jetstream at {}, stream {}", config.queue, config.queue_stream)
+        format!(
+            "jetstream at {}, stream {}",
+            config.queue, config.queue_stream
+        )
     }
 }
 

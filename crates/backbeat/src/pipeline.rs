@@ -89,9 +89,7 @@ pub struct BackfillArgs {
 }
 
 /// Opens catalog, blobs, graph and queue for `args`, as `serve` does.
-pub async fn open_engine(
-    args: &PipelineArgs,
-) -> anyhow::Result<(Arc<Engine>, SqlCatalog, Config)> {
+pub async fn open_engine(args: &PipelineArgs) -> anyhow::Result<(Arc<Engine>, SqlCatalog, Config)> {
     let config = Config::load(&args.config)?;
     std::fs::create_dir_all(&config.data_dir)?;
     let db = backbeat_server::app::open_database(&config).await?;
