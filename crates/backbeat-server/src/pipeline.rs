@@ -16,7 +16,7 @@ use backbeat_pipeline::{Engine, EngineConfig, Graph, Queue, QueueConfig};
 use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::{JobRecord, JobState, JobStore, JobUpdate, Selection, TrackAnalysis};
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{Id, StoreResult};
+use backbeat_store::{Id, Millis, StoreResult};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -197,6 +197,9 @@ impl JobStore for CacheAwareStates {
         limit: u32,
     ) -> StoreResult<Vec<Id>> {
         self.db.select_tracks(selection, after, limit).await
+    }
+    async fn finished_since(&self, job: &str, since: Millis) -> StoreResult<Vec<(JobState, u64)>> {
+        self.db.finished_since(job, since).await
     }
     async fn count_tracks(&self, selection: &Selection) -> StoreResult<u64> {
         self.db.count_tracks(selection).await

@@ -147,6 +147,9 @@ pub trait JobStore: Send + Sync + 'static {
         after: Option<Id>,
         limit: u32,
     ) -> StoreResult<Vec<Id>>;
+    /// Records of `job` that finished (done, skipped, failed, dead) at or after `since`, per
+    /// state: a backfill's progress in one query, however many tracks it covers.
+    async fn finished_since(&self, job: &str, since: Millis) -> StoreResult<Vec<(JobState, u64)>>;
     /// How many tracks `selection` matches.
     async fn count_tracks(&self, selection: &Selection) -> StoreResult<u64>;
     /// Stores (replaces) a track's descriptors and marks the track `ready` — unless one of its

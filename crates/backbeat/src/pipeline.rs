@@ -4,7 +4,7 @@
 //! the default), which every process opening that database shares, or a NATS JetStream stream
 //! (`--queue nats://host:port`, `--queue-stream NAME`) for workers on several machines.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use backbeat_store::jobs::{JobState, Selection};
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{Id, JobStore};
 use clap::{Args, Subcommand};
+use futures_util::{stream, StreamExt, TryStreamExt};
 
 use crate::serve::runtime;
 
@@ -264,36 +265,49 @@ pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
         } else {
             (None, None)
         };
-        // Enqueue in pages of tracks; each track gets its own plan (what is done differs).
+        // Enqueue in pages of tracks. A track's plan depends on which jobs are done for it;
+        // tracks in the same situation share one plan and one submission.
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(indicatif::ProgressStyle::with_template(
             "{msg:10} [{bar:40}] {pos}/{len} tracks  {per_sec}  ETA {eta}",
         )?);
         bar.set_message("enqueue");
+        let since = backbeat_store::now_millis();
         let mut after = None;
-        let mut tracks: Vec<Id> = Vec::new();
+        let mut enqueued: u64 = 0;
         loop {
-            let page = db.select_tracks(&selection, after, 500).await?;
+            let page = db.select_tracks(&selection, after, 1000).await?;
             let Some(last) = page.last() else { break };
             after = Some(*last);
-            for &id in &page {
-                let done = engine.done_set(id).await?;
+            let done_sets: Vec<(Id, BTreeSet<String>)> = stream::iter(page)
+                .map(|id| {
+                    let engine = Arc::clone(&engine);
+                    async move { Ok::<_, anyhow::Error>((id, engine.done_set(id).await?)) }
+                })
+                .buffered(16)
+                .try_collect()
+                .await?;
+            let mut groups: BTreeMap<BTreeSet<String>, Vec<Id>> = BTreeMap::new();
+            for (id, done) in done_sets {
+                groups.entry(done).or_default().push(id);
+            }
+            for (done, ids) in groups {
                 let is_done = |n: &str| done.contains(n);
                 let plan = if args.force {
                     Plan::force(&engine.graph, &spec.name, args.with_descendants, is_done)?
                 } else {
                     Plan::bottom_up(&engine.graph, &spec.name, is_done)?
                 };
-                engine.submit(id, &plan).await?;
-                bar.inc(1);
+                engine.submit_many(&ids, &plan).await?;
+                enqueued += ids.len() as u64;
+                bar.inc(ids.len() as u64);
             }
-            tracks.extend(page);
         }
         bar.finish();
         if args.no_wait {
-            eprintln!("enqueued {} track(s)", tracks.len());
+            eprintln!("enqueued {enqueued} track(s)");
         } else {
-            wait_for(&engine, &db, &spec.name, &tracks).await?;
+            wait_for(&engine, &db, &spec.name, enqueued, since).await?;
         }
         if let (Some(stop), Some(handle)) = (stop, handle) {
             let _ = stop.send(true);
@@ -303,57 +317,55 @@ pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Shows completion of `job` over `tracks` until every one is complete, failed or dead.
+/// Shows the backfill's progress until `job` has finished (done, skipped, failed or dead) for
+/// `total` tracks since `since`, or the queue has been empty twice in a row (tracks whose
+/// ancestors failed never reach `job`). One count query and one depth query per tick,
+/// however large the backfill.
 async fn wait_for(
     engine: &Engine,
     db: &SqlCatalog,
     job: &str,
-    tracks: &[Id],
+    total: u64,
+    since: backbeat_store::Millis,
 ) -> anyhow::Result<()> {
-    let bar = indicatif::ProgressBar::new(tracks.len() as u64);
+    let bar = indicatif::ProgressBar::new(total);
     bar.set_style(indicatif::ProgressStyle::with_template(
         "{msg:10} [{bar:40}] {pos}/{len} tracks  {per_sec}  ETA {eta}",
     )?);
     bar.set_message("process");
     let names: Vec<String> = engine.graph.names().into_iter().collect();
-    let mut open: Vec<Id> = tracks.to_vec();
-    let (mut failed, mut dead) = (0u64, 0u64);
-    while !open.is_empty() {
-        let mut still = Vec::with_capacity(open.len());
-        for id in open {
-            let rec = db.track_jobs(id).await?;
-            match rec.iter().find(|r| r.job == job).map(|r| r.state) {
-                Some(s) if s.is_complete() => bar.inc(1),
-                Some(JobState::Failed) => {
-                    failed += 1;
-                    bar.inc(1)
-                }
-                Some(JobState::Dead) => {
-                    dead += 1;
-                    bar.inc(1)
-                }
-                // An ancestor failed for good: the job will never run.
-                _ if rec
-                    .iter()
-                    .any(|r| matches!(r.state, JobState::Failed | JobState::Dead)) =>
-                {
-                    failed += 1;
-                    bar.inc(1)
-                }
-                _ => still.push(id),
-            }
+    let mut empty_ticks = 0;
+    let counts = loop {
+        let counts = db.finished_since(job, since).await?;
+        let finished: u64 = counts.iter().map(|c| c.1).sum();
+        bar.set_position(finished.min(total));
+        if finished >= total {
+            break counts;
         }
-        open = still;
-        if !open.is_empty() {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            let depth: u64 = engine.queue.depth(&names).await?.iter().map(|d| d.1).sum();
-            bar.set_message(format!("queued {depth}"));
+        let depth: u64 = engine.queue.depth(&names).await?.iter().map(|d| d.1).sum();
+        empty_ticks = if depth == 0 { empty_ticks + 1 } else { 0 };
+        if empty_ticks >= 2 {
+            // Counted after the queue emptied, so nothing finished in between is missed.
+            break db.finished_since(job, since).await?;
         }
-    }
+        bar.set_message(format!("queued {depth}"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
     bar.finish();
+    let of = |states: &[JobState]| -> u64 {
+        counts
+            .iter()
+            .filter(|c| states.contains(&c.0))
+            .map(|c| c.1)
+            .sum()
+    };
+    let complete = of(&[JobState::Done, JobState::Skipped]);
+    let failed = of(&[JobState::Failed]);
+    let dead = of(&[JobState::Dead]);
+    let unreached = total.saturating_sub(complete + failed + dead);
     eprintln!(
-        "backfill {job}: {} complete, {failed} failed, {dead} dead-lettered",
-        tracks.len() as u64 - failed - dead
+        "backfill {job}: {complete} complete, {failed} failed, {dead} dead-lettered, \
+         {unreached} not reached (an earlier job failed)"
     );
     Ok(())
 }

@@ -152,6 +152,28 @@ impl JobStore for SqlCatalog {
         .collect()
     }
 
+    async fn finished_since(&self, job: &str, since: Millis) -> StoreResult<Vec<(JobState, u64)>> {
+        sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM track_jobs
+             WHERE job = $1 AND finished_at >= $2
+               AND state IN ('done', 'skipped', 'failed', 'dead')
+             GROUP BY state ORDER BY state",
+        )
+        .bind(job)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            Ok((
+                enumerated(r, "state", JobState::parse)?,
+                count(int(r, "n")?),
+            ))
+        })
+        .collect()
+    }
+
     async fn select_tracks(
         &self,
         selection: &Selection,

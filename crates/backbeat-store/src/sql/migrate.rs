@@ -29,6 +29,11 @@ const SQLITE: &[Migration] = &[
         name: "jobs",
         sql: include_str!("../../migrations/sqlite/0002_jobs.sql"),
     },
+    Migration {
+        version: 3,
+        name: "job_progress",
+        sql: include_str!("../../migrations/sqlite/0003_job_progress.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -41,6 +46,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "jobs",
         sql: include_str!("../../migrations/postgres/0002_jobs.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "job_progress",
+        sql: include_str!("../../migrations/postgres/0003_job_progress.sql"),
     },
 ];
 

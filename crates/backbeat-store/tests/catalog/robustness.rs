@@ -89,11 +89,17 @@ async fn migrations_are_idempotent_and_race_free(db: &TestDb) {
         catalogs.push(r.expect("task").expect("concurrent start"));
     }
     let first = &catalogs[0];
-    assert_eq!(first.schema_versions().await.expect("versions"), vec![1, 2]);
+    assert_eq!(
+        first.schema_versions().await.expect("versions"),
+        vec![1, 2, 3]
+    );
     let u = user(first, "mig@example.com").await;
 
     let again = open(db).await;
-    assert_eq!(again.schema_versions().await.expect("versions"), vec![1, 2]);
+    assert_eq!(
+        again.schema_versions().await.expect("versions"),
+        vec![1, 2, 3]
+    );
     assert_eq!(again.user(u.id).await.expect("data survives"), u);
     let expected = match db.kind {
         Kind::Sqlite => Backend::Sqlite,
