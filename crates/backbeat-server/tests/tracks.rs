@@ -3,6 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use backbeat_store::Role;
+use futures_util::FutureExt as _;
 use serde_json::json;
 
 use crate::common::TestApp;
@@ -830,4 +831,53 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
     )
     .await;
     assert_eq!(bytes.status, StatusCode::OK);
+}
+
+/// `serve` scaled out: the same live processing with the jobs on NATS JetStream (a fresh
+/// stream, deleted afterwards). Skips with a notice when NATS is not reachable, unless
+/// `BACKBEAT_REQUIRE_SERVICES=1`.
+#[tokio::test]
+async fn uploads_are_processed_through_jetstream_too() {
+    let url =
+        std::env::var("BACKBEAT_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let addr = url.trim_start_matches("nats://").to_string();
+    let reachable = tokio::net::TcpStream::connect(&addr).await.is_ok();
+    if !reachable {
+        assert!(
+            std::env::var("BACKBEAT_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "NATS not reachable at {url}"
+        );
+        println!("SKIP: uploads_are_processed_through_jetstream_too: NATS not reachable");
+        return;
+    }
+    let stream = format!("BBTEST_SERVER_{}", uuid::Uuid::new_v4().simple());
+    let body = async {
+        let app = TestApp::with_config(|c| {
+            c.queue = url.clone();
+            c.queue_stream = stream.clone();
+        })
+        .await;
+        assert_eq!(app.state.pipeline.queue.kind(), "jetstream");
+        let a = app.user(Role::Artist).await;
+        let (_, album) = artist_with_album(&app, &a).await;
+        let id = track(&app, &a, &album).await;
+        let jobs = processed(&app, &a, &id).await;
+        for j in jobs["jobs"].as_array().unwrap() {
+            let outcome = (j["state"].as_str(), j["completions"].as_u64());
+            assert_eq!(outcome, (Some("done"), Some(1)), "{jobs:#}");
+        }
+    };
+    // The stream is deleted whether the body passed or panicked.
+    let outcome = std::panic::AssertUnwindSafe(body).catch_unwind().await;
+    let q = backbeat_pipeline::queue::jetstream::JetStreamQueue::connect(
+        &url,
+        &stream,
+        backbeat_pipeline::QueueConfig::default(),
+    )
+    .await
+    .unwrap();
+    q.delete_stream().await.unwrap();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }
