@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p backbeat-pipeline --example overhead -- \
-//!     --tracks 10000 --queue sql|nats://127.0.0.1:4222 [--chain on|off] [--slots N]
+//!     --tracks 10000 --queue sql|nats://127.0.0.1:4222 [--chain on|off] [--slots N] \
+//!     [--dir PARENT]
 //! ```
 //!
 //! Builds a throw-away catalog (SQLite file and local blobs in a temporary folder) with
@@ -11,8 +12,8 @@
 //! one declared 8-byte output. Then, on the same tracks:
 //!
 //! 1. **loop** (the baseline): the same job code called directly, job after job in graph order,
-//!    `--slots` tracks at a time, outputs into a folder per track: no queue, no state records,
-//!    no commit to the blob store;
+//!    by `--slots` tasks taking tracks in turn, outputs as files of one folder: no queue, no
+//!    state records, no scratch folder, no commit to the blob store;
 //! 2. **engine**: workers started, a top-down plan submitted for every track (pages of 500, as
 //!    `backbeat backfill` does), timed until the queue is empty (every job recorded `done` and
 //!    its delivery acknowledged).
@@ -56,6 +57,8 @@ struct Args {
     queue: String,
     chain: bool,
     slots: usize,
+    /// Where the temporary catalog goes (default: the system's temporary folder).
+    dir: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -64,6 +67,7 @@ fn parse_args() -> Result<Args, BoxError> {
         queue: "sql".into(),
         chain: true,
         slots: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        dir: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -72,6 +76,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--tracks" => args.tracks = value()?.parse()?,
             "--queue" => args.queue = value()?,
             "--slots" => args.slots = value()?.parse()?,
+            "--dir" => args.dir = Some(PathBuf::from(value()?)),
             "--chain" => {
                 args.chain = match value()?.as_str() {
                     "on" => true,
@@ -82,7 +87,7 @@ fn parse_args() -> Result<Args, BoxError> {
             other => {
                 return Err(format!(
                     "unknown argument `{other}` (--tracks N --queue sql|nats://HOST:PORT \
-                     --chain on|off --slots N)"
+                     --chain on|off --slots N --dir PARENT)"
                 )
                 .into())
             }
@@ -150,6 +155,28 @@ fn process_cpu_s(ticks_per_s: f64) -> f64 {
             .unwrap_or(f64::NAN)
     };
     (ticks(11) + ticks(12)) / ticks_per_s
+}
+
+/// Busy CPU seconds of the whole machine so far (all cores; `/proc/stat`), to see whether
+/// anything else ran during a measurement.
+fn machine_busy_s(ticks_per_s: f64) -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return f64::NAN;
+    };
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return f64::NAN;
+    };
+    // user nice system idle iowait irq softirq steal: busy = all but idle, iowait and steal.
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|x| x.parse().unwrap_or(f64::NAN))
+        .collect();
+    if v.len() < 8 {
+        return f64::NAN;
+    }
+    (v[0] + v[1] + v[2] + v[5] + v[6]) / ticks_per_s
 }
 
 fn clock_ticks() -> f64 {
@@ -231,7 +258,8 @@ async fn make_catalog(dir: &Path, n: usize) -> Result<Catalog, BoxError> {
     Ok(Catalog { db, blobs, tracks })
 }
 
-/// The baseline: the same job code, called directly in graph order, `slots` tracks at a time.
+/// The baseline: the same job code called directly, in graph order, by `slots` tasks taking
+/// tracks in turn; outputs are files in one folder (no folder per job or track).
 async fn plain_loop(
     cat: &Catalog,
     graph: &Graph,
@@ -239,30 +267,55 @@ async fn plain_loop(
     slots: usize,
     dir: &Path,
 ) -> Result<Duration, BoxError> {
+    std::fs::create_dir_all(dir)?;
     let catalog: Arc<dyn CatalogStore> = Arc::new(cat.db.clone());
     let states: Arc<dyn JobStore> = Arc::new(cat.db.clone());
+    let specs: Arc<Vec<JobSpec>> = Arc::new(
+        JOBS.iter()
+            .map(|n| graph.job(n).cloned().ok_or("job missing"))
+            .collect::<Result<_, _>>()?,
+    );
+    let code: Arc<Vec<Arc<dyn Job>>> = Arc::new(
+        JOBS.iter()
+            .map(|n| registry.get(n).ok_or("no code"))
+            .collect::<Result<_, _>>()?,
+    );
+    let tracks: Arc<Vec<(Track, PathBuf)>> = Arc::new(
+        cat.tracks
+            .iter()
+            .map(|t| {
+                let upload = cat.blobs.local_path(&t.blob_key).ok_or("no local upload")?;
+                Ok::<_, BoxError>((t.clone(), upload))
+            })
+            .collect::<Result<_, _>>()?,
+    );
+    let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let results: Vec<Result<(), BoxError>> = futures_util::stream::iter(&cat.tracks)
-        .map(|track| {
-            let (catalog, states) = (Arc::clone(&catalog), Arc::clone(&states));
-            async move {
-                let folder = dir.join(track.id.to_string());
-                std::fs::create_dir_all(&folder)?;
-                let upload = cat
-                    .blobs
-                    .local_path(&track.blob_key)
-                    .ok_or("no local upload")?;
-                for name in JOBS {
-                    let spec = graph.job(name).ok_or("job missing")?.clone();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..slots {
+        let (tracks, specs, code, next) = (
+            Arc::clone(&tracks),
+            Arc::clone(&specs),
+            Arc::clone(&code),
+            Arc::clone(&next),
+        );
+        let (catalog, states, dir) = (Arc::clone(&catalog), Arc::clone(&states), dir.to_owned());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some((track, upload)) = tracks.get(i) else {
+                    return Ok::<(), JobError>(());
+                };
+                let file =
+                    |job: &str, output: &str| dir.join(format!("{}-{job}.{output}", track.id));
+                for (spec, code) in specs.iter().zip(code.iter()) {
                     let inputs: BTreeMap<Input, PathBuf> = spec
                         .inputs
                         .iter()
                         .map(|i| {
                             let path = match i {
                                 Input::Upload => upload.clone(),
-                                Input::Output { job, output } => {
-                                    folder.join(format!("{job}.{output}"))
-                                }
+                                Input::Output { job, output } => file(job, output),
                             };
                             (i.clone(), path)
                         })
@@ -270,11 +323,11 @@ async fn plain_loop(
                     let outputs = spec
                         .outputs
                         .iter()
-                        .map(|o| (o.clone(), folder.join(format!("{name}.{o}"))))
+                        .map(|o| (o.clone(), file(&spec.name, o)))
                         .collect();
                     let ctx = JobContext {
                         track: track.clone(),
-                        spec,
+                        spec: spec.clone(),
                         inputs,
                         outputs,
                         memo: Memo::default(),
@@ -282,17 +335,16 @@ async fn plain_loop(
                         states: Arc::clone(&states),
                         cancel: Default::default(),
                     };
-                    registry.get(name).ok_or("no code")?.run(ctx).await?;
+                    code.run(ctx).await?;
                 }
-                std::fs::remove_dir_all(&folder)?;
-                Ok(())
             }
-        })
-        .buffer_unordered(slots)
-        .collect()
-        .await;
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
     let took = started.elapsed();
-    results.into_iter().collect::<Result<Vec<()>, _>>()?;
+    std::fs::remove_dir_all(dir)?;
     Ok(took)
 }
 
@@ -301,6 +353,7 @@ struct EngineRun {
     submit: Duration,
     wall: Duration,
     cpu_s: f64,
+    machine_s: f64,
 }
 
 async fn engine_run(
@@ -320,7 +373,7 @@ async fn engine_run(
     let workers = tokio::spawn(Arc::clone(&engine).run(None, rx));
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let cpu0 = process_cpu_s(ticks);
+    let (cpu0, machine0) = (process_cpu_s(ticks), machine_busy_s(ticks));
     let started = Instant::now();
     for page in ids.chunks(PAGE) {
         engine.submit_many(page, &plan).await?;
@@ -346,17 +399,22 @@ async fn engine_run(
     }
     let wall = started.elapsed();
     let cpu_s = process_cpu_s(ticks) - cpu0;
+    let machine_s = machine_busy_s(ticks) - machine0;
     let _ = stop.send(true);
     workers.await??;
     Ok(EngineRun {
         submit,
         wall,
         cpu_s,
+        machine_s,
     })
 }
 
 async fn run(args: &Args, ticks: f64) -> Result<(), BoxError> {
-    let dir = tempfile::tempdir()?;
+    let dir = match &args.dir {
+        Some(parent) => tempfile::tempdir_in(parent)?,
+        None => tempfile::tempdir()?,
+    };
     let graph = graph()?;
     let noop = NoOp::default();
     let mut registry = Registry::new();
@@ -449,13 +507,14 @@ async fn run(args: &Args, ticks: f64) -> Result<(), BoxError> {
     );
     println!(
         "engine: {jobs} jobs in {:.2} s = {:.0} jobs/s (submit {:.2} s); job code {:.3} ms/job; \
-         CPU {:.3} ms/job ({kind}, chain {chain}, {} slots)",
+         CPU {:.3} ms/job ({kind}, chain {chain}, {} slots); machine busy {:.1} CPU s",
         er.wall.as_secs_f64(),
         jobs as f64 / er.wall.as_secs_f64(),
         er.submit.as_secs_f64(),
         own_ms(own, runs),
         er.cpu_s * 1e3 / jobs as f64,
-        args.slots
+        args.slots,
+        er.machine_s
     );
     println!(
         "engine overhead: {overhead_ms:.3} ms per job = ({:.2} s - {:.2} s) x {} slots / {jobs} jobs",
@@ -466,7 +525,7 @@ async fn run(args: &Args, ticks: f64) -> Result<(), BoxError> {
     println!(
         "RESULT queue={kind} chain={chain} slots={} tracks={} jobs={jobs} wall_s={:.3} \
          submit_s={:.3} jobs_per_s={:.1} overhead_ms={overhead_ms:.4} slot_ms={:.4} \
-         cpu_ms={:.4} own_ms={:.4} loop_wall_s={:.3} loop_jobs_per_s={:.1} loop_cpu_ms={:.4}",
+         cpu_ms={:.4} cpu_s={:.3} machine_busy_s={:.3} own_ms={:.4} loop_wall_s={:.3} loop_jobs_per_s={:.1} loop_cpu_ms={:.4}",
         args.slots,
         args.tracks,
         er.wall.as_secs_f64(),
@@ -474,6 +533,8 @@ async fn run(args: &Args, ticks: f64) -> Result<(), BoxError> {
         jobs as f64 / er.wall.as_secs_f64(),
         per_job_ms(er.wall),
         er.cpu_s * 1e3 / jobs as f64,
+        er.cpu_s,
+        er.machine_s,
         own_ms(own, runs),
         loop_wall.as_secs_f64(),
         jobs as f64 / loop_wall.as_secs_f64(),
