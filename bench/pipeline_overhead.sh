@@ -4,6 +4,10 @@
 # (the default: a worker runs ready children itself) and off (every job goes through the
 # queue). Each run also times the same job code in a plain loop (the baseline) and prints the
 # engine's overhead per job against it. See docs/BENCHMARKS.md ("Processing pipeline").
+# The catalog (SQLite file, blobs, scratch) of the four runs is on tmpfs (/dev/shm) when there is
+# one, so that the figures are the engine's and the queue's rather than the disk's; a fifth run
+# (embedded queue, chaining on) repeats on the disk (the system's temporary folder) to show what
+# the local filesystem adds.
 # Usage: bench/pipeline_overhead.sh [N=10000] [NATS_URL=nats://127.0.0.1:4222]
 #   Without a server at NATS_URL, a private one (apt nats-server, JetStream, temporary store)
 #   is started on port 14222 for the run. Results: bench/out/pipeline_overhead.txt
@@ -57,17 +61,24 @@ broker_cpu() { # user+sys seconds of nats-server, or empty
 
 echo "# bench/pipeline_overhead.sh, $(date -u '+%F %H:%M UTC'), $(nproc) cores, $n tracks x 4 no-op jobs, load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
 : > "$work/results"
+mem=""; [ -d /dev/shm ] && [ -w /dev/shm ] && mem=/dev/shm
+run() { # QUEUE CHAIN DIR(empty: system temporary folder) LABEL
+  local b0 b1 broker=""
+  b0="$(broker_cpu)"
+  "$bin" --tracks "$n" --queue "$1" --chain "$2" ${3:+--dir "$3"} | tee -a "$out" \
+    | grep '^RESULT' > "$work/line"
+  b1="$(broker_cpu)"
+  if [ "$1" != sql ] && [ -n "$b0" ]; then
+    broker="broker_cpu_s=$(awk -v a="$b0" -v b="$b1" 'BEGIN { print b - a }')"
+  fi
+  echo "$(cat "$work/line") $broker fs=$4" >> "$work/results"
+}
 for queue in sql "$nats"; do
   for chain in on off; do
-    b0="$(broker_cpu)"
-    "$bin" --tracks "$n" --queue "$queue" --chain "$chain" | tee -a "$out" | grep '^RESULT' \
-      > "$work/line"
-    b1="$(broker_cpu)"
-    broker=""
-    if [ "$queue" != sql ] && [ -n "$b0" ]; then broker="broker_cpu_s=$(awk -v a="$b0" -v b="$b1" 'BEGIN { print b - a }')"; fi
-    echo "$(cat "$work/line") $broker" >> "$work/results"
+    run "$queue" "$chain" "$mem" "${mem:+tmpfs}"
   done
 done
+run sql on "" disk
 python3 - "$work/results" <<'PY' | tee -a "$out"
 import sys
 rows = []
@@ -75,15 +86,21 @@ for line in open(sys.argv[1]):
     kv = dict(p.split("=", 1) for p in line.split()[1:])
     rows.append(kv)
 print()
-print("| queue | chain | jobs | wall s | jobs/s | loop jobs/s | engine / loop | overhead ms/job "
-      "| process CPU ms/job | broker CPU ms/job |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| queue | chain | catalog on | jobs | wall s | jobs/s | loop jobs/s | engine / loop "
+      "| overhead ms/job | process CPU ms/job | broker CPU ms/job | others' CPU s |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     jobs = int(r["jobs"])
     broker = (f"{float(r['broker_cpu_s']) * 1e3 / jobs:.3f}" if "broker_cpu_s" in r else "—")
-    print(f"| {r['queue']} | {r['chain']} | {jobs:,} | {float(r['wall_s']):.1f} "
+    broker_s = float(r.get("broker_cpu_s", 0))
+    # Busy CPU of the machine during the engine phase that was neither this process nor the
+    # broker: other load (should be near 0 on a quiet machine).
+    others = float(r["machine_busy_s"]) - float(r["cpu_s"]) - broker_s
+    print(f"| {r['queue']} | {r['chain']} | {r.get('fs') or 'disk'} | {jobs:,} "
+          f"| {float(r['wall_s']):.1f} "
           f"| {float(r['jobs_per_s']):,.0f} | {float(r['loop_jobs_per_s']):,.0f} "
           f"| {float(r['jobs_per_s']) / float(r['loop_jobs_per_s']):.3f}x "
-          f"| {float(r['overhead_ms']):.3f} | {float(r['cpu_ms']):.3f} | {broker} |")
+          f"| {float(r['overhead_ms']):.3f} | {float(r['cpu_ms']):.3f} | {broker} "
+          f"| {others:.1f} |")
 PY
 echo "results in $out"

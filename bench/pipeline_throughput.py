@@ -5,7 +5,8 @@ Runs two phases over the same N tracks, one after the other, and measures each:
   pipeline  backbeat backfill --job analyze --where all --run-workers, then the same with
             --job probe (downsample + analyze, then probe: the three CPU jobs of the graph)
 For each phase: wall time; CPU seconds of the child processes (getrusage RUSAGE_CHILDREN,
-user + sys); and the machine's CPU use from /proc/stat, per core, as the difference between the
+user + sys), and from them "own busy" = CPU seconds / (wall x cores), how busy the phase kept
+the cores by itself; and the machine's CPU use from /proc/stat, per core, as the difference between the
 start and the end of the phase (busy = user + nice + system + irq + softirq; idle, iowait and
 steal apart), plus busy per tenth of the phase from samples every 0.25 s, to see where idle
 time falls (start-up, tail).
