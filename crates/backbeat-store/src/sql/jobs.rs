@@ -374,20 +374,44 @@ impl SqlCatalog {
         if jobs.is_empty() || max == 0 {
             return Ok(Vec::new());
         }
-        let list: Vec<String> = (0..jobs.len()).map(|i| format!("${}", i + 5)).collect();
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        let candidates = match self.backend {
+            // Per job, the index `(job, available_at, id)` yields its oldest available messages
+            // in order, so each arm reads about `max` rows; `job IN (...) ORDER BY id` instead
+            // sorted every available message of the jobs on each lease (2.7 ms with 10,000
+            // queued, 79 ms with 100,000).
+            Backend::Sqlite => {
+                let arms: Vec<String> = (0..jobs.len())
+                    .map(|i| {
+                        format!(
+                            "SELECT * FROM (SELECT id FROM job_queue
+                              WHERE job = ${} AND available_at <= $3
+                                AND (lease_until IS NULL OR lease_until < $3)
+                              ORDER BY available_at, id LIMIT $4)",
+                            i + 5
+                        )
+                    })
+                    .collect();
+                format!(
+                    "SELECT id FROM ({}) ORDER BY id LIMIT $4",
+                    arms.join(" UNION ALL ")
+                )
+            }
+            Backend::Postgres => {
+                let list: Vec<String> = (0..jobs.len()).map(|i| format!("${}", i + 5)).collect();
+                format!(
+                    "SELECT id FROM job_queue
+                     WHERE job IN ({}) AND available_at <= $3
+                       AND (lease_until IS NULL OR lease_until < $3)
+                     ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
+                    list.join(", ")
+                )
+            }
         };
         let sql = format!(
             "UPDATE job_queue SET lease_until = $1, lease_token = $2,
                     deliveries = deliveries + 1
-             WHERE id IN (SELECT id FROM job_queue
-                          WHERE job IN ({}) AND available_at <= $3
-                            AND (lease_until IS NULL OR lease_until < $3)
-                          ORDER BY id LIMIT $4{lock})
-             RETURNING id, job, payload, deliveries",
-            list.join(", ")
+             WHERE id IN ({candidates})
+             RETURNING id, job, payload, deliveries"
         );
         let mut q = sqlx::query(&sql)
             .bind(lease_until)
