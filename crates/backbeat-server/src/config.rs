@@ -80,7 +80,7 @@ pub struct Config {
     /// `backbeat serve` runs pipeline workers in-process (`false`: it only enqueues; separate
     /// `backbeat worker` processes do the work).
     pub workers: bool,
-    /// Concurrent CPU-heavy jobs per worker process (`None`: one per core).
+    /// Concurrent CPU-heavy jobs per worker process (`None`: cores + 1).
     pub cpu_slots: Option<usize>,
     /// Concurrent I/O-bound jobs per worker process.
     pub io_slots: usize,

@@ -102,7 +102,7 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKBEAT_WORKERS", value_name = "BOOL",
           value_parser = BoolishValueParser::new())]
     pub workers: Option<bool>,
-    /// Concurrent CPU-heavy jobs per worker process (default: one per core).
+    /// Concurrent CPU-heavy jobs per worker process (default: cores + 1).
     #[arg(long, env = "BACKBEAT_CPU_SLOTS", value_name = "N")]
     pub cpu_slots: Option<usize>,
     /// Concurrent I/O-bound jobs per worker process.
