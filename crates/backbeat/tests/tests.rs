@@ -3,4 +3,5 @@
 mod analyze;
 mod common;
 mod eval;
+mod memory;
 mod worker;

@@ -168,7 +168,7 @@ impl Drop for TestStream {
 
 /// A data directory with `jobs_toml` as its `jobs.toml` and a catalog with one track per
 /// upload (the bytes stored as the track's original), in upload order.
-fn catalog(
+pub(crate) fn catalog(
     rt: &Runtime,
     data: &Path,
     jobs_toml: &str,
