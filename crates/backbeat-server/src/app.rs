@@ -75,12 +75,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     }
     let cache = Arc::new(crate::cache::Cache::new(config.cache_entries));
     let queue = crate::pipeline::open_queue(&config, &db).await?;
-    let mut engine = crate::pipeline::open_engine(&config, &db, blobs.clone(), queue)?;
-    engine.states = Arc::new(crate::pipeline::CacheAwareStates::new(
-        db.clone(),
-        Arc::clone(&cache),
-    ));
-    let pipeline = Arc::new(engine);
+    let states = crate::pipeline::CacheAwareStates::new(db.clone(), Arc::clone(&cache));
+    let pipeline = Arc::new(crate::pipeline::open_engine(
+        &config,
+        &db,
+        Arc::new(states),
+        blobs.clone(),
+        queue,
+    )?);
     Ok(AppState(Arc::new(Inner {
         signer: UrlSigner::new(&derive_key(&secret, "backbeat/url/v1")),
         tokens: TokenKeys::new(

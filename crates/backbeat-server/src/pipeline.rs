@@ -84,10 +84,12 @@ pub fn describe_queue(config: &Config) -> String {
     }
 }
 
-/// The engine over `db`, `blobs` and `queue`, with the configured graph and worker settings.
+/// The engine over `db`, `blobs` and `queue`, with the configured graph and worker settings;
+/// job states go to `states` (the database itself, or `serve`'s [`CacheAwareStates`]).
 pub fn open_engine(
     config: &Config,
     db: &SqlCatalog,
+    states: Arc<dyn JobStore>,
     blobs: BlobStore,
     queue: Arc<dyn Queue>,
 ) -> anyhow::Result<Engine> {
@@ -96,7 +98,7 @@ pub fn open_engine(
         registry: builtin_registry(),
         blobs,
         catalog: Arc::new(db.clone()),
-        states: Arc::new(db.clone()),
+        states,
         queue,
         config: engine_config(config),
         metrics: Arc::new(Metrics::default()),

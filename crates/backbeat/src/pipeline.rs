@@ -96,7 +96,7 @@ pub async fn open_engine(args: &PipelineArgs) -> anyhow::Result<(Arc<Engine>, Sq
     let db = backbeat_server::app::open_database(&config).await?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
     let queue = pipeline::open_queue(&config, &db).await?;
-    let engine = pipeline::open_engine(&config, &db, blobs, queue)?;
+    let engine = pipeline::open_engine(&config, &db, Arc::new(db.clone()), blobs, queue)?;
     Ok((Arc::new(engine), db, config))
 }
 
