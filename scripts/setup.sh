@@ -37,3 +37,6 @@ if ! "$api_venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS
   python3 -m venv "$api_venv"
   "$api_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+
+# The auto-tagger's models, converted from the musicnn PyPI package (no TensorFlow).
+"$(dirname "$0")/install-models.sh"

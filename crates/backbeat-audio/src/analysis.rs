@@ -65,7 +65,7 @@ pub fn analyze_file(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
 
 fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, AudioError> {
     let mut mono_analysers = MonoAnalysers::new();
-    let decoded = decode_uncaught(path, opts, |mono| mono_analysers.push(mono))?;
+    let decoded = decode_uncaught(path, opts, |_| {}, |mono| mono_analysers.push(mono))?;
     Ok(decoded.with(mono_analysers.finish()))
 }
 
@@ -107,7 +107,21 @@ pub fn decode_for_analysis(
     opts: &AnalyzeOptions,
     mut sink: impl FnMut(&[f32]),
 ) -> Result<Decoded, AudioError> {
-    match catch_unwind(AssertUnwindSafe(|| decode_uncaught(path, opts, &mut sink))) {
+    decode_for_analysis_with(path, opts, |_| {}, &mut sink)
+}
+
+/// [`decode_for_analysis`], also telling `on_open` the stream's facts (rate, channels, the
+/// declared duration when the container has one) before the first samples arrive — consumers
+/// that plan over the whole track (the tagger's patch sampling) need the length up front.
+pub fn decode_for_analysis_with(
+    path: &Path,
+    opts: &AnalyzeOptions,
+    on_open: impl FnOnce(&SourceInfo),
+    mut sink: impl FnMut(&[f32]),
+) -> Result<Decoded, AudioError> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        decode_uncaught(path, opts, on_open, &mut sink)
+    })) {
         Ok(result) => result,
         Err(payload) => Err(AudioError::Panic(panic_message(payload.as_ref()))),
     }
@@ -116,9 +130,11 @@ pub fn decode_for_analysis(
 fn decode_uncaught(
     path: &Path,
     opts: &AnalyzeOptions,
+    on_open: impl FnOnce(&SourceInfo),
     mut sink: impl FnMut(&[f32]),
 ) -> Result<Decoded, AudioError> {
     let mut stream = DecodedStream::open(path, opts.limits)?;
+    on_open(stream.info());
     let mut front: Option<(LoudnessMeter, MonoResampler)> = None;
     let mut mono = Vec::with_capacity(8192);
     while let Some(chunk) = stream.next_chunk()? {

@@ -18,8 +18,8 @@ pub mod rhythm;
 mod spectrum;
 
 pub use analysis::{
-    analyze_file, analyze_mono, decode_for_analysis, Analysis, AnalyzeOptions, Decoded,
-    MonoAnalysers, MonoDescriptors,
+    analyze_file, analyze_mono, decode_for_analysis, decode_for_analysis_with, Analysis,
+    AnalyzeOptions, Decoded, MonoAnalysers, MonoDescriptors,
 };
 pub use error::AudioError;
 

@@ -6,7 +6,13 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use backbeat_audio::{analyze_file, Analysis, AnalyzeOptions, AudioError};
+use std::cell::RefCell;
+use std::path::Path;
+
+use backbeat_audio::{
+    analyze_file, decode_for_analysis_with, Analysis, AnalyzeOptions, AudioError, MonoAnalysers,
+};
+use backbeat_tagger::{Sampling, StreamTagging, Tagger, Thresholds, TrackTags};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -46,6 +52,23 @@ pub struct AnalyzeArgs {
     /// Refuse audio longer than this many seconds.
     #[arg(long, default_value_t = 6.0 * 3600.0)]
     max_duration: f64,
+    /// Also auto-tag (genre, mood, instruments, vocals, era; musicnn models), in the same decode.
+    #[arg(long)]
+    tags: bool,
+    /// Patches to tag: `all`, or N spread over the track.
+    #[arg(long, default_value_t = backbeat_tagger::DEFAULT_SAMPLING, value_parser = parse_sampling)]
+    tag_patches: Sampling,
+    /// Override a grouped tag's threshold, e.g. `--tag-threshold rock=0.4` (repeatable).
+    #[arg(long = "tag-threshold", value_name = "TAG=VALUE")]
+    tag_thresholds: Vec<String>,
+    /// Folder of the tagger's model files (default: $BACKBEAT_MODELS_DIR or
+    /// ~/.cache/backbeat/models).
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+}
+
+fn parse_sampling(s: &str) -> Result<Sampling, String> {
+    s.parse()
 }
 
 /// One output record: the analysis of a file or the reason it failed.
@@ -54,6 +77,20 @@ pub struct Record {
     pub path: String,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// With `--tags`: the tags, or why tagging failed (the analysis stands either way).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<TagOutcome>,
+    /// With `--tags`: seconds this file's tagging took on its thread (resampling, features,
+    /// inference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_seconds: Option<f64>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum TagOutcome {
+    Ok(Box<TrackTags>),
+    Failed { error: ErrorRecord },
 }
 
 #[derive(Serialize)]
@@ -80,7 +117,78 @@ impl Record {
                 },
             },
         };
-        Record { path, outcome }
+        Record {
+            path,
+            outcome,
+            tags: None,
+            tag_seconds: None,
+        }
+    }
+}
+
+/// What `--tags` needs per file.
+struct Tagging<'a> {
+    tagger: &'a Tagger,
+    sampling: Sampling,
+    thresholds: &'a Thresholds,
+}
+
+/// Analyse and tag one file from a single decode.
+fn analyze_and_tag(path: &Path, opts: &AnalyzeOptions, t: &Tagging<'_>) -> Record {
+    let mut mono = MonoAnalysers::new();
+    let tagging: RefCell<Option<StreamTagging<'_>>> = RefCell::new(None);
+    let tag_error: RefCell<Option<String>> = RefCell::new(None);
+    let mut tag_time = std::time::Duration::ZERO;
+    let decoded = decode_for_analysis_with(
+        path,
+        opts,
+        |info| {
+            let expected = info.declared_duration_secs;
+            match StreamTagging::new(t.tagger, t.sampling, expected, Some(info.sample_rate)) {
+                Ok(s) => *tagging.borrow_mut() = Some(s),
+                Err(e) => *tag_error.borrow_mut() = Some(e.to_string()),
+            }
+        },
+        |samples| {
+            mono.push(samples);
+            let mut slot = tagging.borrow_mut();
+            if let Some(s) = slot.as_mut() {
+                let started = Instant::now();
+                if let Err(e) = s.push(samples) {
+                    tag_error.borrow_mut().get_or_insert(e.to_string());
+                    *slot = None;
+                }
+                tag_time += started.elapsed();
+            }
+        },
+    );
+    let result = decoded.map(|d| d.with(mono.finish()));
+    let tags = match (result.is_ok(), tagging.into_inner(), tag_error.into_inner()) {
+        (false, _, _) => None,
+        (true, _, Some(message)) => Some(tag_failed(message)),
+        (true, Some(s), None) => {
+            let started = Instant::now();
+            let out = s.finish(t.thresholds);
+            tag_time += started.elapsed();
+            Some(match out {
+                Ok(tags) => TagOutcome::Ok(Box::new(tags)),
+                Err(e) => tag_failed(e.to_string()),
+            })
+        }
+        (true, None, None) => Some(tag_failed("no audio reached the tagger".into())),
+    };
+    let mut record = Record::new(path.display().to_string(), result);
+    record.tag_seconds = tags.as_ref().map(|_| tag_time.as_secs_f64());
+    record.tags = tags;
+    record
+}
+
+fn tag_failed(message: String) -> TagOutcome {
+    TagOutcome::Failed {
+        error: ErrorRecord {
+            kind: "tagging",
+            message,
+        },
     }
 }
 
@@ -93,6 +201,19 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     opts.limits.max_file_bytes = args.max_file_bytes;
     opts.limits.max_duration_secs = args.max_duration;
     let (pool, jobs) = pool::worker_pool(args.jobs)?;
+    // Load the models once, before any file, so a missing model stops the run with the
+    // command that installs it instead of failing every file.
+    let thresholds = Thresholds::parse(args.tag_thresholds.iter().map(String::as_str))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let tagger = if args.tags {
+        let dir = args
+            .models_dir
+            .clone()
+            .unwrap_or_else(backbeat_tagger::default_models_dir);
+        Some(Tagger::load(&dir)?)
+    } else {
+        None
+    };
 
     let sink: Box<dyn Write + Send> = match &args.out {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
@@ -105,13 +226,22 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
 
     pool.install(|| {
         files.par_iter().enumerate().for_each(|(i, path)| {
-            let mut result = analyze_file(path, &opts);
+            let mut record = match &tagger {
+                Some(tagger) => {
+                    let t = Tagging {
+                        tagger,
+                        sampling: args.tag_patches,
+                        thresholds: &thresholds,
+                    };
+                    analyze_and_tag(path, &opts, &t)
+                }
+                None => Record::new(path.display().to_string(), analyze_file(path, &opts)),
+            };
             if args.no_beats {
-                if let Ok(a) = &mut result {
+                if let Outcome::Ok(a) = &mut record.outcome {
                     a.rhythm.beats.clear();
                 }
             }
-            let record = Record::new(path.display().to_string(), result);
             if args.format == Format::Json {
                 if let Ok(line) = serde_json::to_string(&record) {
                     let mut w = sink.lock().unwrap_or_else(|p| p.into_inner());
