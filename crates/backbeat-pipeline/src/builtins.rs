@@ -4,24 +4,27 @@
 //! upload ─► probe (probe.json)
 //! upload ─► downsample (audio.wav: mono 22,050 Hz 32-bit float; source.json: file facts,
 //!           │            loudness at the source rate, decoding warnings)
-//!           └─► analyze (analysis.json: every descriptor) ─► summary (catalog database)
+//!           ├─► analyze (analysis.json: every descriptor) ─┬─► summary (catalog database)
+//!           └─► tag (tags.json: musicnn tags, embedding) ──┘
 //! ```
 //!
-//! `downsample` decodes the upload once; `analyze` reads its mono signal from the chain's
-//! [`Memo`] when the same worker just computed it (decode once), else streams `audio.wav`.
+//! `downsample` decodes the upload once; `analyze` and `tag` read its mono signal from the
+//! chain's [`Memo`] when the same worker just computed it (decode once), else stream
+//! `audio.wav`.
 //! The signal is stored as 32-bit float WAV: exactly the samples the analysers saw, so
 //! re-analysing it later (a new `analyze` version) gives what analysing the upload would.
 
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use backbeat_audio::decode::{DecodeLimits, DecodedStream};
 use backbeat_audio::{AnalyzeOptions, AudioError, Decoded, MonoAnalysers, ANALYSIS_RATE};
-use backbeat_store::jobs::TrackAnalysis;
+use backbeat_store::jobs::{TrackAnalysis, TrackTag};
 use backbeat_store::model::now_millis;
+use backbeat_tagger::{StreamTagging, Tagger, Thresholds, DEFAULT_SAMPLING};
 
 use crate::error::{GraphError, JobError};
 use crate::graph::{Graph, JobClass, JobSpec};
@@ -42,9 +45,21 @@ pub fn builtin_specs() -> Vec<JobSpec> {
             &["downsample.audio.wav", "downsample.source.json"],
             &["analysis.json"],
         ),
-        JobSpec::builtin("summary", 1, &["analyze.analysis.json"], &[])
-            .class(JobClass::Io)
-            .timeout(Duration::from_secs(60)),
+        JobSpec::builtin(
+            "tag",
+            1,
+            &["downsample.audio.wav", "downsample.source.json"],
+            &["tags.json"],
+        ),
+        // v2: also stores the tagger's results.
+        JobSpec::builtin(
+            "summary",
+            2,
+            &["analyze.analysis.json", "tag.tags.json"],
+            &[],
+        )
+        .class(JobClass::Io)
+        .timeout(Duration::from_secs(60)),
     ]
 }
 
@@ -61,6 +76,7 @@ pub fn builtin_registry() -> Registry {
     r.register("probe", Probe)
         .register("downsample", Downsample)
         .register("analyze", Analyze)
+        .register("tag", Tag)
         .register("summary", Summary);
     r
 }
@@ -226,6 +242,15 @@ impl Job for Summary {
             _ => None,
         };
         let loudness_lufs = analysis["loudness"]["integrated_lufs"].as_f64();
+        let tags_path = ctx.input("tag.tags.json")?;
+        let tags_bytes = tokio::fs::read(tags_path)
+            .await
+            .map_err(io_err("reading tags"))?;
+        let tags: serde_json::Value = serde_json::from_slice(&tags_bytes)
+            .map_err(|e| JobError::Permanent(format!("tags.json: {e}")))?;
+        let rows = tag_rows(&tags);
+        let mut analysis = analysis;
+        analysis["tags"] = tags;
         ctx.states
             .set_track_analysis(&TrackAnalysis {
                 track_id: ctx.track.id,
@@ -233,10 +258,113 @@ impl Job for Summary {
                 key,
                 loudness_lufs,
                 analysis,
+                tags: rows,
                 updated_at: now_millis(),
             })
             .await?;
         Ok(())
+    }
+}
+
+/// The grouped tags of a `tags.json` as catalog rows (one per group and tag).
+fn tag_rows(tags: &serde_json::Value) -> Vec<TrackTag> {
+    let mut rows = Vec::new();
+    for (key, group) in [
+        ("genre", "genre"),
+        ("mood", "mood"),
+        ("instruments", "instrument"),
+        ("era", "era"),
+    ] {
+        for t in tags[key].as_array().into_iter().flatten() {
+            if let (Some(tag), Some(confidence)) = (t["tag"].as_str(), t["confidence"].as_f64()) {
+                rows.push(TrackTag {
+                    group: group.into(),
+                    tag: tag.into(),
+                    confidence,
+                });
+            }
+        }
+    }
+    let vocals = &tags["vocals"];
+    if let (Some(tag), Some(confidence)) = (vocals["tag"].as_str(), vocals["confidence"].as_f64()) {
+        rows.push(TrackTag {
+            group: "vocals".into(),
+            tag: tag.into(),
+            confidence,
+        });
+    }
+    rows
+}
+
+/// The tagger, loaded once per process on first use. A missing or broken model is a
+/// permanent failure of the job whose message names the file and the install command.
+fn tagger() -> Result<&'static Tagger, JobError> {
+    static TAGGER: OnceLock<Result<Tagger, String>> = OnceLock::new();
+    TAGGER
+        .get_or_init(|| {
+            Tagger::load(&backbeat_tagger::default_models_dir()).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| JobError::Permanent(e.clone()))
+}
+
+/// `tag`: musicnn tags (grouped, raw, embedding) from the mono signal, with the default
+/// patch sampling.
+struct Tag;
+
+#[async_trait]
+impl Job for Tag {
+    async fn run(&self, ctx: JobContext) -> Result<(), JobError> {
+        let wav = ctx.input("downsample.audio.wav")?.clone();
+        let source_path = ctx.input("downsample.source.json")?.clone();
+        let out = ctx.output("tags.json")?.clone();
+        let mono = ctx.memo.get::<Vec<f32>>("downsample.audio.wav");
+        let source = ctx.memo.get::<Decoded>("downsample.source.json");
+        let cancel = ctx.cancel.clone();
+        blocking(move || {
+            let tagger = tagger()?;
+            let source_rate = match source {
+                Some(s) => Some(s.file.sample_rate),
+                None => std::fs::read(&source_path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Decoded>(&b).ok())
+                    .map(|d| d.file.sample_rate),
+            };
+            let tag_err = |e: backbeat_tagger::TaggerError| JobError::Permanent(e.to_string());
+            let tags = match mono {
+                Some(samples) => {
+                    let secs = samples.len() as f64 / f64::from(ANALYSIS_RATE);
+                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, Some(secs), source_rate)
+                        .map_err(tag_err)?;
+                    for piece in samples.chunks(8192) {
+                        t.push(piece).map_err(tag_err)?;
+                    }
+                    t.finish(&Thresholds::default()).map_err(tag_err)?
+                }
+                None => {
+                    let mut stream =
+                        DecodedStream::open(&wav, DecodeLimits::default()).map_err(audio_err)?;
+                    let secs = stream.info().declared_duration_secs;
+                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, secs, source_rate)
+                        .map_err(tag_err)?;
+                    while let Some(chunk) = stream.next_chunk().map_err(audio_err)? {
+                        if cancel.is_cancelled() {
+                            return Err(JobError::Transient("cancelled".into()));
+                        }
+                        if chunk.channels != 1 || chunk.sample_rate != ANALYSIS_RATE {
+                            return Err(JobError::Permanent(format!(
+                                "stored signal is {} ch at {} Hz, expected mono at {ANALYSIS_RATE} Hz",
+                                chunk.channels, chunk.sample_rate
+                            )));
+                        }
+                        t.push(chunk.samples).map_err(tag_err)?;
+                    }
+                    t.finish(&Thresholds::default()).map_err(tag_err)?
+                }
+            };
+            write_json(&out, &tags)
+        })
+        .await
     }
 }
 

@@ -126,7 +126,19 @@ pub struct TrackAnalysis {
     pub loudness_lufs: Option<f64>,
     /// The whole analysis record (JSON).
     pub analysis: serde_json::Value,
+    /// Grouped tags from the tagger (empty when the track was not tagged), replacing the
+    /// track's previous tags.
+    pub tags: Vec<TrackTag>,
     pub updated_at: Millis,
+}
+
+/// One grouped tag of a track.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackTag {
+    /// `genre`, `mood`, `instrument`, `vocals` or `era`.
+    pub group: String,
+    pub tag: String,
+    pub confidence: f64,
 }
 
 /// Job-state storage.

@@ -78,7 +78,19 @@ pub struct AnalysisDto {
     /// The whole analysis record (see `docs/DESCRIPTORS.md`).
     #[schema(value_type = Object)]
     pub analysis: serde_json::Value,
+    /// Grouped tags from the auto-tagger (`genre`, `mood`, `instrument`, `vocals`, `era`),
+    /// by group then decreasing confidence; raw probabilities and the embedding are in
+    /// `analysis.tags`.
+    pub tags: Vec<TagDto>,
     pub updated_at: String,
+}
+
+/// One grouped tag with the tagger's confidence (0–1).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagDto {
+    pub group: String,
+    pub tag: String,
+    pub confidence: f64,
 }
 
 fn job_dto(job: &str, version: u32, record: Option<&JobRecord>) -> JobDto {
@@ -172,6 +184,15 @@ pub async fn analysis(
         key: a.key,
         loudness_lufs: a.loudness_lufs,
         analysis: a.analysis,
+        tags: a
+            .tags
+            .into_iter()
+            .map(|t| TagDto {
+                group: t.group,
+                tag: t.tag,
+                confidence: t.confidence,
+            })
+            .collect(),
         updated_at: rfc3339(a.updated_at),
     }))
 }

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::error::{StoreError, StoreResult};
-use crate::jobs::{JobRecord, JobState, JobStore, JobUpdate, Selection, TrackAnalysis};
+use crate::jobs::{JobRecord, JobState, JobStore, JobUpdate, Selection, TrackAnalysis, TrackTag};
 use crate::model::{now_millis, Id, Millis};
 
 use super::errors::{db, reference};
@@ -231,6 +231,24 @@ impl JobStore for SqlCatalog {
         .execute(&mut *tx)
         .await
         .map_err(reference("track"))?;
+        sqlx::query("DELETE FROM track_tags WHERE track_id = $1")
+            .bind(a.track_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for t in &a.tags {
+            sqlx::query(
+                "INSERT INTO track_tags (track_id, grp, tag, confidence) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (track_id, grp, tag) DO UPDATE SET confidence = excluded.confidence",
+            )
+            .bind(a.track_id.to_string())
+            .bind(t.group.as_str())
+            .bind(t.tag.as_str())
+            .bind(t.confidence)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
         // Ready, unless another job of the track failed for good (it keeps `failed`).
         sqlx::query(
             "UPDATE tracks SET status = 'ready', updated_at = $2 WHERE id = $1 AND NOT EXISTS
@@ -257,6 +275,23 @@ impl JobStore for SqlCatalog {
             return Ok(None);
         };
         let json = text(&r, "analysis")?;
+        let tags = sqlx::query(
+            "SELECT grp, tag, confidence FROM track_tags WHERE track_id = $1
+             ORDER BY grp, confidence DESC, tag",
+        )
+        .bind(track.to_string())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            Ok(TrackTag {
+                group: text(r, "grp")?,
+                tag: text(r, "tag")?,
+                confidence: r.try_get::<f64, _>("confidence").map_err(db)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
         Ok(Some(TrackAnalysis {
             track_id: id(&r, "track_id")?,
             bpm: r.try_get::<Option<f64>, _>("bpm").map_err(db)?,
@@ -264,6 +299,7 @@ impl JobStore for SqlCatalog {
             loudness_lufs: r.try_get::<Option<f64>, _>("loudness_lufs").map_err(db)?,
             analysis: serde_json::from_str(&json)
                 .map_err(|e| StoreError::Database(format!("analysis JSON: {e}")))?,
+            tags,
             updated_at: int(&r, "updated_at")?,
         }))
     }

@@ -34,6 +34,11 @@ const SQLITE: &[Migration] = &[
         name: "job_progress",
         sql: include_str!("../../migrations/sqlite/0003_job_progress.sql"),
     },
+    Migration {
+        version: 4,
+        name: "track_tags",
+        sql: include_str!("../../migrations/sqlite/0004_track_tags.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -51,6 +56,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "job_progress",
         sql: include_str!("../../migrations/postgres/0003_job_progress.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "track_tags",
+        sql: include_str!("../../migrations/postgres/0004_track_tags.sql"),
     },
 ];
 

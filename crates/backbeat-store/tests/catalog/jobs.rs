@@ -1,7 +1,7 @@
 //! Job states and the descriptors the pipeline stores: completions counted, the track's status
 //! driven by its jobs (ready by `summary`, failed by a job failing for good — and kept failed).
 
-use backbeat_store::jobs::{JobState, JobUpdate, TrackAnalysis};
+use backbeat_store::jobs::{JobState, JobUpdate, TrackAnalysis, TrackTag};
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{now_millis, AlbumKind, CatalogStore, Id, JobStore, TrackStatus};
 
@@ -31,6 +31,18 @@ fn analysis(track: Id) -> TrackAnalysis {
         key: Some("A minor".into()),
         loudness_lufs: Some(-9.5),
         analysis: serde_json::json!({"rhythm": {"bpm": 120.0}}),
+        tags: vec![
+            TrackTag {
+                group: "genre".into(),
+                tag: "rock".into(),
+                confidence: 0.7,
+            },
+            TrackTag {
+                group: "vocals".into(),
+                tag: "female".into(),
+                confidence: 0.4,
+            },
+        ],
         updated_at: now_millis(),
     }
 }
@@ -84,14 +96,16 @@ async fn summary_makes_a_track_ready_unless_a_job_failed(c: &SqlCatalog) {
     let stored = c.track_analysis(ok.id).await.unwrap().expect("stored");
     assert_eq!(stored.key.as_deref(), Some("A minor"));
     assert_eq!(stored.analysis["rhythm"]["bpm"], 120.0);
-    // Replaced, not added.
+    assert_eq!(stored.tags, analysis(ok.id).tags);
+    // Replaced, not added: analysis and tags.
     let mut again = analysis(ok.id);
     again.bpm = Some(90.0);
+    again.tags.truncate(1);
+    again.tags[0].confidence = 0.5;
     c.set_track_analysis(&again).await.unwrap();
-    assert_eq!(
-        c.track_analysis(ok.id).await.unwrap().unwrap().bpm,
-        Some(90.0)
-    );
+    let stored = c.track_analysis(ok.id).await.unwrap().unwrap();
+    assert_eq!(stored.bpm, Some(90.0));
+    assert_eq!(stored.tags, again.tags);
 
     // A sibling job failed for good before `summary` ran: the track stays failed.
     let mut failed = update(bad.id, "picky", JobState::Failed, None);

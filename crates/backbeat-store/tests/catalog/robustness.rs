@@ -91,14 +91,14 @@ async fn migrations_are_idempotent_and_race_free(db: &TestDb) {
     let first = &catalogs[0];
     assert_eq!(
         first.schema_versions().await.expect("versions"),
-        vec![1, 2, 3]
+        vec![1, 2, 3, 4]
     );
     let u = user(first, "mig@example.com").await;
 
     let again = open(db).await;
     assert_eq!(
         again.schema_versions().await.expect("versions"),
-        vec![1, 2, 3]
+        vec![1, 2, 3, 4]
     );
     assert_eq!(again.user(u.id).await.expect("data survives"), u);
     let expected = match db.kind {
