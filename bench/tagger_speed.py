@@ -112,6 +112,14 @@ def track_cost(binary, track, runs, core):
                                     if s["tagging_cpu"] > 0 else None)
         s["ms_per_patch_per_model"] = (1000 * s["tagging_cpu"] / s["patches_used"] / len(MODELS)
                                        if s["patches_used"] else None)
+    # The difference between the two samplings is per-patch work only: it leaves out what
+    # tagging costs once per track (loading and optimising the models, resampling).
+    extra = summary["all"]["patches_used"] - summary["default"]["patches_used"]
+    if extra > 0:
+        marginal = (summary["all"]["tagging_cpu"] - summary["default"]["tagging_cpu"]) / extra
+        summary["marginal_ms_per_patch_per_model"] = 1000 * marginal / len(MODELS)
+        summary["fixed_cpu_per_track"] = (summary["default"]["tagging_cpu"]
+                                          - marginal * summary["default"]["patches_used"])
     return summary
 
 
@@ -184,7 +192,9 @@ def render(rep):
     say.append(f"# Tagger cost — {rep['created']}\n")
     say.append(f"Backbeat `{rep['binary']}`; one core (taskset -c {rep['core']}), `-j 1 "
                f"--no-beats`; CPU = user + sys from GNU time; median of {rep['runs']} "
-               f"interleaved runs.\n")
+               f"interleaved runs. Load average (1 min) before/after: "
+               f"{rep['load_before']:.2f}/{rep['load_after']:.2f} on {os.cpu_count()} cores — "
+               f"other work on the machine slows both Backbeat and ORT.\n")
     say.append(f"## 4-minute track ({t['plain']['duration_s']:.0f} s, 44.1 kHz stereo WAV)\n")
     say.append(table(
         ["run", "CPU s (median)", "min–max", "wall s", "max RSS MB", "patches used/total",
@@ -201,6 +211,9 @@ def render(rep):
          "ms per patch per model (incl. front end)"],
         [[v, f(t[v]["tagging_cpu"]), f(t[v]["x_realtime_per_core"], ".0f"),
           f(t[v]["ms_per_patch_per_model"])] for v in ("default", "all")]))
+    if t.get("fixed_cpu_per_track") is not None:
+        say.append(f"\nPer-track part of tagging (intercept of the two samplings): "
+                   f"{t['fixed_cpu_per_track']:.2f} s.")
     say.append("")
     say.append(f"## tract against ONNX Runtime {o['onnxruntime']} (1 thread, batch {o['batch']}, "
                f"{o['patches']} real log-mel patches)\n")
@@ -209,6 +222,10 @@ def render(rep):
     rows.append(["ORT mean of the two", f(o["mean_ms_per_patch"]), "1.00"])
     rows.append(["backbeat (tract + resampling + log-mel), all patches", f(bb),
                  f(bb / o["mean_ms_per_patch"]) if bb else "—"])
+    marginal = t.get("marginal_ms_per_patch_per_model")
+    if marginal is not None:
+        rows.append(["backbeat per extra patch (all − default; no per-track costs)",
+                     f(marginal), f(marginal / o["mean_ms_per_patch"])])
     rows.append(["for scale: librosa load + resample + log-mel", f(
         o["librosa_front_end_ms_per_patch"] / len(MODELS)), ""])
     say.append(table(["", "ms per patch per model", "ratio to ORT"], rows))
@@ -239,11 +256,12 @@ def main():
     os.sched_setaffinity(0, {args.core})  # the ORT peer runs in this process
 
     rep = {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "binary": args.bin,
-           "core": args.core, "runs": args.runs}
+           "core": args.core, "runs": args.runs, "load_before": os.getloadavg()[0]}
     rep["track"] = track_cost(args.bin, args.track, args.runs, args.core)
     rep["ort"] = ort_peer(args.models_dir, args.track, rep["track"]["all"]["patches_used"],
                           args.runs, args.core)
     rep["long"] = long_memory(args.bin, args.long, args.core)
+    rep["load_after"] = os.getloadavg()[0]
     print(render(rep))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

@@ -11,7 +11,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BACKBEAT_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/backbeat/target}/release/backbeat}"
-MODELS_DIR="$HOME/.cache/backbeat/models/musicnn"
+MODELS_DIR="${BACKBEAT_MODELS_DIR:-$HOME/.cache/backbeat/models}/musicnn"
 VENV="${BACKBEAT_MUSICNN_REF_VENV:-$HOME/.cache/backbeat/musicnn-ref-venv}"
 OUT="$HOME/.cache/backbeat/tagger-eval/speed.json"
 DEV=""
