@@ -8,9 +8,8 @@
 # Steps (all idempotent; caches under ~/.cache/backbeat/tagger-eval/):
 #   1. every dev file -> 16 kHz mono float32 WAV (ffmpeg, sox when ffmpeg's demuxer refuses the
 #      file), so both implementations read identical samples and the comparison measures front
-#      end + model, not resampling. Caveat: Backbeat's tagger reads the 22,050 Hz analysis
-#      stream and resamples it to 16 kHz (crates/backbeat-tagger/src/track.rs), so on its side
-#      these samples still make a 16 -> 22.05 -> 16 kHz round trip that the agreement includes;
+#      end + model, not resampling (backbeat analyze --tags resamples from the decoded source,
+#      which for these 16 kHz mono files is no resampling at all);
 #   2. the reference harness on those WAVs (its JSONL cached by file list + harness source);
 #   3. backbeat analyze --tags with --tag-patches all, the default sampling and each N;
 #   4. bench/tagger_eval.py: markdown report on stdout, JSON in tagger-eval/report.json.

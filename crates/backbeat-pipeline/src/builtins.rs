@@ -334,7 +334,7 @@ impl Job for Tag {
             let tags = match mono {
                 Some(samples) => {
                     let secs = samples.len() as f64 / f64::from(ANALYSIS_RATE);
-                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, Some(secs), source_rate)
+                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, Some(secs), (ANALYSIS_RATE, 1), source_rate)
                         .map_err(tag_err)?;
                     for piece in samples.chunks(8192) {
                         t.push(piece).map_err(tag_err)?;
@@ -345,7 +345,7 @@ impl Job for Tag {
                     let mut stream =
                         DecodedStream::open(&wav, DecodeLimits::default()).map_err(audio_err)?;
                     let secs = stream.info().declared_duration_secs;
-                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, secs, source_rate)
+                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, secs, (ANALYSIS_RATE, 1), source_rate)
                         .map_err(tag_err)?;
                     while let Some(chunk) = stream.next_chunk().map_err(audio_err)? {
                         if cancel.is_cancelled() {

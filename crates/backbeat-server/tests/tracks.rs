@@ -92,9 +92,13 @@ async fn every_fixture_format_becomes_a_ready_track() {
             .collect();
         // Parents before children.
         let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
-        assert_eq!(names.len(), 4, "{names:?}");
+        assert_eq!(names.len(), 5, "{names:?}");
         assert!(
             at("downsample") < at("analyze") && at("analyze") < at("summary"),
+            "{names:?}"
+        );
+        assert!(
+            at("downsample") < at("tag") && at("tag") < at("summary"),
             "{names:?}"
         );
         assert!(at("probe") < at("summary"), "{names:?}");
@@ -125,6 +129,27 @@ async fn every_fixture_format_becomes_a_ready_track() {
         assert_eq!(a["key"], "C major", "{file}: {a:#}");
         assert!(a["loudnessLufs"].as_f64().unwrap() < 0.0, "{file}: {a:#}");
         assert!(a["analysis"]["rhythm"].is_object(), "{file}: {a:#}");
+        // Tagged in the same run: raw probabilities and the embedding in the analysis, the
+        // grouped tags (at least the vocals verdict) as rows.
+        let tags = &a["analysis"]["tags"];
+        assert_eq!(
+            tags["raw"]["MTT_musicnn"].as_array().map(Vec::len),
+            Some(50),
+            "{file}"
+        );
+        assert_eq!(
+            tags["embedding"].as_array().map(Vec::len),
+            Some(400),
+            "{file}"
+        );
+        assert!(
+            a["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["group"] == "vocals"),
+            "{file}: {a:#}"
+        );
     }
 }
 

@@ -1,9 +1,13 @@
-//! Tagging as a consumer of Backbeat's decode: the analysis-rate mono stream (22,050 Hz) is
-//! resampled to the models' 16 kHz on the fly, so one decode feeds the descriptors and the
-//! tagger, and the result is a serialisable [`TrackTags`].
+//! Tagging as a consumer of Backbeat's decode: decoded samples at any rate and channel count
+//! are mixed to mono and resampled to the models' 16 kHz on the fly (nothing to do for 16 kHz
+//! mono), so one decode feeds the descriptors and the tagger, and the result is a
+//! serialisable [`TrackTags`].
+//!
+//! `analyze --tags` feeds the decoder's own samples, which is what the reference (librosa
+//! loading the file at 16 kHz) sees; the pipeline's `tag` job feeds the stored 22,050 Hz
+//! analysis signal, one resampling more (tags move by up to ~1e-3, see docs/BENCHMARKS.md).
 
 use backbeat_audio::resample::MonoResampler;
-use backbeat_audio::ANALYSIS_RATE;
 use serde::Serialize;
 
 use crate::groups::{group, Grouped, Thresholds};
@@ -21,18 +25,20 @@ pub struct StreamTagging<'a> {
 }
 
 impl<'a> StreamTagging<'a> {
+    /// Samples will arrive interleaved at `input_rate` Hz with `channels` channels.
     /// `expected_secs` (the container's declared duration) places spread patches up front;
     /// `source_rate` is the file's own rate, to warn when it is below the models' 16 kHz.
     pub fn new(
         tagger: &'a Tagger,
         sampling: Sampling,
         expected_secs: Option<f64>,
+        (input_rate, channels): (u32, usize),
         source_rate: Option<u32>,
     ) -> Result<Self, TaggerError> {
         let expected = expected_secs
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(|s| (s * f64::from(SAMPLE_RATE)) as u64);
-        let resampler = MonoResampler::new(ANALYSIS_RATE, 1, SAMPLE_RATE)
+        let resampler = MonoResampler::new(input_rate, channels, SAMPLE_RATE)
             .map_err(|e| TaggerError::Inference(format!("resampler: {e}")))?;
         Ok(StreamTagging {
             session: tagger.session(sampling, expected),
@@ -42,11 +48,11 @@ impl<'a> StreamTagging<'a> {
         })
     }
 
-    /// Add mono samples at [`ANALYSIS_RATE`].
-    pub fn push(&mut self, mono: &[f32]) -> Result<(), TaggerError> {
+    /// Add interleaved samples at the input rate.
+    pub fn push(&mut self, samples: &[f32]) -> Result<(), TaggerError> {
         self.buf.clear();
         self.resampler
-            .push_interleaved(mono, &mut self.buf)
+            .push_interleaved(samples, &mut self.buf)
             .map_err(|e| TaggerError::Inference(format!("resampler: {e}")))?;
         self.session.push(&self.buf)
     }

@@ -144,13 +144,19 @@ fn analyze_and_tag(path: &Path, opts: &AnalyzeOptions, t: &Tagging<'_>) -> Recor
         opts,
         |info| {
             let expected = info.declared_duration_secs;
-            match StreamTagging::new(t.tagger, t.sampling, expected, Some(info.sample_rate)) {
+            let input = (info.sample_rate, info.channels);
+            match StreamTagging::new(
+                t.tagger,
+                t.sampling,
+                expected,
+                input,
+                Some(info.sample_rate),
+            ) {
                 Ok(s) => *tagging.borrow_mut() = Some(s),
                 Err(e) => *tag_error.borrow_mut() = Some(e.to_string()),
             }
         },
         |samples| {
-            mono.push(samples);
             let mut slot = tagging.borrow_mut();
             if let Some(s) = slot.as_mut() {
                 let started = Instant::now();
@@ -161,6 +167,7 @@ fn analyze_and_tag(path: &Path, opts: &AnalyzeOptions, t: &Tagging<'_>) -> Recor
                 tag_time += started.elapsed();
             }
         },
+        |mono_samples| mono.push(mono_samples),
     );
     let result = decoded.map(|d| d.with(mono.finish()));
     let tags = match (result.is_ok(), tagging.into_inner(), tag_error.into_inner()) {

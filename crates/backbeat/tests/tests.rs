@@ -4,4 +4,5 @@ mod analyze;
 mod common;
 mod eval;
 mod memory;
+mod tags;
 mod worker;
