@@ -50,7 +50,7 @@ async fn an_upload_is_probed_downsampled_analysed_and_summarised() {
     h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph))
         .await;
     let records = h.records(t.id).await;
-    for job in ["probe", "downsample", "analyze", "summary"] {
+    for job in ["probe", "downsample", "analyze", "tag", "summary"] {
         assert_eq!(state_of(&records, job), Some(JobState::Done), "{records:?}");
     }
     // The stored signal is a mono 22,050 Hz float WAV.
@@ -109,6 +109,39 @@ async fn analysing_the_stored_signal_without_the_memo_gives_the_same_result() {
         &serde_json::to_value(&reference).unwrap(),
         "analysis",
     );
+}
+
+#[tokio::test]
+async fn tags_are_the_same_from_the_memo_and_from_the_stored_signal_and_reach_the_catalog() {
+    let mut tags = Vec::new();
+    for chain in [true, false] {
+        let h = Harness::with_config(default_graph(vec![]).unwrap(), builtin_registry(), |c| {
+            c.chain = chain
+        })
+        .await;
+        let t = h.track_from(&fixture("chord.flac")).await;
+        h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph))
+            .await;
+        let json = h.output(t.id, "tag", "tags.json").await.unwrap();
+        let ours: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            ours["raw"]["MTT_musicnn"].as_array().map(Vec::len),
+            Some(50)
+        );
+        assert_eq!(ours["embedding"].as_array().map(Vec::len), Some(400));
+        let stored = h.db.track_analysis(t.id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.analysis["tags"], ours,
+            "summary keeps the whole tags.json"
+        );
+        assert!(
+            stored.tags.iter().any(|r| r.group == "vocals"),
+            "grouped rows: {:?}",
+            stored.tags
+        );
+        tags.push(ours);
+    }
+    assert_json_close(&tags[0], &tags[1], "tags");
 }
 
 #[tokio::test]

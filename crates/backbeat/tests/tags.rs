@@ -90,7 +90,7 @@ fn tags_come_with_the_analysis_in_one_run() {
     let guitar = by("guitar.wav");
     assert!(guitar["rhythm"].is_object(), "the analysis is still there");
     let tags = &guitar["tags"];
-    assert_eq!(tags["sampling"], "spread:8");
+    assert_eq!(tags["sampling"], "spread:11");
     assert_eq!(
         (
             tags["patches_used"].as_u64(),
