@@ -16,6 +16,7 @@ use backbeat_store::catalog::derived_prefix;
 use backbeat_store::model::{now_millis, Id, Millis};
 use backbeat_store::StoreError;
 use bytes::Bytes;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::graph::JobSpec;
@@ -42,6 +43,11 @@ pub struct Manifest {
     pub outputs: Vec<(String, u64)>,
     pub worker: String,
     pub finished_at: Millis,
+    /// The run that produced these outputs. A job that fans in (two parents) must not start
+    /// from a forced parent's *previous* outputs; it asks whether the parent finished in this
+    /// run ([`done_in_run`]). Absent in manifests written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<Id>,
 }
 
 /// Whether `spec`'s outputs exist for its current version.
@@ -54,6 +60,28 @@ pub async fn is_done(blobs: &BlobStore, track: Id, spec: &JobSpec) -> Result<boo
         Err(StoreError::NotFound) => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Whether `spec`'s outputs for its current version were committed by run `run` (a forced job's
+/// older outputs do not count for the run that re-makes them).
+pub async fn done_in_run(
+    blobs: &BlobStore,
+    track: Id,
+    spec: &JobSpec,
+    run: Id,
+) -> Result<bool, StoreError> {
+    let key = manifest_key(track, &spec.name, spec.version);
+    let size = match blobs.head(&key).await {
+        Ok(meta) => meta.size,
+        Err(StoreError::NotFound) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let mut body = Vec::new();
+    let mut stream = blobs.get_range(&key, 0..size).await?;
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk?);
+    }
+    Ok(serde_json::from_slice::<Manifest>(&body).is_ok_and(|m| m.run == Some(run)))
 }
 
 /// Uploads the local file `path` to `key` (atomically); returns its size.
@@ -90,6 +118,7 @@ pub async fn commit(
     spec: &JobSpec,
     outputs: Vec<(String, u64)>,
     worker: &str,
+    run: Id,
 ) -> Result<(), StoreError> {
     let manifest = Manifest {
         job: spec.name.clone(),
@@ -97,6 +126,7 @@ pub async fn commit(
         outputs,
         worker: worker.to_string(),
         finished_at: now_millis(),
+        run: Some(run),
     };
     let json =
         serde_json::to_vec(&manifest).map_err(|e| StoreError::Blob(format!("manifest: {e}")))?;

@@ -407,7 +407,12 @@ impl Engine {
                     if p == spec.name || known_done.contains(p) || done_now.contains_key(p) {
                         continue;
                     }
+                    // A parent this run re-makes counts only once it finished in this run:
+                    // its old outputs would start a fan-in child (summary) too early.
                     let d = match self.graph.job(p) {
+                        Some(pj) if run.forces(p) => {
+                            artifacts::done_in_run(&self.blobs, track.id, pj, run.id).await?
+                        }
                         Some(pj) => artifacts::is_done(&self.blobs, track.id, pj).await?,
                         None => false,
                     };
@@ -464,7 +469,7 @@ impl Engine {
         self.record(&track.id, spec, JobState::Running, Some(attempt), None)
             .await;
         let scratch = Scratch::new(&self.config.scratch)?;
-        let result = self.run_and_commit(track, spec, memo, &scratch).await;
+        let result = self.run_and_commit(track, spec, run, memo, &scratch).await;
         drop(scratch);
         match result {
             Ok(()) => {
@@ -485,6 +490,7 @@ impl Engine {
         &self,
         track: &Track,
         spec: &JobSpec,
+        run: &Run,
         memo: &Memo,
         scratch: &Scratch,
     ) -> Result<(), JobError> {
@@ -550,7 +556,15 @@ impl Engine {
             let size = artifacts::put_file(&self.blobs, &key, path).await?;
             written.push((name.clone(), size));
         }
-        artifacts::commit(&self.blobs, track.id, spec, written, &self.config.worker_id).await?;
+        artifacts::commit(
+            &self.blobs,
+            track.id,
+            spec,
+            written,
+            &self.config.worker_id,
+            run.id,
+        )
+        .await?;
         Ok(())
     }
 
