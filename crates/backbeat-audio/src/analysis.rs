@@ -65,7 +65,13 @@ pub fn analyze_file(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
 
 fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, AudioError> {
     let mut mono_analysers = MonoAnalysers::new();
-    let decoded = decode_uncaught(path, opts, |_| {}, |_| {}, |mono| mono_analysers.push(mono))?;
+    let decoded = decode_uncaught(
+        path,
+        opts,
+        |_| {},
+        |_, _, _| {},
+        |mono| mono_analysers.push(mono),
+    )?;
     Ok(decoded.with(mono_analysers.finish()))
 }
 
@@ -107,20 +113,21 @@ pub fn decode_for_analysis(
     opts: &AnalyzeOptions,
     mut sink: impl FnMut(&[f32]),
 ) -> Result<Decoded, AudioError> {
-    decode_for_analysis_with(path, opts, |_| {}, |_| {}, &mut sink)
+    decode_for_analysis_with(path, opts, |_| {}, |_, _, _| {}, &mut sink)
 }
 
 /// [`decode_for_analysis`], also telling `on_open` the stream's facts (rate, channels, the
 /// declared duration when the container has one) before the first samples arrive — consumers
 /// that plan over the whole track (the tagger's patch sampling) need the length up front — and
-/// handing `source` every decoded chunk as it came out of the decoder (interleaved, at the
-/// rate and channel count `on_open` saw), for consumers that resample to a rate of their own
-/// (the tagger's 16 kHz) rather than from the analysis rate.
+/// handing `source` every decoded chunk as it came out of the decoder (interleaved samples,
+/// their rate and channel count — those of the decoded stream, which can differ from the
+/// header's), for consumers that resample to a rate of their own (the tagger's 16 kHz) rather
+/// than from the analysis rate.
 pub fn decode_for_analysis_with(
     path: &Path,
     opts: &AnalyzeOptions,
     on_open: impl FnOnce(&SourceInfo),
-    mut source: impl FnMut(&[f32]),
+    mut source: impl FnMut(&[f32], u32, usize),
     mut sink: impl FnMut(&[f32]),
 ) -> Result<Decoded, AudioError> {
     match catch_unwind(AssertUnwindSafe(|| {
@@ -135,7 +142,7 @@ fn decode_uncaught(
     path: &Path,
     opts: &AnalyzeOptions,
     on_open: impl FnOnce(&SourceInfo),
-    mut source: impl FnMut(&[f32]),
+    mut source: impl FnMut(&[f32], u32, usize),
     mut sink: impl FnMut(&[f32]),
 ) -> Result<Decoded, AudioError> {
     let mut stream = DecodedStream::open(path, opts.limits)?;
@@ -151,7 +158,7 @@ fn decode_uncaught(
             )),
         };
         loudness.push_interleaved(chunk.samples);
-        source(chunk.samples);
+        source(chunk.samples, chunk.sample_rate, chunk.channels);
         mono.clear();
         resampler.push_interleaved(chunk.samples, &mut mono)?;
         if !mono.is_empty() {

@@ -139,25 +139,27 @@ fn analyze_and_tag(path: &Path, opts: &AnalyzeOptions, t: &Tagging<'_>) -> Recor
     let tagging: RefCell<Option<StreamTagging<'_>>> = RefCell::new(None);
     let tag_error: RefCell<Option<String>> = RefCell::new(None);
     let mut tag_time = std::time::Duration::ZERO;
+    let expected = std::cell::Cell::new(None);
     let decoded = decode_for_analysis_with(
         path,
         opts,
-        |info| {
-            let expected = info.declared_duration_secs;
-            let input = (info.sample_rate, info.channels);
-            match StreamTagging::new(
-                t.tagger,
-                t.sampling,
-                expected,
-                input,
-                Some(info.sample_rate),
-            ) {
-                Ok(s) => *tagging.borrow_mut() = Some(s),
-                Err(e) => *tag_error.borrow_mut() = Some(e.to_string()),
-            }
-        },
-        |samples| {
+        |info| expected.set(info.declared_duration_secs),
+        |samples, rate, channels| {
             let mut slot = tagging.borrow_mut();
+            // Set up from the first decoded chunk: its rate and channels are what the decoder
+            // really produces (a header can say otherwise).
+            if slot.is_none() && tag_error.borrow().is_none() {
+                match StreamTagging::new(
+                    t.tagger,
+                    t.sampling,
+                    expected.get(),
+                    (rate, channels),
+                    Some(rate),
+                ) {
+                    Ok(s) => *slot = Some(s),
+                    Err(e) => *tag_error.borrow_mut() = Some(e.to_string()),
+                }
+            }
             if let Some(s) = slot.as_mut() {
                 let started = Instant::now();
                 if let Err(e) = s.push(samples) {
