@@ -303,7 +303,7 @@ def build_musicnn(tensors, labels, midend_filters, backend_units, model_name):
     x = g.op("Unsqueeze", ["mel", g.const("axes", np.array([1], np.int64))], "input")
     x = g.batch_norm(x, 1, [1, 1, 1, 1])
 
-    def pool_freq(y, channels):
+    def pool_freq(y):
         # Max over the whole frequency axis, then drop it: [B, C, T, W] -> [B, C, T].
         return g.op("ReduceMax", [y], "pool", axes=[3], keepdims=0)
 
@@ -312,13 +312,13 @@ def build_musicnn(tensors, labels, midend_filters, backend_units, model_name):
     for width in (int(0.4 * N_MELS), int(0.7 * N_MELS)):
         y = g.conv2d(x, [7, width], 1, 204, pads=[3, 0, 3, 0])
         y = g.batch_norm(y, 204, [1, 204, 1, 1])
-        front.append(pool_freq(y, 204))
+        front.append(pool_freq(y))
     # Temporal blocks: kernel [k, 1] with TF 'same' padding: (k-1)//2 before, the rest after.
     for k in (128, 64, 32):
         before = (k - 1) // 2
         y = g.conv2d(x, [k, 1], 1, 51, pads=[before, 0, k - 1 - before, 0])
         y = g.batch_norm(y, 51, [1, 51, 1, 1])
-        front.append(pool_freq(y, 51))
+        front.append(pool_freq(y))
     front = g.op("Concat", front, "frontend", axis=1)  # [B, 561, T]
     n_front = 2 * 204 + 3 * 51
 

@@ -207,8 +207,25 @@ impl Job for Analyze {
 
 /// Streams a stored mono signal through the analysers (bounded memory).
 fn analyze_wav(path: &Path) -> Result<backbeat_audio::MonoDescriptors, JobError> {
-    let mut stream = DecodedStream::open(path, DecodeLimits::default()).map_err(audio_err)?;
     let mut a = MonoAnalysers::new();
+    stream_stored_signal(open_stored_signal(path)?, |samples| {
+        a.push(samples);
+        Ok(())
+    })?;
+    Ok(a.finish())
+}
+
+/// Opens `downsample`'s stored signal (`audio.wav`).
+fn open_stored_signal(path: &Path) -> Result<DecodedStream, JobError> {
+    DecodedStream::open(path, DecodeLimits::default()).map_err(audio_err)
+}
+
+/// Hands the stored signal to `push` chunk by chunk, refusing anything but mono at
+/// [`ANALYSIS_RATE`] (a signal stored by another version would be analysed wrongly).
+fn stream_stored_signal(
+    mut stream: DecodedStream,
+    mut push: impl FnMut(&[f32]) -> Result<(), JobError>,
+) -> Result<(), JobError> {
     while let Some(chunk) = stream.next_chunk().map_err(audio_err)? {
         if chunk.channels != 1 || chunk.sample_rate != ANALYSIS_RATE {
             return Err(JobError::Permanent(format!(
@@ -216,9 +233,9 @@ fn analyze_wav(path: &Path) -> Result<backbeat_audio::MonoDescriptors, JobError>
                 chunk.channels, chunk.sample_rate
             )));
         }
-        a.push(chunk.samples);
+        push(chunk.samples)?;
     }
-    Ok(a.finish())
+    Ok(())
 }
 
 /// `summary`: the descriptors into the catalog database (the track becomes `ready`).
@@ -331,37 +348,31 @@ impl Job for Tag {
                     .map(|d| d.file.sample_rate),
             };
             let tag_err = |e: backbeat_tagger::TaggerError| JobError::Permanent(e.to_string());
-            let tags = match mono {
-                Some(samples) => {
-                    let secs = samples.len() as f64 / f64::from(ANALYSIS_RATE);
-                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, Some(secs), (ANALYSIS_RATE, 1), source_rate)
-                        .map_err(tag_err)?;
-                    for piece in samples.chunks(8192) {
-                        t.push(piece).map_err(tag_err)?;
-                    }
-                    t.finish(&Thresholds::default()).map_err(tag_err)?
-                }
+            // The chain's memo when this worker just downsampled, else the stored signal.
+            let (secs, stream) = match &mono {
+                Some(samples) => (Some(samples.len() as f64 / f64::from(ANALYSIS_RATE)), None),
                 None => {
-                    let mut stream =
-                        DecodedStream::open(&wav, DecodeLimits::default()).map_err(audio_err)?;
-                    let secs = stream.info().declared_duration_secs;
-                    let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, secs, (ANALYSIS_RATE, 1), source_rate)
-                        .map_err(tag_err)?;
-                    while let Some(chunk) = stream.next_chunk().map_err(audio_err)? {
-                        if cancel.is_cancelled() {
-                            return Err(JobError::Transient("cancelled".into()));
-                        }
-                        if chunk.channels != 1 || chunk.sample_rate != ANALYSIS_RATE {
-                            return Err(JobError::Permanent(format!(
-                                "stored signal is {} ch at {} Hz, expected mono at {ANALYSIS_RATE} Hz",
-                                chunk.channels, chunk.sample_rate
-                            )));
-                        }
-                        t.push(chunk.samples).map_err(tag_err)?;
-                    }
-                    t.finish(&Thresholds::default()).map_err(tag_err)?
+                    let stream = open_stored_signal(&wav)?;
+                    (stream.info().declared_duration_secs, Some(stream))
                 }
             };
+            let input = (ANALYSIS_RATE, 1);
+            let mut t = StreamTagging::new(tagger, DEFAULT_SAMPLING, secs, input, source_rate)
+                .map_err(tag_err)?;
+            match stream {
+                None => {
+                    for piece in mono.iter().flat_map(|s| s.chunks(8192)) {
+                        t.push(piece).map_err(tag_err)?;
+                    }
+                }
+                Some(stream) => stream_stored_signal(stream, |samples| {
+                    if cancel.is_cancelled() {
+                        return Err(JobError::Transient("cancelled".into()));
+                    }
+                    t.push(samples).map_err(tag_err)
+                })?,
+            }
+            let tags = t.finish(&Thresholds::default()).map_err(tag_err)?;
             write_json(&out, &tags)
         })
         .await

@@ -137,25 +137,4 @@ impl TrackTags {
             warnings,
         }
     }
-
-    /// The `n` most probable raw tags over both models (label, probability).
-    pub fn top(&self, n: usize) -> Vec<(&'static str, f32)> {
-        let mut all: Vec<(&'static str, f32)> = self
-            .labels
-            .mtt
-            .iter()
-            .copied()
-            .zip(self.raw.mtt.iter().copied())
-            .chain(
-                self.labels
-                    .msd
-                    .iter()
-                    .copied()
-                    .zip(self.raw.msd.iter().copied()),
-            )
-            .collect();
-        all.sort_by(|a, b| b.1.total_cmp(&a.1));
-        all.truncate(n);
-        all
-    }
 }
