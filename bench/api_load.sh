@@ -83,7 +83,7 @@ make_track() { # FILE TITLE -> track id
   curl -sf "${auth[@]}" -H 'content-type: application/json' \
     -d "{\"albumId\":\"$album\",\"title\":\"$2\",\"trackUrl\":\"$url\"}" "$base/api/v1/tracks" | json "['id']"
 }
-track=$(make_track crates/backbeat-audio/tests/fixtures/chord.mp3 "Chord")
+track=$(make_track testdata/formats/chord.mp3 "Chord")
 ffmpeg -v error -f lavfi -i "sine=frequency=440:duration=57" -ac 2 -ar 44100 -c:a pcm_s16le -y "$work/ten_mb.wav"
 big=$(make_track "$work/ten_mb.wav" "Ten megabytes")
 echo "# bench/api_load.sh, $(date -u +%F), $(nproc) cores, wrk -t1 -c64 -d${dur}s, rate limits off" | tee -a "$out"

@@ -25,7 +25,7 @@ is bit-identical to `musicnn.extractor.extractor` (checked with --float16-numpy1
 NumPy 1.26).
 
 Output: one JSON line per (file, model); see the README of the golden fixtures in
-crates/backbeat-tagger/tests/fixtures/reference/. Non-finite numbers (only with --float16) are
+testdata/musicnn/reference/. Non-finite numbers (only with --float16) are
 written as the strings "NaN", "Infinity", "-Infinity" because JSON has no such numbers.
 
 `--onnx-dir DIR` also runs DIR/<model>.onnx with onnxruntime on the same batches, plus random

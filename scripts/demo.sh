@@ -9,5 +9,5 @@ scripts/setup.sh
 . scripts/env.sh
 cargo build --release --locked -p backbeat
 samples="$root/../shared/eval/dev"
-[ -d "$samples" ] || samples="$root/crates/backbeat-audio/tests/fixtures"
+[ -d "$samples" ] || samples="$root/testdata/formats"
 exec "$CARGO_TARGET_DIR/release/backbeat" analyze --format table "$samples" "$@"

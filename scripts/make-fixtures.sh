@@ -3,7 +3,7 @@
 # a C-major chord struck every 0.5 s (120 BPM) for 2 s, stereo, 44.1 kHz. Needs ffmpeg.
 # The fixtures are committed; run this only to change them.
 set -euo pipefail
-out="$(cd "$(dirname "$0")/.." && pwd)/crates/backbeat-audio/tests/fixtures"
+out="$(cd "$(dirname "$0")/.." && pwd)/testdata/formats"
 mkdir -p "$out"
 env='exp(-6*mod(t\,0.5))'
 chord="0.25*(sin(2*PI*261.63*t)+sin(2*PI*329.63*t)+sin(2*PI*392.00*t))*$env"

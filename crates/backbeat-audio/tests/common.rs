@@ -6,10 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Path of a checked-in fixture under `tests/fixtures/`.
+/// Path of a checked-in fixture under the root `testdata/formats/`.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("../../testdata/formats")
         .join(name)
 }
 

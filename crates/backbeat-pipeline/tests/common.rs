@@ -25,7 +25,7 @@ use tokio::sync::watch;
 /// The audio fixtures of `backbeat-audio`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../backbeat-audio/tests/fixtures")
+        .join("../../testdata/formats")
         .join(name)
 }
 

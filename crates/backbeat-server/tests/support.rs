@@ -10,7 +10,7 @@ use crate::common::{TestApp, TestResponse, TestUser};
 /// Bytes of a fixture from the audio crate (2-s C-major chord in several formats).
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../backbeat-audio/tests/fixtures")
+        .join("../../testdata/formats")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

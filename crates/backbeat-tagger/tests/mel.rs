@@ -1,10 +1,10 @@
-//! The log-mel front end against librosa (fixtures from `fixtures/make_mel_fixture.py`) and
+//! The log-mel front end against librosa (fixtures from `testdata/musicnn/make_mel_fixture.py`) and
 //! against itself across chunkings.
 
 use backbeat_tagger::mel::{frame_count, log_mel, MelError, MelFrame, MelFrontEnd, N_MELS};
 
 fn fixture(name: &str) -> Vec<f32> {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../../testdata/musicnn/{name}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert_eq!(bytes.len() % 4, 0, "{path} is not whole float32s");
     bytes

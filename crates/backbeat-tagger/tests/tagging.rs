@@ -1,6 +1,6 @@
 //! The tagger against the reference implementation (musicnn's own TensorFlow graph and
-//! checkpoints, float32 log-mel): golden outputs in `fixtures/reference/`, made by
-//! `fixtures/reference/generate.sh`. Needs the model files (`scripts/install-models.sh`, run by
+//! checkpoints, float32 log-mel): golden outputs in `testdata/musicnn/reference/`, made by
+//! `testdata/musicnn/reference/generate.sh`. Needs the model files (`scripts/install-models.sh`, run by
 //! `scripts/setup.sh`); without them these tests skip with a notice, and fail under
 //! `BACKBEAT_REQUIRE_TOOLS=1` (CI).
 
@@ -16,7 +16,7 @@ use backbeat_tagger::{
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/musicnn/reference")
 }
 
 /// The loaded tagger, or `None` (after a notice) when the models are not installed here.

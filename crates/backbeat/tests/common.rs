@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 /// The audio fixtures of `backbeat-audio`.
 pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../backbeat-audio/tests/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/formats")
 }
 
 /// Run the built `backbeat` binary with `args`.

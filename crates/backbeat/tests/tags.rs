@@ -27,7 +27,7 @@ fn models_installed() -> bool {
 
 fn tagger_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../backbeat-tagger/tests/fixtures/reference")
+        .join("../../testdata/musicnn/reference")
         .join(name)
 }
 
