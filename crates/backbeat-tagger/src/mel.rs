@@ -310,7 +310,10 @@ mod tests {
     use super::*;
 
     fn read_f32(name: &str) -> Vec<f32> {
-        let path = format!("{}/../../testdata/musicnn/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../testdata/musicnn/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         bytes
             .chunks_exact(4)

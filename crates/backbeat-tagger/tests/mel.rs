@@ -4,7 +4,10 @@
 use backbeat_tagger::mel::{frame_count, log_mel, MelError, MelFrame, MelFrontEnd, N_MELS};
 
 fn fixture(name: &str) -> Vec<f32> {
-    let path = format!("{}/../../testdata/musicnn/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../testdata/musicnn/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert_eq!(bytes.len() % 4, 0, "{path} is not whole float32s");
     bytes
