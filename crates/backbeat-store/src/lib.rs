@@ -5,7 +5,8 @@
 //! - [`catalog`]: the [`CatalogStore`] trait, implemented once for SQLite and PostgreSQL
 //!   ([`sql::SqlCatalog`], sqlx's Any driver; migrations per backend).
 //! - [`blob`]: audio and derived artifacts in an `object_store` (local folder now, S3 later).
-//! - [`signing`]: HMAC-signed, expiring URLs bound to one object key, method and size.
+//! - [`signing`]: HMAC-signed, expiring URLs bound to one object key, method and size, or
+//!   read-only grants for every object under one key prefix (streaming manifests).
 //! - [`search`]: the tantivy index over titles and names, rebuilt from the database on demand.
 
 pub mod blob;

@@ -1,18 +1,25 @@
 //! HMAC-signed, expiring blob URLs.
 //!
 //! Clients move audio bytes straight to and from storage; Backbeat hands out URLs that carry
-//! their own authorisation. A URL is good for one operation ([`SignedOp`]) on one object key
-//! until its expiry, and for uploads only up to a maximum size. All four are bound by an
-//! HMAC-SHA256 over a canonical string:
+//! their own authorisation. A URL is good either for one operation ([`SignedOp`]) on one object
+//! key until its expiry, and for uploads only up to a maximum size; or, as a read-only prefix
+//! grant ([`PrefixToken`], [`UrlSigner::sign_prefix`]), for reading every object under one key
+//! prefix until its expiry (an HLS/DASH manifest and the segments it names). Every part is bound
+//! by an HMAC-SHA256 over a canonical string:
 //!
 //! ```text
 //! v1\n{GET|PUT}\n{key}\n{exp}\n{max or -}
+//! v1\nGET-PREFIX\n{prefix}\n{exp}\n-
 //! ```
 //!
 //! The key is never in the query: the server takes it from the URL path, so a signature for one
-//! key can never be replayed against another. The MAC key is derived from the configured secret
-//! with a domain-separation label, so the same secret may also sign access tokens elsewhere
-//! without a token ever verifying as a URL signature or the other way round.
+//! key can never be replayed against another. A prefix grant's token is a path segment in front
+//! of the key (`~{depth}.{exp}.{sig}/{key}`), so relative URLs resolved against a manifest keep
+//! it. Keys and prefixes never contain a newline ([`valid_key`]) and each kind has its own verb,
+//! so a single-key signature never verifies as a prefix grant or the other way round. The MAC key
+//! is derived from the configured secret with a domain-separation label, so the same secret may
+//! also sign access tokens elsewhere without a token ever verifying as a URL signature or the
+//! other way round.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -20,12 +27,18 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+mod prefix;
+
+pub use prefix::{split_prefix_token, PrefixToken};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Label mixed into the secret to derive the URL-signing key (see the module docs).
 const KEY_LABEL: &[u8] = b"backbeat/url-signing/v1";
 /// Length of an HMAC-SHA256 tag.
 const TAG_LEN: usize = 32;
+/// Length of a tag in unpadded base64url (32 bytes are exactly 43 characters).
+const SIG_LEN: usize = 43;
 /// Longest well-formed key, in bytes.
 pub const MAX_KEY_LEN: usize = 256;
 /// Secrets shorter than this are refused by configuration loading (HMAC itself accepts any).
@@ -103,6 +116,10 @@ pub enum SignatureError {
     Expired,
     #[error("malformed")]
     Malformed,
+    /// A prefix grant used for a key that is not strictly below the prefix it names (the key is
+    /// the prefix itself, or has no more segments than the token's depth).
+    #[error("key outside the signed prefix")]
+    OutsidePrefix,
 }
 
 /// Signs and verifies blob URLs with one secret.
@@ -138,7 +155,7 @@ impl UrlSigner {
     /// The query string (`exp=..&max=..&sig=..`) that authorises `op` on `key` until `exp`.
     /// A PUT URL needs `max`; one signed without it never verifies.
     pub fn sign(&self, op: SignedOp, key: &str, exp: i64, max: Option<u64>) -> String {
-        let sig = URL_SAFE_NO_PAD.encode(self.tag(op, key, exp, max));
+        let sig = encode_tag(&self.tag(op.as_str(), key, exp, max));
         match max {
             Some(max) => format!("exp={exp}&max={max}&sig={sig}"),
             None => format!("exp={exp}&sig={sig}"),
@@ -159,30 +176,54 @@ impl UrlSigner {
         if !valid_key(key) || (op == SignedOp::Put && q.max.is_none()) {
             return Err(SignatureError::Malformed);
         }
-        // 32 bytes encode to exactly 43 characters; the decoder also refuses non-zero
-        // trailing bits, so no two spellings decode to the same tag.
-        if q.sig.len() != 43 {
-            return Err(SignatureError::Malformed);
-        }
-        let given = URL_SAFE_NO_PAD
-            .decode(q.sig.as_bytes())
-            .map_err(|_| SignatureError::Malformed)?;
-        let expected = self.tag(op, key, q.exp, q.max);
-        if !bool::from(given.as_slice().ct_eq(&expected)) {
-            return Err(SignatureError::BadSignature);
-        }
-        if now >= q.exp {
-            return Err(SignatureError::Expired);
-        }
-        Ok(())
+        let given = decode_tag(&q.sig)?;
+        check_tag(&given, &self.tag(op.as_str(), key, q.exp, q.max))?;
+        check_expiry(q.exp, now)
     }
 
-    fn tag(&self, op: SignedOp, key: &str, exp: i64, max: Option<u64>) -> [u8; TAG_LEN] {
+    /// The MAC of the canonical string `v1\n{verb}\n{subject}\n{exp}\n{max or -}`; `subject`
+    /// is a key or a prefix, both newline-free once validated.
+    fn tag(&self, verb: &str, subject: &str, exp: i64, max: Option<u64>) -> [u8; TAG_LEN] {
         let max = max.map_or_else(|| "-".to_owned(), |m| m.to_string());
-        let canonical = format!("v1\n{}\n{key}\n{exp}\n{max}", op.as_str());
+        let canonical = format!("v1\n{verb}\n{subject}\n{exp}\n{max}");
         let mut mac = mac_with(&self.key);
         mac.update(canonical.as_bytes());
         mac.finalize().into_bytes().into()
+    }
+}
+
+fn encode_tag(tag: &[u8; TAG_LEN]) -> String {
+    URL_SAFE_NO_PAD.encode(tag)
+}
+
+/// Decodes a presented signature. It must be exactly [`SIG_LEN`] characters, and the decoder
+/// refuses non-zero trailing bits, so no two spellings decode to the same tag.
+fn decode_tag(sig: &str) -> Result<[u8; TAG_LEN], SignatureError> {
+    if sig.len() != SIG_LEN {
+        return Err(SignatureError::Malformed);
+    }
+    URL_SAFE_NO_PAD
+        .decode(sig.as_bytes())
+        .ok()
+        .and_then(|bytes| <[u8; TAG_LEN]>::try_from(bytes.as_slice()).ok())
+        .ok_or(SignatureError::Malformed)
+}
+
+/// Compares a presented tag with the expected one in constant time.
+fn check_tag(given: &[u8; TAG_LEN], expected: &[u8; TAG_LEN]) -> Result<(), SignatureError> {
+    if bool::from(given[..].ct_eq(&expected[..])) {
+        Ok(())
+    } else {
+        Err(SignatureError::BadSignature)
+    }
+}
+
+/// A URL is good strictly before `exp`.
+fn check_expiry(exp: i64, now: i64) -> Result<(), SignatureError> {
+    if now >= exp {
+        Err(SignatureError::Expired)
+    } else {
+        Ok(())
     }
 }
 
