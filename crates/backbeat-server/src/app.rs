@@ -21,12 +21,14 @@ use backbeat_store::sql::SqlCatalog;
 use backbeat_store::CatalogStore;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::auth::tokens::{derive_key, TokenKeys};
 use crate::config::{Config, MAX_JSON_BODY};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiters;
 use crate::state::{AppState, Inner};
+use backbeat_catalog::accounts::tokens::{derive_key, TokenKeys};
+use backbeat_catalog::effects::CacheAwareStates;
+use backbeat_catalog::{Cache, Catalog, CatalogConfig, CatalogMetrics, CatalogParts};
 
 /// Opens the catalog database named by the configuration (migrating it).
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CatalogStore>> {
@@ -73,9 +75,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             "search index rebuilt"
         );
     }
-    let cache = Arc::new(crate::cache::Cache::new(config.cache_entries));
+    let cache = Arc::new(Cache::new(config.cache_entries));
     let queue = crate::pipeline::open_queue(&config, &db).await?;
-    let states = crate::pipeline::CacheAwareStates::new(db.clone(), Arc::clone(&cache));
+    let states = CacheAwareStates::new(Arc::new(db.clone()), Arc::clone(&cache));
     let pipeline = Arc::new(crate::pipeline::open_engine(
         &config,
         &db,
@@ -83,7 +85,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         blobs.clone(),
         queue,
     )?);
-    Ok(AppState(Arc::new(Inner {
+    let catalog = Catalog::new(CatalogParts {
+        config: catalog_config(&config),
         signer: UrlSigner::new(&derive_key(&secret, "backbeat/url/v1")),
         tokens: TokenKeys::new(
             &secret,
@@ -91,14 +94,36 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             config.refresh_token_ttl_s,
         ),
         cache,
-        metrics: Metrics::with(|r| pipeline.metrics.register(r)),
         pipeline,
-        limits: Limiters::new(&config.rate_limits),
         store,
         blobs,
         index,
+        metrics: CatalogMetrics::default(),
+    });
+    let metrics = Metrics::with(|r| {
+        catalog.metrics().register(r);
+        catalog.pipeline().metrics.register(r);
+    });
+    Ok(AppState(Arc::new(Inner {
+        limits: Limiters::new(&config.rate_limits),
+        metrics,
+        catalog,
         config,
     })))
+}
+
+/// The catalog's section of the server configuration.
+pub fn catalog_config(config: &Config) -> CatalogConfig {
+    CatalogConfig {
+        public_url: config.public_url.clone(),
+        max_upload_bytes: config.max_upload_bytes,
+        max_duration_s: config.max_duration_s,
+        upload_url_ttl_s: config.upload_url_ttl_s,
+        stream_url_ttl_s: config.stream_url_ttl_s,
+        access_token_ttl_s: config.access_token_ttl_s,
+        refresh_token_ttl_s: config.refresh_token_ttl_s,
+        cache_entries: config.cache_entries,
+    }
 }
 
 /// The whole HTTP application: accounts, the catalog routes, health, metrics and the OpenAPI

@@ -246,28 +246,3 @@ impl ListParams {
 pub struct Deleted {
     pub id: Uuid,
 }
-
-/// Trims and checks a required display string (title, name): 1..=max characters.
-pub fn clean_text(
-    field: &str,
-    value: &str,
-    max: usize,
-) -> Result<String, crate::error::FieldError> {
-    let t = value.trim();
-    if t.is_empty() {
-        return Err(crate::error::FieldError::new(field, "must not be empty"));
-    }
-    if t.chars().count() > max {
-        return Err(crate::error::FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if t.chars().any(|c| c.is_control()) {
-        return Err(crate::error::FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(t.to_string())
-}

@@ -4,10 +4,12 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use backbeat_catalog::CatalogError;
 use backbeat_store::StoreError;
 use serde::Serialize;
 
-/// One invalid field of a request.
+/// One invalid field of a request (the catalog's [`backbeat_catalog::FieldError`] with its
+/// OpenAPI schema: the schema derive cannot be added to another crate's type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON pointer-ish name of the field (`title`, `trackIds[2]`).
@@ -22,6 +24,15 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+        }
+    }
+}
+
+impl From<backbeat_catalog::FieldError> for FieldError {
+    fn from(e: backbeat_catalog::FieldError) -> Self {
+        Self {
+            field: e.field,
+            message: e.message,
         }
     }
 }
@@ -221,18 +232,43 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        CatalogError::from(e).into()
+    }
+}
+
+/// Every refusal of the catalog as its HTTP answer; infrastructure failures keep their source
+/// chain for the log and answer 500.
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
         match e {
-            StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(d) => Self::Conflict(d),
-            StoreError::InvalidReference(d) => {
-                Self::Validation(vec![FieldError::new(d, "does not exist")])
+            CatalogError::Invalid(fields) => {
+                Self::Validation(fields.into_iter().map(FieldError::from).collect())
             }
-            StoreError::Database(_)
-            | StoreError::Blob(_)
-            | StoreError::Search(_)
-            | StoreError::Migration(_) => Self::Internal(e.to_string()),
+            CatalogError::Unauthenticated => Self::Unauthenticated,
+            CatalogError::Forbidden => Self::Forbidden,
+            CatalogError::NotFound => Self::NotFound,
+            CatalogError::Conflict(d) => Self::Conflict(d),
+            CatalogError::TooLarge(limit) => Self::PayloadTooLarge(limit),
+            CatalogError::Interrupted(d) => {
+                Self::BadRequest(format!("the upload was interrupted: {d}"))
+            }
+            CatalogError::UnprocessableAudio(d) => Self::UnprocessableAudio(d),
+            CatalogError::Store(e) => Self::Internal(error_chain(&e)),
+            CatalogError::Internal(d) => Self::Internal(d),
         }
     }
+}
+
+/// An error and its sources, `: `-separated, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// Result alias for handlers.

@@ -1,21 +1,18 @@
 //! Backbeat's HTTP API (axum): the catalog, uploads and streaming through signed URLs, search,
 //! accounts and roles, rate limits, problem-document errors, metrics and the OpenAPI document.
-//! Holds no state between requests beyond caches; everything durable is in `backbeat-store`.
+//! Handlers are thin: extract, call the catalog domain (`backbeat-catalog`), map its error.
+//! Holds no state between requests beyond rate-limit buckets.
 
-pub mod access;
 pub mod app;
 pub mod auth;
-pub mod cache;
 pub mod config;
 pub mod dto;
 pub mod error;
 pub mod extract;
-pub mod gc;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pipeline;
-pub mod probe;
 pub mod range;
 pub mod ratelimit;
 pub mod routes;

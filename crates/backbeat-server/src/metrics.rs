@@ -39,18 +39,6 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: DurationFamily,
-    /// Bytes accepted through upload URLs.
-    pub upload_bytes: Counter,
-    /// Bytes sent through signed blob URLs.
-    pub blob_bytes_served: Counter,
-    /// Blobs deleted by the garbage collector.
-    pub gc_blobs_deleted: Counter,
-    /// Metadata cache hits.
-    pub cache_hits: Counter,
-    /// Metadata cache misses.
-    pub cache_misses: Counter,
-    /// Search queries run.
-    pub search_queries: Counter,
 }
 
 impl Default for Metrics {
@@ -78,26 +66,7 @@ impl Metrics {
             "Time to answer an HTTP request (until the response head)",
             durations.clone(),
         );
-        let counter = |registry: &mut Registry, name: &str, help: &str| {
-            let c = Counter::default();
-            registry.register(name, help, c.clone());
-            c
-        };
         Self {
-            upload_bytes: counter(&mut registry, "upload_bytes", "Bytes uploaded"),
-            blob_bytes_served: counter(
-                &mut registry,
-                "blob_bytes_served",
-                "Bytes served from signed blob URLs",
-            ),
-            gc_blobs_deleted: counter(
-                &mut registry,
-                "gc_blobs_deleted",
-                "Blobs deleted by the garbage collector",
-            ),
-            cache_hits: counter(&mut registry, "cache_hits", "Metadata cache hits"),
-            cache_misses: counter(&mut registry, "cache_misses", "Metadata cache misses"),
-            search_queries: counter(&mut registry, "search_queries", "Search queries run"),
             registry,
             requests,
             durations,
@@ -158,7 +127,8 @@ mod tests {
 
     #[test]
     fn families_render() {
-        let m = Metrics::new();
+        let catalog = backbeat_catalog::CatalogMetrics::default();
+        let m = Metrics::with(|r| catalog.register(r));
         m.observe_request(&Method::GET, "/api/v1/tracks/{id}", 200, 0.002);
         m.observe_request(
             &Method::from_bytes(b"BREW").unwrap(),
@@ -166,7 +136,7 @@ mod tests {
             405,
             0.0,
         );
-        m.upload_bytes.inc_by(10);
+        catalog.upload_bytes.inc_by(10);
         let text = m.render();
         assert!(text.contains(
             r#"http_requests_total{method="GET",route="/api/v1/tracks/{id}",status="200"} 1"#

@@ -7,20 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_trait::async_trait;
 use backbeat_pipeline::builtins::{builtin_registry, default_graph};
 use backbeat_pipeline::metrics::Metrics;
 use backbeat_pipeline::queue::jetstream::JetStreamQueue;
 use backbeat_pipeline::queue::sql::SqlQueue;
 use backbeat_pipeline::{Engine, EngineConfig, Graph, Queue, QueueConfig};
 use backbeat_store::blob::BlobStore;
-use backbeat_store::jobs::{JobRecord, JobState, JobStore, JobUpdate, Selection, TrackAnalysis};
+use backbeat_store::jobs::JobStore;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{Id, Millis, StoreResult};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::cache::Cache;
 use crate::config::Config;
 
 /// How often `serve` refreshes the queue-depth gauge.
@@ -85,7 +82,7 @@ pub fn describe_queue(config: &Config) -> String {
 }
 
 /// The engine over `db`, `blobs` and `queue`, with the configured graph and worker settings;
-/// job states go to `states` (the database itself, or `serve`'s [`CacheAwareStates`]).
+/// job states go to `states` (the database itself, or the catalog's cache-aware states).
 pub fn open_engine(
     config: &Config,
     db: &SqlCatalog,
@@ -160,63 +157,5 @@ pub async fn poll_depth(engine: Arc<Engine>) {
             }
             Err(e) => tracing::warn!(error = %e, "reading the queue depth failed"),
         }
-    }
-}
-
-/// The job-state store of in-process workers: the database, plus invalidation of the cached
-/// track when a job changes its status (`summary` makes it ready, a failure makes it failed),
-/// so this process serves the new status at once rather than after the cache's TTL.
-pub struct CacheAwareStates {
-    db: SqlCatalog,
-    cache: Arc<Cache>,
-}
-
-impl CacheAwareStates {
-    /// Job states in `db`, invalidating `cache`.
-    pub fn new(db: SqlCatalog, cache: Arc<Cache>) -> Self {
-        CacheAwareStates { db, cache }
-    }
-}
-
-#[async_trait]
-impl JobStore for CacheAwareStates {
-    async fn record_job(&self, update: JobUpdate<'_>) -> StoreResult<()> {
-        self.db.record_job(update).await
-    }
-    async fn record_pending(&self, items: &[(Id, &str, u32)]) -> StoreResult<()> {
-        self.db.record_pending(items).await
-    }
-    async fn track_jobs(&self, track: Id) -> StoreResult<Vec<JobRecord>> {
-        self.db.track_jobs(track).await
-    }
-    async fn job_counts(&self) -> StoreResult<Vec<(String, JobState, u64)>> {
-        self.db.job_counts().await
-    }
-    async fn select_tracks(
-        &self,
-        selection: &Selection,
-        after: Option<Id>,
-        limit: u32,
-    ) -> StoreResult<Vec<Id>> {
-        self.db.select_tracks(selection, after, limit).await
-    }
-    async fn finished_since(&self, job: &str, since: Millis) -> StoreResult<Vec<(JobState, u64)>> {
-        self.db.finished_since(job, since).await
-    }
-    async fn count_tracks(&self, selection: &Selection) -> StoreResult<u64> {
-        self.db.count_tracks(selection).await
-    }
-    async fn set_track_analysis(&self, analysis: &TrackAnalysis) -> StoreResult<()> {
-        let r = self.db.set_track_analysis(analysis).await;
-        self.cache.tracks.invalidate(&analysis.track_id);
-        r
-    }
-    async fn track_analysis(&self, track: Id) -> StoreResult<Option<TrackAnalysis>> {
-        self.db.track_analysis(track).await
-    }
-    async fn mark_track_failed(&self, track: Id) -> StoreResult<()> {
-        let r = self.db.mark_track_failed(track).await;
-        self.cache.tracks.invalidate(&track);
-        r
     }
 }

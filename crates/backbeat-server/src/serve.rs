@@ -65,11 +65,13 @@ pub async fn serve_on(
     println!("backbeat listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let maintenance = tokio::spawn(maintenance(state.clone()));
-    let depth = tokio::spawn(crate::pipeline::poll_depth(Arc::clone(&state.pipeline)));
+    let depth = tokio::spawn(crate::pipeline::poll_depth(Arc::clone(
+        state.catalog.pipeline(),
+    )));
     let workers = state
         .config
         .workers
-        .then(|| Workers::start(Arc::clone(&state.pipeline)));
+        .then(|| Workers::start(Arc::clone(state.catalog.pipeline())));
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -110,7 +112,7 @@ async fn maintenance(state: AppState) {
     loop {
         tick.tick().await;
         state.limits.sweep();
-        match crate::gc::run_once(&state).await {
+        match state.catalog.gc().run_once().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "garbage collected"),
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "garbage collection failed"),

@@ -2,14 +2,8 @@
 
 use std::sync::Arc;
 
-use backbeat_pipeline::Engine;
-use backbeat_store::blob::BlobStore;
-use backbeat_store::search::SearchIndex;
-use backbeat_store::signing::UrlSigner;
-use backbeat_store::CatalogStore;
+use backbeat_catalog::Catalog;
 
-use crate::auth::tokens::TokenKeys;
-use crate::cache::Cache;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiters;
@@ -21,18 +15,10 @@ pub struct AppState(pub Arc<Inner>);
 /// The parts of [`AppState`].
 pub struct Inner {
     pub config: Config,
-    pub store: Arc<dyn CatalogStore>,
-    pub blobs: BlobStore,
-    pub index: SearchIndex,
-    pub signer: UrlSigner,
-    pub tokens: TokenKeys,
-    /// Shared with the pipeline's job-state store, which invalidates tracks whose status a job
-    /// changes.
-    pub cache: Arc<Cache>,
+    /// The catalog's use cases: every handler is a call into it.
+    pub catalog: Catalog,
     pub metrics: Metrics,
     pub limits: Limiters,
-    /// The processing pipeline: uploads are submitted to it; `serve` may run its workers.
-    pub pipeline: Arc<Engine>,
 }
 
 impl std::ops::Deref for AppState {

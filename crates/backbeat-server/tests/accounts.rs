@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use backbeat_server::auth::tokens::{now_secs, Claims};
+use backbeat_catalog::accounts::tokens::{now_secs, Claims};
 use backbeat_store::Role;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -385,7 +385,12 @@ async fn expired_and_foreign_tokens_are_refused() {
         nbf: None,
         jti: "t".into(),
     };
-    let valid = app.state.tokens.sign(&claims(now, now + 60, "backbeat"));
+    let valid = app
+        .state
+        .catalog
+        .accounts()
+        .tokens()
+        .sign(&claims(now, now + 60, "backbeat"));
     assert_eq!(
         app.call(Method::GET, ME, Some(&valid), None).await.status,
         StatusCode::OK
@@ -395,14 +400,19 @@ async fn expired_and_foreign_tokens_are_refused() {
         claims(now, now + 60, "someone-else"),
         claims(now + 3600, now + 7200, "backbeat"),
     ] {
-        let token = app.state.tokens.sign(&c);
+        let token = app.state.catalog.accounts().tokens().sign(&c);
         app.call(Method::GET, ME, Some(&token), None)
             .await
             .assert_problem(StatusCode::UNAUTHORIZED);
     }
     // A token from another server (other secret) is refused.
     let other = TestApp::new().await;
-    let foreign = other.state.tokens.sign(&claims(now, now + 60, "backbeat"));
+    let foreign = other
+        .state
+        .catalog
+        .accounts()
+        .tokens()
+        .sign(&claims(now, now + 60, "backbeat"));
     app.call(Method::GET, ME, Some(&foreign), None)
         .await
         .assert_problem(StatusCode::UNAUTHORIZED);

@@ -189,7 +189,11 @@ async fn expired_and_misdirected_signatures_are_refused() {
         .trim_start_matches("/blobs/")
         .to_string();
     let now = backbeat_store::now_millis() / 1000;
-    let expired = state.signer.sign(SignedOp::Get, &key, now - 1, None);
+    let expired = state
+        .catalog
+        .parts()
+        .signer
+        .sign(SignedOp::Get, &key, now - 1, None);
     assert_eq!(
         raw(
             &app,
@@ -203,9 +207,12 @@ async fn expired_and_misdirected_signatures_are_refused() {
         StatusCode::FORBIDDEN
     );
     // A valid signature for another key never serves this one, and a PUT signature is no GET.
-    let other = state
-        .signer
-        .sign(SignedOp::Get, "audio/someotherkey", now + 600, None);
+    let other =
+        state
+            .catalog
+            .parts()
+            .signer
+            .sign(SignedOp::Get, "audio/someotherkey", now + 600, None);
     assert_eq!(
         raw(
             &app,
@@ -219,6 +226,8 @@ async fn expired_and_misdirected_signatures_are_refused() {
         StatusCode::FORBIDDEN
     );
     let put = state
+        .catalog
+        .parts()
         .signer
         .sign(SignedOp::Put, &key, now + 600, Some(1000));
     assert_eq!(
@@ -241,7 +250,11 @@ async fn expired_and_misdirected_signatures_are_refused() {
         "audio//x",
         "AUDIO/x",
     ] {
-        let q = state.signer.sign(SignedOp::Get, bad, now + 600, None);
+        let q = state
+            .catalog
+            .parts()
+            .signer
+            .sign(SignedOp::Get, bad, now + 600, None);
         let r = raw(&app, Method::GET, &format!("/blobs/{bad}?{q}"), &[], vec![]).await;
         assert!(
             matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use backbeat_server::auth::password;
+use backbeat_catalog::accounts::password;
 use backbeat_server::config::Config;
 use backbeat_server::state::AppState;
 use backbeat_store::{NewUser, Role};
@@ -119,7 +119,7 @@ impl TestApp {
         let workers = state
             .config
             .workers
-            .then(|| backbeat_server::pipeline::Workers::start(state.pipeline.clone()));
+            .then(|| backbeat_server::pipeline::Workers::start(state.catalog.pipeline().clone()));
         Self {
             state,
             router,
@@ -186,6 +186,8 @@ impl TestApp {
             let hash = password::hash(password.clone()).await.expect("hashing");
             let user = self
                 .state
+                .catalog
+                .parts()
                 .store
                 .create_user(NewUser {
                     email: email.clone(),
@@ -197,8 +199,14 @@ impl TestApp {
                 .expect("creating an admin");
             let token = self
                 .state
-                .tokens
-                .issue_access(user.id, role, backbeat_server::auth::tokens::now_secs())
+                .catalog
+                .accounts()
+                .tokens()
+                .issue_access(
+                    user.id,
+                    role,
+                    backbeat_catalog::accounts::tokens::now_secs(),
+                )
                 .expect("issuing a token");
             return TestUser {
                 id: user.id,

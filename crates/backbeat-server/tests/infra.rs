@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use backbeat_server::auth::tokens::now_secs;
+use backbeat_catalog::accounts::tokens::now_secs;
 use backbeat_server::config::{Config, Rate, ServeArgs};
 use backbeat_server::ratelimit::{Limiter, Subject};
 use backbeat_store::Role;

@@ -184,12 +184,19 @@ pub fn audio_blobs(app: &TestApp) -> Vec<String> {
 pub fn derived(app: &TestApp, id: &str, job: &str, output: &str) -> String {
     let spec = app
         .state
-        .pipeline
+        .catalog
+        .pipeline()
         .graph
         .job(job)
         .expect("a job of the graph");
     let key =
         backbeat_pipeline::artifacts::output_key(id.parse().unwrap(), job, spec.version, output);
-    let path = app.state.blobs.local_path(&key).expect("local blobs");
+    let path = app
+        .state
+        .catalog
+        .parts()
+        .blobs
+        .local_path(&key)
+        .expect("local blobs");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -756,8 +756,14 @@ async fn stream_hands_out_a_working_signed_url() {
         status: Some(backbeat_store::TrackStatus::Processing),
         ..Default::default()
     };
-    app.state.store.update_track(tid, patch).await.unwrap();
-    app.state.cache.tracks.invalidate(&tid);
+    app.state
+        .catalog
+        .parts()
+        .store
+        .update_track(tid, patch)
+        .await
+        .unwrap();
+    app.state.catalog.parts().cache.tracks.invalidate(&tid);
     assert_eq!(
         app.call(Method::GET, &uri, Some(&l.token), None)
             .await
@@ -827,15 +833,13 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
     assert_eq!(audio_blobs(&app).len(), 2);
     let state = app.state.clone();
     // Not yet: the URL is still valid.
-    backbeat_server::gc::run_once(&state).await.unwrap();
+    state.catalog.gc().run_once().await.unwrap();
     assert_eq!(audio_blobs(&app).len(), 2);
     let later = backbeat_store::now_millis()
         + state.config.upload_url_ttl_s as i64 * 1000
-        + backbeat_server::gc::UPLOAD_GRACE_MS
+        + backbeat_catalog::gc::UPLOAD_GRACE_MS
         + 1000;
-    let deleted = backbeat_server::gc::run_once_at(&state, later)
-        .await
-        .unwrap();
+    let deleted = state.catalog.gc().run_once_at(later).await.unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(audio_blobs(&app).len(), 1);
     // The claimed track's audio is untouched and still streams.
@@ -882,7 +886,7 @@ async fn uploads_are_processed_through_jetstream_too() {
             c.queue_stream = stream.clone();
         })
         .await;
-        assert_eq!(app.state.pipeline.queue.kind(), "jetstream");
+        assert_eq!(app.state.catalog.pipeline().queue.kind(), "jetstream");
         let a = app.user(Role::Artist).await;
         let (_, album) = artist_with_album(&app, &a).await;
         let id = track(&app, &a, &album).await;

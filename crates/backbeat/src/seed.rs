@@ -78,7 +78,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let state = backbeat_server::app::build_state(config)
         .await
         .context("opening the data directory")?;
-    let store = state.store.clone();
+    let store = state.catalog.parts().store.clone();
     let started = Instant::now();
     let email = format!(
         "seed-{}@backbeat.invalid",
@@ -132,9 +132,10 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 expires_at: now + 3_600_000,
                 created_at: now,
             };
-            state.store.create_upload(upload).await?;
+            let parts = state.catalog.parts();
+            parts.store.create_upload(upload).await?;
             let body = stream::iter([Ok::<_, std::io::Error>(placeholder)]);
-            state.blobs.put_stream(&key, body, 1 << 20).await?;
+            parts.blobs.put_stream(&key, body, 1 << 20).await?;
             let audio = AudioFacts {
                 container: "mp3".into(),
                 codec: "mp3".into(),
@@ -151,7 +152,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 audio,
                 status: TrackStatus::Ready,
             };
-            state.store.create_track(nt).await?;
+            parts.store.create_track(nt).await?;
             anyhow::Ok(())
         }
     })

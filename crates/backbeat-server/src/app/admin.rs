@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
-use backbeat_store::{NewUser, Role, StoreError, User};
+use anyhow::Context as _;
+use backbeat_catalog::CatalogError;
+use backbeat_store::{Role, User};
 
-use crate::auth::{input, password};
 use crate::config::Config;
 
 /// Rebuilds the search index from the database; returns the document count and the time taken.
@@ -32,27 +32,28 @@ pub async fn create_user(
     display_name: &str,
     role: Role,
 ) -> anyhow::Result<User> {
-    let email = input::email(email).map_err(|e| anyhow::anyhow!("e-mail {}", e.message))?;
-    input::new_password(&password).map_err(|e| anyhow::anyhow!("password {}", e.message))?;
-    let display_name = input::name("display name", display_name, input::MAX_DISPLAY_NAME)
-        .map_err(|e| anyhow::anyhow!("display name {}", e.message))?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = super::open_store(config).await?;
-    let password_hash = password::hash(password)
+    backbeat_catalog::accounts::create_user(&*store, email, password, display_name, role)
         .await
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
-    match store
-        .create_user(NewUser {
-            email: email.clone(),
-            display_name,
-            password_hash,
-            role,
+        .map_err(|e| match e {
+            CatalogError::Invalid(fields) => {
+                let text: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{} {}", field_name(&f.field), f.message))
+                    .collect();
+                anyhow::anyhow!(text.join("; "))
+            }
+            CatalogError::Conflict(d) => anyhow::anyhow!(d),
+            other => anyhow::Error::new(other).context("creating the user"),
         })
-        .await
-    {
-        Ok(user) => Ok(user),
-        Err(StoreError::Conflict(_)) => bail!("{email} is already registered"),
-        Err(e) => Err(e).context("creating the user"),
+}
+
+/// A field as the command's messages name it.
+fn field_name(field: &str) -> &str {
+    match field {
+        "email" => "e-mail",
+        other => other,
     }
 }

@@ -24,7 +24,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// Readiness: the database answers within two seconds and the search index is open.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+    match tokio::time::timeout(READY_TIMEOUT, state.catalog.ping()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: database ping failed");
@@ -35,7 +35,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
             return Err(ApiError::Unavailable);
         }
     }
-    let docs = state.index.num_docs();
+    let docs = state.catalog.parts().index.num_docs();
     Ok(Json(
         serde_json::json!({ "status": "ok", "searchDocs": docs }),
     ))

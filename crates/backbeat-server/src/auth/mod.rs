@@ -1,53 +1,29 @@
 //! Who is calling: the [`Caller`] extractor.
 //!
 //! A request authenticates with `Authorization: Bearer <credential>`, where the credential is
-//! either a JWT access token (checked with one HMAC, no database) or an API key (`bbk_...`,
-//! resolved through a short-lived cache in front of the database). The request middleware
+//! either a JWT access token or an API key; the catalog's accounts resolve it
+//! ([`backbeat_catalog::accounts::Accounts::authenticate`]). The request middleware
 //! authenticates once (it needs the user for per-user rate limits) and leaves the outcome in
 //! the request's extensions; the extractors reuse it.
-
-pub mod apikeys;
-pub mod input;
-pub mod password;
-pub mod tokens;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use backbeat_store::{Id, Role, StoreError};
+use backbeat_catalog::CatalogError;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The authenticated caller of a request. Extracting it fails with 401 when the request has
-/// no valid `Authorization: Bearer` access token or API key.
+/// The authenticated caller of a request (the catalog's caller, as an extractor). Extracting
+/// it fails with 401 when the request has no valid `Authorization: Bearer` access token or
+/// API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    pub user_id: Id,
-    pub role: Role,
-}
+pub struct Caller(pub backbeat_catalog::Caller);
 
-impl Caller {
-    /// `true` for admins.
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    /// `Forbidden` unless the caller is an admin.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    /// `Forbidden` unless the caller is an artist or an admin (who may create catalog records).
-    pub fn require_artist(&self) -> Result<(), ApiError> {
-        match self.role {
-            Role::Artist | Role::Admin => Ok(()),
-            Role::Listener => Err(ApiError::Forbidden),
-        }
+impl std::ops::Deref for Caller {
+    type Target = backbeat_catalog::Caller;
+    fn deref(&self) -> &backbeat_catalog::Caller {
+        &self.0
     }
 }
 
@@ -84,35 +60,9 @@ pub async fn authenticate(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, c)| c.trim())
         .ok_or(ApiError::Unauthenticated)?;
-    if credential.starts_with(apikeys::PREFIX) {
-        return api_key_caller(state, credential).await.map(Some);
-    }
-    state
-        .tokens
-        .verify(credential, tokens::now_secs())
-        .map(Some)
-        .map_err(|e| {
-            tracing::debug!(reason = %e, "access token refused");
-            ApiError::Unauthenticated
-        })
-}
-
-/// Resolves an API key through the cache, then the database.
-async fn api_key_caller(state: &AppState, key: &str) -> Result<Caller, ApiError> {
-    let hash = tokens::secret_hash(key);
-    if let Some(caller) = state.tokens.api_keys.get(&hash) {
-        return Ok(caller);
-    }
-    match state.store.api_key_user(&hash).await {
-        Ok(user) => {
-            let caller = Caller {
-                user_id: user.id,
-                role: user.role,
-            };
-            state.tokens.api_keys.insert(hash, caller);
-            Ok(caller)
-        }
-        Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
+    match state.catalog.accounts().authenticate(credential).await {
+        Ok(caller) => Ok(Some(Caller(caller))),
+        Err(CatalogError::Unauthenticated) => Err(ApiError::Unauthenticated),
         Err(e) => Err(e.into()),
     }
 }

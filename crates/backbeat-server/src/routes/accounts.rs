@@ -13,12 +13,11 @@ mod users;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
-use backbeat_store::{now_millis, NewUser, Role, StoreError, User};
+use backbeat_catalog::accounts::{login_email, Registration};
+use backbeat_store::Role;
 use utoipa::OpenApi;
 
-use crate::auth::tokens::{now_secs, random_secret, secret_hash};
-use crate::auth::{input, password};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiResult, FieldError, Problem};
 use crate::extract::Json;
 use crate::state::AppState;
 
@@ -81,43 +80,6 @@ impl utoipa::Modify for BearerScheme {
     }
 }
 
-pub(crate) fn rng_error(e: getrandom::Error) -> ApiError {
-    ApiError::Internal(format!("getrandom: {e}"))
-}
-
-/// An access token plus the given refresh token for `user`.
-fn token_response(state: &AppState, user: User, refresh_token: String) -> ApiResult<TokenResponse> {
-    let access_token = state
-        .tokens
-        .issue_access(user.id, user.role, now_secs())
-        .map_err(rng_error)?;
-    Ok(TokenResponse {
-        user: user.into(),
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: state.tokens.access_ttl_s,
-        refresh_token,
-    })
-}
-
-/// Expiry of a refresh token made now, in milliseconds.
-fn refresh_expiry(state: &AppState) -> i64 {
-    let ttl_ms = i64::try_from(state.tokens.refresh_ttl_s)
-        .unwrap_or(i64::MAX)
-        .saturating_mul(1000);
-    now_millis().saturating_add(ttl_ms)
-}
-
-/// Starts a session for `user`: stores a fresh refresh token and returns the token pair.
-async fn sign_in(state: &AppState, user: User) -> ApiResult<TokenResponse> {
-    let refresh = random_secret().map_err(rng_error)?;
-    state
-        .store
-        .create_session(user.id, &secret_hash(&refresh), refresh_expiry(state))
-        .await?;
-    token_response(state, user, refresh)
-}
-
 /// Register a listener or artist account and sign in.
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "accounts",
@@ -135,41 +97,16 @@ pub async fn register(
     state: axum::extract::State<AppState>,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
-    let mut errors = Vec::new();
-    let email = input::email(&req.email).map_err(|e| errors.push(e)).ok();
-    let _ = input::new_password(&req.password).map_err(|e| errors.push(e));
-    let name = input::name("displayName", &req.display_name, input::MAX_DISPLAY_NAME)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let role = match req.role {
-        None | Some(RoleDto::Listener) => Role::Listener,
-        Some(RoleDto::Artist) => Role::Artist,
-        Some(RoleDto::Admin) => {
-            errors.push(FieldError::new("role", "admins are appointed by admins"));
-            Role::Listener
-        }
-    };
-    let (Some(email), Some(display_name), true) = (email, name, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
-    };
-    state.limits.check_email(&email)?;
-    let password_hash = password::hash(req.password).await?;
-    let user = state
-        .store
-        .create_user(NewUser {
-            email,
-            display_name,
-            password_hash,
-            role,
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                ApiError::Conflict("this e-mail is already registered".into())
-            }
-            other => other.into(),
-        })?;
-    Ok((StatusCode::CREATED, Json(sign_in(&state, user).await?)))
+    let accounts = state.catalog.accounts();
+    let checked = accounts.check_registration(Registration {
+        email: req.email,
+        password: req.password,
+        display_name: req.display_name,
+        role: req.role.map(Role::from),
+    })?;
+    state.limits.check_email(&checked.email)?;
+    let signed_in = accounts.register(checked).await?;
+    Ok((StatusCode::CREATED, Json(signed_in.into())))
 }
 
 /// Sign in with e-mail and password.
@@ -188,23 +125,13 @@ pub async fn login(
     state: axum::extract::State<AppState>,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let email = req.email.trim().to_lowercase();
-    state.limits.check_email(&email)?;
-    let found = match state.store.user_credentials(&email).await {
-        Ok(found) => Some(found),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    // Unknown e-mail: verify against a dummy hash anyway so timing does not tell.
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    let ok = password::verify(req.password, hash).await?;
-    match (ok, user) {
-        (true, Some(user)) => Ok(Json(sign_in(&state, user).await?)),
-        _ => Err(ApiError::Unauthenticated),
-    }
+    state.limits.check_email(&login_email(&req.email))?;
+    let signed_in = state
+        .catalog
+        .accounts()
+        .login(&req.email, req.password)
+        .await?;
+    Ok(Json(signed_in.into()))
 }
 
 /// Exchange a refresh token for a new access and refresh token (the old one stops working).
@@ -223,22 +150,8 @@ pub async fn refresh(
     state: axum::extract::State<AppState>,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let new = random_secret().map_err(rng_error)?;
-    let user = state
-        .store
-        .rotate_session(
-            &secret_hash(&req.refresh_token),
-            &secret_hash(&new),
-            refresh_expiry(&state),
-            now_millis(),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::Unauthenticated,
-            other => other.into(),
-        })?;
-    // The access token takes the user's current role, so a refresh picks up role changes.
-    Ok(Json(token_response(&state, user, new)?))
+    let signed_in = state.catalog.accounts().refresh(&req.refresh_token).await?;
+    Ok(Json(signed_in.into()))
 }
 
 /// End a session: the refresh token stops working. Unknown tokens are accepted silently.
@@ -256,12 +169,6 @@ pub async fn logout(
     state: axum::extract::State<AppState>,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
-    match state
-        .store
-        .delete_session(&secret_hash(&req.refresh_token))
-        .await
-    {
-        Ok(()) | Err(StoreError::NotFound) => Ok(StatusCode::NO_CONTENT),
-        Err(e) => Err(e.into()),
-    }
+    state.catalog.accounts().logout(&req.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,22 +3,17 @@
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use backbeat_store::{AlbumKind, AlbumPatch, DocScope};
+use backbeat_catalog::albums::{AlbumChanges, AlbumDraft};
+use backbeat_store::AlbumKind;
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access;
 use crate::auth::Caller;
-use crate::dto::{clean_text, AlbumDto, Deleted, ListParams, PageDto};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::dto::{AlbumDto, Deleted, ListParams, PageDto};
+use crate::error::ApiResult;
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
-
-/// Longest album title, in characters.
-pub const MAX_TITLE: usize = 200;
-/// Release years accepted.
-const YEARS: std::ops::RangeInclusive<i32> = 1860..=2200;
 
 /// The album routes.
 pub fn router() -> Router<AppState> {
@@ -72,15 +67,6 @@ pub struct AlbumFilter {
     pub artist_id: Option<Uuid>,
 }
 
-fn check_year(year: Option<i32>, errors: &mut Vec<FieldError>) {
-    if matches!(year, Some(y) if !YEARS.contains(&y)) {
-        errors.push(FieldError::new(
-            "releaseYear",
-            "must be between 1860 and 2200",
-        ));
-    }
-}
-
 /// Creates an album for an artist the caller owns.
 #[utoipa::path(post, path = "/api/v1/albums", tag = "albums", request_body = NewAlbumBody,
     security(("bearer" = [])),
@@ -90,25 +76,13 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<NewAlbumBody>,
 ) -> ApiResult<(StatusCode, Json<AlbumDto>)> {
-    access::require_creator(&caller)?;
-    let mut errors = Vec::new();
-    let title = clean_text("title", &body.title, MAX_TITLE)
-        .map_err(|e| errors.push(e))
-        .ok();
-    check_year(body.release_year, &mut errors);
-    let Some(title) = title.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+    let draft = AlbumDraft {
+        artist_id: body.artist_id,
+        title: body.title,
+        kind: body.kind,
+        release_year: body.release_year,
     };
-    match access::owned_artist(&state, &caller, body.artist_id).await {
-        Err(ApiError::NotFound) => return Err(ApiError::field("artistId", "no such artist")),
-        other => other?,
-    };
-    let kind = body.kind.unwrap_or(AlbumKind::Album);
-    let album = state
-        .store
-        .create_album(body.artist_id, &title, kind, body.release_year)
-        .await?;
-    super::reindex(&state, DocScope::Album(album.id)).await?;
+    let album = state.catalog.albums().create(&caller, draft).await?;
     Ok((StatusCode::CREATED, Json(AlbumDto::from(&album))))
 }
 
@@ -123,8 +97,9 @@ pub async fn list(
     Query(filter): Query<AlbumFilter>,
 ) -> ApiResult<Json<PageDto<AlbumDto>>> {
     let items = state
-        .store
-        .list_albums(filter.artist_id, page.query()?)
+        .catalog
+        .albums()
+        .list(filter.artist_id, page.query()?)
         .await?;
     Ok(Json(PageDto::from_page(&items, &page)))
 }
@@ -138,9 +113,8 @@ pub async fn read(
     _caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<AlbumDto>> {
-    Ok(Json(AlbumDto::from(
-        access::album(&state, id).await?.as_ref(),
-    )))
+    let album = state.catalog.albums().get(id).await?;
+    Ok(Json(AlbumDto::from(album.as_ref())))
 }
 
 /// Changes an album's title, kind or year (its artist's owners and admins).
@@ -153,26 +127,12 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<AlbumPatchBody>,
 ) -> ApiResult<Json<AlbumDto>> {
-    access::owned_album(&state, &caller, id).await?;
-    let mut errors = Vec::new();
-    let title = match &body.title {
-        Some(t) => clean_text("title", t, MAX_TITLE)
-            .map_err(|e| errors.push(e))
-            .ok(),
-        None => None,
-    };
-    check_year(body.release_year.flatten(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let patch = AlbumPatch {
-        title,
+    let changes = AlbumChanges {
+        title: body.title,
         kind: body.kind,
         release_year: body.release_year,
     };
-    let album = state.store.update_album(id, patch).await?;
-    state.cache.albums.invalidate(&id);
-    super::reindex(&state, DocScope::Album(id)).await?;
+    let album = state.catalog.albums().update(&caller, id, changes).await?;
     Ok(Json(AlbumDto::from(&album)))
 }
 
@@ -185,10 +145,6 @@ pub async fn remove(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Deleted>> {
-    access::owned_album(&state, &caller, id).await?;
-    state.store.delete_album(id).await?;
-    state.cache.clear_tracks_and_albums();
-    state.index.delete(DocScope::Album(id)).await?;
-    crate::gc::collect_now(&state).await;
+    state.catalog.albums().delete(&caller, id).await?;
     Ok(Json(Deleted { id }))
 }

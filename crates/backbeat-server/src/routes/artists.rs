@@ -3,20 +3,15 @@
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use backbeat_store::DocScope;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access;
 use crate::auth::Caller;
-use crate::dto::{clean_text, ArtistDto, Deleted, ListParams, PageDto};
-use crate::error::{ApiError, ApiResult};
+use crate::dto::{ArtistDto, Deleted, ListParams, PageDto};
+use crate::error::ApiResult;
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
-
-/// Longest artist name, in characters.
-pub const MAX_NAME: usize = 200;
 
 /// The artist routes.
 pub fn router() -> Router<AppState> {
@@ -66,11 +61,7 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<ArtistBody>,
 ) -> ApiResult<(StatusCode, Json<ArtistDto>)> {
-    access::require_creator(&caller)?;
-    let name =
-        clean_text("name", &body.name, MAX_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
-    let artist = state.store.create_artist(&name, caller.user_id).await?;
-    super::reindex(&state, DocScope::Artist(artist.id)).await?;
+    let artist = state.catalog.artists().create(&caller, &body.name).await?;
     Ok((StatusCode::CREATED, Json(ArtistDto::from(&artist))))
 }
 
@@ -85,8 +76,9 @@ pub async fn list(
     Query(filter): Query<ArtistFilter>,
 ) -> ApiResult<Json<PageDto<ArtistDto>>> {
     let items = state
-        .store
-        .list_artists(filter.owner_id, page.query()?)
+        .catalog
+        .artists()
+        .list(filter.owner_id, page.query()?)
         .await?;
     Ok(Json(PageDto::from_page(&items, &page)))
 }
@@ -100,7 +92,7 @@ pub async fn read(
     _caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ArtistDto>> {
-    let artist = access::artist(&state, id).await?;
+    let artist = state.catalog.artists().get(id).await?;
     Ok(Json(ArtistDto::from(artist.as_ref())))
 }
 
@@ -114,12 +106,11 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<ArtistBody>,
 ) -> ApiResult<Json<ArtistDto>> {
-    access::owned_artist(&state, &caller, id).await?;
-    let name =
-        clean_text("name", &body.name, MAX_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
-    let artist = state.store.rename_artist(id, &name).await?;
-    state.cache.artists.invalidate(&id);
-    super::reindex(&state, DocScope::Artist(id)).await?;
+    let artist = state
+        .catalog
+        .artists()
+        .rename(&caller, id, &body.name)
+        .await?;
     Ok(Json(ArtistDto::from(&artist)))
 }
 
@@ -132,12 +123,7 @@ pub async fn remove(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Deleted>> {
-    access::owned_artist(&state, &caller, id).await?;
-    state.store.delete_artist(id).await?;
-    state.cache.artists.invalidate(&id);
-    state.cache.clear_tracks_and_albums();
-    state.index.delete(DocScope::Artist(id)).await?;
-    crate::gc::collect_now(&state).await;
+    state.catalog.artists().delete(&caller, id).await?;
     Ok(Json(Deleted { id }))
 }
 
@@ -151,18 +137,8 @@ pub async fn add_owner(
     Path(id): Path<Uuid>,
     Json(body): Json<OwnerBody>,
 ) -> ApiResult<Json<ArtistDto>> {
-    access::owned_artist(&state, &caller, id).await?;
-    let artist = state
-        .store
-        .add_artist_owner(id, body.user_id)
-        .await
-        .map_err(|e| match e {
-            backbeat_store::StoreError::InvalidReference(_) => {
-                ApiError::field("userId", "no such user")
-            }
-            other => other.into(),
-        })?;
-    state.cache.artists.invalidate(&id);
+    let artists = state.catalog.artists();
+    let artist = artists.add_owner(&caller, id, body.user_id).await?;
     Ok(Json(ArtistDto::from(&artist)))
 }
 
@@ -175,8 +151,10 @@ pub async fn remove_owner(
     caller: Caller,
     Path((id, user)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Json<ArtistDto>> {
-    access::owned_artist(&state, &caller, id).await?;
-    let artist = state.store.remove_artist_owner(id, user).await?;
-    state.cache.artists.invalidate(&id);
+    let artist = state
+        .catalog
+        .artists()
+        .remove_owner(&caller, id, user)
+        .await?;
     Ok(Json(ArtistDto::from(&artist)))
 }

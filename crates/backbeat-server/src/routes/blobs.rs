@@ -9,9 +9,9 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use backbeat_store::blob::{BlobMeta, PutError};
-use backbeat_store::signing::{valid_key, SignedOp, SignedQuery};
-use backbeat_store::{now_millis, StoreError};
+use backbeat_catalog::blobs::OpenBlob;
+use backbeat_store::blob::BlobMeta;
+use backbeat_store::signing::SignedQuery;
 use futures_util::TryStreamExt;
 
 use crate::error::{ApiError, ApiResult};
@@ -30,21 +30,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The signature parameters of a request, or 403: a signed URL that cannot be checked is refused.
-fn signed(uri: &Uri, op: SignedOp, key: &str, state: &AppState) -> ApiResult<SignedQuery> {
-    if !valid_key(key) {
-        return Err(ApiError::Forbidden);
-    }
-    let q = axum::extract::Query::<SignedQuery>::try_from_uri(uri)
-        .map_err(|_| ApiError::Forbidden)?
-        .0;
-    state
-        .signer
-        .verify(op, key, &q, now_millis() / 1000)
-        .map_err(|e| {
-            tracing::debug!(key, reason = %e, "signed URL refused");
-            ApiError::Forbidden
-        })?;
-    Ok(q)
+fn signed_query(uri: &Uri) -> ApiResult<SignedQuery> {
+    axum::extract::Query::<SignedQuery>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|_| ApiError::Forbidden)
 }
 
 /// Receives an upload to a signed PUT URL.
@@ -53,37 +42,21 @@ pub async fn receive(
     Path(key): Path<String>,
     request: Request,
 ) -> ApiResult<Response> {
-    let q = signed(request.uri(), SignedOp::Put, &key, &state)?;
-    let max = q.max.unwrap_or(0).min(state.config.max_upload_bytes);
-    // The slot must still be open: once a track claims the key its audio is immutable.
-    match state.store.upload(&key).await {
-        Ok(u) if u.expires_at > now_millis() => {}
-        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::Forbidden),
-        Err(e) => return Err(e.into()),
-    }
+    let q = signed_query(request.uri())?;
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if matches!(declared, Some(n) if n > max) {
-        return Err(ApiError::PayloadTooLarge(max));
-    }
     let body = request
         .into_body()
         .into_data_stream()
         .map_err(|e| e.to_string());
-    let written = state
-        .blobs
-        .put_stream(&key, Box::pin(body), max)
-        .await
-        .map_err(|e| match e {
-            PutError::TooLarge(limit) => ApiError::PayloadTooLarge(limit),
-            PutError::Body(d) => ApiError::BadRequest(format!("the upload was interrupted: {d}")),
-            PutError::Store(s) => s.into(),
-        })?;
-    state.metrics.upload_bytes.inc_by(written);
-    let meta = state.blobs.head(&key).await?;
+    let meta = state
+        .catalog
+        .blobs()
+        .receive(&key, &q, declared, Box::pin(body))
+        .await?;
     let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&quoted(&meta.etag)) {
         h.insert(header::ETAG, v);
@@ -99,19 +72,15 @@ pub async fn serve(
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let q = signed(&uri, SignedOp::Get, &key, &state)?;
-    let meta = match state.blobs.head(&key).await {
-        Ok(m) => m,
-        Err(StoreError::NotFound) => return Err(ApiError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
-    let mut h = validators(&meta, q.exp - now_millis() / 1000);
+    let blobs = state.catalog.blobs();
+    let OpenBlob { meta, valid_for_s } = blobs.open(&key, &signed_query(&uri)?).await?;
+    let mut h = validators(&meta, valid_for_s);
     if not_modified(&headers, &meta) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&state, &key, meta.size).await),
+        HeaderValue::from_static(blobs.media_type(&key, meta.size).await),
     );
     let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let ranged = if if_range_holds(&headers, &meta) {
@@ -137,9 +106,7 @@ pub async fn serve(
     if method == Method::HEAD || range.is_empty() {
         return Ok((status, h).into_response());
     }
-    let len = range.end - range.start;
-    let stream = state.blobs.get_range(&key, range).await?;
-    state.metrics.blob_bytes_served.inc_by(len);
+    let stream = blobs.read(&key, range).await?;
     Ok((status, h, Body::from_stream(stream)).into_response())
 }
 
@@ -200,31 +167,6 @@ fn if_range_holds(headers: &HeaderMap, meta: &BlobMeta) -> bool {
             }
             Err(_) => false,
         },
-    }
-}
-
-/// The audio MIME type from the blob's first bytes (keys carry no extension).
-async fn content_type(state: &AppState, key: &str, size: u64) -> &'static str {
-    let mut head = Vec::with_capacity(16);
-    if let Ok(mut s) = state.blobs.get_range(key, 0..size.min(16)).await {
-        while let Ok(Some(chunk)) = s.try_next().await {
-            head.extend_from_slice(&chunk);
-            if head.len() >= 16 {
-                break;
-            }
-        }
-    }
-    match backbeat_audio::decode::sniff_container(&head) {
-        Some("mp3") => "audio/mpeg",
-        Some("flac") => "audio/flac",
-        Some("ogg") => "audio/ogg",
-        Some("wav") => "audio/wav",
-        Some("mp4") => "audio/mp4",
-        Some("aiff") => "audio/aiff",
-        Some("matroska") => "audio/x-matroska",
-        Some("caf") => "audio/x-caf",
-        Some("adts") => "audio/aac",
-        _ => "application/octet-stream",
     }
 }
 

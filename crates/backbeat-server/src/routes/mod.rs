@@ -1,9 +1,6 @@
 //! The REST v1 routes, one module per resource.
 
 use axum::Router;
-use backbeat_store::DocScope;
-
-use crate::error::ApiResult;
 
 use crate::state::AppState;
 
@@ -27,12 +24,4 @@ pub fn api_router() -> Router<AppState> {
         .merge(playlists::router())
         .merge(search::router())
         .merge(blobs::router())
-}
-
-/// Brings the search documents of everything in `scope` up to date after a write (an
-/// artist's rename touches its albums' and tracks' documents too, which carry its name).
-pub(crate) async fn reindex(state: &AppState, scope: DocScope) -> ApiResult<()> {
-    let docs = state.store.search_docs(scope).await?;
-    state.index.upsert(docs).await?;
-    Ok(())
 }

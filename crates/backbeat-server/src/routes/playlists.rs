@@ -4,24 +4,17 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use backbeat_store::{NewPlaylist, PlaylistPatch, StoreError};
+use backbeat_catalog::playlists::{PlaylistChanges, PlaylistDraft};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access;
 use crate::auth::Caller;
-use crate::dto::{clean_text, Deleted, ListParams, PageDto, PlaylistDto};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::dto::{Deleted, ListParams, PageDto, PlaylistDto};
+use crate::error::ApiResult;
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
-/// Longest name, in characters.
-pub const MAX_NAME: usize = 200;
-/// Longest description, in characters.
-pub const MAX_DESCRIPTION: usize = 2000;
-/// Most tracks in one playlist.
-pub const MAX_TRACKS: usize = 10_000;
 /// Body limit of the playlist routes: room for `MAX_TRACKS` ids and then some.
 const PLAYLIST_BODY_LIMIT: usize = 512 * 1024;
 
@@ -61,34 +54,6 @@ pub struct PlaylistPatchBody {
     pub track_ids: Option<Vec<Uuid>>,
 }
 
-fn check_description(d: Option<&String>, errors: &mut Vec<FieldError>) -> Option<String> {
-    let d = d?;
-    if d.chars().count() > MAX_DESCRIPTION {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 2000 characters",
-        ));
-        return None;
-    }
-    Some(d.trim().to_string())
-}
-
-fn check_tracks(ids: &Option<Vec<Uuid>>, errors: &mut Vec<FieldError>) {
-    if matches!(ids, Some(v) if v.len() > MAX_TRACKS) {
-        errors.push(FieldError::new("trackIds", "at most 10000 tracks"));
-    }
-}
-
-/// A store "track does not exist" as a field error.
-fn track_ref(e: StoreError) -> ApiError {
-    match e {
-        StoreError::InvalidReference(_) => {
-            ApiError::field("trackIds", "contains a track that does not exist")
-        }
-        other => other.into(),
-    }
-}
-
 /// Creates a playlist owned by the caller.
 #[utoipa::path(post, path = "/api/v1/playlists", tag = "playlists", request_body = NewPlaylistBody,
     security(("bearer" = [])),
@@ -98,26 +63,13 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<NewPlaylistBody>,
 ) -> ApiResult<(StatusCode, Json<PlaylistDto>)> {
-    let mut errors = Vec::new();
-    let name = clean_text("name", &body.name, MAX_NAME)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let description = check_description(body.description.as_ref(), &mut errors);
-    check_tracks(&body.track_ids, &mut errors);
-    let Some(name) = name.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+    let draft = PlaylistDraft {
+        name: body.name,
+        description: body.description,
+        public: body.public,
+        track_ids: body.track_ids,
     };
-    let playlist = state
-        .store
-        .create_playlist(NewPlaylist {
-            owner_id: caller.user_id,
-            name,
-            description: description.unwrap_or_default(),
-            public: body.public.unwrap_or(false),
-            track_ids: body.track_ids.unwrap_or_default(),
-        })
-        .await
-        .map_err(track_ref)?;
+    let playlist = state.catalog.playlists().create(&caller, draft).await?;
     Ok((StatusCode::CREATED, Json(PlaylistDto::from(&playlist))))
 }
 
@@ -130,8 +82,11 @@ pub async fn list(
     caller: Caller,
     Query(page): Query<ListParams>,
 ) -> ApiResult<Json<PageDto<PlaylistDto>>> {
-    let viewer = (!caller.is_admin()).then_some(caller.user_id);
-    let items = state.store.list_playlists(viewer, page.query()?).await?;
+    let items = state
+        .catalog
+        .playlists()
+        .list(&caller, page.query()?)
+        .await?;
     Ok(Json(PageDto::from_page(&items, &page)))
 }
 
@@ -144,9 +99,8 @@ pub async fn read(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<PlaylistDto>> {
-    Ok(Json(PlaylistDto::from(
-        &access::visible_playlist(&state, &caller, id).await?,
-    )))
+    let playlist = state.catalog.playlists().get(&caller, id).await?;
+    Ok(Json(PlaylistDto::from(&playlist)))
 }
 
 /// Changes a playlist (its owner and admins).
@@ -159,30 +113,17 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<PlaylistPatchBody>,
 ) -> ApiResult<Json<PlaylistDto>> {
-    access::owned_playlist(&state, &caller, id).await?;
-    let mut errors = Vec::new();
-    let name = match &body.name {
-        Some(n) => clean_text("name", n, MAX_NAME)
-            .map_err(|e| errors.push(e))
-            .ok(),
-        None => None,
-    };
-    let description = check_description(body.description.as_ref(), &mut errors);
-    check_tracks(&body.track_ids, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let patch = PlaylistPatch {
-        name,
-        description,
+    let changes = PlaylistChanges {
+        name: body.name,
+        description: body.description,
         public: body.public,
         track_ids: body.track_ids,
     };
     let playlist = state
-        .store
-        .update_playlist(id, patch)
-        .await
-        .map_err(track_ref)?;
+        .catalog
+        .playlists()
+        .update(&caller, id, changes)
+        .await?;
     Ok(Json(PlaylistDto::from(&playlist)))
 }
 
@@ -195,7 +136,6 @@ pub async fn remove(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Deleted>> {
-    access::owned_playlist(&state, &caller, id).await?;
-    state.store.delete_playlist(id).await?;
+    state.catalog.playlists().delete(&caller, id).await?;
     Ok(Json(Deleted { id }))
 }

@@ -5,15 +5,14 @@
 
 use axum::routing::get;
 use axum::Router;
-use backbeat_store::jobs::JobRecord;
+use backbeat_catalog::processing::JobView;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access;
 use crate::auth::Caller;
 use crate::dto::rfc3339;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Path};
 use crate::state::AppState;
 
@@ -93,39 +92,20 @@ pub struct TagDto {
     pub confidence: f64,
 }
 
-fn job_dto(job: &str, version: u32, record: Option<&JobRecord>) -> JobDto {
-    let Some(r) = record else {
-        return JobDto {
-            job: job.to_string(),
-            version,
-            state: "none".into(),
-            state_version: None,
-            attempts: 0,
-            completions: 0,
-            error: None,
-            worker: None,
-            started_at: None,
-            finished_at: None,
-            updated_at: None,
-        };
-    };
-    let state = if r.version != version && r.state.is_complete() {
-        "stale"
-    } else {
-        r.state.as_str()
-    };
+fn job_dto(view: &JobView) -> JobDto {
+    let r = view.record.as_ref();
     JobDto {
-        job: job.to_string(),
-        version,
-        state: state.into(),
-        state_version: Some(r.version),
-        attempts: r.attempts,
-        completions: r.completions,
-        error: r.error.clone(),
-        worker: r.worker.clone(),
-        started_at: r.started_at.map(rfc3339),
-        finished_at: r.finished_at.map(rfc3339),
-        updated_at: Some(rfc3339(r.updated_at)),
+        job: view.job.clone(),
+        version: view.version,
+        state: view.state().into(),
+        state_version: r.map(|r| r.version),
+        attempts: r.map_or(0, |r| r.attempts),
+        completions: r.map_or(0, |r| r.completions),
+        error: r.and_then(|r| r.error.clone()),
+        worker: r.and_then(|r| r.worker.clone()),
+        started_at: r.and_then(|r| r.started_at).map(rfc3339),
+        finished_at: r.and_then(|r| r.finished_at).map(rfc3339),
+        updated_at: r.map(|r| rfc3339(r.updated_at)),
     }
 }
 
@@ -138,27 +118,11 @@ pub async fn jobs(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<TrackJobsDto>> {
-    let t = access::track(&state, id).await?;
-    if !access::owns_album(&state, &caller, t.track.album_id).await? {
-        return Err(ApiError::Forbidden);
-    }
-    let records = state.pipeline.states.track_jobs(id).await?;
-    let jobs = state
-        .pipeline
-        .graph
-        .jobs()
-        .map(|spec| {
-            let record = records.iter().find(|r| r.job == spec.name);
-            job_dto(&spec.name, spec.version, record)
-        })
-        .collect();
-    // The cached track may lag a worker's status change by the cache's TTL; the jobs are
-    // read fresh, so read the status fresh too.
-    let track = state.store.track(id).await?;
+    let view = state.catalog.processing().jobs(&caller, id).await?;
     Ok(Json(TrackJobsDto {
         track_id: id,
-        status: track.status.as_str().to_string(),
-        jobs,
+        status: view.status.as_str().to_string(),
+        jobs: view.jobs.iter().map(job_dto).collect(),
     }))
 }
 
@@ -171,13 +135,7 @@ pub async fn analysis(
     _caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<AnalysisDto>> {
-    access::track(&state, id).await?;
-    let a = state
-        .pipeline
-        .states
-        .track_analysis(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let a = state.catalog.processing().analysis(id).await?;
     Ok(Json(AnalysisDto {
         track_id: id,
         bpm: a.bpm,
@@ -195,39 +153,4 @@ pub async fn analysis(
             .collect(),
         updated_at: rfc3339(a.updated_at),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use backbeat_store::jobs::JobState;
-
-    fn record(version: u32, state: JobState) -> JobRecord {
-        JobRecord {
-            track_id: Uuid::nil(),
-            job: "analyze".into(),
-            version,
-            state,
-            attempts: 1,
-            completions: 1,
-            error: None,
-            worker: None,
-            started_at: None,
-            finished_at: None,
-            updated_at: 0,
-        }
-    }
-
-    #[test]
-    fn states_name_staleness_and_absence() {
-        assert_eq!(job_dto("analyze", 2, None).state, "none");
-        let done = record(2, JobState::Done);
-        assert_eq!(job_dto("analyze", 2, Some(&done)).state, "done");
-        let old = record(1, JobState::Done);
-        let d = job_dto("analyze", 2, Some(&old));
-        assert_eq!((d.state.as_str(), d.state_version), ("stale", Some(1)));
-        // A pending or failed record says what is happening, whatever its version.
-        let pending = record(1, JobState::Pending);
-        assert_eq!(job_dto("analyze", 2, Some(&pending)).state, "pending");
-    }
 }

@@ -2,23 +2,16 @@
 
 use axum::routing::get;
 use axum::Router;
-use backbeat_store::search::{SearchHit, SearchQuery};
+use backbeat_store::search::SearchHit;
 use backbeat_store::DocKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Query};
 use crate::state::AppState;
-
-/// Longest query, in characters.
-pub const MAX_QUERY: usize = 200;
-/// Largest page.
-pub const MAX_LIMIT: usize = 100;
-/// Deepest result reachable (ranking deep pages is wasted work).
-pub const MAX_OFFSET: usize = 1000;
 
 /// The search route.
 pub fn router() -> Router<AppState> {
@@ -97,42 +90,11 @@ pub async fn search(
     _caller: Caller,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResponse>> {
-    let text = p.q.trim();
-    let mut errors = Vec::new();
-    if text.is_empty() || text.chars().count() > MAX_QUERY {
-        errors.push(crate::error::FieldError::new(
-            "q",
-            "must be 1 to 200 characters",
-        ));
-    }
-    let limit = p.limit.unwrap_or(20);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(crate::error::FieldError::new(
-            "limit",
-            "must be between 1 and 100",
-        ));
-    }
-    let offset = p.offset.unwrap_or(0);
-    if offset > MAX_OFFSET {
-        errors.push(crate::error::FieldError::new(
-            "offset",
-            "must be at most 1000",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let query = SearchQuery {
-        text: text.to_string(),
-        kind: p.kind,
-        limit,
-        offset,
-    };
-    let index = state.index.clone();
-    state.metrics.search_queries.inc();
-    let results = tokio::task::spawn_blocking(move || index.search(&query))
-        .await
-        .map_err(|e| ApiError::Internal(format!("search task: {e}")))??;
+    let (results, limit, offset) = state
+        .catalog
+        .search()
+        .query(&p.q, p.kind, p.limit, p.offset)
+        .await?;
     Ok(Json(SearchResponse {
         hits: results.hits.into_iter().map(HitDto::from).collect(),
         total: results.total,

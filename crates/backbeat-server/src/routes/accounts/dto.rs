@@ -160,3 +160,15 @@ pub struct ApiKeyList {
 pub struct SetRoleRequest {
     pub role: RoleDto,
 }
+
+impl From<backbeat_catalog::accounts::SignedIn> for TokenResponse {
+    fn from(s: backbeat_catalog::accounts::SignedIn) -> Self {
+        Self {
+            user: s.user.into(),
+            access_token: s.access_token,
+            token_type: "Bearer".into(),
+            expires_in: s.expires_in,
+            refresh_token: s.refresh_token,
+        }
+    }
+}

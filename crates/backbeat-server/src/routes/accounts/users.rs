@@ -2,17 +2,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use backbeat_store::{Id, StoreError};
+use backbeat_store::Id;
 
 use super::dto::*;
-use super::rng_error;
-use crate::auth::{apikeys, input, Caller};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::auth::Caller;
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path};
 use crate::state::AppState;
-
-/// Longest API key name, characters.
-const MAX_KEY_NAME: usize = 100;
 
 /// The signed-in user.
 #[utoipa::path(
@@ -25,12 +21,8 @@ const MAX_KEY_NAME: usize = 100;
     )
 )]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserDto>> {
-    match state.store.user(caller.user_id).await {
-        Ok(user) => Ok(Json(user.into())),
-        // A valid token for an account that no longer exists.
-        Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
-        Err(e) => Err(e.into()),
-    }
+    let user = state.catalog.accounts().me(&caller).await?;
+    Ok(Json(user.into()))
 }
 
 /// Create an API key for scripts. The secret is in this response only.
@@ -52,13 +44,8 @@ pub async fn create_api_key(
     caller: Caller,
     Json(req): Json<CreateApiKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    let name =
-        input::name("name", &req.name, MAX_KEY_NAME).map_err(|e| ApiError::Validation(vec![e]))?;
-    let (secret, hash) = apikeys::generate().map_err(rng_error)?;
-    let key = state
-        .store
-        .create_api_key(caller.user_id, &name, &hash)
-        .await?;
+    let accounts = state.catalog.accounts();
+    let (key, secret) = accounts.create_api_key(&caller, &req.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKey {
@@ -82,7 +69,7 @@ pub async fn list_api_keys(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<ApiKeyList>> {
-    let keys = state.store.list_api_keys(caller.user_id).await?;
+    let keys = state.catalog.accounts().api_keys(&caller).await?;
     Ok(Json(ApiKeyList {
         items: keys.into_iter().map(Into::into).collect(),
     }))
@@ -106,8 +93,7 @@ pub async fn delete_api_key(
     caller: Caller,
     Path(id): Path<Id>,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_api_key(caller.user_id, id).await?;
-    state.tokens.api_keys.forget_user(caller.user_id);
+    state.catalog.accounts().delete_api_key(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,13 +121,7 @@ pub async fn set_role(
     Path(id): Path<Id>,
     Json(req): Json<SetRoleRequest>,
 ) -> ApiResult<Json<UserDto>> {
-    caller.require_admin()?;
-    if id == caller.user_id {
-        return Err(ApiError::Conflict(
-            "admins cannot change their own role".into(),
-        ));
-    }
-    let user = state.store.set_user_role(id, req.role.into()).await?;
-    state.tokens.api_keys.forget_user(id);
+    let accounts = state.catalog.accounts();
+    let user = accounts.set_role(&caller, id, req.role.into()).await?;
     Ok(Json(user.into()))
 }

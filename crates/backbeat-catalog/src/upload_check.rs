@@ -1,4 +1,4 @@
-//! Validating an uploaded blob as audio before a track may point at it: the "probe" step.
+//! Validating an uploaded blob as audio before a track may point at it: the upload check.
 //!
 //! The whole file is decoded (on the blocking pool, ~1000x real time), because a header alone
 //! does not prove the audio is usable: a truncated MP3 has a perfect header. A file is refused
@@ -11,7 +11,7 @@ use backbeat_audio::decode::{DecodeLimits, DecodedStream};
 use backbeat_audio::AudioError;
 use backbeat_store::AudioFacts;
 
-use crate::error::ApiError;
+use crate::error::CatalogError;
 
 /// Share of the declared duration that must decode; less means the file was truncated.
 const MIN_DECODED_SHARE: f64 = 0.98;
@@ -21,28 +21,31 @@ const DURATION_SLACK_S: f64 = 0.25;
 const MAX_BAD_SHARE: f64 = 0.01;
 
 /// Decodes the file at `path` end to end and returns its facts, or why it is not usable audio.
-pub async fn probe(
+pub async fn check(
     path: PathBuf,
     max_bytes: u64,
     max_duration_s: f64,
-) -> Result<AudioFacts, ApiError> {
+) -> Result<AudioFacts, CatalogError> {
     let limits = DecodeLimits {
         max_file_bytes: max_bytes,
         max_duration_secs: max_duration_s,
         ..DecodeLimits::default()
     };
     tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(|| probe_blocking(&path, limits)).unwrap_or_else(|_| {
-            Err(ApiError::UnprocessableAudio(
+        std::panic::catch_unwind(|| check_blocking(&path, limits)).unwrap_or_else(|_| {
+            Err(CatalogError::UnprocessableAudio(
                 "the audio decoder failed on this file".into(),
             ))
         })
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("probe task: {e}")))?
+    .map_err(|e| CatalogError::Internal(format!("upload check task: {e}")))?
 }
 
-fn probe_blocking(path: &std::path::Path, limits: DecodeLimits) -> Result<AudioFacts, ApiError> {
+fn check_blocking(
+    path: &std::path::Path,
+    limits: DecodeLimits,
+) -> Result<AudioFacts, CatalogError> {
     let mut stream = DecodedStream::open(path, limits).map_err(audio_error)?;
     let mut packets: u64 = 0;
     while stream.next_chunk().map_err(audio_error)?.is_some() {
@@ -51,14 +54,14 @@ fn probe_blocking(path: &std::path::Path, limits: DecodeLimits) -> Result<AudioF
     let info = stream.info().clone();
     let bad = u64::from(stream.bad_packets());
     if bad > 0 && bad as f64 > MAX_BAD_SHARE * (packets + bad) as f64 {
-        return Err(ApiError::UnprocessableAudio(format!(
+        return Err(CatalogError::UnprocessableAudio(format!(
             "corrupt audio: {bad} of {} packets could not be decoded",
             packets + bad
         )));
     }
     if let Some(declared) = info.declared_duration_secs {
         if info.duration_secs < declared * MIN_DECODED_SHARE - DURATION_SLACK_S {
-            return Err(ApiError::UnprocessableAudio(format!(
+            return Err(CatalogError::UnprocessableAudio(format!(
                 "truncated audio: the header declares {declared:.2} s but only {:.2} s decode",
                 info.duration_secs
             )));
@@ -75,9 +78,9 @@ fn probe_blocking(path: &std::path::Path, limits: DecodeLimits) -> Result<AudioF
 }
 
 /// Every decoding failure is the file's fault except the internal ones.
-fn audio_error(e: AudioError) -> ApiError {
+fn audio_error(e: AudioError) -> CatalogError {
     match e {
-        AudioError::Io(_) | AudioError::Internal(_) => ApiError::Internal(e.to_string()),
+        AudioError::Io(_) | AudioError::Internal(_) => CatalogError::Internal(e.to_string()),
         AudioError::EmptyFile
         | AudioError::Unrecognised(_)
         | AudioError::NoAudioTrack(_)
@@ -85,6 +88,19 @@ fn audio_error(e: AudioError) -> ApiError {
         | AudioError::Corrupt(_)
         | AudioError::ZeroLength
         | AudioError::LimitExceeded(_)
-        | AudioError::Panic(_) => ApiError::UnprocessableAudio(e.to_string()),
+        | AudioError::Panic(_) => CatalogError::UnprocessableAudio(e.to_string()),
     }
+}
+
+/// Checks the blob at `key` (see [`check`]).
+pub async fn check_blob(
+    blobs: &backbeat_store::blob::BlobStore,
+    key: &str,
+    max_bytes: u64,
+    max_duration_s: f64,
+) -> Result<AudioFacts, CatalogError> {
+    let path = blobs
+        .local_path(key)
+        .ok_or_else(|| CatalogError::Internal("the upload check needs a local blob".into()))?;
+    check(path, max_bytes, max_duration_s).await
 }

@@ -1,4 +1,4 @@
-//! Checks on account input shared by the HTTP routes and the `backbeat user create` command.
+//! Checks on account input shared by registration and the `backbeat user create` command.
 
 use crate::error::FieldError;
 

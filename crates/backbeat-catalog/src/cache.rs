@@ -1,7 +1,7 @@
 //! Hot metadata reads served from memory: a bounded cache of catalog records (and, for
 //! tracks, their serialised JSON so the hottest endpoint does no serialisation at all).
 //!
-//! Invalidated on write by the handler that wrote. A read that raced a write must not put the
+//! Invalidated on write by [`crate::effects`]. A read that raced a write must not put the
 //! old value back after the invalidation, so every insert carries the write epoch observed
 //! before its database read and is dropped if any write happened since. Entries also expire
 //! after a short TTL, which bounds staleness between replicas that do not see each other's
@@ -9,7 +9,7 @@
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use backbeat_store::{Album, Artist, Id, Track};
@@ -18,12 +18,35 @@ use bytes::Bytes;
 /// How long an entry may be served without a database read (bounds cross-replica staleness).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(5);
 
-/// A cached track with its response body and validator ready to send.
+/// A cached track, with the representation an API rendered of it the first time it was asked
+/// for (so the hottest read does no serialisation at all).
 #[derive(Debug)]
 pub struct CachedTrack {
     pub track: Track,
-    pub json: Bytes,
+    rendered: OnceLock<Rendered>,
+}
+
+/// A track as an API sends it: the body and its validator.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: Bytes,
     pub etag: String,
+}
+
+impl CachedTrack {
+    /// A track not rendered yet.
+    pub fn new(track: Track) -> Self {
+        Self {
+            track,
+            rendered: OnceLock::new(),
+        }
+    }
+
+    /// The rendering, made by `render` on first use. One API renders tracks, so one memo is
+    /// enough; a second API would render on every read or keep its own memo.
+    pub fn rendered(&self, render: impl FnOnce(&Track) -> Rendered) -> &Rendered {
+        self.rendered.get_or_init(|| render(&self.track))
+    }
 }
 
 /// One typed map with epochs and TTL.
@@ -67,7 +90,7 @@ impl<K: Eq + Hash + Clone, V> Shelf<K, V> {
     }
 }
 
-/// The server's metadata cache.
+/// The catalog's metadata cache.
 pub struct Cache {
     pub tracks: Shelf<Id, CachedTrack>,
     pub albums: Shelf<Id, Album>,

@@ -11,7 +11,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+use crate::error::CatalogError;
 
 /// Shortest accepted password, characters.
 pub const MIN_LEN: usize = 8;
@@ -38,36 +38,36 @@ fn permits() -> &'static Semaphore {
 
 /// Runs `f` on the blocking pool under the hashing permit.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    f: impl FnOnce() -> Result<T, CatalogError> + Send + 'static,
+) -> Result<T, CatalogError> {
     let _permit = permits()
         .acquire()
         .await
-        .map_err(|_| ApiError::Internal("password hashing semaphore closed".into()))?;
+        .map_err(|_| CatalogError::Internal("password hashing semaphore closed".into()))?;
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(format!("password hashing task failed: {e}")))?
+        .map_err(|e| CatalogError::Internal(format!("password hashing task failed: {e}")))?
 }
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> Result<String, CatalogError> {
     blocking(move || hash_now(&password)).await
 }
 
-fn hash_now(password: &str) -> Result<String, ApiError> {
+fn hash_now(password: &str) -> Result<String, CatalogError> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| ApiError::Internal(format!("getrandom: {e}")))?;
+    getrandom::fill(&mut salt).map_err(|e| CatalogError::Internal(format!("getrandom: {e}")))?;
     let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| ApiError::Internal(format!("argon2 salt: {e}")))?;
+        .map_err(|e| CatalogError::Internal(format!("argon2 salt: {e}")))?;
     argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("argon2 hash: {e}")))
+        .map_err(|e| CatalogError::Internal(format!("argon2 hash: {e}")))
 }
 
 /// Checks a password against a stored hash; with `None` (no such user) it checks against a
 /// dummy hash and returns `false`, taking the same time as a real check.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, CatalogError> {
     blocking(move || {
         let Some(stored) = stored else {
             let dummy = dummy_hash()?;
@@ -96,13 +96,13 @@ fn verify_now(password: &str, stored: &str) -> bool {
 }
 
 /// A hash of a random password with the current parameters, made once per process.
-fn dummy_hash() -> Result<&'static str, ApiError> {
+fn dummy_hash() -> Result<&'static str, CatalogError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(h) = DUMMY.get() {
         return Ok(h);
     }
     let mut random = [0u8; 24];
-    getrandom::fill(&mut random).map_err(|e| ApiError::Internal(format!("getrandom: {e}")))?;
+    getrandom::fill(&mut random).map_err(|e| CatalogError::Internal(format!("getrandom: {e}")))?;
     let h = hash_now(&format!("{random:?}"))?;
     Ok(DUMMY.get_or_init(|| h))
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use backbeat_store::Id;
 
 use super::tokens::{random_secret, secret_hash};
-use super::Caller;
+use crate::Caller;
 
 /// Every API key starts with this, so a bearer credential's kind is known without a lookup.
 pub const PREFIX: &str = "bbk_";

@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::apikeys::ApiKeyCache;
-use super::Caller;
+use crate::Caller;
 
 type HmacSha256 = Hmac<Sha256>;
 

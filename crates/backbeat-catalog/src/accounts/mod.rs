@@ -1,0 +1,311 @@
+//! Accounts: registration, sign-in, token refresh and logout, the caller's own account and
+//! API keys, role changes by admins, and resolving a credential to a [`Caller`].
+//!
+//! Sign-in hands out a short-lived JWT access token and a one-use refresh token; `refresh`
+//! swaps the refresh token for a new pair (the old one stops working at once), `logout`
+//! deletes it. Rate limits on sign-in are the transport's (it knows client addresses).
+
+pub mod apikeys;
+pub mod input;
+pub mod password;
+pub mod tokens;
+
+use backbeat_store::{now_millis, ApiKey, CatalogStore, Id, NewUser, Role, StoreError, User};
+
+use crate::error::{CatalogError, CatalogResult, FieldError, Fields};
+use crate::{Caller, Inner};
+use tokens::{now_secs, random_secret, secret_hash};
+
+/// Longest API key name, characters.
+pub const MAX_KEY_NAME: usize = 100;
+
+/// The account use cases.
+pub struct Accounts<'a>(pub(crate) &'a Inner);
+
+/// A registration as a client asks for it.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    /// Default: listener. Admins are appointed by admins, never self-registered.
+    pub role: Option<Role>,
+}
+
+/// A registration whose fields passed every check (see [`Accounts::check_registration`]).
+#[derive(Debug, Clone)]
+pub struct CheckedRegistration {
+    /// Trimmed and lower-cased.
+    pub email: String,
+    password: String,
+    display_name: String,
+    role: Role,
+}
+
+/// What signing in gives a client.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub access_token: String,
+    /// Seconds the access token lasts.
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+/// The e-mail a login names, normalised like registered addresses (for per-address limits).
+pub fn login_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+fn rng_error(e: getrandom::Error) -> CatalogError {
+    CatalogError::Internal(format!("getrandom: {e}"))
+}
+
+impl Accounts<'_> {
+    /// Checks a registration's fields, all at once.
+    pub fn check_registration(&self, r: Registration) -> CatalogResult<CheckedRegistration> {
+        let mut fields = Fields::default();
+        let email = fields.check(input::email(&r.email));
+        fields.check(input::new_password(&r.password));
+        let name = fields.check(input::name(
+            "displayName",
+            &r.display_name,
+            input::MAX_DISPLAY_NAME,
+        ));
+        let role = match r.role {
+            None | Some(Role::Listener) => Role::Listener,
+            Some(Role::Artist) => Role::Artist,
+            Some(Role::Admin) => {
+                fields.push(FieldError::new("role", "admins are appointed by admins"));
+                Role::Listener
+            }
+        };
+        fields.finish()?;
+        Ok(CheckedRegistration {
+            email: email.unwrap_or_default(),
+            password: r.password,
+            display_name: name.unwrap_or_default(),
+            role,
+        })
+    }
+
+    /// Registers a checked registration and signs the new user in.
+    pub async fn register(&self, r: CheckedRegistration) -> CatalogResult<SignedIn> {
+        let password_hash = password::hash(r.password).await?;
+        let user = self
+            .0
+            .store
+            .create_user(NewUser {
+                email: r.email,
+                display_name: r.display_name,
+                password_hash,
+                role: r.role,
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    CatalogError::Conflict("this e-mail is already registered".into())
+                }
+                other => other.into(),
+            })?;
+        self.sign_in(user).await
+    }
+
+    /// Signs in with e-mail and password; `Unauthenticated` when either is wrong (an unknown
+    /// e-mail costs the same time as a wrong password).
+    pub async fn login(&self, email: &str, password: String) -> CatalogResult<SignedIn> {
+        let found = match self.0.store.user_credentials(&login_email(email)).await {
+            Ok(found) => Some(found),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
+        };
+        let ok = password::verify(password, hash).await?;
+        match (ok, user) {
+            (true, Some(user)) => self.sign_in(user).await,
+            _ => Err(CatalogError::Unauthenticated),
+        }
+    }
+
+    /// Swaps a refresh token for a new pair; the access token takes the user's current role,
+    /// so a refresh picks up role changes.
+    pub async fn refresh(&self, refresh_token: &str) -> CatalogResult<SignedIn> {
+        let new = random_secret().map_err(rng_error)?;
+        let user = self
+            .0
+            .store
+            .rotate_session(
+                &secret_hash(refresh_token),
+                &secret_hash(&new),
+                self.refresh_expiry(),
+                now_millis(),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => CatalogError::Unauthenticated,
+                other => other.into(),
+            })?;
+        self.tokens_for(user, new)
+    }
+
+    /// Deletes a refresh token (an unknown one is fine: the client is signed out either way).
+    pub async fn logout(&self, refresh_token: &str) -> CatalogResult<()> {
+        match self
+            .0
+            .store
+            .delete_session(&secret_hash(refresh_token))
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The caller's own account (`Unauthenticated` for a valid token of a deleted account).
+    pub async fn me(&self, caller: &Caller) -> CatalogResult<User> {
+        match self.0.store.user(caller.user_id).await {
+            Ok(user) => Ok(user),
+            Err(StoreError::NotFound) => Err(CatalogError::Unauthenticated),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates an API key for the caller; returns it with its secret (shown once).
+    pub async fn create_api_key(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> CatalogResult<(ApiKey, String)> {
+        let name = input::name("name", name, MAX_KEY_NAME)?;
+        let (secret, hash) = apikeys::generate().map_err(rng_error)?;
+        let key = self
+            .0
+            .store
+            .create_api_key(caller.user_id, &name, &hash)
+            .await?;
+        Ok((key, secret))
+    }
+
+    /// The caller's API keys.
+    pub async fn api_keys(&self, caller: &Caller) -> CatalogResult<Vec<ApiKey>> {
+        Ok(self.0.store.list_api_keys(caller.user_id).await?)
+    }
+
+    /// Deletes one of the caller's API keys; it stops working at once.
+    pub async fn delete_api_key(&self, caller: &Caller, id: Id) -> CatalogResult<()> {
+        self.0.store.delete_api_key(caller.user_id, id).await?;
+        self.0.tokens.api_keys.forget_user(caller.user_id);
+        Ok(())
+    }
+
+    /// Sets a user's role (admins; not their own).
+    pub async fn set_role(&self, caller: &Caller, id: Id, role: Role) -> CatalogResult<User> {
+        caller.require_admin()?;
+        if id == caller.user_id {
+            return Err(CatalogError::Conflict(
+                "admins cannot change their own role".into(),
+            ));
+        }
+        let user = self.0.store.set_user_role(id, role).await?;
+        self.0.tokens.api_keys.forget_user(id);
+        Ok(user)
+    }
+
+    /// The caller a bearer credential names: an access token (one HMAC, no database) or an
+    /// API key (`bbk_…`, through a short-lived cache in front of the database).
+    pub async fn authenticate(&self, credential: &str) -> CatalogResult<Caller> {
+        if credential.starts_with(apikeys::PREFIX) {
+            return self.api_key_caller(credential).await;
+        }
+        self.0.tokens.verify(credential, now_secs()).map_err(|e| {
+            tracing::debug!(reason = %e, "access token refused");
+            CatalogError::Unauthenticated
+        })
+    }
+
+    /// The token keys (tests forge tokens with them).
+    pub fn tokens(&self) -> &tokens::TokenKeys {
+        &self.0.tokens
+    }
+
+    async fn api_key_caller(&self, key: &str) -> CatalogResult<Caller> {
+        let hash = secret_hash(key);
+        if let Some(caller) = self.0.tokens.api_keys.get(&hash) {
+            return Ok(caller);
+        }
+        match self.0.store.api_key_user(&hash).await {
+            Ok(user) => {
+                let caller = Caller {
+                    user_id: user.id,
+                    role: user.role,
+                };
+                self.0.tokens.api_keys.insert(hash, caller);
+                Ok(caller)
+            }
+            Err(StoreError::NotFound) => Err(CatalogError::Unauthenticated),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn sign_in(&self, user: User) -> CatalogResult<SignedIn> {
+        let refresh = random_secret().map_err(rng_error)?;
+        self.0
+            .store
+            .create_session(user.id, &secret_hash(&refresh), self.refresh_expiry())
+            .await?;
+        self.tokens_for(user, refresh)
+    }
+
+    fn tokens_for(&self, user: User, refresh_token: String) -> CatalogResult<SignedIn> {
+        let tokens = &self.0.tokens;
+        let access_token = tokens
+            .issue_access(user.id, user.role, now_secs())
+            .map_err(rng_error)?;
+        Ok(SignedIn {
+            user,
+            access_token,
+            expires_in: tokens.access_ttl_s,
+            refresh_token,
+        })
+    }
+
+    fn refresh_expiry(&self) -> i64 {
+        let ttl_ms = i64::try_from(self.0.tokens.refresh_ttl_s)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
+        now_millis().saturating_add(ttl_ms)
+    }
+}
+
+/// A new account with an e-mail, a password, a display name and any role — the operator's
+/// way to make the first admin (`backbeat user create`). Checks and hashing are the same as
+/// registration's.
+pub async fn create_user(
+    store: &dyn CatalogStore,
+    email: &str,
+    password: String,
+    display_name: &str,
+    role: Role,
+) -> CatalogResult<User> {
+    let email = input::email(email)?;
+    input::new_password(&password)?;
+    let display_name = input::name("display name", display_name, input::MAX_DISPLAY_NAME)?;
+    let password_hash = password::hash(password).await?;
+    store
+        .create_user(NewUser {
+            email: email.clone(),
+            display_name,
+            password_hash,
+            role,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                CatalogError::Conflict(format!("{email} is already registered"))
+            }
+            other => other.into(),
+        })
+}

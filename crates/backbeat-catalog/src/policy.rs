@@ -1,0 +1,149 @@
+//! Who may do what on the catalog, and loading the records those rules look at (through the
+//! cache). Every rule lives here, so a use case reads as a sequence of checks.
+//!
+//! Rules: any signed-in user reads the catalog and streams ready tracks; artists and admins
+//! create artists; an artist's owners (and admins) change the artist, its albums and tracks;
+//! a playlist's owner (and admins) change it, and only public playlists are visible to others.
+
+use std::sync::Arc;
+
+use backbeat_store::{Album, Artist, Id, Playlist, Role};
+
+use crate::cache::CachedTrack;
+use crate::error::{CatalogError, CatalogResult};
+use crate::{Caller, Inner};
+
+/// The artist, from the cache when fresh.
+pub(crate) async fn artist(cat: &Inner, id: Id) -> CatalogResult<Arc<Artist>> {
+    if let Some(a) = cat.cache.artists.get(&id) {
+        return Ok(a);
+    }
+    let epoch = cat.cache.artists.epoch();
+    let a = Arc::new(cat.store.artist(id).await?);
+    cat.cache.artists.insert(id, a.clone(), epoch);
+    Ok(a)
+}
+
+/// The album, from the cache when fresh.
+pub(crate) async fn album(cat: &Inner, id: Id) -> CatalogResult<Arc<Album>> {
+    if let Some(a) = cat.cache.albums.get(&id) {
+        return Ok(a);
+    }
+    let epoch = cat.cache.albums.epoch();
+    let a = Arc::new(cat.store.album(id).await?);
+    cat.cache.albums.insert(id, a.clone(), epoch);
+    Ok(a)
+}
+
+/// The track, from the cache when fresh.
+pub(crate) async fn track(cat: &Inner, id: Id) -> CatalogResult<Arc<CachedTrack>> {
+    if let Some(t) = cat.cache.tracks.get(&id) {
+        cat.metrics.cache_hits.inc();
+        return Ok(t);
+    }
+    cat.metrics.cache_misses.inc();
+    let epoch = cat.cache.tracks.epoch();
+    let t = Arc::new(CachedTrack::new(cat.store.track(id).await?));
+    cat.cache.tracks.insert(id, t.clone(), epoch);
+    Ok(t)
+}
+
+/// Artists and admins may create artists (and so albums and tracks).
+pub fn require_creator(caller: &Caller) -> CatalogResult<()> {
+    match caller.role {
+        Role::Artist | Role::Admin => Ok(()),
+        Role::Listener => Err(CatalogError::Forbidden),
+    }
+}
+
+/// `true` if the caller may change this artist and everything under it.
+pub fn owns_artist(caller: &Caller, artist: &Artist) -> bool {
+    caller.is_admin() || artist.owners.contains(&caller.user_id)
+}
+
+/// The artist, if the caller may change it (`Forbidden` otherwise, `NotFound` if absent).
+pub(crate) async fn owned_artist(
+    cat: &Inner,
+    caller: &Caller,
+    id: Id,
+) -> CatalogResult<Arc<Artist>> {
+    let a = artist(cat, id).await?;
+    if owns_artist(caller, &a) {
+        Ok(a)
+    } else {
+        Err(CatalogError::Forbidden)
+    }
+}
+
+/// The album, if the caller may change it (`Forbidden` otherwise, `NotFound` if absent).
+pub(crate) async fn owned_album(cat: &Inner, caller: &Caller, id: Id) -> CatalogResult<Arc<Album>> {
+    let al = album(cat, id).await?;
+    owned_artist(cat, caller, al.artist_id).await?;
+    Ok(al)
+}
+
+/// `true` if the caller may change the album (and its tracks); `NotFound` if it is absent.
+pub(crate) async fn owns_album(cat: &Inner, caller: &Caller, album_id: Id) -> CatalogResult<bool> {
+    if caller.is_admin() {
+        return Ok(true);
+    }
+    let al = album(cat, album_id).await?;
+    let ar = artist(cat, al.artist_id).await?;
+    Ok(owns_artist(caller, &ar))
+}
+
+/// `owns_album` for an album named in a request body: absent is a field error, not 404.
+pub(crate) async fn may_file_under(
+    cat: &Inner,
+    caller: &Caller,
+    album_id: Id,
+) -> CatalogResult<()> {
+    match owns_album(cat, caller, album_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(CatalogError::Forbidden),
+        Err(CatalogError::NotFound) => Err(CatalogError::field("albumId", "no such album")),
+        Err(e) => Err(e),
+    }
+}
+
+/// The track, if the caller may change it (`Forbidden` otherwise, `NotFound` if absent).
+pub(crate) async fn owned_track(
+    cat: &Inner,
+    caller: &Caller,
+    id: Id,
+) -> CatalogResult<Arc<CachedTrack>> {
+    let t = track(cat, id).await?;
+    if owns_album(cat, caller, t.track.album_id).await? {
+        Ok(t)
+    } else {
+        Err(CatalogError::Forbidden)
+    }
+}
+
+/// The playlist if the caller may see it; someone else's private playlist is "not found".
+pub(crate) async fn visible_playlist(
+    cat: &Inner,
+    caller: &Caller,
+    id: Id,
+) -> CatalogResult<Playlist> {
+    let p = cat.store.playlist(id).await?;
+    if p.public || p.owner_id == caller.user_id || caller.is_admin() {
+        Ok(p)
+    } else {
+        Err(CatalogError::NotFound)
+    }
+}
+
+/// The playlist if the caller may change it (`Forbidden` if visible but not theirs).
+pub(crate) async fn owned_playlist(
+    cat: &Inner,
+    caller: &Caller,
+    id: Id,
+) -> CatalogResult<Playlist> {
+    let p = visible_playlist(cat, caller, id).await?;
+    if p.owner_id == caller.user_id || caller.is_admin() {
+        Ok(p)
+    } else {
+        Err(CatalogError::Forbidden)
+    }
+}

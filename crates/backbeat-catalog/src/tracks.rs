@@ -1,0 +1,285 @@
+//! The track lifecycle: an upload slot and its signed URL, the uploaded bytes checked as
+//! audio, the track created on them (or its audio replaced), metadata changes, deletion, and
+//! the signed stream URL. Each write hands its [`Event`]s to [`crate::effects`].
+//!
+//! Every check runs before the first write, so a refused request changes nothing. A blob that
+//! is not usable audio is deleted at once (the client may PUT again while its URL lasts).
+
+use std::sync::Arc;
+
+use backbeat_store::signing::SignedOp;
+use backbeat_store::{
+    new_id, now_millis, AudioFacts, Id, ListQuery, NewTrack, Page, StoreError, Track, TrackPatch,
+    TrackStatus, Upload,
+};
+
+use crate::cache::CachedTrack;
+use crate::effects::{self, Event};
+use crate::error::{CatalogError, CatalogResult, Fields};
+use crate::links::{self, AUDIO_PREFIX};
+use crate::text::{clean_text, optional_text};
+use crate::{policy, upload_check, Caller, Inner};
+
+/// Longest track title, in characters.
+pub const MAX_TITLE: usize = 200;
+
+/// The track use cases.
+pub struct Tracks<'a>(pub(crate) &'a Inner);
+
+/// Where and until when a client may upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSlot {
+    /// `PUT` the bytes here (signed; bound to one key, a size limit and an expiry).
+    pub upload_url: String,
+    /// Names the uploaded audio in `create` and `update`.
+    pub track_url: String,
+    /// Unix milliseconds, whole seconds.
+    pub expires_at: i64,
+    pub max_bytes: u64,
+}
+
+/// A new track: its album, title and the `track_url` of an upload slot whose bytes were PUT.
+#[derive(Debug, Clone)]
+pub struct TrackDraft {
+    pub album_id: Id,
+    pub title: String,
+    pub track_url: String,
+}
+
+/// Changes to a track; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct TrackChanges {
+    pub album_id: Option<Id>,
+    pub title: Option<String>,
+    /// The `track_url` of an update slot whose bytes were PUT: replaces the audio.
+    pub track_url: Option<String>,
+}
+
+/// A signed, expiring URL to the track's audio.
+#[derive(Debug, Clone)]
+pub struct StreamGrant {
+    pub url: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    /// Seconds the URL stays valid.
+    pub ttl_s: i64,
+    pub track: Arc<CachedTrack>,
+}
+
+impl Tracks<'_> {
+    /// A signed upload URL for a new track's audio (artists and admins).
+    pub async fn upload_slot(&self, caller: &Caller) -> CatalogResult<UploadSlot> {
+        policy::require_creator(caller)?;
+        self.new_slot(caller).await
+    }
+
+    /// A signed upload URL for replacing a track's audio (its owners and admins).
+    pub async fn update_slot(&self, caller: &Caller, id: Id) -> CatalogResult<UploadSlot> {
+        policy::owned_track(self.0, caller, id).await?;
+        self.new_slot(caller).await
+    }
+
+    /// The track (from the cache when fresh).
+    pub async fn get(&self, id: Id) -> CatalogResult<Arc<CachedTrack>> {
+        policy::track(self.0, id).await
+    }
+
+    /// Tracks, optionally of one album.
+    pub async fn list(&self, album: Option<Id>, q: ListQuery) -> CatalogResult<Page<Track>> {
+        Ok(self.0.store.list_tracks(album, q).await?)
+    }
+
+    /// Creates a track from uploaded audio once it checks out (artists and admins, on their
+    /// own albums). Processing starts at once; `summary` makes the track ready.
+    pub async fn create(&self, caller: &Caller, draft: TrackDraft) -> CatalogResult<Track> {
+        let cat = self.0;
+        policy::require_creator(caller)?;
+        let title = clean_text("title", &draft.title, MAX_TITLE)?;
+        let key = links::upload_key_of(&cat.config.public_url, &draft.track_url)?;
+        policy::may_file_under(cat, caller, draft.album_id).await?;
+        let audio = self.check_upload(caller, &key).await?;
+        let track = cat
+            .store
+            .create_track(NewTrack {
+                album_id: draft.album_id,
+                title,
+                upload_key: key,
+                uploader: caller.user_id,
+                audio,
+                status: TrackStatus::Processing,
+            })
+            .await
+            .map_err(upload_ref)?;
+        effects::apply(cat, &[Event::TrackCreated(track.id)]).await?;
+        Ok(track)
+    }
+
+    /// Changes a track's album or title and/or replaces its audio (its owners and admins).
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: Id,
+        changes: TrackChanges,
+    ) -> CatalogResult<Track> {
+        let cat = self.0;
+        let current = policy::owned_track(cat, caller, id).await?;
+        let mut fields = Fields::default();
+        let title = optional_text(&mut fields, "title", changes.title.as_ref(), MAX_TITLE);
+        fields.finish()?;
+        if let Some(album) = changes.album_id {
+            policy::may_file_under(cat, caller, album).await?;
+        }
+        let key = changes
+            .track_url
+            .as_deref()
+            .map(|u| links::upload_key_of(&cat.config.public_url, u))
+            .transpose()?;
+        let audio = match &key {
+            Some(k) => Some(self.check_upload(caller, k).await?),
+            None => None,
+        };
+        let mut track = current.track.clone();
+        if let (Some(k), Some(a)) = (key, audio) {
+            cat.store
+                .replace_track_audio(id, &k, caller.user_id, a)
+                .await
+                .map_err(upload_ref)?;
+            track = cat
+                .store
+                .update_track(
+                    id,
+                    TrackPatch {
+                        status: Some(TrackStatus::Processing),
+                        ..TrackPatch::default()
+                    },
+                )
+                .await?;
+            // Before the metadata write: the new audio is committed whatever happens next.
+            effects::apply(cat, &[Event::AudioReplaced(id)]).await?;
+        }
+        if title.is_some() || changes.album_id.is_some() {
+            track = cat
+                .store
+                .update_track(
+                    id,
+                    TrackPatch {
+                        album_id: changes.album_id,
+                        title,
+                        status: None,
+                    },
+                )
+                .await
+                .map_err(upload_ref)?;
+        }
+        effects::apply(cat, &[Event::TrackChanged(id)]).await?;
+        Ok(track)
+    }
+
+    /// Deletes a track, its audio and every derived artifact (its owners and admins).
+    pub async fn delete(&self, caller: &Caller, id: Id) -> CatalogResult<()> {
+        let cat = self.0;
+        policy::owned_track(cat, caller, id).await?;
+        cat.store.delete_track(id).await?;
+        effects::apply(cat, &[Event::TrackDeleted(id)]).await
+    }
+
+    /// A signed, expiring URL for the track's audio. Anyone signed in may stream a ready
+    /// track; a track still processing (or failed) only its owners and admins.
+    pub async fn stream(&self, caller: &Caller, id: Id) -> CatalogResult<StreamGrant> {
+        let cat = self.0;
+        let t = policy::track(cat, id).await?;
+        if t.track.status != TrackStatus::Ready
+            && !policy::owns_album(cat, caller, t.track.album_id).await?
+        {
+            return Err(CatalogError::Forbidden);
+        }
+        let ttl_s = i64::try_from(cat.config.stream_url_ttl_s).unwrap_or(i64::MAX / 4_000);
+        let exp = now_millis() / 1000 + ttl_s;
+        let query = cat.signer.sign(SignedOp::Get, &t.track.blob_key, exp, None);
+        Ok(StreamGrant {
+            url: links::signed_url(&cat.config.public_url, &t.track.blob_key, &query),
+            expires_at: exp * 1000,
+            ttl_s,
+            track: t,
+        })
+    }
+
+    /// A fresh upload slot for the caller and its signed URL.
+    async fn new_slot(&self, caller: &Caller) -> CatalogResult<UploadSlot> {
+        let cat = self.0;
+        let cfg = &cat.config;
+        let key = format!("{AUDIO_PREFIX}{}", new_id().simple());
+        let now = now_millis();
+        let ttl_ms =
+            i64::try_from(cfg.upload_url_ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+        let expires_at = now.saturating_add(ttl_ms);
+        let max_bytes = cfg.max_upload_bytes;
+        cat.store
+            .create_upload(Upload {
+                key: key.clone(),
+                user_id: caller.user_id,
+                max_bytes: i64::try_from(max_bytes).unwrap_or(i64::MAX),
+                expires_at,
+                created_at: now,
+            })
+            .await?;
+        let query = cat
+            .signer
+            .sign(SignedOp::Put, &key, expires_at / 1000, Some(max_bytes));
+        Ok(UploadSlot {
+            upload_url: links::signed_url(&cfg.public_url, &key, &query),
+            track_url: links::blob_url(&cfg.public_url, &key),
+            expires_at: expires_at / 1000 * 1000,
+            max_bytes,
+        })
+    }
+
+    /// Checks that `key` is an open upload slot of the caller's that holds bytes, and that
+    /// the bytes are usable audio. Unusable bytes are deleted at once.
+    async fn check_upload(&self, caller: &Caller, key: &str) -> CatalogResult<AudioFacts> {
+        let cat = self.0;
+        let unusable =
+            || CatalogError::field("trackUrl", "unknown, expired or already used upload");
+        let upload = match cat.store.upload(key).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => return Err(unusable()),
+            Err(e) => return Err(e.into()),
+        };
+        if upload.user_id != caller.user_id || upload.expires_at <= now_millis() {
+            return Err(unusable());
+        }
+        match cat.blobs.head(key).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                return Err(CatalogError::field(
+                    "trackUrl",
+                    "nothing has been uploaded to this URL",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let cfg = &cat.config;
+        let result =
+            upload_check::check_blob(&cat.blobs, key, cfg.max_upload_bytes, cfg.max_duration_s)
+                .await;
+        if matches!(result, Err(CatalogError::UnprocessableAudio(_))) {
+            if let Err(de) = cat.blobs.delete(key).await {
+                tracing::warn!(key, error = %de, "could not delete a refused upload; gc will");
+            }
+        }
+        result
+    }
+}
+
+/// The store's reference errors of a track write, named after the request field at fault.
+fn upload_ref(e: StoreError) -> CatalogError {
+    match e {
+        StoreError::InvalidReference(what) if what == "album" => {
+            CatalogError::field("albumId", "no such album")
+        }
+        StoreError::InvalidReference(_) => {
+            CatalogError::field("trackUrl", "unknown, expired or already used upload")
+        }
+        other => other.into(),
+    }
+}
