@@ -17,6 +17,7 @@ pub mod jobs_file;
 pub mod metrics;
 pub mod plan;
 pub mod queue;
+pub mod workers;
 
 pub use engine::{Engine, EngineConfig, Outcome};
 pub use error::{GraphError, JobError, PipelineError, QueueError};
@@ -24,3 +25,4 @@ pub use graph::{Graph, Input, JobClass, JobKind, JobSpec};
 pub use job::{Job, JobContext, Memo, Registry};
 pub use plan::{Plan, Run};
 pub use queue::{Delivery, JobMessage, Queue, QueueConfig};
+pub use workers::Workers;

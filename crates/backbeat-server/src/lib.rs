@@ -12,7 +12,6 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
-pub mod pipeline;
 pub mod range;
 pub mod ratelimit;
 pub mod routes;
@@ -20,7 +19,7 @@ pub mod serve;
 pub mod state;
 pub mod time;
 
-pub use app::{build_state, router};
-pub use config::{Config, ServeArgs};
-pub use serve::serve;
+pub use app::router;
+pub use config::HttpConfig;
+pub use serve::serve_on;
 pub use state::AppState;

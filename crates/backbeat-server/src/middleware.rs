@@ -91,7 +91,7 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
     let class = Class::of(req.method(), req.uri().path());
     let limits = &state.limits;
     if let (Some(class), true) = (class, limits.enabled()) {
-        let ip = client_ip(req, state.config.trust_forwarded_for);
+        let ip = client_ip(req, state.http.trust_forwarded_for);
         limits.check(class, Subject::ip(ip))?;
     }
     if req.headers().contains_key(header::AUTHORIZATION) {

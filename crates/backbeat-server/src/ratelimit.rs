@@ -333,12 +333,14 @@ mod tests {
 
     #[test]
     fn disabled_allows_everything() {
-        let mut cfg = crate::config::Config::default().rate_limits;
-        cfg.auth = Rate {
-            per_second: 0.001,
-            burst: 1,
+        let mut cfg = crate::config::RateLimits {
+            auth: Rate {
+                per_second: 0.001,
+                burst: 1,
+            },
+            enabled: false,
+            ..Default::default()
         };
-        cfg.enabled = false;
         let l = Limiters::new(&cfg);
         for _ in 0..10 {
             assert!(l.check(Class::Auth, ip(1)).is_ok());

@@ -2,16 +2,12 @@
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::app::{build_state, router};
-use crate::config::Config;
-use crate::pipeline::Workers;
+use crate::app::router;
 use crate::state::AppState;
 
 /// How often the garbage collector and the rate-limiter sweep run.
@@ -19,59 +15,17 @@ pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Installs the global log subscriber: `text` or `json` lines on stderr, filtered by `RUST_LOG`
-/// (default `info`; `backbeat::access=off` silences the per-request lines). Does nothing if a
-/// subscriber is already installed (tests).
-pub fn init_tracing(format: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if format == "json" {
-        builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init()
-    } else {
-        builder.try_init()
-    };
-}
-
-/// `backbeat serve`: opens the data directory, listens on the configured address and serves
-/// until SIGINT or SIGTERM, then drains in-flight requests.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    init_tracing(&config.log_format);
-    let bind = config.bind;
-    let state = build_state(config).await?;
-    let listener = TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    serve_on(listener, state, shutdown_signal()).await
-}
-
 /// Serves `state` on `listener` until `shutdown` completes, then stops accepting connections
-/// and waits up to [`DRAIN_TIMEOUT`] for the requests in flight. Unless configured otherwise,
-/// pipeline workers run alongside and get another [`DRAIN_TIMEOUT`] for the jobs in flight.
+/// and waits up to [`DRAIN_TIMEOUT`] for the requests in flight. Pipeline workers are not
+/// this crate's: whoever runs them (the binary's `serve`) stops them after this returns.
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let addr = listener
-        .local_addr()
-        .context("reading the listen address")?;
-    println!("backbeat listening on http://{addr}");
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     let maintenance = tokio::spawn(maintenance(state.clone()));
-    let depth = tokio::spawn(crate::pipeline::poll_depth(Arc::clone(
-        state.catalog.pipeline(),
-    )));
-    let workers = state
-        .config
-        .workers
-        .then(|| Workers::start(Arc::clone(state.catalog.pipeline())));
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -94,13 +48,7 @@ pub async fn serve_on(
         }
     };
     maintenance.abort();
-    depth.abort();
-    if let Some(w) = workers {
-        w.stop(DRAIN_TIMEOUT).await;
-    }
-    result
-        .context("the server task failed")?
-        .context("serving")?;
+    result.map_err(std::io::Error::other)??;
     tracing::info!("stopped");
     Ok(())
 }

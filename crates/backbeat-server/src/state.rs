@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use backbeat_catalog::Catalog;
 
-use crate::config::Config;
+use crate::config::HttpConfig;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiters;
 
@@ -14,11 +14,29 @@ pub struct AppState(pub Arc<Inner>);
 
 /// The parts of [`AppState`].
 pub struct Inner {
-    pub config: Config,
+    /// The `[http]` section.
+    pub http: HttpConfig,
     /// The catalog's use cases: every handler is a call into it.
     pub catalog: Catalog,
     pub metrics: Metrics,
     pub limits: Limiters,
+}
+
+impl AppState {
+    /// The HTTP application over `catalog`: rate limiters from `http`, and a metrics registry
+    /// with the catalog's and the pipeline's families next to the HTTP ones.
+    pub fn new(catalog: Catalog, http: HttpConfig) -> Self {
+        let metrics = Metrics::with(|r| {
+            catalog.metrics().register(r);
+            catalog.pipeline().metrics.register(r);
+        });
+        AppState(Arc::new(Inner {
+            limits: Limiters::new(&http.rate_limits),
+            metrics,
+            catalog,
+            http,
+        }))
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -247,7 +247,7 @@ async fn refresh_rotates_and_old_token_is_refused() {
 
 #[tokio::test]
 async fn expired_refresh_token_is_refused() {
-    let app = TestApp::with_config(|c| c.refresh_token_ttl_s = 1).await;
+    let app = TestApp::with_config(|c| c.catalog.refresh_token_ttl_s = 1).await;
     let user = app.user(Role::Listener).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     app.call(

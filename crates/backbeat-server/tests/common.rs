@@ -14,7 +14,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use backbeat_catalog::accounts::password;
-use backbeat_server::config::Config;
+use backbeat_server::config::HttpConfig;
 use backbeat_server::state::AppState;
 use backbeat_store::{NewUser, Role};
 use bytes::Bytes;
@@ -24,12 +24,41 @@ use tower::ServiceExt as _;
 /// The peer address requests come from unless a test says otherwise.
 pub const DEFAULT_PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
 
+/// What a test may change before its application is assembled: the sections the binary's
+/// configuration would fill.
+#[derive(Debug, Clone)]
+pub struct TestConfig {
+    pub http: HttpConfig,
+    pub catalog: backbeat_catalog::CatalogConfig,
+    /// Default: SQLite in the test's data directory.
+    pub database_url: Option<String>,
+    /// External jobs added to the built-in graph.
+    pub jobs_file: Option<std::path::PathBuf>,
+    /// Run pipeline workers in the test process.
+    pub workers: bool,
+    /// A JetStream queue (`nats://…` URL and stream) instead of the embedded one.
+    pub jetstream: Option<(String, String)>,
+}
+
+impl Default for TestConfig {
+    fn default() -> Self {
+        Self {
+            http: HttpConfig::default(),
+            catalog: backbeat_catalog::CatalogConfig::default(),
+            database_url: None,
+            jobs_file: None,
+            workers: true,
+            jetstream: None,
+        }
+    }
+}
+
 /// A fresh application with its own data directory.
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
     /// Pipeline workers in this process, as `serve` runs them (unless the config says not).
-    pub workers: Option<backbeat_server::pipeline::Workers>,
+    pub workers: Option<backbeat_pipeline::Workers>,
     /// Deleted when the app is dropped.
     pub dir: tempfile::TempDir,
 }
@@ -61,7 +90,7 @@ pub struct Spawned {
     pub base_url: String,
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Spawned {
@@ -75,7 +104,7 @@ impl Spawned {
     /// Shuts down gracefully and waits until the server has stopped.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.trigger_shutdown();
-        self.handle.await?
+        Ok(self.handle.await??)
     }
 
     /// `true` once the server task has finished.
@@ -98,28 +127,26 @@ impl TestApp {
     }
 
     /// An application with the test defaults changed by `f` (which may turn limits back on).
-    pub async fn with_config(f: impl FnOnce(&mut Config)) -> Self {
+    pub async fn with_config(f: impl FnOnce(&mut TestConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temporary data directory");
-        let mut config = Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        };
-        config.rate_limits.enabled = false;
+        let mut config = TestConfig::default();
+        config.http.rate_limits.enabled = false;
         // Run the same suite on another database (e.g. a PostgreSQL one made for the run);
         // every test uses unique e-mail addresses, so tests can share it.
         if let Ok(url) = std::env::var("BACKBEAT_TEST_SERVER_DATABASE_URL") {
             config.database_url = Some(url);
         }
         f(&mut config);
-        config.validate().expect("test configuration is valid");
-        let state = backbeat_server::build_state(config)
+        config.http.validate().expect("test configuration is valid");
+        let workers_on = config.workers;
+        let http = config.http.clone();
+        let catalog = crate::wiring::open_catalog(config, dir.path())
             .await
-            .expect("building the application state");
+            .expect("opening the catalog");
+        let workers =
+            workers_on.then(|| backbeat_pipeline::Workers::start(catalog.pipeline().clone()));
+        let state = AppState::new(catalog, http);
         let router = backbeat_server::router(state.clone());
-        let workers = state
-            .config
-            .workers
-            .then(|| backbeat_server::pipeline::Workers::start(state.catalog.pipeline().clone()));
         Self {
             state,
             router,
@@ -248,9 +275,18 @@ impl TestApp {
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = self.state.clone();
-        let handle = tokio::spawn(backbeat_server::serve::serve_on(listener, state, async {
-            let _ = rx.await;
-        }));
+        // As `backbeat serve` does: the queue-depth gauge is kept current next to the server.
+        let depth = tokio::spawn(backbeat_pipeline::workers::poll_depth(
+            state.catalog.pipeline().clone(),
+        ));
+        let handle = tokio::spawn(async move {
+            let served = backbeat_server::serve::serve_on(listener, state, async {
+                let _ = rx.await;
+            })
+            .await;
+            depth.abort();
+            served
+        });
         Spawned {
             base_url: format!("http://{addr}"),
             addr,

@@ -8,13 +8,12 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use backbeat_catalog::accounts::tokens::now_secs;
-use backbeat_server::config::{Config, Rate, ServeArgs};
+use backbeat_server::config::Rate;
 use backbeat_server::ratelimit::{Limiter, Subject};
 use backbeat_store::Role;
-use clap::Parser as _;
 use serde_json::json;
 
-use crate::common::{unique_email, TestApp};
+use crate::common::{unique_email, TestApp, TestConfig};
 
 fn ip(last: u8) -> IpAddr {
     IpAddr::from([10, 0, 0, last])
@@ -161,14 +160,14 @@ async fn api_responses_default_to_no_store() {
     assert!(res.json()["paths"]["/api/v1/auth/login"].is_object());
 }
 
-fn limited(f: impl FnOnce(&mut Config)) -> impl FnOnce(&mut Config) {
-    move |c: &mut Config| {
-        c.rate_limits.enabled = true;
-        c.rate_limits.read = Rate {
+fn limited(f: impl FnOnce(&mut TestConfig)) -> impl FnOnce(&mut TestConfig) {
+    move |c: &mut TestConfig| {
+        c.http.rate_limits.enabled = true;
+        c.http.rate_limits.read = Rate {
             per_second: 0.01,
             burst: 3,
         };
-        c.rate_limits.auth = Rate {
+        c.http.rate_limits.auth = Rate {
             per_second: 0.01,
             burst: 100,
         };
@@ -249,12 +248,12 @@ async fn rate_limit_per_user_spans_addresses() {
 #[tokio::test]
 async fn auth_class_is_stricter_and_counts_per_email() {
     let app = TestApp::with_config(|c| {
-        c.rate_limits.enabled = true;
-        c.rate_limits.read = Rate {
+        c.http.rate_limits.enabled = true;
+        c.http.rate_limits.read = Rate {
             per_second: 100.0,
             burst: 100,
         };
-        c.rate_limits.auth = Rate {
+        c.http.rate_limits.auth = Rate {
             per_second: 0.01,
             burst: 2,
         };
@@ -304,7 +303,7 @@ async fn auth_class_is_stricter_and_counts_per_email() {
 #[tokio::test]
 async fn forwarded_for_is_trusted_only_when_configured() {
     for trust in [false, true] {
-        let app = TestApp::with_config(limited(|c| c.trust_forwarded_for = trust)).await;
+        let app = TestApp::with_config(limited(|c| c.http.trust_forwarded_for = trust)).await;
         let mut statuses = Vec::new();
         for n in 0..4u8 {
             let req = Request::get("/api/v1/users/me")
@@ -388,165 +387,6 @@ async fn graceful_shutdown_finishes_the_request_in_flight() {
         .unwrap();
 }
 
-// --- configuration -----------------------------------------------------------------------
-
-#[derive(clap::Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: ServeArgs,
-}
-
-fn parse(args: &[&str]) -> Result<Config, String> {
-    let cli = Cli::try_parse_from(std::iter::once("backbeat").chain(args.iter().copied()))
-        .map_err(|e| e.to_string())?;
-    Config::load(&cli.args).map_err(|e| e.to_string())
-}
-
-#[test]
-fn config_file_then_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("conf.toml");
-    std::fs::write(
-        &file,
-        "public_url = \"https://music.example.org\"\naccess_token_ttl_s = 60\n\
-         [rate_limits.auth]\nburst = 3\n",
-    )
-    .unwrap();
-    let data = dir.path().to_str().unwrap();
-    let f = file.to_str().unwrap();
-    let c = parse(&["--config", f, "--data-dir", data]).unwrap();
-    assert_eq!(c.public_url, "https://music.example.org");
-    assert_eq!(c.access_token_ttl_s, 60);
-    assert_eq!(c.rate_limits.auth.burst, 3);
-    // Untouched keys keep their defaults, including the rest of a partly-set table.
-    assert_eq!(
-        c.rate_limits.auth.per_second,
-        Config::default().rate_limits.auth.per_second
-    );
-    assert_eq!(c.stream_url_ttl_s, Config::default().stream_url_ttl_s);
-    let c = parse(&[
-        "--config",
-        f,
-        "--data-dir",
-        data,
-        "--access-token-ttl-s",
-        "120",
-    ])
-    .unwrap();
-    assert_eq!(c.access_token_ttl_s, 120);
-    assert_eq!(c.public_url, "https://music.example.org");
-}
-
-#[test]
-fn data_dir_file_is_below_the_named_file() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("backbeat.toml"),
-        "cache_entries = 5\nlog_format = \"json\"\n",
-    )
-    .unwrap();
-    let named = dir.path().join("named.toml");
-    std::fs::write(&named, "cache_entries = 7\n").unwrap();
-    let data = dir.path().to_str().unwrap();
-    let c = parse(&["--data-dir", data]).unwrap();
-    assert_eq!((c.cache_entries, c.log_format.as_str()), (5, "json"));
-    let c = parse(&["--data-dir", data, "--config", named.to_str().unwrap()]).unwrap();
-    assert_eq!((c.cache_entries, c.log_format.as_str()), (7, "json"));
-    // The data directory's own file may not move the data directory.
-    std::fs::write(
-        dir.path().join("backbeat.toml"),
-        "data_dir = \"/elsewhere\"\n",
-    )
-    .unwrap();
-    assert!(parse(&["--data-dir", data])
-        .unwrap_err()
-        .contains("data_dir"));
-}
-
-#[test]
-fn config_errors_are_clear() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    let data = dir.path().to_str().unwrap();
-    let f = file.to_str().unwrap();
-    std::fs::write(&file, "public_url = \"http://x\"\nacess_token_ttl_s = 5\n").unwrap();
-    let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
-    assert!(
-        e.contains("acess_token_ttl_s") && e.contains("bad.toml"),
-        "{e}"
-    );
-    std::fs::write(&file, "[rate_limits.read]\nper_secnd = 5\n").unwrap();
-    let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
-    assert!(e.contains("per_secnd"), "{e}");
-    std::fs::write(&file, "access_token_ttl_s = \"soon\"\n").unwrap();
-    assert!(parse(&["--config", f, "--data-dir", data]).is_err());
-    let missing = dir.path().join("missing.toml");
-    let e = parse(&["--config", missing.to_str().unwrap()]).unwrap_err();
-    assert!(e.contains("missing.toml"), "{e}");
-    for (flags, field) in [
-        (vec!["--access-token-ttl-s", "0"], "access_token_ttl_s"),
-        (vec!["--public-url", "not a url"], "public_url"),
-        (vec!["--public-url", "ftp://x.org"], "public_url"),
-        (vec!["--rate-read-per-second", "0"], "rate_limits.read"),
-        (vec!["--rate-auth-burst", "0"], "rate_limits.auth"),
-        (vec!["--secret", "too-short"], "secret"),
-    ] {
-        let mut args = vec!["--data-dir", data];
-        args.extend(flags);
-        let e = parse(&args).unwrap_err();
-        assert!(e.contains(field), "{args:?}: {e}");
-    }
-    assert!(parse(&["--log-format", "xml"]).is_err());
-}
-
-/// Runs [`config_env_child`] in a child process with `BACKBEAT_*` set (environment variables
-/// are process-wide, so they are not set in this test process).
-#[test]
-fn config_env_between_file_and_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("conf.toml");
-    std::fs::write(
-        &file,
-        "upload_url_ttl_s = 11\nstream_url_ttl_s = 12\naccess_token_ttl_s = 13\n",
-    )
-    .unwrap();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "infra::config_env_child",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("BACKBEAT_TEST_ENV_CHILD", "1")
-        .env("BACKBEAT_CONFIG", &file)
-        .env("BACKBEAT_DATA_DIR", dir.path())
-        .env("BACKBEAT_STREAM_URL_TTL_S", "22")
-        .env("BACKBEAT_ACCESS_TOKEN_TTL_S", "23")
-        .env("BACKBEAT_RATE_LIMITS_ENABLED", "false")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The child half of [`config_env_between_file_and_flags`]; passes trivially on its own.
-#[test]
-fn config_env_child() {
-    if std::env::var_os("BACKBEAT_TEST_ENV_CHILD").is_none() {
-        return;
-    }
-    let c = parse(&["--access-token-ttl-s", "33"]).unwrap();
-    assert_eq!(c.upload_url_ttl_s, 11, "file only");
-    assert_eq!(c.stream_url_ttl_s, 22, "env over file");
-    assert_eq!(c.access_token_ttl_s, 33, "flag over env");
-    assert!(!c.rate_limits.enabled);
-    assert_eq!(c.refresh_token_ttl_s, Config::default().refresh_token_ttl_s);
-}
-
 #[tokio::test]
 async fn panics_become_problem_documents() {
     // Handlers of this crate do not panic on purpose; check the panic layer on a route that
@@ -581,7 +421,7 @@ async fn panics_become_problem_documents() {
 
 #[tokio::test]
 async fn expired_access_token_is_refused() {
-    let app = TestApp::with_config(|c| c.access_token_ttl_s = 1).await;
+    let app = TestApp::with_config(|c| c.catalog.access_token_ttl_s = 1).await;
     let user = app.user(Role::Listener).await;
     let ok = app
         .call(Method::GET, "/api/v1/users/me", Some(&user.token), None)

@@ -9,3 +9,4 @@ mod openapi;
 mod search;
 mod support;
 mod tracks;
+mod wiring;

@@ -501,7 +501,7 @@ async fn create_refuses_bad_fields_and_other_peoples_things() {
 
 #[tokio::test]
 async fn signed_put_refuses_oversize_tampering_and_reuse() {
-    let app = TestApp::with_config(|c| c.max_upload_bytes = 40_000).await;
+    let app = TestApp::with_config(|c| c.catalog.max_upload_bytes = 40_000).await;
     let a = app.user(Role::Artist).await;
     let (_, album) = artist_with_album(&app, &a).await;
     let r = app
@@ -836,7 +836,7 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
     state.catalog.gc().run_once().await.unwrap();
     assert_eq!(audio_blobs(&app).len(), 2);
     let later = backbeat_store::now_millis()
-        + state.config.upload_url_ttl_s as i64 * 1000
+        + state.catalog.config().upload_url_ttl_s as i64 * 1000
         + backbeat_catalog::gc::UPLOAD_GRACE_MS
         + 1000;
     let deleted = state.catalog.gc().run_once_at(later).await.unwrap();
@@ -882,8 +882,7 @@ async fn uploads_are_processed_through_jetstream_too() {
     let stream = format!("BBTEST_SERVER_{}", uuid::Uuid::new_v4().simple());
     let body = async {
         let app = TestApp::with_config(|c| {
-            c.queue = url.clone();
-            c.queue_stream = stream.clone();
+            c.jetstream = Some((url.clone(), stream.clone()));
         })
         .await;
         assert_eq!(app.state.catalog.pipeline().queue.kind(), "jetstream");

@@ -9,8 +9,11 @@
 //! Uploads are atomic: a body that fails, is cut short or grows past its limit leaves nothing
 //! at the key and no staging file behind (see `put`).
 
+mod location;
 mod put;
 mod read;
+
+pub use location::{BadBlobLocation, BlobLocation};
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

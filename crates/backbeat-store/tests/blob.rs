@@ -385,3 +385,33 @@ async fn large_blobs_read_back_exactly() {
         assert!(got == data[range.clone()], "range {range:?}");
     }
 }
+
+#[test]
+fn blob_locations_parse_and_refuse_what_they_cannot_name() {
+    use backbeat_store::blob::BlobLocation;
+    let local: BlobLocation = "file:///srv/backbeat/blobs".parse().unwrap();
+    assert_eq!(local, BlobLocation::Local("/srv/backbeat/blobs".into()));
+    assert_eq!(local.to_string(), "file:///srv/backbeat/blobs");
+    let s3: BlobLocation = "s3://music-bucket/catalog/".parse().unwrap();
+    assert_eq!(
+        s3,
+        BlobLocation::S3 {
+            bucket: "music-bucket".into(),
+            prefix: "catalog".into()
+        }
+    );
+    assert_eq!(s3.to_string(), "s3://music-bucket/catalog");
+    for bad in [
+        "",
+        "blobs",
+        "file://relative/dir",
+        "s3://",
+        "s3://UPPER",
+        "s3://ab",
+        "http://x/y",
+        "s3://bucket with space",
+    ] {
+        let e = bad.parse::<BlobLocation>().unwrap_err().to_string();
+        assert!(e.contains("expected `file://"), "{bad:?}: {e}");
+    }
+}

@@ -3,13 +3,16 @@
 use std::io::BufRead as _;
 use std::process::ExitCode;
 
+use std::time::{Duration, Instant};
+
 use anyhow::{bail, Context as _};
-use backbeat_server::app::admin;
-use backbeat_server::{Config, ServeArgs};
-use backbeat_store::Role;
+use backbeat_catalog::CatalogError;
+use backbeat_store::{Role, User};
 use clap::{Args, Subcommand, ValueEnum};
 
+use crate::config::{ServeArgs, Settings};
 use crate::serve::runtime;
+use crate::wiring;
 
 /// Flags of `backbeat reindex`.
 #[derive(Args, Debug)]
@@ -62,8 +65,8 @@ pub struct CreateUserArgs {
 
 /// `backbeat reindex`: rebuilds the search index from the database.
 pub fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::load(&args.config)?;
-    let (n, took) = runtime()?.block_on(admin::reindex(&config))?;
+    let config = Settings::load(&args.config)?;
+    let (n, took) = runtime()?.block_on(reindex_now(&config))?;
     println!("indexed {n} documents in {:.2} s", took.as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
@@ -76,7 +79,7 @@ pub fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
 }
 
 fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::load(&args.config)?;
+    let config = Settings::load(&args.config)?;
     let password = match (args.password, args.password_stdin) {
         (Some(p), false) => p,
         (None, true) => {
@@ -97,7 +100,7 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
     let display_name = args
         .display_name
         .unwrap_or_else(|| args.email.split('@').next().unwrap_or_default().to_string());
-    let user = runtime()?.block_on(admin::create_user(
+    let user = runtime()?.block_on(create_account(
         &config,
         &args.email,
         password,
@@ -111,4 +114,50 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
         user.id
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rebuilds the search index from the database; returns the document count and the time taken.
+async fn reindex_now(config: &Settings) -> anyhow::Result<(u64, Duration)> {
+    wiring::ensure_data_dir(config)?;
+    let store = wiring::open_database(config).await?;
+    let index = wiring::open_index(config)?;
+    let start = Instant::now();
+    let n = index
+        .rebuild(&store)
+        .await
+        .context("rebuilding the search index (is a server running on this data directory?)")?;
+    Ok((n, start.elapsed()))
+}
+
+/// Creates an account with any role (the only way to make the first admin).
+async fn create_account(
+    config: &Settings,
+    email: &str,
+    password: String,
+    display_name: &str,
+    role: Role,
+) -> anyhow::Result<User> {
+    wiring::ensure_data_dir(config)?;
+    let store = wiring::open_database(config).await?;
+    backbeat_catalog::accounts::create_user(&store, email, password, display_name, role)
+        .await
+        .map_err(|e| match e {
+            CatalogError::Invalid(fields) => {
+                let text: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{} {}", field_name(&f.field), f.message))
+                    .collect();
+                anyhow::anyhow!(text.join("; "))
+            }
+            CatalogError::Conflict(d) => anyhow::anyhow!(d),
+            other => anyhow::Error::new(other).context("creating the user"),
+        })
+}
+
+/// A field as the command's messages name it.
+fn field_name(field: &str) -> &str {
+    match field {
+        "email" => "e-mail",
+        other => other,
+    }
 }

@@ -3,13 +3,17 @@
 
 mod admin;
 mod analyze;
+mod config;
 mod eval;
 mod files;
+mod logging;
 mod pipeline;
 mod pool;
+mod secret;
 mod seed;
 mod serve;
 mod table;
+mod wiring;
 
 use std::process::ExitCode;
 

@@ -11,16 +11,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use backbeat_pipeline::{Engine, Plan};
-use backbeat_server::pipeline;
-use backbeat_server::{Config, ServeArgs};
-use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::{JobState, Selection};
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{Id, JobStore};
 use clap::{Args, Subcommand};
 use futures_util::{stream, StreamExt, TryStreamExt};
 
+use crate::config::{ServeArgs, Settings};
 use crate::serve::runtime;
+use crate::wiring;
 
 /// Options shared by the pipeline commands: those of `serve` (data directory, database,
 /// jobs file, slots, ack wait — flags, `BACKBEAT_*` variables or the TOML file).
@@ -90,14 +89,12 @@ pub struct BackfillArgs {
 }
 
 /// Opens catalog, blobs, graph and queue for `args`, as `serve` does.
-pub async fn open_engine(args: &PipelineArgs) -> anyhow::Result<(Arc<Engine>, SqlCatalog, Config)> {
-    let config = Config::load(&args.config)?;
-    std::fs::create_dir_all(&config.data_dir)?;
-    let db = backbeat_server::app::open_database(&config).await?;
-    let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
-    let queue = pipeline::open_queue(&config, &db).await?;
-    let engine = pipeline::open_engine(&config, &db, Arc::new(db.clone()), blobs, queue)?;
-    Ok((Arc::new(engine), db, config))
+pub async fn open_engine(
+    args: &PipelineArgs,
+) -> anyhow::Result<(Arc<Engine>, SqlCatalog, Settings)> {
+    let settings = Settings::load(&args.config)?;
+    let (engine, db) = wiring::open_pipeline(&settings).await?;
+    Ok((engine, db, settings))
 }
 
 /// `backbeat worker`.
@@ -125,7 +122,7 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
             "worker {} running {} (queue: {})",
             engine.config.worker_id,
             names.join(", "),
-            pipeline::describe_queue(&config)
+            config.pipeline.queue
         );
         let idle_limit = Duration::from_secs(args.exit_when_idle_s);
         let mut idle_since: Option<Instant> = None;
@@ -173,8 +170,8 @@ pub fn jobs(cmd: JobsCmd) -> anyhow::Result<ExitCode> {
             dot,
             pipeline: args,
         } => {
-            let config = Config::load(&args.config)?;
-            let graph = pipeline::load_graph(&config)?;
+            let config = Settings::load(&args.config)?;
+            let graph = wiring::load_graph(&config)?;
             print!("{}", if dot { graph.to_dot() } else { graph.to_text() });
             Ok(ExitCode::SUCCESS)
         }

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::config::Settings;
 use anyhow::Context;
-use backbeat_server::config::Config;
 use backbeat_store::{AlbumKind, AudioFacts, NewTrack, NewUser, Role, TrackStatus, Upload};
 use clap::Args;
 use futures_util::{stream, StreamExt};
@@ -71,14 +71,14 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    let config = Config {
+    let settings = Settings {
         data_dir: args.data_dir.clone(),
-        ..Config::default()
+        ..Settings::default()
     };
-    let state = backbeat_server::app::build_state(config)
+    let catalog = crate::wiring::open_catalog(&settings)
         .await
         .context("opening the data directory")?;
-    let store = state.catalog.parts().store.clone();
+    let store = catalog.parts().store.clone();
     let started = Instant::now();
     let email = format!(
         "seed-{}@backbeat.invalid",
@@ -121,7 +121,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
             .flat_map(|(album_id, titles)| titles.into_iter().map(move |t| (album_id, t))),
     )
     .map(|(album_id, title)| {
-        let (state, placeholder) = (state.clone(), placeholder.clone());
+        let (catalog, placeholder) = (catalog.clone(), placeholder.clone());
         async move {
             let key = format!("audio/{}", backbeat_store::new_id().simple());
             let now = backbeat_store::now_millis();
@@ -132,7 +132,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 expires_at: now + 3_600_000,
                 created_at: now,
             };
-            let parts = state.catalog.parts();
+            let parts = catalog.parts();
             parts.store.create_upload(upload).await?;
             let body = stream::iter([Ok::<_, std::io::Error>(placeholder)]);
             parts.blobs.put_stream(&key, body, 1 << 20).await?;

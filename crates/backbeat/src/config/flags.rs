@@ -6,15 +6,16 @@ use std::path::PathBuf;
 use clap::builder::BoolishValueParser;
 
 use super::file::{set, set_some};
-use super::Config;
+use super::{QueueDraft, Settings};
 
 /// Flags of `backbeat serve` (and of the other commands that open the data directory).
 /// Every flag is optional: unset, the config files or the defaults decide. A flag wins over
 /// its environment variable.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// TOML configuration file (its keys are the long flag names with `_` for `-`;
-    /// rate limits go in `[rate_limits.read]` etc.).
+    /// TOML configuration file, one table per section: `[http]`, `[catalog]`, `[storage]`,
+    /// `[pipeline]` (keys are the long flag names with `_` for `-`; rate limits go in
+    /// `[http.rate_limits.read]` etc.).
     #[arg(long, env = "BACKBEAT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on.
@@ -29,6 +30,10 @@ pub struct ServeArgs {
     /// Database URL (`sqlite://...` or `postgres://...`).
     #[arg(long, env = "BACKBEAT_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+    /// Blob store: `file:///absolute/folder` (default: `blobs/` in the data directory) or
+    /// `s3://bucket/prefix`.
+    #[arg(long, env = "BACKBEAT_BLOBS", value_name = "URL")]
+    pub blobs: Option<String>,
     /// Signing secret, at least 32 bytes (default: generated into the data directory).
     #[arg(
         long,
@@ -121,21 +126,21 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// Overrides `config` with every flag (or variable) that is set.
-    pub fn apply(&self, config: &mut Config) {
-        let c = config;
-        set(&mut c.bind, self.bind);
-        set(&mut c.public_url, self.public_url.clone());
-        set(&mut c.data_dir, self.data_dir.clone());
-        set_some(&mut c.database_url, self.database_url.clone());
-        set_some(&mut c.secret, self.secret.clone());
-        set(&mut c.max_upload_bytes, self.max_upload_bytes);
-        set(&mut c.upload_url_ttl_s, self.upload_url_ttl_s);
-        set(&mut c.stream_url_ttl_s, self.stream_url_ttl_s);
-        set(&mut c.access_token_ttl_s, self.access_token_ttl_s);
-        set(&mut c.refresh_token_ttl_s, self.refresh_token_ttl_s);
-        set(&mut c.max_duration_s, self.max_duration_s);
-        let r = &mut c.rate_limits;
+    /// Overrides `settings` (and the queue being assembled) with every flag (or variable)
+    /// that is set.
+    pub fn apply(&self, settings: &mut Settings, queue: &mut QueueDraft) -> Result<(), String> {
+        let s = settings;
+        set(&mut s.data_dir, self.data_dir.clone());
+        set_some(&mut s.secret, self.secret.clone());
+        set(&mut s.log_format, self.log_format.clone());
+        let h = &mut s.http;
+        set(&mut h.bind, self.bind);
+        if self.public_url.is_some() {
+            s.public_url_set = true;
+        }
+        set(&mut h.public_url, self.public_url.clone());
+        set(&mut h.trust_forwarded_for, self.trust_forwarded_for);
+        let r = &mut h.rate_limits;
         set(&mut r.read.per_second, self.rate_read_per_second);
         set(&mut r.read.burst, self.rate_read_burst);
         set(&mut r.write.per_second, self.rate_write_per_second);
@@ -145,15 +150,26 @@ impl ServeArgs {
         set(&mut r.upload.per_second, self.rate_upload_per_second);
         set(&mut r.upload.burst, self.rate_upload_burst);
         set(&mut r.enabled, self.rate_limits_enabled);
+        let c = &mut s.catalog;
+        set(&mut c.max_upload_bytes, self.max_upload_bytes);
+        set(&mut c.upload_url_ttl_s, self.upload_url_ttl_s);
+        set(&mut c.stream_url_ttl_s, self.stream_url_ttl_s);
+        set(&mut c.access_token_ttl_s, self.access_token_ttl_s);
+        set(&mut c.refresh_token_ttl_s, self.refresh_token_ttl_s);
+        set(&mut c.max_duration_s, self.max_duration_s);
         set(&mut c.cache_entries, self.cache_entries);
-        set(&mut c.log_format, self.log_format.clone());
-        set(&mut c.trust_forwarded_for, self.trust_forwarded_for);
-        set_some(&mut c.jobs_file, self.jobs_file.clone());
-        set(&mut c.workers, self.workers);
-        set_some(&mut c.cpu_slots, self.cpu_slots);
-        set(&mut c.io_slots, self.io_slots);
-        set(&mut c.ack_wait_s, self.ack_wait_s);
-        set(&mut c.queue, self.queue.clone());
-        set(&mut c.queue_stream, self.queue_stream.clone());
+        set_some(&mut s.storage.database_url, self.database_url.clone());
+        if let Some(blobs) = &self.blobs {
+            s.storage.blobs = Some(blobs.parse().map_err(|e| format!("{e}"))?);
+        }
+        let p = &mut s.pipeline;
+        set_some(&mut p.jobs_file, self.jobs_file.clone());
+        set(&mut p.workers, self.workers);
+        set_some(&mut p.cpu_slots, self.cpu_slots);
+        set(&mut p.io_slots, self.io_slots);
+        set(&mut p.ack_wait_s, self.ack_wait_s);
+        set(&mut queue.queue, self.queue.clone());
+        set(&mut queue.stream, self.queue_stream.clone());
+        Ok(())
     }
 }

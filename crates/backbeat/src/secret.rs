@@ -10,13 +10,13 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 
-use crate::config::Config;
+use crate::config::Settings;
 
 /// The file name inside the data directory.
 pub const FILE: &str = "secret.key";
 
 /// The configured secret, or the data directory's (created if missing).
-pub fn load_or_create(config: &Config) -> anyhow::Result<Vec<u8>> {
+pub fn load_or_create(config: &Settings) -> anyhow::Result<Vec<u8>> {
     if let Some(s) = &config.secret {
         return Ok(s.as_bytes().to_vec());
     }
@@ -102,9 +102,9 @@ mod tests {
     #[test]
     fn created_once_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let config = Settings {
             data_dir: dir.path().to_path_buf(),
-            ..Config::default()
+            ..Settings::default()
         };
         let a = load_or_create(&config).unwrap();
         assert_eq!(a.len(), 64);
@@ -120,7 +120,7 @@ mod tests {
         }
         // No temporary files left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        let configured = Config {
+        let configured = Settings {
             secret: Some("s".repeat(40)),
             ..config
         };
@@ -134,9 +134,9 @@ mod tests {
     fn short_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(FILE), "short").unwrap();
-        let config = Config {
+        let config = Settings {
             data_dir: dir.path().to_path_buf(),
-            ..Config::default()
+            ..Settings::default()
         };
         assert!(load_or_create(&config).is_err());
     }

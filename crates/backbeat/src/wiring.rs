@@ -1,0 +1,209 @@
+//! Wiring: the one place that turns [`Settings`] into open stores, a queue, a pipeline engine
+//! and a catalog. Every command that touches a data directory (`serve`, `worker`, `jobs`,
+//! `backfill`, `reindex`, `user`, `seed`) opens its parts here, so a new backend (S3, another
+//! queue) is added once.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use backbeat_catalog::accounts::tokens::{derive_key, TokenKeys};
+use backbeat_catalog::effects::CacheAwareStates;
+use backbeat_catalog::{Cache, Catalog, CatalogMetrics, CatalogParts};
+use backbeat_pipeline::builtins::{builtin_registry, default_graph};
+use backbeat_pipeline::metrics::Metrics;
+use backbeat_pipeline::queue::jetstream::JetStreamQueue;
+use backbeat_pipeline::queue::sql::SqlQueue;
+use backbeat_pipeline::{Engine, EngineConfig, Graph, Queue, QueueConfig};
+use backbeat_store::blob::{BlobLocation, BlobStore};
+use backbeat_store::jobs::JobStore;
+use backbeat_store::search::SearchIndex;
+use backbeat_store::signing::UrlSigner;
+use backbeat_store::sql::SqlCatalog;
+
+use crate::config::{QueueKind, Settings};
+use crate::secret;
+
+/// Creates the data directory if it is missing.
+pub fn ensure_data_dir(settings: &Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "creating the data directory {}",
+            settings.data_dir.display()
+        )
+    })
+}
+
+/// Opens the catalog database (migrating it): catalog, job states and the embedded queue.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<SqlCatalog> {
+    let url = settings.database_url();
+    SqlCatalog::connect(&url)
+        .await
+        .with_context(|| format!("opening the catalog database {}", redact(&url)))
+}
+
+/// Opens the configured blob store.
+pub fn open_blobs(settings: &Settings) -> anyhow::Result<BlobStore> {
+    match settings.blobs() {
+        BlobLocation::Local(dir) => BlobStore::local(&dir)
+            .with_context(|| format!("opening the blob folder {}", dir.display())),
+        s3 @ BlobLocation::S3 { .. } => {
+            bail!("blob store {s3}: S3 is not supported by this build yet; use a file:// location")
+        }
+    }
+}
+
+/// Opens the search index in the data directory.
+pub fn open_index(settings: &Settings) -> anyhow::Result<SearchIndex> {
+    let dir = settings.data_dir.join("search");
+    SearchIndex::open(&dir).with_context(|| format!("opening the search index {}", dir.display()))
+}
+
+/// The built-in graph plus the jobs of the configured jobs file, validated.
+pub fn load_graph(settings: &Settings) -> anyhow::Result<Graph> {
+    let extra = match settings.jobs_file() {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            backbeat_pipeline::jobs_file::parse(&text)
+                .with_context(|| format!("in {}", p.display()))?
+        }
+        None => Vec::new(),
+    };
+    Ok(default_graph(extra)?)
+}
+
+/// Worker settings (slots, keep-alive interval, scratch folder).
+pub fn engine_config(settings: &Settings) -> EngineConfig {
+    let p = &settings.pipeline;
+    let mut ec = EngineConfig::new(settings.data_dir.join("scratch"));
+    if let Some(n) = p.cpu_slots {
+        ec.cpu_slots = n;
+    }
+    ec.io_slots = p.io_slots;
+    ec.heartbeat = Duration::from_secs((p.ack_wait_s / 3).max(1));
+    ec
+}
+
+/// Opens the configured queue: the embedded one (job rows in the catalog database) or a
+/// JetStream stream (created if missing).
+pub async fn open_queue(settings: &Settings, db: &SqlCatalog) -> anyhow::Result<Arc<dyn Queue>> {
+    let qc = QueueConfig {
+        ack_wait: Duration::from_secs(settings.pipeline.ack_wait_s.max(1)),
+    };
+    match &settings.pipeline.queue {
+        QueueKind::Sql => Ok(Arc::new(SqlQueue::new(db.clone(), qc))),
+        QueueKind::JetStream { url, stream } => {
+            let queue = JetStreamQueue::connect(url, stream, qc)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot open the JetStream queue at {url} (stream `{stream}`; is a NATS \
+                         server with JetStream enabled running there?)"
+                    )
+                })?;
+            Ok(Arc::new(queue))
+        }
+    }
+}
+
+/// The engine over `db`, `blobs` and `queue`, with the configured graph and worker settings;
+/// job states go to `states` (the database itself, or the catalog's cache-aware states).
+pub fn open_engine(
+    settings: &Settings,
+    db: &SqlCatalog,
+    states: Arc<dyn JobStore>,
+    blobs: BlobStore,
+    queue: Arc<dyn Queue>,
+) -> anyhow::Result<Engine> {
+    Ok(Engine {
+        graph: Arc::new(load_graph(settings)?),
+        registry: builtin_registry(),
+        blobs,
+        catalog: Arc::new(db.clone()),
+        states,
+        queue,
+        config: engine_config(settings),
+        metrics: Arc::new(Metrics::default()),
+    })
+}
+
+/// The pipeline alone, as `backbeat worker`, `jobs` and `backfill` open it (job states go
+/// straight to the database: there is no catalog cache in those processes).
+pub async fn open_pipeline(settings: &Settings) -> anyhow::Result<(Arc<Engine>, SqlCatalog)> {
+    ensure_data_dir(settings)?;
+    let db = open_database(settings).await?;
+    let blobs = open_blobs(settings)?;
+    let queue = open_queue(settings, &db).await?;
+    let engine = open_engine(settings, &db, Arc::new(db.clone()), blobs, queue)?;
+    Ok((Arc::new(engine), db))
+}
+
+/// Opens everything the catalog needs: data directory, secret, database, blobs, search index,
+/// and the processing pipeline (its graph validated; workers are started by the caller).
+/// A new search index (or one recreated for a new schema) is rebuilt from the database first.
+pub async fn open_catalog(settings: &Settings) -> anyhow::Result<Catalog> {
+    ensure_data_dir(settings)?;
+    let secret = secret::load_or_create(settings)?;
+    let db = open_database(settings).await?;
+    let blobs = open_blobs(settings)?;
+    let index = open_index(settings)?;
+    if index.needs_rebuild() {
+        let start = Instant::now();
+        let n = index
+            .rebuild(&db)
+            .await
+            .context("rebuilding the search index")?;
+        tracing::info!(
+            docs = n,
+            ms = start.elapsed().as_millis() as u64,
+            "search index rebuilt"
+        );
+    }
+    let cache = Arc::new(Cache::new(settings.catalog.cache_entries));
+    let queue = open_queue(settings, &db).await?;
+    let states = CacheAwareStates::new(Arc::new(db.clone()), Arc::clone(&cache));
+    let pipeline = Arc::new(open_engine(
+        settings,
+        &db,
+        Arc::new(states),
+        blobs.clone(),
+        queue,
+    )?);
+    let c = &settings.catalog;
+    Ok(Catalog::new(CatalogParts {
+        config: settings.catalog_config(),
+        signer: UrlSigner::new(&derive_key(&secret, "backbeat/url/v1")),
+        tokens: TokenKeys::new(&secret, c.access_token_ttl_s, c.refresh_token_ttl_s),
+        cache,
+        pipeline,
+        store: Arc::new(db),
+        blobs,
+        index,
+        metrics: CatalogMetrics::default(),
+    }))
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact("postgres://u:pw@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}
