@@ -1,11 +1,16 @@
 //! The byte endpoints behind signed URLs: receiving an upload into its slot and opening a blob
 //! for reading. The signature is the only credential (no token), so players and CDNs can
 //! fetch; ranges, validators and caching headers are the transport's business.
+//!
+//! A URL proves itself in one of two ways ([`BlobGrant`]): a single-key signature in the query
+//! (`/blobs/{key}?exp=…&sig=…`, for GET or PUT), or a read-only prefix grant in the path
+//! (`/blobs/~{depth}.{exp}.{sig}/{key}`, every object below a prefix — what a streaming
+//! manifest's relative segment URLs need).
 
 use std::ops::Range;
 
 use backbeat_store::blob::{BlobMeta, ByteStream, PutError};
-use backbeat_store::signing::{valid_key, SignedOp, SignedQuery};
+use backbeat_store::signing::{split_prefix_token, valid_key, PrefixToken, SignedOp, SignedQuery};
 use backbeat_store::{now_millis, StoreError};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
@@ -15,6 +20,43 @@ use crate::Inner;
 
 /// Access to blobs through signed URLs.
 pub struct BlobAccess<'a>(pub(crate) &'a Inner);
+
+/// What a blob URL carries as its credential.
+#[derive(Clone)]
+pub enum BlobGrant {
+    /// A signature over one key and one operation, in the query.
+    Key(SignedQuery),
+    /// A read-only grant over every key below a prefix, in the path.
+    Prefix(PrefixToken),
+}
+
+impl BlobGrant {
+    /// Splits the path below `/blobs/` into its grant and the object key: a leading `~…`
+    /// segment is a prefix grant and the key follows it; otherwise the whole path is the key
+    /// and its signature is in `query` (the raw query string). A URL whose credential cannot be
+    /// read is `Forbidden`, like one whose credential does not verify.
+    pub fn from_url<'p>(path: &'p str, query: Option<&str>) -> CatalogResult<(Self, &'p str)> {
+        let refused = |e| {
+            tracing::debug!(path, reason = %e, "blob URL refused");
+            CatalogError::Forbidden
+        };
+        match split_prefix_token(path).map_err(refused)? {
+            Some((token, key)) => Ok((BlobGrant::Prefix(token), key)),
+            None => {
+                let q = SignedQuery::parse(query.unwrap_or("")).map_err(refused)?;
+                Ok((BlobGrant::Key(q), path))
+            }
+        }
+    }
+
+    /// Expiry, Unix seconds.
+    fn exp(&self) -> i64 {
+        match self {
+            BlobGrant::Key(q) => q.exp,
+            BlobGrant::Prefix(t) => t.exp(),
+        }
+    }
+}
 
 /// A blob opened for reading through a valid signed URL.
 #[derive(Debug, Clone)]
@@ -79,14 +121,35 @@ impl BlobAccess<'_> {
         Ok(cat.blobs.head(key).await?)
     }
 
-    /// Opens a blob through a signed `GET` URL.
-    pub async fn open(&self, key: &str, query: &SignedQuery) -> CatalogResult<OpenBlob> {
-        self.authorize(SignedOp::Get, key, query)?;
+    /// Opens a blob for reading (GET/HEAD) through a signed URL or a prefix grant.
+    pub async fn open(&self, key: &str, grant: &BlobGrant) -> CatalogResult<OpenBlob> {
+        match grant {
+            BlobGrant::Key(q) => self.authorize(SignedOp::Get, key, q)?,
+            BlobGrant::Prefix(token) => self
+                .0
+                .signer
+                .verify_prefix(token, key, now_millis() / 1000)
+                .map_err(|e| {
+                    tracing::debug!(key, reason = %e, "prefix grant refused");
+                    CatalogError::Forbidden
+                })?,
+        }
         let meta = self.0.blobs.head(key).await?;
         Ok(OpenBlob {
             meta,
-            valid_for_s: query.exp - now_millis() / 1000,
+            valid_for_s: grant.exp() - now_millis() / 1000,
         })
+    }
+
+    /// A read-only grant for every object below `prefix` for `ttl_s` seconds: the path segment
+    /// and prefix to put after `/blobs/` (`~{depth}.{exp}.{sig}/{prefix}`), to which relative
+    /// keys are appended.
+    pub fn grant_prefix(&self, prefix: &str, ttl_s: u64) -> CatalogResult<String> {
+        let exp = now_millis() / 1000 + i64::try_from(ttl_s).unwrap_or(i64::MAX / 2);
+        self.0
+            .signer
+            .sign_prefix(prefix, exp)
+            .map_err(|e| CatalogError::Internal(format!("signing the prefix {prefix}: {e}")))
     }
 
     /// The bytes of `range` of an opened blob.

@@ -33,9 +33,7 @@ fn assert_token_response(body: &Value, email: &str) {
 async fn register_golden_path() {
     let app = TestApp::new().await;
     let email = unique_email("Reg").to_uppercase();
-    let res = app
-        .call(Method::POST, REGISTER, None, Some(registration(&email)))
-        .await;
+    let res = app.post(REGISTER).json(registration(&email)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     let body = res.json();
     assert_token_response(&body, &email.to_lowercase());
@@ -59,21 +57,21 @@ async fn register_as_artist_but_never_admin() {
     let app = TestApp::new().await;
     let mut body = registration(&unique_email("artist"));
     body["role"] = json!("artist");
-    let res = app
-        .call(Method::POST, REGISTER, None, Some(body.clone()))
-        .await;
+    let res = app.post(REGISTER).json(body.clone()).await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(res.json()["user"]["role"], "artist");
 
     body["email"] = json!(unique_email("admin"));
     body["role"] = json!("admin");
     let p = app
-        .call(Method::POST, REGISTER, None, Some(body.clone()))
+        .post(REGISTER)
+        .json(body.clone())
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "role");
     body["role"] = json!("superuser");
-    app.call(Method::POST, REGISTER, None, Some(body))
+    app.post(REGISTER)
+        .json(body)
         .await
         .assert_problem(StatusCode::BAD_REQUEST);
 }
@@ -82,18 +80,12 @@ async fn register_as_artist_but_never_admin() {
 async fn register_taken_email_conflicts_case_insensitively() {
     let app = TestApp::new().await;
     let email = unique_email("dup");
-    let res = app
-        .call(Method::POST, REGISTER, None, Some(registration(&email)))
-        .await;
+    let res = app.post(REGISTER).json(registration(&email)).await;
     assert_eq!(res.status, StatusCode::CREATED);
-    app.call(
-        Method::POST,
-        REGISTER,
-        None,
-        Some(registration(&email.to_uppercase())),
-    )
-    .await
-    .assert_problem(StatusCode::CONFLICT);
+    app.post(REGISTER)
+        .json(registration(&email.to_uppercase()))
+        .await
+        .assert_problem(StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -112,19 +104,16 @@ async fn register_bad_input() {
         let mut body = ok.clone();
         body[field] = value;
         let p = app
-            .call(Method::POST, REGISTER, None, Some(body))
+            .post(REGISTER)
+            .json(body)
             .await
             .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(p["errors"][0]["field"], wire, "{p}");
     }
     // Several wrong fields are all reported.
     let p = app
-        .call(
-            Method::POST,
-            REGISTER,
-            None,
-            Some(json!({"email": "x", "password": "y", "displayName": ""})),
-        )
+        .post(REGISTER)
+        .json(json!({"email": "x", "password": "y", "displayName": ""}))
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"].as_array().unwrap().len(), 3);
@@ -134,7 +123,8 @@ async fn register_bad_input() {
         json!({"email": 5, "password": "long enough", "displayName": "A"}),
         json!([1, 2]),
     ] {
-        app.call(Method::POST, REGISTER, None, Some(body))
+        app.post(REGISTER)
+            .json(body)
             .await
             .assert_problem(StatusCode::BAD_REQUEST);
     }
@@ -147,7 +137,8 @@ async fn register_bad_input() {
     // Oversized body (> 64 KiB).
     let mut big = ok.clone();
     big["displayName"] = json!("x".repeat(70 * 1024));
-    app.call(Method::POST, REGISTER, None, Some(big))
+    app.post(REGISTER)
+        .json(big)
         .await
         .assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
 }
@@ -157,11 +148,9 @@ async fn login_golden_path_and_wrong_credentials() {
     let app = TestApp::new().await;
     let user = app.user(Role::Artist).await;
     let res = app
-        .call(
-            Method::POST,
-            LOGIN,
-            None,
-            Some(json!({"email": format!("  {}", user.email.to_uppercase()), "password": user.password})),
+        .post(LOGIN)
+        .json(
+            json!({"email": format!("  {}", user.email.to_uppercase()), "password": user.password}),
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
@@ -174,24 +163,16 @@ async fn login_golden_path_and_wrong_credentials() {
         ("nobody@example.org", user.password.as_str()),
     ] {
         let res = app
-            .call(
-                Method::POST,
-                LOGIN,
-                None,
-                Some(json!({"email": email, "password": password})),
-            )
+            .post(LOGIN)
+            .json(json!({"email": email, "password": password}))
             .await;
         res.assert_problem(StatusCode::UNAUTHORIZED);
         assert_eq!(res.header("www-authenticate"), Some("Bearer"));
     }
-    app.call(
-        Method::POST,
-        LOGIN,
-        None,
-        Some(json!({"email": user.email})),
-    )
-    .await
-    .assert_problem(StatusCode::BAD_REQUEST);
+    app.post(LOGIN)
+        .json(json!({"email": user.email}))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -199,48 +180,30 @@ async fn refresh_rotates_and_old_token_is_refused() {
     let app = TestApp::new().await;
     let user = app.user(Role::Listener).await;
     let first = user.refresh_token.clone().unwrap();
-    let res = app
-        .call(
-            Method::POST,
-            REFRESH,
-            None,
-            Some(json!({"refreshToken": first})),
-        )
-        .await;
+    let res = app.post(REFRESH).json(json!({"refreshToken": first})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let body = res.json();
     assert_token_response(&body, &user.email);
     let second = body["refreshToken"].as_str().unwrap().to_string();
     assert_ne!(second, first);
     // One use only.
-    app.call(
-        Method::POST,
-        REFRESH,
-        None,
-        Some(json!({"refreshToken": first})),
-    )
-    .await
-    .assert_problem(StatusCode::UNAUTHORIZED);
+    app.post(REFRESH)
+        .json(json!({"refreshToken": first}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
     // The new one works once.
     let res = app
-        .call(
-            Method::POST,
-            REFRESH,
-            None,
-            Some(json!({"refreshToken": second})),
-        )
+        .post(REFRESH)
+        .json(json!({"refreshToken": second}))
         .await;
     assert_eq!(res.status, StatusCode::OK);
     // Garbage and missing.
-    app.call(
-        Method::POST,
-        REFRESH,
-        None,
-        Some(json!({"refreshToken": "garbage"})),
-    )
-    .await
-    .assert_problem(StatusCode::UNAUTHORIZED);
-    app.call(Method::POST, REFRESH, None, Some(json!({})))
+    app.post(REFRESH)
+        .json(json!({"refreshToken": "garbage"}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.post(REFRESH)
+        .json(json!({}))
         .await
         .assert_problem(StatusCode::BAD_REQUEST);
 }
@@ -250,14 +213,10 @@ async fn expired_refresh_token_is_refused() {
     let app = TestApp::with_config(|c| c.catalog.refresh_token_ttl_s = 1).await;
     let user = app.user(Role::Listener).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    app.call(
-        Method::POST,
-        REFRESH,
-        None,
-        Some(json!({"refreshToken": user.refresh_token.unwrap()})),
-    )
-    .await
-    .assert_problem(StatusCode::UNAUTHORIZED);
+    app.post(REFRESH)
+        .json(json!({"refreshToken": user.refresh_token.unwrap()}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -266,34 +225,23 @@ async fn logout_ends_the_session() {
     let user = app.user(Role::Listener).await;
     let refresh = user.refresh_token.clone().unwrap();
     let res = app
-        .call(
-            Method::POST,
-            LOGOUT,
-            None,
-            Some(json!({"refreshToken": refresh})),
-        )
+        .post(LOGOUT)
+        .json(json!({"refreshToken": refresh}))
         .await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
     assert!(res.body.is_empty());
-    app.call(
-        Method::POST,
-        REFRESH,
-        None,
-        Some(json!({"refreshToken": refresh})),
-    )
-    .await
-    .assert_problem(StatusCode::UNAUTHORIZED);
+    app.post(REFRESH)
+        .json(json!({"refreshToken": refresh}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
     // Idempotent; missing field is malformed.
     let again = app
-        .call(
-            Method::POST,
-            LOGOUT,
-            None,
-            Some(json!({"refreshToken": refresh})),
-        )
+        .post(LOGOUT)
+        .json(json!({"refreshToken": refresh}))
         .await;
     assert_eq!(again.status, StatusCode::NO_CONTENT);
-    app.call(Method::POST, LOGOUT, None, Some(json!({"token": refresh})))
+    app.post(LOGOUT)
+        .json(json!({"token": refresh}))
         .await
         .assert_problem(StatusCode::BAD_REQUEST);
 }
@@ -301,11 +249,12 @@ async fn logout_ends_the_session() {
 #[tokio::test]
 async fn me_requires_auth() {
     let app = TestApp::new().await;
-    let res = app.call(Method::GET, ME, None, None).await;
+    let res = app.get(ME).await;
     res.assert_problem(StatusCode::UNAUTHORIZED);
     assert_eq!(res.header("www-authenticate"), Some("Bearer"));
     for bad in ["", "garbage", "a.b.c", "bbk_unknownkey"] {
-        app.call(Method::GET, ME, Some(bad), None)
+        app.get(ME)
+            .token(bad)
             .await
             .assert_problem(StatusCode::UNAUTHORIZED);
     }
@@ -331,7 +280,7 @@ fn with_payload(token: &str, f: impl FnOnce(&mut Value)) -> String {
 async fn tampered_tokens_are_refused() {
     let app = TestApp::new().await;
     let user = app.user(Role::Listener).await;
-    let ok = app.call(Method::GET, ME, Some(&user.token), None).await;
+    let ok = app.get(ME).auth(&user).await;
     assert_eq!(ok.status, StatusCode::OK);
 
     let parts: Vec<&str> = user.token.split('.').collect();
@@ -365,7 +314,8 @@ async fn tampered_tokens_are_refused() {
         forged.push(String::from_utf8(b).unwrap());
     }
     for token in forged {
-        app.call(Method::GET, ME, Some(&token), None)
+        app.get(ME)
+            .token(&token)
             .await
             .assert_problem(StatusCode::UNAUTHORIZED);
     }
@@ -391,17 +341,15 @@ async fn expired_and_foreign_tokens_are_refused() {
         .accounts()
         .tokens()
         .sign(&claims(now, now + 60, "backbeat"));
-    assert_eq!(
-        app.call(Method::GET, ME, Some(&valid), None).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(ME).token(&valid).await.status, StatusCode::OK);
     for c in [
         claims(now - 120, now - 1, "backbeat"),
         claims(now, now + 60, "someone-else"),
         claims(now + 3600, now + 7200, "backbeat"),
     ] {
         let token = app.state.catalog.accounts().tokens().sign(&c);
-        app.call(Method::GET, ME, Some(&token), None)
+        app.get(ME)
+            .token(&token)
             .await
             .assert_problem(StatusCode::UNAUTHORIZED);
     }
@@ -413,7 +361,8 @@ async fn expired_and_foreign_tokens_are_refused() {
         .accounts()
         .tokens()
         .sign(&claims(now, now + 60, "backbeat"));
-    app.call(Method::GET, ME, Some(&foreign), None)
+    app.get(ME)
+        .token(&foreign)
         .await
         .assert_problem(StatusCode::UNAUTHORIZED);
 }
@@ -423,12 +372,9 @@ async fn api_keys_golden_path_then_stop_after_delete() {
     let app = TestApp::new().await;
     let user = app.user(Role::Artist).await;
     let res = app
-        .call(
-            Method::POST,
-            KEYS,
-            Some(&user.token),
-            Some(json!({"name": " ci script "})),
-        )
+        .post(KEYS)
+        .auth(&user)
+        .json(json!({"name": " ci script "}))
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     let created = res.json();
@@ -439,11 +385,11 @@ async fn api_keys_golden_path_then_stop_after_delete() {
 
     // The key authenticates as the user, twice (the second from the cache).
     for _ in 0..2 {
-        let me = app.call(Method::GET, ME, Some(&secret), None).await;
+        let me = app.get(ME).token(&secret).await;
         assert_eq!(me.status, StatusCode::OK);
         assert_eq!(me.json()["id"], user.id.to_string());
     }
-    let list = app.call(Method::GET, KEYS, Some(&user.token), None).await;
+    let list = app.get(KEYS).auth(&user).await;
     assert_eq!(list.status, StatusCode::OK);
     let items = list.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
@@ -452,37 +398,23 @@ async fn api_keys_golden_path_then_stop_after_delete() {
 
     // Another user cannot see or delete it.
     let other = app.user(Role::Listener).await;
-    let theirs = app.call(Method::GET, KEYS, Some(&other.token), None).await;
+    let theirs = app.get(KEYS).auth(&other).await;
     assert_eq!(theirs.json()["items"], json!([]));
-    app.call(
-        Method::DELETE,
-        &format!("{KEYS}/{key_id}"),
-        Some(&other.token),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::NOT_FOUND);
+    app.delete(format!("{KEYS}/{key_id}"))
+        .auth(&other)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
 
-    let del = app
-        .call(
-            Method::DELETE,
-            &format!("{KEYS}/{key_id}"),
-            Some(&user.token),
-            None,
-        )
-        .await;
+    let del = app.delete(format!("{KEYS}/{key_id}")).auth(&user).await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
-    app.call(Method::GET, ME, Some(&secret), None)
+    app.get(ME)
+        .token(&secret)
         .await
         .assert_problem(StatusCode::UNAUTHORIZED);
-    app.call(
-        Method::DELETE,
-        &format!("{KEYS}/{key_id}"),
-        Some(&user.token),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::NOT_FOUND);
+    app.delete(format!("{KEYS}/{key_id}"))
+        .auth(&user)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -500,37 +432,28 @@ async fn api_keys_require_auth_and_valid_input() {
             .assert_problem(StatusCode::UNAUTHORIZED);
     }
     for name in [json!(""), json!("   "), json!("k".repeat(101))] {
-        app.call(
-            Method::POST,
-            KEYS,
-            Some(&user.token),
-            Some(json!({ "name": name })),
-        )
-        .await
-        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        app.post(KEYS)
+            .auth(&user)
+            .json(json!({ "name": name }))
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
     }
     for body in [json!({}), json!({"name": 7})] {
-        app.call(Method::POST, KEYS, Some(&user.token), Some(body))
+        app.post(KEYS)
+            .auth(&user)
+            .json(body)
             .await
             .assert_problem(StatusCode::BAD_REQUEST);
     }
     // Unknown and malformed ids.
-    app.call(
-        Method::DELETE,
-        &format!("{KEYS}/{id}"),
-        Some(&user.token),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::NOT_FOUND);
-    app.call(
-        Method::DELETE,
-        &format!("{KEYS}/not-a-uuid"),
-        Some(&user.token),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::NOT_FOUND);
+    app.delete(format!("{KEYS}/{id}"))
+        .auth(&user)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    app.delete(format!("{KEYS}/not-a-uuid"))
+        .auth(&user)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -558,24 +481,17 @@ async fn set_role_admin_only() {
     assert_eq!(res.json()["id"], listener.id.to_string());
     // A refresh picks up the new role.
     let refreshed = app
-        .call(
-            Method::POST,
-            REFRESH,
-            None,
-            Some(json!({"refreshToken": listener.refresh_token.clone().unwrap()})),
-        )
+        .post(REFRESH)
+        .json(json!({"refreshToken": listener.refresh_token.clone().unwrap()}))
         .await;
     assert_eq!(refreshed.json()["user"]["role"], "artist");
 
     // Bad input, unknown user, own role.
-    app.call(
-        Method::PUT,
-        &uri,
-        Some(&admin.token),
-        Some(json!({"role": "god"})),
-    )
-    .await
-    .assert_problem(StatusCode::BAD_REQUEST);
+    app.at(Method::PUT, &uri)
+        .auth(&admin)
+        .json(json!({"role": "god"}))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST);
     let unknown = format!("/api/v1/users/{}/role", uuid::Uuid::now_v7());
     app.call(Method::PUT, &unknown, Some(&admin.token), body.clone())
         .await
@@ -589,30 +505,23 @@ async fn set_role_admin_only() {
     .await
     .assert_problem(StatusCode::NOT_FOUND);
     let own = format!("/api/v1/users/{}/role", admin.id);
-    app.call(
-        Method::PUT,
-        &own,
-        Some(&admin.token),
-        Some(json!({"role": "listener"})),
-    )
-    .await
-    .assert_problem(StatusCode::CONFLICT);
+    app.at(Method::PUT, &own)
+        .auth(&admin)
+        .json(json!({"role": "listener"}))
+        .await
+        .assert_problem(StatusCode::CONFLICT);
 }
 
 #[tokio::test]
 async fn admin_token_from_the_store_works() {
     let app = TestApp::new().await;
     let admin = app.user(Role::Admin).await;
-    let me = app.call(Method::GET, ME, Some(&admin.token), None).await;
+    let me = app.get(ME).auth(&admin).await;
     assert_eq!(me.json()["role"], "admin");
     // And the admin can log in with the password.
     let res = app
-        .call(
-            Method::POST,
-            LOGIN,
-            None,
-            Some(json!({"email": admin.email, "password": admin.password})),
-        )
+        .post(LOGIN)
+        .json(json!({"email": admin.email, "password": admin.password}))
         .await;
     assert_eq!(res.status, StatusCode::OK);
 }

@@ -15,12 +15,8 @@ async fn streaming() -> (TestApp, String) {
     let (_, album) = artist_with_album(&app, &a).await;
     let id = track(&app, &a, &album).await;
     let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/tracks/{id}/stream"),
-            Some(&a.token),
-            None,
-        )
+        .get(format!("/api/v1/tracks/{id}/stream"))
+        .auth(&a)
         .await;
     let url = path_of(r.json()["trackUrl"].as_str().unwrap());
     (app, url)
@@ -278,4 +274,120 @@ async fn a_real_client_gets_ranges_over_the_wire() {
     assert_eq!(r.status().as_u16(), 206);
     let body = r.bytes().await.unwrap();
     assert_eq!(body.as_ref(), &fixture("chord.mp3")[1..101]);
+}
+
+/// A prefix grant (`/blobs/~{depth}.{exp}.{sig}/{key}`) reads every object below its prefix —
+/// with ranges and validators like a single-key URL — and nothing else: not the prefix itself,
+/// not a sibling, not after tampering or expiry, and never a write.
+#[tokio::test]
+async fn prefix_grants_read_below_their_prefix_only() {
+    let app = TestApp::new().await;
+    let a = app.user(Role::Artist).await;
+    let (_, album) = artist_with_album(&app, &a).await;
+    let id = track(&app, &a, &album).await;
+    let other = track(&app, &a, &album).await;
+    let probe = |t: &str| {
+        let spec = app.state.catalog.pipeline().graph.job("probe").unwrap();
+        backbeat_pipeline::artifacts::output_key(
+            t.parse().unwrap(),
+            "probe",
+            spec.version,
+            "probe.json",
+        )
+    };
+    let key = probe(&id);
+    let prefix = format!("derived/{id}");
+    assert!(key.starts_with(&format!("{prefix}/")), "{key}");
+    let grant = app
+        .state
+        .catalog
+        .blobs()
+        .grant_prefix(&prefix, 600)
+        .unwrap();
+    assert!(
+        grant.starts_with('~') && grant.ends_with(&prefix),
+        "{grant}"
+    );
+    let below = |k: &str| format!("/blobs/{}{}", grant, &k[prefix.len()..]);
+
+    let r = raw(&app, Method::GET, &below(&key), &[], vec![]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let json = r.json();
+    assert!(json.is_object(), "{json}");
+    let etag = r.headers["etag"].to_str().unwrap().to_string();
+    assert!(r.headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+    let r = raw(
+        &app,
+        Method::GET,
+        &below(&key),
+        &[("range", "bytes=0-0")],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.body.as_ref(), b"{");
+    let r = raw(
+        &app,
+        Method::HEAD,
+        &below(&key),
+        &[("if-none-match", &etag)],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+
+    // Another track's outputs, the prefix itself, a tampered or malformed token: 403.
+    let sibling = probe(&other);
+    let elsewhere = format!("/blobs/{}/{}", grant.split('/').next().unwrap(), sibling);
+    let (token, _) = grant.split_once('/').unwrap();
+    let tampered = {
+        let mut t = token.to_string();
+        let last = t.pop().unwrap();
+        t.push(if last == 'A' { 'B' } else { 'A' });
+        format!("/blobs/{t}/{}", key)
+    };
+    let deeper = token.replacen("~2.", "~3.", 1);
+    for path in [
+        elsewhere,
+        format!("/blobs/{grant}"),
+        tampered,
+        format!("/blobs/{deeper}/{key}"),
+        format!("/blobs/~x/{key}"),
+        format!("/blobs/{token}"),
+    ] {
+        let r = raw(&app, Method::GET, &path, &[], vec![]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text());
+    }
+    // Expired.
+    let old = app
+        .state
+        .catalog
+        .parts()
+        .signer
+        .sign_prefix(&prefix, backbeat_store::now_millis() / 1000 - 1)
+        .unwrap();
+    let r = raw(
+        &app,
+        Method::GET,
+        &format!("/blobs/{old}{}", &key[prefix.len()..]),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Read-only: a PUT through a grant writes nothing.
+    let r = raw(
+        &app,
+        Method::PUT,
+        &below(&key),
+        &[],
+        b"overwritten".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = raw(&app, Method::GET, &below(&key), &[], vec![]).await;
+    assert_eq!(r.json(), json);
 }

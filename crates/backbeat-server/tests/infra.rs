@@ -22,32 +22,28 @@ fn ip(last: u8) -> IpAddr {
 #[tokio::test]
 async fn health_and_readiness() {
     let app = TestApp::new().await;
-    let res = app.call(Method::GET, "/healthz", None, None).await;
+    let res = app.get("/healthz").await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.json()["status"], "ok");
-    let res = app.call(Method::GET, "/readyz", None, None).await;
+    let res = app.get("/readyz").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["status"], "ok");
     // HEAD works on GET routes.
-    let res = app.call(Method::HEAD, "/healthz", None, None).await;
+    let res = app.at(Method::HEAD, "/healthz").await;
     assert_eq!(res.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
     let app = TestApp::new().await;
-    app.call(Method::GET, "/healthz", None, None).await;
+    app.get("/healthz").await;
     let user = app.user(Role::Listener).await;
     let key = uuid::Uuid::now_v7();
-    app.call(
-        Method::DELETE,
-        &format!("/api/v1/users/me/api-keys/{key}"),
-        Some(&user.token),
-        None,
-    )
-    .await;
-    app.call(Method::GET, "/no/such/path", None, None).await;
-    let res = app.call(Method::GET, "/metrics", None, None).await;
+    app.delete(format!("/api/v1/users/me/api-keys/{key}"))
+        .auth(&user)
+        .await;
+    app.get("/no/such/path").await;
+    let res = app.get("/metrics").await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res
         .header("content-type")
@@ -112,8 +108,8 @@ async fn metrics_include_the_pipeline() {
 #[tokio::test]
 async fn request_id_is_generated_or_echoed() {
     let app = TestApp::new().await;
-    let a = app.call(Method::GET, "/healthz", None, None).await;
-    let b = app.call(Method::GET, "/healthz", None, None).await;
+    let a = app.get("/healthz").await;
+    let b = app.get("/healthz").await;
     let (a, b) = (
         a.header("x-request-id").unwrap(),
         b.header("x-request-id").unwrap(),
@@ -133,16 +129,12 @@ async fn request_id_is_generated_or_echoed() {
 async fn fallbacks_are_problem_documents() {
     let app = TestApp::new().await;
     for uri in ["/api/v1/nothing-here", "/", "/healthz/extra"] {
-        app.call(Method::GET, uri, None, None)
-            .await
-            .assert_problem(StatusCode::NOT_FOUND);
+        app.get(uri).await.assert_problem(StatusCode::NOT_FOUND);
     }
-    let res = app
-        .call(Method::DELETE, "/api/v1/auth/login", None, None)
-        .await;
+    let res = app.delete("/api/v1/auth/login").await;
     res.assert_problem(StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.header("allow"), Some("POST"));
-    app.call(Method::POST, "/healthz", None, None)
+    app.post("/healthz")
         .await
         .assert_problem(StatusCode::METHOD_NOT_ALLOWED);
 }
@@ -150,11 +142,9 @@ async fn fallbacks_are_problem_documents() {
 #[tokio::test]
 async fn api_responses_default_to_no_store() {
     let app = TestApp::new().await;
-    let res = app.call(Method::GET, "/api/v1/users/me", None, None).await;
+    let res = app.get("/api/v1/users/me").await;
     assert_eq!(res.header("cache-control"), Some("no-store"));
-    let res = app
-        .call(Method::GET, "/api/v1/openapi.json", None, None)
-        .await;
+    let res = app.get("/api/v1/openapi.json").await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.header("cache-control"), Some("public, max-age=300"));
     assert!(res.json()["paths"]["/api/v1/auth/login"].is_object());
@@ -423,15 +413,14 @@ async fn panics_become_problem_documents() {
 async fn expired_access_token_is_refused() {
     let app = TestApp::with_config(|c| c.catalog.access_token_ttl_s = 1).await;
     let user = app.user(Role::Listener).await;
-    let ok = app
-        .call(Method::GET, "/api/v1/users/me", Some(&user.token), None)
-        .await;
+    let ok = app.get("/api/v1/users/me").auth(&user).await;
     assert_eq!(ok.status, StatusCode::OK);
     let issued = now_secs();
     while now_secs() < issued + 2 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    app.call(Method::GET, "/api/v1/users/me", Some(&user.token), None)
+    app.get("/api/v1/users/me")
+        .auth(&user)
         .await
         .assert_problem(StatusCode::UNAUTHORIZED);
 }

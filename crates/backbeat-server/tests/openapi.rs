@@ -3,16 +3,14 @@
 
 use std::process::Command;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 
 use crate::common::TestApp;
 
 #[tokio::test]
 async fn the_document_is_openapi_3_1_and_covers_the_api() {
     let app = TestApp::new().await;
-    let r = app
-        .call(Method::GET, "/api/v1/openapi.json", None, None)
-        .await;
+    let r = app.get("/api/v1/openapi.json").await;
     assert_eq!(r.status, StatusCode::OK);
     let doc = r.json();
     assert!(

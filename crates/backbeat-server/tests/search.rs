@@ -1,6 +1,6 @@
 //! Search over HTTP: kept in step with every create, rename and delete.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use backbeat_store::Role;
 use serde_json::json;
 
@@ -26,13 +26,11 @@ async fn search_follows_writes_with_prefix_and_typos() {
     assert_eq!(r.status, StatusCode::CREATED);
     let q = |q: &str| format!("/api/v1/search?q={q}");
     assert_eq!(
-        app.call(Method::GET, &q("midnight"), None, None)
-            .await
-            .status,
+        app.get(&q("midnight")).await.status,
         StatusCode::UNAUTHORIZED
     );
     for query in ["midnight", "midni", "midnigth", "symphony%20midnight"] {
-        let r = app.call(Method::GET, &q(query), Some(&l.token), None).await;
+        let r = app.get(&q(query)).auth(&l).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(
             titles(&r.json()).contains(&"Midnight Symphony".to_string()),
@@ -41,44 +39,22 @@ async fn search_follows_writes_with_prefix_and_typos() {
         );
     }
     let r = app
-        .call(
-            Method::GET,
-            "/api/v1/search?q=testers&type=artist",
-            Some(&l.token),
-            None,
-        )
+        .get("/api/v1/search?q=testers&type=artist")
+        .auth(&l)
         .await;
     let v = r.json();
     assert_eq!(titles(&v), ["The Testers"]);
     assert_eq!(v["hits"][0]["type"], "artist");
     // Renaming the artist re-indexes its tracks, which carry its name.
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/artists/{artist}"),
-        Some(&a.token),
-        Some(json!({"name": "Zephyr"})),
-    )
-    .await;
-    let r = app
-        .call(
-            Method::GET,
-            "/api/v1/search?q=zephyr&type=track",
-            Some(&l.token),
-            None,
-        )
+    app.patch(format!("/api/v1/artists/{artist}"))
+        .auth(&a)
+        .json(json!({"name": "Zephyr"}))
         .await;
+    let r = app.get("/api/v1/search?q=zephyr&type=track").auth(&l).await;
     assert_eq!(titles(&r.json()), ["Midnight Symphony"], "{}", r.text());
     // Deleting the album drops it and its tracks.
-    app.call(
-        Method::DELETE,
-        &format!("/api/v1/albums/{album}"),
-        Some(&a.token),
-        None,
-    )
-    .await;
-    let r = app
-        .call(Method::GET, &q("midnight"), Some(&l.token), None)
-        .await;
+    app.delete(format!("/api/v1/albums/{album}")).auth(&a).await;
+    let r = app.get(&q("midnight")).auth(&l).await;
     assert_eq!(r.json()["total"], 0);
 }
 
@@ -96,25 +72,11 @@ async fn search_refuses_bad_parameters_and_survives_hostile_text() {
         ("q=a&type=song", StatusCode::BAD_REQUEST),
         ("q=a&limit=x", StatusCode::BAD_REQUEST),
     ] {
-        let r = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/search?{query}"),
-                Some(&l.token),
-                None,
-            )
-            .await;
+        let r = app.get(format!("/api/v1/search?{query}")).auth(&l).await;
         assert_eq!(r.status, status, "{query}: {}", r.text());
     }
     let long = "x".repeat(201);
-    let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/search?q={long}"),
-            Some(&l.token),
-            None,
-        )
-        .await;
+    let r = app.get(format!("/api/v1/search?q={long}")).auth(&l).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for hostile in [
         "title%3Ax%20AND%20(",
@@ -126,12 +88,8 @@ async fn search_refuses_bad_parameters_and_survives_hostile_text() {
         "%5C",
     ] {
         let r = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/search?q={hostile}"),
-                Some(&l.token),
-                None,
-            )
+            .get(format!("/api/v1/search?q={hostile}"))
+            .auth(&l)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{hostile}: {}", r.text());
     }

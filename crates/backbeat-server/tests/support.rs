@@ -43,22 +43,16 @@ pub async fn raw(
 /// Creates an artist and an album owned by `user`; returns (artist id, album id).
 pub async fn artist_with_album(app: &TestApp, user: &TestUser) -> (String, String) {
     let r = app
-        .call(
-            Method::POST,
-            "/api/v1/artists",
-            Some(&user.token),
-            Some(json!({"name": "The Testers"})),
-        )
+        .post("/api/v1/artists")
+        .auth(&user)
+        .json(json!({"name": "The Testers"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let artist = r.json()["id"].as_str().expect("artist id").to_string();
     let r = app
-        .call(
-            Method::POST,
-            "/api/v1/albums",
-            Some(&user.token),
-            Some(json!({"artistId": artist, "title": "First Light"})),
-        )
+        .post("/api/v1/albums")
+        .auth(&user)
+        .json(json!({"artistId": artist, "title": "First Light"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     (
@@ -74,7 +68,7 @@ pub async fn upload(app: &TestApp, user: &TestUser, bytes: Vec<u8>, track: Optio
         None => "/api/v1/tracks/upload-url".to_string(),
         Some(id) => format!("/api/v1/tracks/update-url/{id}"),
     };
-    let r = app.call(Method::GET, &uri, Some(&user.token), None).await;
+    let r = app.get(&uri).auth(&user).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let slot = r.json();
     let put = raw(
@@ -98,13 +92,10 @@ pub async fn create_track(
     bytes: Vec<u8>,
 ) -> TestResponse {
     let slot = upload(app, user, bytes, None).await;
-    app.call(
-        Method::POST,
-        "/api/v1/tracks",
-        Some(&user.token),
-        Some(json!({"albumId": album, "title": title, "trackUrl": slot["trackUrl"]})),
-    )
-    .await
+    app.post("/api/v1/tracks")
+        .auth(&user)
+        .json(json!({"albumId": album, "title": title, "trackUrl": slot["trackUrl"]}))
+        .await
 }
 
 /// A ready track from the MP3 fixture (processed by the pipeline); returns its id.
@@ -124,12 +115,8 @@ pub async fn processed(app: &TestApp, user: &TestUser, id: &str) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let r = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/tracks/{id}/jobs"),
-                Some(&user.token),
-                None,
-            )
+            .get(format!("/api/v1/tracks/{id}/jobs"))
+            .auth(&user)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let v = r.json();

@@ -6,6 +6,7 @@ mod catalog;
 mod common;
 mod infra;
 mod openapi;
+mod protocol;
 mod search;
 mod support;
 mod tracks;

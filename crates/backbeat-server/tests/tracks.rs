@@ -7,6 +7,7 @@ use futures_util::FutureExt as _;
 use serde_json::json;
 
 use crate::common::TestApp;
+use crate::protocol as api;
 use crate::support::{
     artist_with_album, audio_blobs, blob_files, create_track, derived, fixture, path_of, processed,
     raw, track, upload,
@@ -15,30 +16,14 @@ use crate::support::{
 #[tokio::test]
 async fn upload_url_requires_auth_and_an_artist() {
     let app = TestApp::new().await;
-    let r = app
-        .call(Method::GET, "/api/v1/tracks/upload-url", None, None)
-        .await;
+    let r = app.get(api::UPLOAD_URL).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers["content-type"], "application/problem+json");
     let listener = app.user(Role::Listener).await;
-    let r = app
-        .call(
-            Method::GET,
-            "/api/v1/tracks/upload-url",
-            Some(&listener.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::UPLOAD_URL).auth(&listener).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let artist = app.user(Role::Artist).await;
-    let r = app
-        .call(
-            Method::GET,
-            "/api/v1/tracks/upload-url",
-            Some(&artist.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::UPLOAD_URL).auth(&artist).await;
     assert_eq!(r.status, StatusCode::OK);
     let v = r.json();
     let url = v["uploadUrl"].as_str().unwrap();
@@ -78,9 +63,9 @@ async fn every_fixture_format_becomes_a_ready_track() {
         assert!((1900..=2100).contains(&ms), "{file}: {ms} ms");
         assert!(r.headers.contains_key("location"));
         let id = t["id"].as_str().unwrap();
-        let uri = format!("/api/v1/tracks/{id}");
+        let uri = api::track(&id);
         // Read once while processing, so the status below comes past a cached copy.
-        let cached = app.call(Method::GET, &uri, Some(&artist.token), None).await;
+        let cached = app.get(&uri).auth(&artist).await;
         assert_eq!(cached.status, StatusCode::OK);
         let jobs = processed(&app, &artist, id).await;
         assert_eq!(jobs["status"], "ready", "{file}: {jobs:#}");
@@ -110,20 +95,13 @@ async fn every_fixture_format_becomes_a_ready_track() {
             );
             assert!(j["error"].is_null(), "{file}: {jobs:#}");
         }
-        let now = app.call(Method::GET, &uri, Some(&artist.token), None).await;
+        let now = app.get(&uri).auth(&artist).await;
         assert_eq!(
             now.json()["status"],
             "ready",
             "{file}: the cache kept the old status"
         );
-        let a = app
-            .call(
-                Method::GET,
-                &format!("{uri}/analysis"),
-                Some(&artist.token),
-                None,
-            )
-            .await;
+        let a = app.get(format!("{uri}/analysis")).auth(&artist).await;
         assert_eq!(a.status, StatusCode::OK, "{file}: {}", a.text());
         let a = a.json();
         assert_eq!(a["key"], "C major", "{file}: {a:#}");
@@ -162,57 +140,32 @@ async fn processing_state_is_for_owners_and_analysis_for_everyone_signed_in() {
     let admin = app.user(Role::Admin).await;
     let (_, album) = artist_with_album(&app, &a).await;
     let id = track(&app, &a, &album).await;
-    let jobs = format!("/api/v1/tracks/{id}/jobs");
-    let analysis = format!("/api/v1/tracks/{id}/analysis");
-    assert_eq!(
-        app.call(Method::GET, &jobs, None, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    let jobs = api::track_jobs(&id);
+    let analysis = api::track_analysis(&id);
+    assert_eq!(app.get(&jobs).await.status, StatusCode::UNAUTHORIZED);
     for (who, expect) in [
         (&b, StatusCode::FORBIDDEN),
         (&l, StatusCode::FORBIDDEN),
         (&admin, StatusCode::OK),
     ] {
-        assert_eq!(
-            app.call(Method::GET, &jobs, Some(&who.token), None)
-                .await
-                .status,
-            expect
-        );
+        assert_eq!(app.get(&jobs).auth(&who).await.status, expect);
     }
-    assert_eq!(
-        app.call(Method::GET, &analysis, None, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get(&analysis).await.status, StatusCode::UNAUTHORIZED);
     for who in [&a, &b, &l, &admin] {
-        assert_eq!(
-            app.call(Method::GET, &analysis, Some(&who.token), None)
-                .await
-                .status,
-            StatusCode::OK
-        );
+        assert_eq!(app.get(&analysis).auth(&who).await.status, StatusCode::OK);
     }
     let missing = uuid::Uuid::new_v4();
-    for uri in [
-        format!("/api/v1/tracks/{missing}/jobs"),
-        format!("/api/v1/tracks/{missing}/analysis"),
-    ] {
+    for uri in [api::track_jobs(&missing), api::track_analysis(&missing)] {
         assert_eq!(
-            app.call(Method::GET, &uri, Some(&admin.token), None)
-                .await
-                .status,
+            app.get(&uri).auth(&admin).await.status,
             StatusCode::NOT_FOUND
         );
     }
     assert_eq!(
-        app.call(
-            Method::GET,
-            "/api/v1/tracks/not-a-uuid/jobs",
-            Some(&a.token),
-            None
-        )
-        .await
-        .status,
+        app.get("/api/v1/tracks/not-a-uuid/jobs")
+            .auth(&a)
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }
@@ -255,14 +208,7 @@ timeout_secs = 30
             .contains("picky: refusing this track"),
         "{jobs:#}"
     );
-    let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/tracks/{id}"),
-            Some(&a.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::track(&id)).auth(&a).await;
     assert_eq!(r.json()["status"], "failed");
 }
 
@@ -273,60 +219,35 @@ async fn read_serves_etag_and_not_modified() {
     let listener = app.user(Role::Listener).await;
     let (_, album) = artist_with_album(&app, &artist).await;
     let id = track(&app, &artist, &album).await;
-    let uri = format!("/api/v1/tracks/{id}");
-    assert_eq!(
-        app.call(Method::GET, &uri, None, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    let r = app
-        .call(Method::GET, &uri, Some(&listener.token), None)
-        .await;
+    let uri = api::track(&id);
+    assert_eq!(app.get(&uri).await.status, StatusCode::UNAUTHORIZED);
+    let r = app.get(&uri).auth(&listener).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["title"], "Chord Study");
     assert_eq!(r.json()["albumId"], album.as_str());
     let etag = r.headers["etag"].to_str().unwrap().to_string();
-    let auth = format!("Bearer {}", listener.token);
-    let r = raw(
-        &app,
-        Method::GET,
-        &uri,
-        &[("authorization", &auth), ("if-none-match", &etag)],
-        vec![],
-    )
-    .await;
+    let r = app
+        .get(&uri)
+        .auth(&listener)
+        .header("if-none-match", &etag)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     // Unknown and malformed ids.
     let r = app
-        .call(
-            Method::GET,
-            "/api/v1/tracks/0190f5a0-0000-7000-8000-000000000000",
-            Some(&listener.token),
-            None,
-        )
+        .get("/api/v1/tracks/0190f5a0-0000-7000-8000-000000000000")
+        .auth(&listener)
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app
-        .call(
-            Method::GET,
-            "/api/v1/tracks/not-a-uuid",
-            Some(&listener.token),
-            None,
-        )
-        .await;
+    let r = app.get("/api/v1/tracks/not-a-uuid").auth(&listener).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // A change is visible at once (the cache is invalidated on write).
     let r = app
-        .call(
-            Method::PATCH,
-            &uri,
-            Some(&artist.token),
-            Some(json!({"title": "  Renamed  "})),
-        )
+        .patch(&uri)
+        .auth(&artist)
+        .json(json!({"title": "  Renamed  "}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let r = app
-        .call(Method::GET, &uri, Some(&listener.token), None)
-        .await;
+    let r = app.get(&uri).auth(&listener).await;
     assert_eq!(r.json()["title"], "Renamed");
     assert_ne!(r.headers["etag"].to_str().unwrap(), etag);
 }
@@ -371,14 +292,7 @@ async fn non_audio_empty_and_truncated_uploads_get_422_and_leave_nothing() {
             blob_files(&app)
         );
     }
-    let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/tracks?albumId={album}"),
-            Some(&artist.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::album_tracks(&album)).auth(&artist).await;
     assert_eq!(r.json()["total"], 0);
 }
 
@@ -393,10 +307,7 @@ async fn create_refuses_bad_fields_and_other_peoples_things() {
     let url = slot["trackUrl"].clone();
     let post = |body: serde_json::Value, token: String| {
         let app = &app;
-        async move {
-            app.call(Method::POST, "/api/v1/tracks", Some(&token), Some(body))
-                .await
-        }
+        async move { app.post(api::TRACKS).token(&token).json(body).await }
     };
     // Missing fields, wrong types, unknown fields: 400.
     for body in [
@@ -470,14 +381,7 @@ async fn create_refuses_bad_fields_and_other_peoples_things() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A slot nothing was uploaded to.
-    let r = app
-        .call(
-            Method::GET,
-            "/api/v1/tracks/upload-url",
-            Some(&a.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::UPLOAD_URL).auth(&a).await;
     let empty = r.json()["trackUrl"].clone();
     let r = post(
         json!({"albumId": album_a, "title": "x", "trackUrl": empty}),
@@ -504,14 +408,7 @@ async fn signed_put_refuses_oversize_tampering_and_reuse() {
     let app = TestApp::with_config(|c| c.catalog.max_upload_bytes = 40_000).await;
     let a = app.user(Role::Artist).await;
     let (_, album) = artist_with_album(&app, &a).await;
-    let r = app
-        .call(
-            Method::GET,
-            "/api/v1/tracks/upload-url",
-            Some(&a.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::UPLOAD_URL).auth(&a).await;
     let slot = r.json();
     let put = path_of(slot["uploadUrl"].as_str().unwrap());
     // Declared too large: refused before reading.
@@ -551,12 +448,9 @@ async fn signed_put_refuses_oversize_tampering_and_reuse() {
         StatusCode::OK
     );
     let r = app
-        .call(
-            Method::POST,
-            "/api/v1/tracks",
-            Some(&a.token),
-            Some(json!({"albumId": album, "title": "t", "trackUrl": slot["trackUrl"]})),
-        )
+        .post(api::TRACKS)
+        .auth(&a)
+        .json(json!({"albumId": album, "title": "t", "trackUrl": slot["trackUrl"]}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(
@@ -576,25 +470,17 @@ async fn replacing_audio_deletes_the_old_blob() {
     let before = audio_blobs(&app);
     assert_eq!(before.len(), 1);
     let other = app.user(Role::Artist).await;
-    let uri = format!("/api/v1/tracks/update-url/{id}");
+    let uri = api::update_url(&id);
     assert_eq!(
-        app.call(Method::GET, &uri, Some(&other.token), None)
-            .await
-            .status,
+        app.get(&uri).auth(&other).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        app.call(Method::GET, &uri, None, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get(&uri).await.status, StatusCode::UNAUTHORIZED);
     let slot = upload(&app, &a, fixture("chord.flac"), Some(&id)).await;
     let r = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/tracks/{id}"),
-            Some(&a.token),
-            Some(json!({"trackUrl": slot["trackUrl"]})),
-        )
+        .patch(api::track(&id))
+        .auth(&a)
+        .json(json!({"trackUrl": slot["trackUrl"]}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["audio"]["codec"], "flac");
@@ -614,22 +500,12 @@ async fn replacing_audio_deletes_the_old_blob() {
     // A refused replacement changes nothing.
     let slot = upload(&app, &a, b"not audio".to_vec(), Some(&id)).await;
     let r = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/tracks/{id}"),
-            Some(&a.token),
-            Some(json!({"trackUrl": slot["trackUrl"], "title": "new"})),
-        )
+        .patch(api::track(&id))
+        .auth(&a)
+        .json(json!({"trackUrl": slot["trackUrl"], "title": "new"}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/tracks/{id}"),
-            Some(&a.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::track(&id)).auth(&a).await;
     assert_eq!(r.json()["audio"]["codec"], "flac");
     assert_eq!(r.json()["title"], "Chord Study");
     assert_eq!(audio_blobs(&app), after);
@@ -644,73 +520,49 @@ async fn patch_metadata_checks_owners_of_both_albums() {
     let (_, album_a) = artist_with_album(&app, &a).await;
     let (_, album_b) = artist_with_album(&app, &b).await;
     let id = track(&app, &a, &album_a).await;
-    let uri = format!("/api/v1/tracks/{id}");
+    let uri = api::track(&id);
     assert_eq!(
-        app.call(Method::PATCH, &uri, None, Some(json!({"title": "x"})))
-            .await
-            .status,
+        app.patch(&uri).json(json!({"title": "x"})).await.status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.call(
-            Method::PATCH,
-            &uri,
-            Some(&b.token),
-            Some(json!({"title": "x"}))
-        )
-        .await
-        .status,
+        app.patch(&uri)
+            .auth(&b)
+            .json(json!({"title": "x"}))
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
     let r = app
-        .call(
-            Method::PATCH,
-            &uri,
-            Some(&a.token),
-            Some(json!({"albumId": album_b})),
-        )
+        .patch(&uri)
+        .auth(&a)
+        .json(json!({"albumId": album_b}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app
-        .call(
-            Method::PATCH,
-            &uri,
-            Some(&a.token),
-            Some(json!({"title": ""})),
-        )
-        .await;
+    let r = app.patch(&uri).auth(&a).json(json!({"title": ""})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app
-        .call(
-            Method::PATCH,
-            &uri,
-            Some(&admin.token),
-            Some(json!({"albumId": album_b, "title": "Moved"})),
-        )
+        .patch(&uri)
+        .auth(&admin)
+        .json(json!({"albumId": album_b, "title": "Moved"}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["albumId"], album_b.as_str());
     // Now b owns it and a does not.
     assert_eq!(
-        app.call(
-            Method::PATCH,
-            &uri,
-            Some(&a.token),
-            Some(json!({"title": "x"}))
-        )
-        .await
-        .status,
+        app.patch(&uri)
+            .auth(&a)
+            .json(json!({"title": "x"}))
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        app.call(
-            Method::PATCH,
-            &uri,
-            Some(&b.token),
-            Some(json!({"title": "x"}))
-        )
-        .await
-        .status,
+        app.patch(&uri)
+            .auth(&b)
+            .json(json!({"title": "x"}))
+            .await
+            .status,
         StatusCode::OK
     );
 }
@@ -722,19 +574,14 @@ async fn stream_hands_out_a_working_signed_url() {
     let l = app.user(Role::Listener).await;
     let (_, album) = artist_with_album(&app, &a).await;
     let id = track(&app, &a, &album).await;
-    let uri = format!("/api/v1/tracks/{id}/stream");
-    assert_eq!(
-        app.call(Method::GET, &uri, None, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    let uri = api::track_stream(&id);
+    assert_eq!(app.get(&uri).await.status, StatusCode::UNAUTHORIZED);
     let unknown = "/api/v1/tracks/0190f5a0-0000-7000-8000-000000000000/stream";
     assert_eq!(
-        app.call(Method::GET, unknown, Some(&l.token), None)
-            .await
-            .status,
+        app.get(unknown).auth(&l).await.status,
         StatusCode::NOT_FOUND
     );
-    let r = app.call(Method::GET, &uri, Some(&l.token), None).await;
+    let r = app.get(&uri).auth(&l).await;
     assert_eq!(r.status, StatusCode::OK);
     let v = r.json();
     assert_eq!(v["albumId"], album.as_str());
@@ -764,18 +611,8 @@ async fn stream_hands_out_a_working_signed_url() {
         .await
         .unwrap();
     app.state.catalog.parts().cache.tracks.invalidate(&tid);
-    assert_eq!(
-        app.call(Method::GET, &uri, Some(&l.token), None)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.call(Method::GET, &uri, Some(&a.token), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&uri).auth(&l).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&uri).auth(&a).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -790,36 +627,22 @@ async fn delete_removes_metadata_blob_and_derived_artifacts() {
     let derived = files.iter().filter(|f| f.starts_with("derived/")).count();
     assert!(derived >= 6, "{files:?}");
     assert_eq!(audio_blobs(&app).len(), 1);
-    let uri = format!("/api/v1/tracks/{id}");
+    let uri = api::track(&id);
+    assert_eq!(app.delete(&uri).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.call(Method::DELETE, &uri, None, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.call(Method::DELETE, &uri, Some(&b.token), None)
-            .await
-            .status,
+        app.delete(&uri).auth(&b).await.status,
         StatusCode::FORBIDDEN
     );
-    let r = app.call(Method::DELETE, &uri, Some(&a.token), None).await;
+    let r = app.delete(&uri).auth(&a).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["id"], id.as_str());
     assert!(blob_files(&app).is_empty(), "{:?}", blob_files(&app));
+    assert_eq!(app.get(&uri).auth(&a).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.call(Method::GET, &uri, Some(&a.token), None)
-            .await
-            .status,
+        app.delete(&uri).auth(&a).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        app.call(Method::DELETE, &uri, Some(&a.token), None)
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    let r = app
-        .call(Method::GET, "/api/v1/search?q=chord", Some(&a.token), None)
-        .await;
+    let r = app.get("/api/v1/search?q=chord").auth(&a).await;
     assert_eq!(r.json()["total"], 0, "{}", r.text());
 }
 
@@ -843,14 +666,7 @@ async fn unclaimed_uploads_are_collected_after_their_url_expires() {
     assert_eq!(deleted, 1);
     assert_eq!(audio_blobs(&app).len(), 1);
     // The claimed track's audio is untouched and still streams.
-    let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/tracks/{kept}/stream"),
-            Some(&a.token),
-            None,
-        )
-        .await;
+    let r = app.get(api::track_stream(&kept)).auth(&a).await;
     let bytes = raw(
         &app,
         Method::GET,

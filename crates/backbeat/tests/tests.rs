@@ -4,5 +4,6 @@ mod analyze;
 mod common;
 mod eval;
 mod memory;
+mod serve;
 mod tags;
 mod worker;

@@ -1,6 +1,8 @@
 //! `/blobs/{key}`: the byte endpoints behind signed URLs. `PUT` receives an upload (bounded by
 //! the size the URL was signed for); `GET`/`HEAD` serve audio with `Range`, validators and long
 //! caching. The signature is the only credential: no token, so players and CDNs can fetch.
+//! `GET`/`HEAD` also take a prefix grant in the path (`/blobs/~{depth}.{exp}.{sig}/{key}`);
+//! a `PUT` to such a path is refused.
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request};
@@ -9,9 +11,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use backbeat_catalog::blobs::OpenBlob;
+use backbeat_catalog::blobs::{BlobGrant, OpenBlob};
 use backbeat_store::blob::BlobMeta;
-use backbeat_store::signing::SignedQuery;
 use futures_util::TryStreamExt;
 
 use crate::error::{ApiError, ApiResult};
@@ -29,20 +30,16 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-/// The signature parameters of a request, or 403: a signed URL that cannot be checked is refused.
-fn signed_query(uri: &Uri) -> ApiResult<SignedQuery> {
-    axum::extract::Query::<SignedQuery>::try_from_uri(uri)
-        .map(|q| q.0)
-        .map_err(|_| ApiError::Forbidden)
-}
-
 /// Receives an upload to a signed PUT URL.
 pub async fn receive(
     state: AppState,
     Path(key): Path<String>,
     request: Request,
 ) -> ApiResult<Response> {
-    let q = signed_query(request.uri())?;
+    // Prefix grants are read-only.
+    let BlobGrant::Key(q) = BlobGrant::from_url(&key, request.uri().query())?.0 else {
+        return Err(ApiError::Forbidden);
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -67,20 +64,21 @@ pub async fn receive(
 /// Serves a blob to a signed GET URL (HEAD too).
 pub async fn serve(
     state: AppState,
-    Path(key): Path<String>,
+    Path(path): Path<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let blobs = state.catalog.blobs();
-    let OpenBlob { meta, valid_for_s } = blobs.open(&key, &signed_query(&uri)?).await?;
+    let (grant, key) = BlobGrant::from_url(&path, uri.query())?;
+    let OpenBlob { meta, valid_for_s } = blobs.open(key, &grant).await?;
     let mut h = validators(&meta, valid_for_s);
     if not_modified(&headers, &meta) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(blobs.media_type(&key, meta.size).await),
+        HeaderValue::from_static(blobs.media_type(key, meta.size).await),
     );
     let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let ranged = if if_range_holds(&headers, &meta) {
@@ -106,7 +104,7 @@ pub async fn serve(
     if method == Method::HEAD || range.is_empty() {
         return Ok((status, h).into_response());
     }
-    let stream = blobs.read(&key, range).await?;
+    let stream = blobs.read(key, range).await?;
     Ok((status, h, Body::from_stream(stream)).into_response())
 }
 
