@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::{JobState, JobUpdate};
 use backbeat_store::model::{Id, Track};
-use backbeat_store::{CatalogStore, JobStore, StoreError};
+use backbeat_store::{JobStore, LibraryStore, StoreError};
 use tokio::sync::{watch, Semaphore};
 
 use crate::artifacts;
@@ -91,7 +91,8 @@ pub struct Engine {
     pub graph: Arc<Graph>,
     pub registry: Registry,
     pub blobs: BlobStore,
-    pub catalog: Arc<dyn CatalogStore>,
+    /// Where the tracks are read (a job runs on the track as stored).
+    pub library: Arc<dyn LibraryStore>,
     pub states: Arc<dyn JobStore>,
     pub queue: Arc<dyn Queue>,
     pub config: EngineConfig,
@@ -258,7 +259,7 @@ impl Engine {
             let _ = d.ack().await;
             return;
         }
-        let track = match self.catalog.track(msg.track).await {
+        let track = match self.library.track(msg.track).await {
             Ok(t) => t,
             Err(StoreError::NotFound) => {
                 tracing::info!(track = %msg.track, job = %msg.job, "track deleted; job dropped");
@@ -319,7 +320,7 @@ impl Engine {
     /// prefix, possibly before this job committed. Checking after the commit closes the gap
     /// (deleted before the check: removed here; after: the catalog's deletion removes them).
     async fn drop_outputs_if_deleted(&self, track: Id) {
-        if let Err(StoreError::NotFound) = self.catalog.track(track).await {
+        if let Err(StoreError::NotFound) = self.library.track(track).await {
             let prefix = backbeat_store::catalog::derived_prefix(track);
             match self.blobs.delete_prefix(&prefix).await {
                 Ok(n) => {
@@ -516,7 +517,7 @@ impl Engine {
             inputs,
             outputs: outputs.clone(),
             memo: memo.clone(),
-            catalog: Arc::clone(&self.catalog),
+            library: Arc::clone(&self.library),
             states: Arc::clone(&self.states),
             cancel: cancel.clone(),
         };

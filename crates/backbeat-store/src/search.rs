@@ -24,7 +24,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::catalog::CatalogStore;
+use crate::catalog::DocSource;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{DocKind, DocScope, Id, SearchDoc};
 use query::Tiers;
@@ -245,7 +245,7 @@ impl SearchIndex {
     ///
     /// Searches see the old index until the single commit at the end; a failure (or dropping
     /// this future) rolls back and leaves the old index in place.
-    pub async fn rebuild(&self, store: &dyn CatalogStore) -> StoreResult<u64> {
+    pub async fn rebuild(&self, store: &dyn DocSource) -> StoreResult<u64> {
         let (tx, docs) = mpsc::channel(4);
         let (done, reply) = oneshot::channel();
         self.send(Command::Rebuild { docs, done })?;
@@ -276,10 +276,7 @@ impl SearchIndex {
 }
 
 /// Sends every kind's documents, page by page, to the rebuilding writer.
-async fn stream_catalog(
-    store: &dyn CatalogStore,
-    tx: &mpsc::Sender<RebuildMsg>,
-) -> StoreResult<()> {
+async fn stream_catalog(store: &dyn DocSource, tx: &mpsc::Sender<RebuildMsg>) -> StoreResult<()> {
     for kind in [DocKind::Artist, DocKind::Album, DocKind::Track] {
         let mut after = None;
         loop {

@@ -11,7 +11,6 @@ mod accounts;
 mod albums;
 mod analysis;
 mod artists;
-mod catalog_impl;
 mod connect;
 mod errors;
 mod job_states;
@@ -21,6 +20,7 @@ mod playlists;
 mod queue;
 mod rows;
 mod search;
+mod stores;
 mod tracks;
 mod uploads;
 

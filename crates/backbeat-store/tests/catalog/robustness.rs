@@ -1,7 +1,8 @@
 //! Hostile input, concurrency, migrations, malformed rows, connection URLs.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::{Backend, SqlCatalog};
-use backbeat_store::{AlbumKind, CatalogStore, ListQuery, NewPlaylist, NewUser, Role, StoreError};
+use backbeat_store::{AlbumKind, ListQuery, NewPlaylist, NewUser, Role, StoreError};
 use futures_util::future::join_all;
 
 use super::{new_track, open, track, upload, user};
