@@ -126,7 +126,7 @@ async fn reindex(cat: &Inner, scope: DocScope) -> CatalogResult<()> {
 /// gone.
 async fn collect_now(cat: &Inner) {
     if let Err(e) = crate::gc::Gc(cat).run_once().await {
-        tracing::warn!(error = %e, "gc after write failed; the periodic round retries");
+        tracing::warn!(error = %e.chain(), "gc after write failed; the periodic round retries");
     }
 }
 

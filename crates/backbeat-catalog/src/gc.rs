@@ -49,7 +49,7 @@ impl Gc<'_> {
                 match result {
                     Ok(()) => done.push(item.key.clone()),
                     Err(e) => {
-                        tracing::warn!(key = %item.key, error = %e, "gc: blob delete failed, will retry")
+                        tracing::warn!(key = %item.key, error = %e.chain(), "gc: blob delete failed, will retry")
                     }
                 }
             }

@@ -267,7 +267,7 @@ impl Engine {
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "loading the track failed; retrying");
+                tracing::warn!(error = %e.chain(), "loading the track failed; retrying");
                 let _ = d.retry(self.backoff(count)).await;
                 return;
             }
@@ -326,7 +326,9 @@ impl Engine {
                 Ok(n) => {
                     tracing::info!(%track, removed = n, "track deleted mid-job; outputs removed")
                 }
-                Err(e) => tracing::warn!(%track, error = %e, "removing a deleted track's outputs"),
+                Err(e) => {
+                    tracing::warn!(%track, error = %e.chain(), "removing a deleted track's outputs")
+                }
             }
         }
     }
@@ -347,7 +349,7 @@ impl Engine {
         self.metrics.finished(&spec.name, state.as_str(), None);
         self.record(&msg.track, spec, state, None, Some(why)).await;
         if let Err(e) = self.states.mark_track_failed(msg.track).await {
-            tracing::warn!(error = %e, "marking the track failed");
+            tracing::warn!(error = %e.chain(), "marking the track failed");
         }
     }
 
@@ -369,7 +371,7 @@ impl Engine {
             worker: Some(&self.config.worker_id),
         };
         if let Err(e) = self.states.record_job(update).await {
-            tracing::warn!(error = %e, job = %spec.name, "recording the job state failed");
+            tracing::warn!(error = %e.chain(), job = %spec.name, "recording the job state failed");
         }
     }
 

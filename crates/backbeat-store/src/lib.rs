@@ -23,6 +23,6 @@ pub mod sql;
 pub use catalog::{
     prelude, AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,
 };
-pub use error::{StoreError, StoreResult};
+pub use error::{BoxError, StoreError, StoreResult};
 pub use jobs::JobStore;
 pub use model::*;

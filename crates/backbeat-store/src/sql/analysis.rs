@@ -16,7 +16,7 @@ use super::SqlCatalog;
 pub(super) async fn set_track_analysis(c: &SqlCatalog, a: &TrackAnalysis) -> StoreResult<()> {
     let mut tx = c.begin().await?;
     let json = serde_json::to_string(&a.analysis)
-        .map_err(|e| StoreError::Database(format!("analysis JSON: {e}")))?;
+        .map_err(|e| StoreError::database("analysis JSON", sqlx::Error::Encode(Box::new(e))))?;
     sqlx::query(
         "INSERT INTO track_analysis (track_id, bpm, musical_key, loudness_lufs, analysis,
                                      updated_at)
@@ -105,7 +105,7 @@ pub(super) async fn track_analysis(
         key: opt_text(&r, "musical_key")?,
         loudness_lufs: r.try_get::<Option<f64>, _>("loudness_lufs").map_err(db)?,
         analysis: serde_json::from_str(&json)
-            .map_err(|e| StoreError::Database(format!("analysis JSON: {e}")))?,
+            .map_err(|e| StoreError::database("analysis JSON", sqlx::Error::Decode(Box::new(e))))?,
         tags,
         updated_at: int(&r, "updated_at")?,
     }))

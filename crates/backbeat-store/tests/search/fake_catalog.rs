@@ -38,7 +38,10 @@ pub fn page_of(docs: &[SearchDoc], kind: DocKind, after: Option<Id>, limit: u32)
 }
 
 fn unused<T>() -> StoreResult<T> {
-    Err(StoreError::Database("unused by the search tests".into()))
+    Err(StoreError::database(
+        "unused by the search tests",
+        sqlx::Error::Protocol("not implemented by the fake".into()),
+    ))
 }
 
 #[async_trait]
