@@ -62,7 +62,8 @@ impl Albums<'_> {
         let kind = draft.kind.unwrap_or(AlbumKind::Album);
         let album = self
             .0
-            .store
+            .stores
+            .library
             .create_album(draft.artist_id, &title, kind, draft.release_year)
             .await?;
         effects::apply(self.0, &[Event::AlbumCreated(album.id)]).await?;
@@ -71,7 +72,7 @@ impl Albums<'_> {
 
     /// Albums, optionally of one artist.
     pub async fn list(&self, artist: Option<Id>, q: ListQuery) -> CatalogResult<Page<Album>> {
-        Ok(self.0.store.list_albums(artist, q).await?)
+        Ok(self.0.stores.library.list_albums(artist, q).await?)
     }
 
     /// One album (from the cache when fresh).
@@ -96,7 +97,7 @@ impl Albums<'_> {
             kind: changes.kind,
             release_year: changes.release_year,
         };
-        let album = self.0.store.update_album(id, patch).await?;
+        let album = self.0.stores.library.update_album(id, patch).await?;
         effects::apply(self.0, &[Event::AlbumChanged(id)]).await?;
         Ok(album)
     }
@@ -104,7 +105,7 @@ impl Albums<'_> {
     /// Deletes an album with its tracks and their audio (its artist's owners and admins).
     pub async fn delete(&self, caller: &Caller, id: Id) -> CatalogResult<()> {
         policy::owned_album(self.0, caller, id).await?;
-        self.0.store.delete_album(id).await?;
+        self.0.stores.library.delete_album(id).await?;
         effects::apply(self.0, &[Event::AlbumDeleted(id)]).await
     }
 }

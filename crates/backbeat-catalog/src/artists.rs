@@ -20,14 +20,19 @@ impl Artists<'_> {
     pub async fn create(&self, caller: &Caller, name: &str) -> CatalogResult<Artist> {
         policy::require_creator(caller)?;
         let name = clean_text("name", name, MAX_NAME)?;
-        let artist = self.0.store.create_artist(&name, caller.user_id).await?;
+        let artist = self
+            .0
+            .stores
+            .library
+            .create_artist(&name, caller.user_id)
+            .await?;
         effects::apply(self.0, &[Event::ArtistCreated(artist.id)]).await?;
         Ok(artist)
     }
 
     /// Artists, optionally only those a user owns.
     pub async fn list(&self, owned_by: Option<Id>, q: ListQuery) -> CatalogResult<Page<Artist>> {
-        Ok(self.0.store.list_artists(owned_by, q).await?)
+        Ok(self.0.stores.library.list_artists(owned_by, q).await?)
     }
 
     /// One artist (from the cache when fresh).
@@ -39,7 +44,7 @@ impl Artists<'_> {
     pub async fn rename(&self, caller: &Caller, id: Id, name: &str) -> CatalogResult<Artist> {
         policy::owned_artist(self.0, caller, id).await?;
         let name = clean_text("name", name, MAX_NAME)?;
-        let artist = self.0.store.rename_artist(id, &name).await?;
+        let artist = self.0.stores.library.rename_artist(id, &name).await?;
         effects::apply(self.0, &[Event::ArtistRenamed(id)]).await?;
         Ok(artist)
     }
@@ -47,7 +52,7 @@ impl Artists<'_> {
     /// Deletes an artist with its albums, tracks and their audio (owners and admins).
     pub async fn delete(&self, caller: &Caller, id: Id) -> CatalogResult<()> {
         policy::owned_artist(self.0, caller, id).await?;
-        self.0.store.delete_artist(id).await?;
+        self.0.stores.library.delete_artist(id).await?;
         effects::apply(self.0, &[Event::ArtistDeleted(id)]).await
     }
 
@@ -56,7 +61,8 @@ impl Artists<'_> {
         policy::owned_artist(self.0, caller, id).await?;
         let artist = self
             .0
-            .store
+            .stores
+            .library
             .add_artist_owner(id, user)
             .await
             .map_err(|e| match e {
@@ -70,7 +76,7 @@ impl Artists<'_> {
     /// Removes an owner; the last owner cannot be removed (owners and admins).
     pub async fn remove_owner(&self, caller: &Caller, id: Id, user: Id) -> CatalogResult<Artist> {
         policy::owned_artist(self.0, caller, id).await?;
-        let artist = self.0.store.remove_artist_owner(id, user).await?;
+        let artist = self.0.stores.library.remove_artist_owner(id, user).await?;
         effects::apply(self.0, &[Event::ArtistOwnersChanged(id)]).await?;
         Ok(artist)
     }

@@ -100,7 +100,7 @@ impl BlobAccess<'_> {
         self.authorize(SignedOp::Put, key, query)?;
         let max = query.max.unwrap_or(0).min(cat.config.max_upload_bytes);
         // The slot must still be open: once a track claims the key its audio is immutable.
-        match cat.store.upload(key).await {
+        match cat.stores.uploads.upload(key).await {
             Ok(u) if u.expires_at > now_millis() => {}
             Ok(_) | Err(StoreError::NotFound) => return Err(CatalogError::Forbidden),
             Err(e) => return Err(e.into()),

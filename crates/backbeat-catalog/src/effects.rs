@@ -117,7 +117,7 @@ async fn apply_one(cat: &Inner, event: Event) -> CatalogResult<()> {
 /// Brings the search documents of everything in `scope` up to date (an artist's rename
 /// touches its albums' and tracks' documents too, which carry its name).
 async fn reindex(cat: &Inner, scope: DocScope) -> CatalogResult<()> {
-    let docs = cat.store.search_docs(scope).await?;
+    let docs = cat.stores.docs.search_docs(scope).await?;
     cat.index.upsert(docs).await?;
     Ok(())
 }
@@ -126,7 +126,7 @@ async fn reindex(cat: &Inner, scope: DocScope) -> CatalogResult<()> {
 /// gone.
 async fn collect_now(cat: &Inner) {
     if let Err(e) = crate::gc::Gc(cat).run_once().await {
-        tracing::warn!(error = %e, "gc after write failed; the periodic round retries");
+        tracing::warn!(error = %e.chain(), "gc after write failed; the periodic round retries");
     }
 }
 

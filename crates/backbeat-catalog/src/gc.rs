@@ -28,10 +28,14 @@ impl Gc<'_> {
     /// As [`Gc::run_once`], as if the time were `now` (tests move the clock forward).
     pub async fn run_once_at(&self, now: Millis) -> StoreResult<u64> {
         let state = self.0;
-        state.store.expire_uploads(now - UPLOAD_GRACE_MS).await?;
+        state
+            .stores
+            .uploads
+            .expire_uploads(now - UPLOAD_GRACE_MS)
+            .await?;
         let mut deleted = 0u64;
         loop {
-            let batch = state.store.garbage(BATCH).await?;
+            let batch = state.stores.uploads.garbage(BATCH).await?;
             if batch.is_empty() {
                 break;
             }
@@ -45,14 +49,14 @@ impl Gc<'_> {
                 match result {
                     Ok(()) => done.push(item.key.clone()),
                     Err(e) => {
-                        tracing::warn!(key = %item.key, error = %e, "gc: blob delete failed, will retry")
+                        tracing::warn!(key = %item.key, error = %e.chain(), "gc: blob delete failed, will retry")
                     }
                 }
             }
             if done.is_empty() {
                 break; // every delete failed; retry on the next round rather than spin
             }
-            state.store.garbage_done(&done).await?;
+            state.stores.uploads.garbage_done(&done).await?;
             deleted += done.len() as u64;
             state.metrics.gc_blobs_deleted.inc_by(done.len() as u64);
             if batch.len() < BATCH as usize {

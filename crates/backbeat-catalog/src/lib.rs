@@ -35,7 +35,7 @@ use backbeat_pipeline::Engine;
 use backbeat_store::blob::BlobStore;
 use backbeat_store::search::SearchIndex;
 use backbeat_store::signing::UrlSigner;
-use backbeat_store::CatalogStore;
+use backbeat_store::Stores;
 
 pub use accounts::tokens::TokenKeys;
 pub use cache::Cache;
@@ -51,7 +51,8 @@ pub struct Catalog(Arc<Inner>);
 /// What a [`Catalog`] is made of; the binary's wiring opens each part.
 pub struct CatalogParts {
     pub config: CatalogConfig,
-    pub store: Arc<dyn CatalogStore>,
+    /// The catalog's stores; each use case reaches only for the one it needs.
+    pub stores: Stores,
     pub blobs: BlobStore,
     pub index: SearchIndex,
     /// Signs and verifies blob URLs.
@@ -142,6 +143,6 @@ impl Catalog {
 
     /// `Ok` when the database answers (readiness).
     pub async fn ping(&self) -> CatalogResult<()> {
-        Ok(self.0.store.ping().await?)
+        Ok(self.0.stores.health.ping().await?)
     }
 }

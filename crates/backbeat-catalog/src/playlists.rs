@@ -70,7 +70,8 @@ impl Playlists<'_> {
         check_tracks(&draft.track_ids, &mut fields);
         fields.finish()?;
         self.0
-            .store
+            .stores
+            .playlists
             .create_playlist(NewPlaylist {
                 owner_id: caller.user_id,
                 name: name.unwrap_or_default(),
@@ -85,7 +86,7 @@ impl Playlists<'_> {
     /// The caller's own playlists and public ones (admins see all).
     pub async fn list(&self, caller: &Caller, q: ListQuery) -> CatalogResult<Page<Playlist>> {
         let viewer = (!caller.is_admin()).then_some(caller.user_id);
-        Ok(self.0.store.list_playlists(viewer, q).await?)
+        Ok(self.0.stores.playlists.list_playlists(viewer, q).await?)
     }
 
     /// One playlist, if the caller may see it.
@@ -113,7 +114,8 @@ impl Playlists<'_> {
             track_ids: changes.track_ids,
         };
         self.0
-            .store
+            .stores
+            .playlists
             .update_playlist(id, patch)
             .await
             .map_err(track_ref)
@@ -122,6 +124,6 @@ impl Playlists<'_> {
     /// Deletes a playlist (its owner and admins).
     pub async fn delete(&self, caller: &Caller, id: Id) -> CatalogResult<()> {
         policy::owned_playlist(self.0, caller, id).await?;
-        Ok(self.0.store.delete_playlist(id).await?)
+        Ok(self.0.stores.playlists.delete_playlist(id).await?)
     }
 }

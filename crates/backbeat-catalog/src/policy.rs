@@ -19,7 +19,7 @@ pub(crate) async fn artist(cat: &Inner, id: Id) -> CatalogResult<Arc<Artist>> {
         return Ok(a);
     }
     let epoch = cat.cache.artists.epoch();
-    let a = Arc::new(cat.store.artist(id).await?);
+    let a = Arc::new(cat.stores.library.artist(id).await?);
     cat.cache.artists.insert(id, a.clone(), epoch);
     Ok(a)
 }
@@ -30,7 +30,7 @@ pub(crate) async fn album(cat: &Inner, id: Id) -> CatalogResult<Arc<Album>> {
         return Ok(a);
     }
     let epoch = cat.cache.albums.epoch();
-    let a = Arc::new(cat.store.album(id).await?);
+    let a = Arc::new(cat.stores.library.album(id).await?);
     cat.cache.albums.insert(id, a.clone(), epoch);
     Ok(a)
 }
@@ -43,7 +43,7 @@ pub(crate) async fn track(cat: &Inner, id: Id) -> CatalogResult<Arc<CachedTrack>
     }
     cat.metrics.cache_misses.inc();
     let epoch = cat.cache.tracks.epoch();
-    let t = Arc::new(CachedTrack::new(cat.store.track(id).await?));
+    let t = Arc::new(CachedTrack::new(cat.stores.library.track(id).await?));
     cat.cache.tracks.insert(id, t.clone(), epoch);
     Ok(t)
 }
@@ -126,7 +126,7 @@ pub(crate) async fn visible_playlist(
     caller: &Caller,
     id: Id,
 ) -> CatalogResult<Playlist> {
-    let p = cat.store.playlist(id).await?;
+    let p = cat.stores.playlists.playlist(id).await?;
     if p.public || p.owner_id == caller.user_id || caller.is_admin() {
         Ok(p)
     } else {

@@ -55,7 +55,7 @@ impl Processing<'_> {
             })
             .collect();
         // From the database, not the cache: a job may have just changed it.
-        let track = cat.store.track(id).await?;
+        let track = cat.stores.library.track(id).await?;
         Ok(TrackJobs {
             status: track.status,
             jobs,

@@ -86,7 +86,7 @@ impl Tracks<'_> {
 
     /// Tracks, optionally of one album.
     pub async fn list(&self, album: Option<Id>, q: ListQuery) -> CatalogResult<Page<Track>> {
-        Ok(self.0.store.list_tracks(album, q).await?)
+        Ok(self.0.stores.library.list_tracks(album, q).await?)
     }
 
     /// Creates a track from uploaded audio once it checks out (artists and admins, on their
@@ -99,7 +99,8 @@ impl Tracks<'_> {
         policy::may_file_under(cat, caller, draft.album_id).await?;
         let audio = self.check_upload(caller, &key).await?;
         let track = cat
-            .store
+            .stores
+            .library
             .create_track(NewTrack {
                 album_id: draft.album_id,
                 title,
@@ -140,12 +141,14 @@ impl Tracks<'_> {
         };
         let mut track = current.track.clone();
         if let (Some(k), Some(a)) = (key, audio) {
-            cat.store
+            cat.stores
+                .library
                 .replace_track_audio(id, &k, caller.user_id, a)
                 .await
                 .map_err(upload_ref)?;
             track = cat
-                .store
+                .stores
+                .library
                 .update_track(
                     id,
                     TrackPatch {
@@ -159,7 +162,8 @@ impl Tracks<'_> {
         }
         if title.is_some() || changes.album_id.is_some() {
             track = cat
-                .store
+                .stores
+                .library
                 .update_track(
                     id,
                     TrackPatch {
@@ -179,7 +183,7 @@ impl Tracks<'_> {
     pub async fn delete(&self, caller: &Caller, id: Id) -> CatalogResult<()> {
         let cat = self.0;
         policy::owned_track(cat, caller, id).await?;
-        cat.store.delete_track(id).await?;
+        cat.stores.library.delete_track(id).await?;
         effects::apply(cat, &[Event::TrackDeleted(id)]).await
     }
 
@@ -214,7 +218,8 @@ impl Tracks<'_> {
             i64::try_from(cfg.upload_url_ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
         let expires_at = now.saturating_add(ttl_ms);
         let max_bytes = cfg.max_upload_bytes;
-        cat.store
+        cat.stores
+            .uploads
             .create_upload(Upload {
                 key: key.clone(),
                 user_id: caller.user_id,
@@ -240,7 +245,7 @@ impl Tracks<'_> {
         let cat = self.0;
         let unusable =
             || CatalogError::field("trackUrl", "unknown, expired or already used upload");
-        let upload = match cat.store.upload(key).await {
+        let upload = match cat.stores.uploads.upload(key).await {
             Ok(u) => u,
             Err(StoreError::NotFound) => return Err(unusable()),
             Err(e) => return Err(e.into()),

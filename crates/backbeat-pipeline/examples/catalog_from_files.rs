@@ -21,8 +21,8 @@ use std::time::Instant;
 use backbeat_audio::decode::{DecodeLimits, DecodedStream};
 use backbeat_store::blob::BlobStore;
 use backbeat_store::model::*;
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::CatalogStore;
 use bytes::Bytes;
 use futures_util::StreamExt;
 

@@ -40,8 +40,8 @@ use backbeat_pipeline::{
 use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::JobState;
 use backbeat_store::model::*;
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{CatalogStore, JobStore};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
@@ -268,7 +268,7 @@ async fn plain_loop(
     dir: &Path,
 ) -> Result<Duration, BoxError> {
     std::fs::create_dir_all(dir)?;
-    let catalog: Arc<dyn CatalogStore> = Arc::new(cat.db.clone());
+    let library: Arc<dyn LibraryStore> = Arc::new(cat.db.clone());
     let states: Arc<dyn JobStore> = Arc::new(cat.db.clone());
     let specs: Arc<Vec<JobSpec>> = Arc::new(
         JOBS.iter()
@@ -299,7 +299,7 @@ async fn plain_loop(
             Arc::clone(&code),
             Arc::clone(&next),
         );
-        let (catalog, states, dir) = (Arc::clone(&catalog), Arc::clone(&states), dir.to_owned());
+        let (library, states, dir) = (Arc::clone(&library), Arc::clone(&states), dir.to_owned());
         tasks.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
@@ -331,7 +331,7 @@ async fn plain_loop(
                         inputs,
                         outputs,
                         memo: Memo::default(),
-                        catalog: Arc::clone(&catalog),
+                        library: Arc::clone(&library),
                         states: Arc::clone(&states),
                         cancel: Default::default(),
                     };
@@ -464,7 +464,7 @@ async fn run(args: &Args, ticks: f64) -> Result<(), BoxError> {
         graph: Arc::new(graph),
         registry,
         blobs: cat.blobs.clone(),
-        catalog: Arc::new(cat.db.clone()),
+        library: Arc::new(cat.db.clone()),
         states: Arc::new(cat.db.clone()),
         queue,
         config,

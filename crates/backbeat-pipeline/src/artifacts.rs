@@ -88,7 +88,7 @@ pub async fn done_in_run(
 pub async fn put_file(blobs: &BlobStore, key: &str, path: &Path) -> Result<u64, StoreError> {
     let file = tokio::fs::File::open(path)
         .await
-        .map_err(|e| StoreError::Blob(format!("reading output {}: {e}", path.display())))?;
+        .map_err(|e| StoreError::blob(format!("reading output {}", path.display()), e))?;
     // Reads of at most 1 MiB, but no bigger buffer than the file needs (most outputs are a
     // few hundred bytes of JSON; zeroing 1 MiB for each showed in profiles).
     let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
@@ -108,7 +108,7 @@ pub async fn put_file(blobs: &BlobStore, key: &str, path: &Path) -> Result<u64, 
     blobs
         .put_stream(key, Box::pin(body), MAX_OUTPUT_BYTES)
         .await
-        .map_err(|e| StoreError::Blob(e.to_string()))
+        .map_err(|e| StoreError::blob(format!("storing output {key}"), e))
 }
 
 /// Writes the manifest of `spec` for `track`: the commit point of its outputs.
@@ -129,7 +129,7 @@ pub async fn commit(
         run: Some(run),
     };
     let json =
-        serde_json::to_vec(&manifest).map_err(|e| StoreError::Blob(format!("manifest: {e}")))?;
+        serde_json::to_vec(&manifest).map_err(|e| StoreError::blob("encoding the manifest", e))?;
     let body = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(Bytes::from(json))]);
     blobs
         .put_stream(
@@ -138,6 +138,6 @@ pub async fn commit(
             MAX_OUTPUT_BYTES,
         )
         .await
-        .map_err(|e| StoreError::Blob(e.to_string()))?;
+        .map_err(|e| StoreError::blob("storing the manifest", e))?;
     Ok(())
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::{JobState, JobUpdate};
 use backbeat_store::model::{Id, Track};
-use backbeat_store::{CatalogStore, JobStore, StoreError};
+use backbeat_store::{JobStore, LibraryStore, StoreError};
 use tokio::sync::{watch, Semaphore};
 
 use crate::artifacts;
@@ -91,7 +91,8 @@ pub struct Engine {
     pub graph: Arc<Graph>,
     pub registry: Registry,
     pub blobs: BlobStore,
-    pub catalog: Arc<dyn CatalogStore>,
+    /// Where the tracks are read (a job runs on the track as stored).
+    pub library: Arc<dyn LibraryStore>,
     pub states: Arc<dyn JobStore>,
     pub queue: Arc<dyn Queue>,
     pub config: EngineConfig,
@@ -258,7 +259,7 @@ impl Engine {
             let _ = d.ack().await;
             return;
         }
-        let track = match self.catalog.track(msg.track).await {
+        let track = match self.library.track(msg.track).await {
             Ok(t) => t,
             Err(StoreError::NotFound) => {
                 tracing::info!(track = %msg.track, job = %msg.job, "track deleted; job dropped");
@@ -266,7 +267,7 @@ impl Engine {
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "loading the track failed; retrying");
+                tracing::warn!(error = %e.chain(), "loading the track failed; retrying");
                 let _ = d.retry(self.backoff(count)).await;
                 return;
             }
@@ -319,13 +320,15 @@ impl Engine {
     /// prefix, possibly before this job committed. Checking after the commit closes the gap
     /// (deleted before the check: removed here; after: the catalog's deletion removes them).
     async fn drop_outputs_if_deleted(&self, track: Id) {
-        if let Err(StoreError::NotFound) = self.catalog.track(track).await {
+        if let Err(StoreError::NotFound) = self.library.track(track).await {
             let prefix = backbeat_store::catalog::derived_prefix(track);
             match self.blobs.delete_prefix(&prefix).await {
                 Ok(n) => {
                     tracing::info!(%track, removed = n, "track deleted mid-job; outputs removed")
                 }
-                Err(e) => tracing::warn!(%track, error = %e, "removing a deleted track's outputs"),
+                Err(e) => {
+                    tracing::warn!(%track, error = %e.chain(), "removing a deleted track's outputs")
+                }
             }
         }
     }
@@ -346,7 +349,7 @@ impl Engine {
         self.metrics.finished(&spec.name, state.as_str(), None);
         self.record(&msg.track, spec, state, None, Some(why)).await;
         if let Err(e) = self.states.mark_track_failed(msg.track).await {
-            tracing::warn!(error = %e, "marking the track failed");
+            tracing::warn!(error = %e.chain(), "marking the track failed");
         }
     }
 
@@ -368,7 +371,7 @@ impl Engine {
             worker: Some(&self.config.worker_id),
         };
         if let Err(e) = self.states.record_job(update).await {
-            tracing::warn!(error = %e, job = %spec.name, "recording the job state failed");
+            tracing::warn!(error = %e.chain(), job = %spec.name, "recording the job state failed");
         }
     }
 
@@ -516,7 +519,7 @@ impl Engine {
             inputs,
             outputs: outputs.clone(),
             memo: memo.clone(),
-            catalog: Arc::clone(&self.catalog),
+            library: Arc::clone(&self.library),
             states: Arc::clone(&self.states),
             cancel: cancel.clone(),
         };

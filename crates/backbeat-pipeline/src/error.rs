@@ -34,7 +34,7 @@ pub enum QueueError {
 
 impl From<StoreError> for QueueError {
     fn from(e: StoreError) -> Self {
-        QueueError::Backend(e.to_string())
+        QueueError::Backend(e.chain())
     }
 }
 
@@ -64,7 +64,7 @@ impl JobError {
 
 impl From<StoreError> for JobError {
     fn from(e: StoreError) -> Self {
-        JobError::Transient(e.to_string())
+        JobError::Transient(e.chain())
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use backbeat_store::model::Track;
-use backbeat_store::{CatalogStore, JobStore};
+use backbeat_store::{JobStore, LibraryStore};
 
 use crate::error::JobError;
 use crate::graph::{Input, JobSpec};
@@ -34,8 +34,8 @@ pub struct JobContext {
     pub outputs: BTreeMap<String, PathBuf>,
     /// In-memory results handed between jobs of one track on one worker (decode once).
     pub memo: Memo,
-    /// The catalog, for jobs whose effect is in the database.
-    pub catalog: Arc<dyn CatalogStore>,
+    /// Artists, albums and tracks, for jobs whose effect is in the catalog database.
+    pub library: Arc<dyn LibraryStore>,
     /// Job states and descriptors.
     pub states: Arc<dyn JobStore>,
     /// Set when the run has been abandoned (timeout, shutdown); long loops should check it.

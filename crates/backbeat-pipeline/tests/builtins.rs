@@ -6,7 +6,7 @@ use backbeat_pipeline::builtins::{builtin_registry, default_graph};
 use backbeat_pipeline::Plan;
 use backbeat_store::jobs::JobState;
 use backbeat_store::model::TrackStatus;
-use backbeat_store::{CatalogStore, JobStore};
+use backbeat_store::prelude::*;
 
 use crate::common::{fixture, state_of, Harness};
 

@@ -17,8 +17,8 @@ use backbeat_pipeline::{
 use backbeat_store::blob::BlobStore;
 use backbeat_store::jobs::{JobRecord, JobState};
 use backbeat_store::model::*;
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{CatalogStore, JobStore};
 use bytes::Bytes;
 use tokio::sync::watch;
 
@@ -84,7 +84,7 @@ impl Job for TestJob {
             Behaviour::Panic => panic!("test job panics"),
             Behaviour::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
             Behaviour::FailPermanent => return Err(JobError::Permanent("bad input".into())),
-            Behaviour::DeletesTrack => ctx.catalog.delete_track(ctx.track.id).await.unwrap(),
+            Behaviour::DeletesTrack => ctx.library.delete_track(ctx.track.id).await.unwrap(),
         }
         for (name, path) in &ctx.outputs {
             std::fs::write(path, format!("{}:{name}", ctx.spec.name)).unwrap();
@@ -149,7 +149,7 @@ impl Harness {
             graph: Arc::new(graph),
             registry,
             blobs: blobs.clone(),
-            catalog: Arc::new(db.clone()),
+            library: Arc::new(db.clone()),
             states: Arc::new(db.clone()),
             queue: Arc::new(queue),
             config,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use backbeat_pipeline::{Engine, Graph, JobKind, JobSpec, Plan, Registry};
 use backbeat_store::jobs::{JobState, Selection};
 use backbeat_store::model::TrackStatus;
-use backbeat_store::{CatalogStore, JobStore};
+use backbeat_store::prelude::*;
 
 use crate::common::{all_complete, state_of, Behaviour, Harness, Log, TestJob};
 use crate::plan::{test_graph, test_specs};
@@ -161,7 +161,7 @@ async fn a_version_bump_makes_outputs_stale_and_a_backfill_recomputes_only_those
         graph: Arc::clone(&g2),
         registry: registry(&log, &[]),
         blobs: h.blobs.clone(),
-        catalog: Arc::clone(&h.engine.catalog),
+        library: Arc::clone(&h.engine.library),
         states: Arc::clone(&h.engine.states),
         queue: Arc::clone(&h.engine.queue),
         config: h.engine.config.clone(),

@@ -260,7 +260,7 @@ impl From<CatalogError> for ApiError {
 }
 
 /// An error and its sources, `: `-separated, for the log.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -215,7 +215,8 @@ impl TestApp {
                 .state
                 .catalog
                 .parts()
-                .store
+                .stores
+                .accounts
                 .create_user(NewUser {
                     email: email.clone(),
                     display_name: "Admin".into(),

@@ -606,7 +606,8 @@ async fn stream_hands_out_a_working_signed_url() {
     app.state
         .catalog
         .parts()
-        .store
+        .stores
+        .library
         .update_track(tid, patch)
         .await
         .unwrap();

@@ -51,7 +51,7 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
         graph: Arc::new(default_graph(extra)?),
         registry: builtin_registry(),
         blobs: blobs.clone(),
-        catalog: Arc::new(db.clone()),
+        library: Arc::new(db.clone()),
         states: Arc::new(CacheAwareStates::new(
             Arc::new(db.clone()),
             Arc::clone(&cache),
@@ -78,7 +78,7 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
         tokens: TokenKeys::new(secret, c.access_token_ttl_s, c.refresh_token_ttl_s),
         cache,
         pipeline,
-        store: Arc::new(db),
+        stores: db.stores(),
         blobs,
         index,
         metrics: CatalogMetrics::default(),

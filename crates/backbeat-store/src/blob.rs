@@ -212,13 +212,15 @@ fn object_path(key: &str) -> StoreResult<ObjectPath> {
     ObjectPath::parse(key).map_err(|_| StoreError::NotFound)
 }
 
-fn blob_err(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Blob(format!("{what}: {e}"))
+/// A blob-store failure while doing `what`, keeping `e` (an `io::Error`, an
+/// `object_store::Error`, ...) as its source.
+fn blob_err(what: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::blob(what, e)
 }
 
 fn from_object_store(e: object_store::Error) -> StoreError {
     match e {
         object_store::Error::NotFound { .. } => StoreError::NotFound,
-        other => StoreError::Blob(other.to_string()),
+        other => blob_err("object store request", other),
     }
 }

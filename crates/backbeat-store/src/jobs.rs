@@ -1,6 +1,6 @@
 //! What the processing pipeline keeps in the catalog database: per-track job states, the
 //! descriptors the `summary` job writes, the selections a backfill walks, and the rows of the
-//! embedded job queue. A trait of its own (not part of [`crate::CatalogStore`]) because only
+//! embedded job queue. A trait of its own (not one of the [`crate::catalog`] stores) because only
 //! the pipeline and the job-status endpoints need it.
 
 use async_trait::async_trait;

@@ -2,8 +2,10 @@
 //!
 //! Holds no business rules (who may do what is the server's job): it stores, fetches and keeps
 //! the three stores consistent with each other.
-//! - [`catalog`]: the [`CatalogStore`] trait, implemented once for SQLite and PostgreSQL
-//!   ([`sql::SqlCatalog`], sqlx's Any driver; migrations per backend).
+//! - [`catalog`]: one store trait per aggregate ([`AccountStore`], [`LibraryStore`],
+//!   [`PlaylistStore`], [`UploadStore`], and [`DocSource`] for the search index), bundled as
+//!   [`Stores`]; implemented once for SQLite and PostgreSQL ([`sql::SqlCatalog`], sqlx's Any
+//!   driver; migrations per backend). [`prelude`] brings the traits into scope.
 //! - [`blob`]: audio and derived artifacts in an `object_store` (local folder now, S3 later).
 //! - [`signing`]: HMAC-signed, expiring URLs bound to one object key, method and size, or
 //!   read-only grants for every object under one key prefix (streaming manifests).
@@ -18,7 +20,9 @@ pub mod search;
 pub mod signing;
 pub mod sql;
 
-pub use catalog::CatalogStore;
-pub use error::{StoreError, StoreResult};
+pub use catalog::{
+    prelude, AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,
+};
+pub use error::{BoxError, StoreError, StoreResult};
 pub use jobs::JobStore;
 pub use model::*;

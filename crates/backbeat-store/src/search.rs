@@ -24,7 +24,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::catalog::CatalogStore;
+use crate::catalog::DocSource;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{DocKind, DocScope, Id, SearchDoc};
 use query::Tiers;
@@ -113,7 +113,7 @@ impl SearchIndex {
     }
 
     fn start(index: Index, fresh: bool, dir: Option<PathBuf>) -> StoreResult<Self> {
-        let err = |e: tantivy::TantivyError| StoreError::Search(e.to_string());
+        let err = |e: tantivy::TantivyError| StoreError::search("opening the index", e);
         let fields = schema::build_schema().1;
         index
             .tokenizers()
@@ -139,7 +139,7 @@ impl SearchIndex {
         let thread = std::thread::Builder::new()
             .name("search-writer".into())
             .spawn(move || state.run(rx))
-            .map_err(|e| StoreError::Search(format!("starting the writer thread: {e}")))?;
+            .map_err(|e| StoreError::search("starting the writer thread", e))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 reader,
@@ -217,7 +217,7 @@ impl SearchIndex {
                 total: 0,
             });
         };
-        let err = |e: tantivy::TantivyError| StoreError::Search(e.to_string());
+        let err = |e: tantivy::TantivyError| StoreError::search("searching", e);
         if limit == 0 || q.offset >= MAX_WINDOW {
             let total = searcher.search(&query, &Count).map_err(err)?;
             return Ok(SearchResults {
@@ -245,7 +245,7 @@ impl SearchIndex {
     ///
     /// Searches see the old index until the single commit at the end; a failure (or dropping
     /// this future) rolls back and leaves the old index in place.
-    pub async fn rebuild(&self, store: &dyn CatalogStore) -> StoreResult<u64> {
+    pub async fn rebuild(&self, store: &dyn DocSource) -> StoreResult<u64> {
         let (tx, docs) = mpsc::channel(4);
         let (done, reply) = oneshot::channel();
         self.send(Command::Rebuild { docs, done })?;
@@ -263,7 +263,7 @@ impl SearchIndex {
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || disk::write_version(&dir, true))
                 .await
-                .map_err(|e| StoreError::Search(format!("recording the rebuild: {e}")))??;
+                .map_err(|e| StoreError::search("recording the rebuild", e))??;
         }
         self.inner.needs_rebuild.store(false, Ordering::Relaxed);
         Ok(count)
@@ -276,10 +276,7 @@ impl SearchIndex {
 }
 
 /// Sends every kind's documents, page by page, to the rebuilding writer.
-async fn stream_catalog(
-    store: &dyn CatalogStore,
-    tx: &mpsc::Sender<RebuildMsg>,
-) -> StoreResult<()> {
+async fn stream_catalog(store: &dyn DocSource, tx: &mpsc::Sender<RebuildMsg>) -> StoreResult<()> {
     for kind in [DocKind::Artist, DocKind::Album, DocKind::Track] {
         let mut after = None;
         loop {
@@ -299,5 +296,5 @@ async fn stream_catalog(
 }
 
 fn writer_gone() -> StoreError {
-    StoreError::Search("the index writer has stopped".into())
+    StoreError::search_gave_up("the index writer has stopped")
 }

@@ -5,10 +5,11 @@
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{
-    now_millis, AudioFacts, CatalogStore, Id, NewTrack, NewUser, Role, StoreError, StoreResult,
-    Track, TrackStatus, Upload, User,
+    now_millis, AudioFacts, Id, NewTrack, NewUser, Role, StoreError, StoreResult, Track,
+    TrackStatus, Upload, User,
 };
 
 use crate::common::TestDb;

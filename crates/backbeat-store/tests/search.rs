@@ -477,11 +477,14 @@ async fn failed_rebuild_keeps_the_old_index() {
     sorted.sort_by_key(|d| d.id);
     let failing = FakeCatalog::from_fn(move |kind, after, limit| match kind {
         // Artists and albums go through; tracks fail half-way.
-        DocKind::Track => Err(StoreError::Database("connection lost".into())),
+        DocKind::Track => Err(StoreError::database(
+            "reading search documents",
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+        )),
         _ => Ok(fake_catalog::page_of(&sorted, kind, after, limit)),
     });
     let err = index.rebuild(&failing).await.unwrap_err();
-    assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+    assert!(matches!(err, StoreError::Database { .. }), "{err:?}");
     assert_eq!(index.num_docs(), n);
     assert_eq!(titles(&index, "yesterday", None), ["Yesterday"]);
     // The writer is still usable.

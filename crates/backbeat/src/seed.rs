@@ -78,14 +78,15 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let catalog = crate::wiring::open_catalog(&settings)
         .await
         .context("opening the data directory")?;
-    let store = catalog.parts().store.clone();
+    let stores = catalog.parts().stores.clone();
     let started = Instant::now();
     let email = format!(
         "seed-{}@backbeat.invalid",
         backbeat_store::new_id().simple()
     );
     // "!" is no PHC string, so nobody can log in as the seed user.
-    let user = store
+    let user = stores
+        .accounts
         .create_user(NewUser {
             email,
             display_name: "Seed".into(),
@@ -99,12 +100,16 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let (mut album, mut made) = (None, 0usize);
     while made < args.tracks {
         if made % per_artist == 0 {
-            let artist = store.create_artist(&words.title(), user.id).await?;
+            let artist = stores
+                .library
+                .create_artist(&words.title(), user.id)
+                .await?;
             album = Some((artist.id, 0usize));
         }
         if made % args.per_album == 0 {
             let (artist_id, _) = album.context("artist")?;
-            let al = store
+            let al = stores
+                .library
                 .create_album(artist_id, &words.title(), AlbumKind::Album, Some(2000))
                 .await?;
             album = Some((artist_id, 0));
@@ -133,7 +138,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 created_at: now,
             };
             let parts = catalog.parts();
-            parts.store.create_upload(upload).await?;
+            parts.stores.uploads.create_upload(upload).await?;
             let body = stream::iter([Ok::<_, std::io::Error>(placeholder)]);
             parts.blobs.put_stream(&key, body, 1 << 20).await?;
             let audio = AudioFacts {
@@ -152,7 +157,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 audio,
                 status: TrackStatus::Ready,
             };
-            parts.store.create_track(nt).await?;
+            parts.stores.library.create_track(nt).await?;
             anyhow::Ok(())
         }
     })

@@ -24,8 +24,8 @@ use backbeat_store::blob::BlobStore;
 use backbeat_store::catalog::derived_prefix;
 use backbeat_store::jobs::JobState;
 use backbeat_store::model::*;
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{CatalogStore, JobStore};
 use tokio::runtime::Runtime;
 
 const DEFAULT_NATS: &str = "nats://127.0.0.1:4222";

@@ -10,7 +10,7 @@ pub mod input;
 pub mod password;
 pub mod tokens;
 
-use backbeat_store::{now_millis, ApiKey, CatalogStore, Id, NewUser, Role, StoreError, User};
+use backbeat_store::{now_millis, AccountStore, ApiKey, Id, NewUser, Role, StoreError, User};
 
 use crate::error::{CatalogError, CatalogResult, FieldError, Fields};
 use crate::{Caller, Inner};
@@ -94,7 +94,8 @@ impl Accounts<'_> {
         let password_hash = password::hash(r.password).await?;
         let user = self
             .0
-            .store
+            .stores
+            .accounts
             .create_user(NewUser {
                 email: r.email,
                 display_name: r.display_name,
@@ -114,7 +115,13 @@ impl Accounts<'_> {
     /// Signs in with e-mail and password; `Unauthenticated` when either is wrong (an unknown
     /// e-mail costs the same time as a wrong password).
     pub async fn login(&self, email: &str, password: String) -> CatalogResult<SignedIn> {
-        let found = match self.0.store.user_credentials(&login_email(email)).await {
+        let found = match self
+            .0
+            .stores
+            .accounts
+            .user_credentials(&login_email(email))
+            .await
+        {
             Ok(found) => Some(found),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
@@ -136,7 +143,8 @@ impl Accounts<'_> {
         let new = random_secret().map_err(rng_error)?;
         let user = self
             .0
-            .store
+            .stores
+            .accounts
             .rotate_session(
                 &secret_hash(refresh_token),
                 &secret_hash(&new),
@@ -155,7 +163,8 @@ impl Accounts<'_> {
     pub async fn logout(&self, refresh_token: &str) -> CatalogResult<()> {
         match self
             .0
-            .store
+            .stores
+            .accounts
             .delete_session(&secret_hash(refresh_token))
             .await
         {
@@ -166,7 +175,7 @@ impl Accounts<'_> {
 
     /// The caller's own account (`Unauthenticated` for a valid token of a deleted account).
     pub async fn me(&self, caller: &Caller) -> CatalogResult<User> {
-        match self.0.store.user(caller.user_id).await {
+        match self.0.stores.accounts.user(caller.user_id).await {
             Ok(user) => Ok(user),
             Err(StoreError::NotFound) => Err(CatalogError::Unauthenticated),
             Err(e) => Err(e.into()),
@@ -183,7 +192,8 @@ impl Accounts<'_> {
         let (secret, hash) = apikeys::generate().map_err(rng_error)?;
         let key = self
             .0
-            .store
+            .stores
+            .accounts
             .create_api_key(caller.user_id, &name, &hash)
             .await?;
         Ok((key, secret))
@@ -191,12 +201,16 @@ impl Accounts<'_> {
 
     /// The caller's API keys.
     pub async fn api_keys(&self, caller: &Caller) -> CatalogResult<Vec<ApiKey>> {
-        Ok(self.0.store.list_api_keys(caller.user_id).await?)
+        Ok(self.0.stores.accounts.list_api_keys(caller.user_id).await?)
     }
 
     /// Deletes one of the caller's API keys; it stops working at once.
     pub async fn delete_api_key(&self, caller: &Caller, id: Id) -> CatalogResult<()> {
-        self.0.store.delete_api_key(caller.user_id, id).await?;
+        self.0
+            .stores
+            .accounts
+            .delete_api_key(caller.user_id, id)
+            .await?;
         self.0.tokens.api_keys.forget_user(caller.user_id);
         Ok(())
     }
@@ -209,7 +223,7 @@ impl Accounts<'_> {
                 "admins cannot change their own role".into(),
             ));
         }
-        let user = self.0.store.set_user_role(id, role).await?;
+        let user = self.0.stores.accounts.set_user_role(id, role).await?;
         self.0.tokens.api_keys.forget_user(id);
         Ok(user)
     }
@@ -236,7 +250,7 @@ impl Accounts<'_> {
         if let Some(caller) = self.0.tokens.api_keys.get(&hash) {
             return Ok(caller);
         }
-        match self.0.store.api_key_user(&hash).await {
+        match self.0.stores.accounts.api_key_user(&hash).await {
             Ok(user) => {
                 let caller = Caller {
                     user_id: user.id,
@@ -253,7 +267,8 @@ impl Accounts<'_> {
     async fn sign_in(&self, user: User) -> CatalogResult<SignedIn> {
         let refresh = random_secret().map_err(rng_error)?;
         self.0
-            .store
+            .stores
+            .accounts
             .create_session(user.id, &secret_hash(&refresh), self.refresh_expiry())
             .await?;
         self.tokens_for(user, refresh)
@@ -284,7 +299,7 @@ impl Accounts<'_> {
 /// way to make the first admin (`backbeat user create`). Checks and hashing are the same as
 /// registration's.
 pub async fn create_user(
-    store: &dyn CatalogStore,
+    store: &dyn AccountStore,
     email: &str,
     password: String,
     display_name: &str,

@@ -27,7 +27,8 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
     match tokio::time::timeout(READY_TIMEOUT, state.catalog.ping()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: database ping failed");
+            let error = crate::error::error_chain(&e);
+            tracing::warn!(%error, "readiness: database ping failed");
             return Err(ApiError::Unavailable);
         }
         Err(_) => {

@@ -26,7 +26,7 @@ type Pending = JoinHandle<std::io::Result<Bytes>>;
 pub(super) async fn local_range(path: PathBuf, range: Range<u64>) -> StoreResult<ByteStream> {
     let file = tokio::task::spawn_blocking(move || open_file(&path))
         .await
-        .map_err(|e| StoreError::Blob(format!("blob read task: {e}")))??;
+        .map_err(|e| StoreError::blob("blob read task", e))??;
     let file = Arc::new(file);
     let first = read_ahead(&file, range.start, range.end);
     let state = (file, range.start, range.end, first);
@@ -34,15 +34,19 @@ pub(super) async fn local_range(path: PathBuf, range: Range<u64>) -> StoreResult
         let (file, pos, end, pending) = state?;
         let chunk = match pending?.await {
             Ok(Ok(chunk)) => chunk,
-            Ok(Err(e)) => {
-                return Some((Err(StoreError::Blob(format!("reading a blob: {e}"))), None))
-            }
-            Err(e) => return Some((Err(StoreError::Blob(format!("blob read task: {e}"))), None)),
+            Ok(Err(e)) => return Some((Err(StoreError::blob("reading a blob", e)), None)),
+            Err(e) => return Some((Err(StoreError::blob("blob read task", e)), None)),
         };
         if chunk.is_empty() {
             // The file shrank under us: end the stream short rather than loop forever.
             return Some((
-                Err(StoreError::Blob("blob shorter than expected".into())),
+                Err(StoreError::blob(
+                    "reading a blob",
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "blob shorter than expected",
+                    ),
+                )),
                 None,
             ));
         }
@@ -57,12 +61,12 @@ pub(super) async fn local_range(path: PathBuf, range: Range<u64>) -> StoreResult
 fn open_file(path: &std::path::Path) -> StoreResult<File> {
     let file = File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => StoreError::NotFound,
-        _ => StoreError::Blob(format!("opening a blob: {e}")),
+        _ => StoreError::blob("opening a blob", e),
     })?;
     match file.metadata() {
         Ok(meta) if meta.is_file() => Ok(file),
         Ok(_) => Err(StoreError::NotFound),
-        Err(e) => Err(StoreError::Blob(format!("reading a blob's metadata: {e}"))),
+        Err(e) => Err(StoreError::blob("reading a blob's metadata", e)),
     }
 }
 

@@ -7,7 +7,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::Index;
 
 use super::schema::build_schema;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{BoxError, StoreError, StoreResult};
 
 /// Bump whenever the schema or the analysis changes: an index with another version is wiped
 /// and recreated on open, and the caller rebuilds it from the catalog.
@@ -18,8 +18,8 @@ pub(super) const VERSION_FILE: &str = "backbeat-schema-version";
 /// Opens the index in `dir`, or creates it empty if there is none, it is of another schema
 /// version, or it cannot be read. Returns the index and whether it still needs a rebuild.
 pub(super) fn open_or_create(dir: &Path) -> StoreResult<(Index, bool)> {
-    let err = |what: &str, e: &dyn std::fmt::Display| StoreError::Search(format!("{what}: {e}"));
-    std::fs::create_dir_all(dir).map_err(|e| err("creating the index folder", &e))?;
+    let err = |what: &'static str, e: BoxError| StoreError::search(what, e);
+    std::fs::create_dir_all(dir).map_err(|e| err("creating the index folder", e.into()))?;
     let (schema, _) = build_schema();
     let state = disk_state(dir);
     let existing = match state {
@@ -37,9 +37,9 @@ pub(super) fn open_or_create(dir: &Path) -> StoreResult<(Index, bool)> {
         return Ok((index, state != DiskState::Ready));
     }
     wipe(dir)?;
-    let mmap = MmapDirectory::open(dir).map_err(|e| err("opening the index folder", &e))?;
+    let mmap = MmapDirectory::open(dir).map_err(|e| err("opening the index folder", e.into()))?;
     let index = Index::create(mmap, schema, Default::default())
-        .map_err(|e| err("creating the index", &e))?;
+        .map_err(|e| err("creating the index", e.into()))?;
     write_version(dir, false)?;
     Ok((index, true))
 }
@@ -76,7 +76,7 @@ pub(super) fn write_version(dir: &Path, ready: bool) -> StoreResult<()> {
     let tmp = dir.join(format!("{VERSION_FILE}.tmp"));
     std::fs::write(&tmp, format!("{SCHEMA_VERSION}\n{state}\n"))
         .and_then(|()| std::fs::rename(&tmp, dir.join(VERSION_FILE)))
-        .map_err(|e| StoreError::Search(format!("writing the schema version: {e}")))
+        .map_err(|e| StoreError::search("writing the schema version", e))
 }
 
 /// Removes an old index from `dir`: only files tantivy or this module wrote (the folder may be
@@ -85,14 +85,14 @@ fn wipe(dir: &Path) -> StoreResult<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(StoreError::Search(format!("reading the index folder: {e}"))),
+        Err(e) => return Err(StoreError::search("reading the index folder", e)),
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         if is_index_file(name) && entry.path().is_file() {
             std::fs::remove_file(entry.path())
-                .map_err(|e| StoreError::Search(format!("removing the old index: {e}")))?;
+                .map_err(|e| StoreError::search("removing the old index", e))?;
         }
     }
     Ok(())

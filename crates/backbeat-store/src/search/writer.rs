@@ -101,7 +101,8 @@ impl Writer {
         for (_, done) in batch {
             let reply = match &result {
                 Ok(()) => Ok(()),
-                Err(e) => Err(StoreError::Search(e.to_string())),
+                // Every waiter of the group commit gets the same cause.
+                Err(e) => Err(StoreError::search("writing documents", e.clone())),
             };
             let _ = done.send(reply);
         }
@@ -131,7 +132,7 @@ impl Writer {
 
     /// Replaces everything with the streamed documents, in one commit.
     fn rebuild(&mut self, mut docs: mpsc::Receiver<RebuildMsg>) -> StoreResult<u64> {
-        let err = |e: tantivy::TantivyError| StoreError::Search(e.to_string());
+        let err = |e: tantivy::TantivyError| StoreError::search("rebuilding", e);
         let mut count = 0u64;
         let outcome = (|| {
             self.writer.delete_all_documents().map_err(err)?;
@@ -146,7 +147,7 @@ impl Writer {
                         count += batch.len() as u64;
                     }
                     Some(RebuildMsg::Finish) => return self.commit().map_err(err),
-                    None => return Err(StoreError::Search("rebuild abandoned".into())),
+                    None => return Err(StoreError::search_gave_up("rebuild abandoned")),
                 }
             }
         })();

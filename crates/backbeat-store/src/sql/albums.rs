@@ -20,8 +20,12 @@ const RETURNING: &str =
 fn album_row(r: &AnyRow) -> StoreResult<Album> {
     let year = opt_int(r, "release_year")?
         .map(|y| {
-            i32::try_from(y)
-                .map_err(|_| StoreError::Database(format!("release year {y} out of range")))
+            i32::try_from(y).map_err(|e| {
+                StoreError::database(
+                    format!("release year {y} out of range"),
+                    sqlx::Error::Decode(Box::new(e)),
+                )
+            })
         })
         .transpose()?;
     Ok(Album {

@@ -34,8 +34,9 @@ pub(super) fn backend_of(url: &str) -> StoreResult<Backend> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Backend::Postgres)
     } else {
-        Err(StoreError::Database(
-            "unsupported database URL (expected sqlite: or postgres:)".into(),
+        Err(StoreError::database(
+            "unsupported database URL",
+            sqlx::Error::Configuration("expected sqlite: or postgres:".into()),
         ))
     }
 }

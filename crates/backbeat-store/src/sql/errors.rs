@@ -5,6 +5,10 @@ use sqlx::error::ErrorKind;
 
 use crate::error::StoreError;
 
+/// What a statement was doing when the generic mapping does not know better (the sqlx error,
+/// kept as the source, says what went wrong).
+const QUERY: &str = "query failed";
+
 /// The generic mapping, for statements where no constraint violation is expected.
 pub(super) fn db(e: sqlx::Error) -> StoreError {
     match &e {
@@ -12,9 +16,9 @@ pub(super) fn db(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(d) => match d.kind() {
             ErrorKind::UniqueViolation => StoreError::Conflict("duplicate".into()),
             ErrorKind::ForeignKeyViolation => StoreError::InvalidReference("reference".into()),
-            _ => StoreError::Database(e.to_string()),
+            _ => StoreError::database(QUERY, e),
         },
-        _ => StoreError::Database(e.to_string()),
+        _ => StoreError::database(QUERY, e),
     }
 }
 

@@ -134,7 +134,7 @@ async fn apply(pool: &AnyPool, backend: Backend, m: &Migration) -> StoreResult<b
 }
 
 async fn begin(pool: &AnyPool, backend: Backend) -> StoreResult<Transaction<'static, Any>> {
-    let err = |e: sqlx::Error| StoreError::Migration(format!("starting a transaction: {e}"));
+    let err = |e| StoreError::migration("starting a transaction", e);
     match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await.map_err(err),
         Backend::Postgres => {
@@ -145,7 +145,7 @@ async fn begin(pool: &AnyPool, backend: Backend) -> StoreResult<Transaction<'sta
                 .bind(PG_LOCK_KEY)
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(|e| StoreError::Migration(format!("taking the migration lock: {e}")))?;
+                .map_err(|e| StoreError::migration("taking the migration lock", e))?;
             Ok(tx)
         }
     }
@@ -156,15 +156,15 @@ pub(super) async fn applied(pool: &AnyPool) -> StoreResult<Vec<i64>> {
     let rows = sqlx::query("SELECT version FROM backbeat_migrations ORDER BY version")
         .fetch_all(pool)
         .await
-        .map_err(|e| StoreError::Migration(e.to_string()))?;
+        .map_err(|e| StoreError::migration("reading the applied versions", e))?;
     rows.iter()
         .map(|r| {
             r.try_get::<i64, _>("version")
-                .map_err(|e| StoreError::Migration(e.to_string()))
+                .map_err(|e| StoreError::migration("reading an applied version", e))
         })
         .collect()
 }
 
 fn fail<'a>(m: &'a Migration, step: &'static str) -> impl Fn(sqlx::Error) -> StoreError + 'a {
-    move |e| StoreError::Migration(format!("{step} {:04}_{}: {e}", m.version, m.name))
+    move |e| StoreError::migration(format!("{step} {:04}_{}", m.version, m.name), e)
 }

@@ -9,26 +9,31 @@
 
 mod accounts;
 mod albums;
+mod analysis;
 mod artists;
-mod catalog_impl;
 mod connect;
 mod errors;
-mod jobs;
+mod job_states;
 mod list;
 mod migrate;
 mod playlists;
+mod queue;
 mod rows;
 mod search;
+mod stores;
 mod tracks;
 mod uploads;
 
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use self::jobs::{QueueInsert, QueueRow};
+pub use self::queue::{QueueInsert, QueueRow};
 
 use crate::error::StoreResult;
 
 use self::errors::db;
+
+/// Rows per multi-row statement: far below both backends' bind-parameter limits.
+const CHUNK: usize = 200;
 
 /// Which SQL database a [`SqlCatalog`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -73,15 +73,25 @@ pub(super) fn enumerated<T>(
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> StoreResult<T> {
     let s = text(row, col)?;
-    parse(&s).ok_or_else(|| StoreError::Database(format!("unknown value {s:?} in column {col}")))
+    parse(&s).ok_or_else(|| {
+        StoreError::database(
+            format!("column {col}"),
+            sqlx::Error::Decode(format!("unknown value {s:?}").into()),
+        )
+    })
 }
 
 pub(super) fn parse_id(s: &str) -> StoreResult<Id> {
-    Id::parse_str(s).map_err(|_| StoreError::Database(format!("malformed id {s:?} in database")))
+    Id::parse_str(s).map_err(|e| {
+        StoreError::database(
+            format!("malformed id {s:?} in database"),
+            sqlx::Error::Decode(Box::new(e)),
+        )
+    })
 }
 
 fn decode(col: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
-    move |e| StoreError::Database(format!("column {col}: {e}"))
+    move |e| StoreError::database(format!("column {col}"), e)
 }
 
 /// A `u64` count from the database (never negative in practice; clamped if it were).

@@ -1,7 +1,8 @@
 //! Users, sessions and API keys.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{new_id, now_millis, CatalogStore, NewUser, Role};
+use backbeat_store::{new_id, now_millis, NewUser, Role};
 
 use super::{conflict, invalid_ref, not_found, user, HOUR};
 

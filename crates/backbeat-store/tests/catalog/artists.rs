@@ -1,7 +1,8 @@
 //! Artists, ownership, and what deleting an artist takes with it.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{new_id, AlbumKind, CatalogStore, ListQuery, NewPlaylist, StoreError};
+use backbeat_store::{new_id, AlbumKind, ListQuery, NewPlaylist, StoreError};
 
 use super::{garbage, garbage_of, invalid_ref, not_found, track, user};
 

@@ -1,8 +1,9 @@
 //! Concurrency: writers never fail with busy/locked errors, and the rules that involve a
 //! check and a write (claims, last owner, single-use tokens) hold under races.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{now_millis, AlbumKind, CatalogStore, ListQuery, StoreError};
+use backbeat_store::{now_millis, AlbumKind, ListQuery, StoreError};
 use futures_util::future::join_all;
 
 use super::{new_track, upload, user, HOUR};

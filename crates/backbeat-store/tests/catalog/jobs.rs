@@ -2,8 +2,9 @@
 //! driven by its jobs (ready by `summary`, failed by a job failing for good — and kept failed).
 
 use backbeat_store::jobs::{JobState, JobUpdate, TrackAnalysis, TrackTag};
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{now_millis, AlbumKind, CatalogStore, Id, JobStore, TrackStatus};
+use backbeat_store::{now_millis, AlbumKind, Id, JobStore, TrackStatus};
 
 use super::{track, user};
 

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{AlbumKind, Artist, CatalogStore, Id, ListQuery, SortField, SortOrder};
+use backbeat_store::{AlbumKind, Artist, Id, ListQuery, SortField, SortOrder};
 
 use super::{track, user};
 

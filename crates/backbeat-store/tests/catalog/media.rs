@@ -1,9 +1,9 @@
 //! Albums and tracks: CRUD, moves, audio replacement, and what deletion collects.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{
-    new_id, AlbumKind, AlbumPatch, AudioFacts, CatalogStore, ListQuery, NewPlaylist, TrackPatch,
-    TrackStatus,
+    new_id, AlbumKind, AlbumPatch, AudioFacts, ListQuery, NewPlaylist, TrackPatch, TrackStatus,
 };
 
 use super::{garbage, garbage_of, invalid_ref, new_track, not_found, track, upload, user};

@@ -1,9 +1,8 @@
 //! Playlists: order, duplicates, visibility, and all-or-nothing writes.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{
-    new_id, AlbumKind, CatalogStore, Id, ListQuery, NewPlaylist, PlaylistPatch, Track,
-};
+use backbeat_store::{new_id, AlbumKind, Id, ListQuery, NewPlaylist, PlaylistPatch, Track};
 
 use super::{invalid_ref, not_found, track, user};
 

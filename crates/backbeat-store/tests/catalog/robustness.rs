@@ -1,7 +1,8 @@
 //! Hostile input, concurrency, migrations, malformed rows, connection URLs.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::{Backend, SqlCatalog};
-use backbeat_store::{AlbumKind, CatalogStore, ListQuery, NewPlaylist, NewUser, Role, StoreError};
+use backbeat_store::{AlbumKind, ListQuery, NewPlaylist, NewUser, Role, StoreError};
 use futures_util::future::join_all;
 
 use super::{new_track, open, track, upload, user};
@@ -124,11 +125,11 @@ async fn malformed_rows_are_errors(db: &TestDb) {
     .expect("raw insert");
     raw.close().await;
     let r = c.list_artists(None, ListQuery::default()).await;
-    assert!(matches!(r, Err(StoreError::Database(_))), "{r:?}");
+    assert!(matches!(r, Err(StoreError::Database { .. })), "{r:?}");
     let r = c
         .all_search_docs(backbeat_store::DocKind::Artist, None, 10)
         .await;
-    assert!(matches!(r, Err(StoreError::Database(_))), "{r:?}");
+    assert!(matches!(r, Err(StoreError::Database { .. })), "{r:?}");
     c.close().await;
 }
 
@@ -172,6 +173,9 @@ async fn sqlite_files_use_wal_and_foreign_keys() {
 async fn unsupported_urls_are_errors() {
     for url in ["mysql://localhost/x", "nonsense", ""] {
         let r = SqlCatalog::connect(url).await;
-        assert!(matches!(r, Err(StoreError::Database(_))), "{url}: {r:?}");
+        assert!(
+            matches!(r, Err(StoreError::Database { .. })),
+            "{url}: {r:?}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Search documents: what each scope yields, with joined names, and the reindex walk.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{new_id, AlbumKind, CatalogStore, DocKind, DocScope, SearchDoc};
+use backbeat_store::{new_id, AlbumKind, DocKind, DocScope, SearchDoc};
 
 use super::{track, user};
 

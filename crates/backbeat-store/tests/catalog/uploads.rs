@@ -1,7 +1,8 @@
 //! Upload slots (claim rules, expiry) and the garbage list.
 
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{new_id, now_millis, AlbumKind, CatalogStore, Upload};
+use backbeat_store::{new_id, now_millis, AlbumKind, Upload};
 
 use super::{
     conflict, garbage, invalid_ref, new_track, not_found, upload, upload_expiring, user, HOUR,

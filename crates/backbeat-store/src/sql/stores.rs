@@ -1,17 +1,26 @@
-//! [`CatalogStore`] for [`SqlCatalog`]: a table of contents; the queries live in the modules
-//! named after what they store.
+//! Every catalog store for [`SqlCatalog`]: a table of contents; the queries live in the
+//! modules named after what they store.
 
 use async_trait::async_trait;
 
-use crate::catalog::CatalogStore;
+use crate::catalog::{
+    AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,
+};
 use crate::error::StoreResult;
 use crate::model::*;
 
 use super::errors::db;
 use super::{accounts, albums, artists, playlists, search, tracks, uploads, SqlCatalog};
 
+impl SqlCatalog {
+    /// Every catalog store, served by this database.
+    pub fn stores(&self) -> Stores {
+        Stores::from_one(std::sync::Arc::new(self.clone()))
+    }
+}
+
 #[async_trait]
-impl CatalogStore for SqlCatalog {
+impl Health for SqlCatalog {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .fetch_one(&self.read)
@@ -19,7 +28,10 @@ impl CatalogStore for SqlCatalog {
             .map_err(db)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl AccountStore for SqlCatalog {
     async fn create_user(&self, user: NewUser) -> StoreResult<User> {
         accounts::create_user(self, user).await
     }
@@ -59,7 +71,10 @@ impl CatalogStore for SqlCatalog {
     async fn delete_api_key(&self, user_id: Id, key_id: Id) -> StoreResult<()> {
         accounts::delete_api_key(self, user_id, key_id).await
     }
+}
 
+#[async_trait]
+impl LibraryStore for SqlCatalog {
     async fn create_artist(&self, name: &str, owner: Id) -> StoreResult<Artist> {
         artists::create_artist(self, name, owner).await
     }
@@ -128,7 +143,10 @@ impl CatalogStore for SqlCatalog {
     async fn delete_track(&self, id: Id) -> StoreResult<()> {
         tracks::delete_track(self, id).await
     }
+}
 
+#[async_trait]
+impl PlaylistStore for SqlCatalog {
     async fn create_playlist(&self, playlist: NewPlaylist) -> StoreResult<Playlist> {
         playlists::create_playlist(self, playlist).await
     }
@@ -148,7 +166,10 @@ impl CatalogStore for SqlCatalog {
     async fn delete_playlist(&self, id: Id) -> StoreResult<()> {
         playlists::delete_playlist(self, id).await
     }
+}
 
+#[async_trait]
+impl UploadStore for SqlCatalog {
     async fn create_upload(&self, upload: Upload) -> StoreResult<()> {
         uploads::create_upload(self, upload).await
     }
@@ -164,7 +185,10 @@ impl CatalogStore for SqlCatalog {
     async fn garbage_done(&self, keys: &[String]) -> StoreResult<()> {
         uploads::garbage_done(self, keys).await
     }
+}
 
+#[async_trait]
+impl DocSource for SqlCatalog {
     async fn search_docs(&self, scope: DocScope) -> StoreResult<Vec<SearchDoc>> {
         search::search_docs(self, scope).await
     }
