@@ -619,8 +619,13 @@ impl Engine {
                     (local, files)
                 }
             };
-            let is_dir = matches!(input, Input::Output { output, .. } if artifacts::is_dir_output(output));
-            let folder = if is_dir { Some(local.as_path()) } else { local.parent() };
+            let is_dir =
+                matches!(input, Input::Output { output, .. } if artifacts::is_dir_output(output));
+            let folder = if is_dir {
+                Some(local.as_path())
+            } else {
+                local.parent()
+            };
             if let Some(folder) = folder {
                 tokio::fs::create_dir_all(folder)
                     .await
