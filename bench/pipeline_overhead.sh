@@ -18,8 +18,8 @@ scripts/setup.sh
 . scripts/env.sh
 n="${1:-10000}"
 nats="${2:-${NATS_URL:-nats://127.0.0.1:4222}}"
-cargo build --release --locked -p backbeat -p backbeat-pipeline --bins --examples
-bin="$CARGO_TARGET_DIR/release/examples/overhead"
+cargo build --release --locked -p backbeat -p backbeat-bench --bins
+bin="$CARGO_TARGET_DIR/release/overhead"
 work="$(mktemp -d)"
 nats_started=""
 cleanup() {

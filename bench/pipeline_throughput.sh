@@ -15,8 +15,9 @@ scripts/setup.sh
 n="${1:-1000}"
 dev="$(cd "${2:-${BACKBEAT_DEV_SET:-$root/../shared/eval/dev}}" && pwd)"
 [ -f "$dev/labels.csv" ] || { echo "no labels.csv in $dev (pass the dev set's folder)"; exit 1; }
-# One invocation for the binary and the examples: one feature resolution, one set of artefacts.
-cargo build --release --locked -p backbeat -p backbeat-pipeline --bins --examples
+# One invocation for the binary and the bench programs: one feature resolution, one set of
+# artefacts.
+cargo build --release --locked -p backbeat -p backbeat-bench --bins
 bin="$CARGO_TARGET_DIR/release/backbeat"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +33,7 @@ paths = [os.path.join(dev, r["path"]) for r in csv.DictReader(open(os.path.join(
 for i in range(n):
     print(paths[i % len(paths)])
 PY
-"$CARGO_TARGET_DIR/release/examples/catalog_from_files" --data-dir "$work/data" \
+"$CARGO_TARGET_DIR/release/catalog_from_files" --data-dir "$work/data" \
   --list "$work/files.txt"
 # Tracks the probe refused are not in the catalog: compare both sides on the same files.
 python3 - "$work/data/catalog.db" "$work/files.txt" <<'PY'

@@ -8,15 +8,19 @@
 //! manifest exists. A worker killed between two outputs leaves no manifest, so the job is not
 //! done and its next delivery overwrites the partial set; nothing reads outputs without the
 //! manifest.
+//!
+//! An output named `dir/` is a directory: the job writes any number of files into it (an HLS
+//! ladder's segments), each is uploaded as `dir/NAME` and listed in the manifest like a fixed
+//! output. Consumers take the directory's files from the manifest, never from a listing, so a
+//! re-run that writes fewer files is read correctly at once; the previous run's extra files
+//! are removed after the new manifest is written ([`remove_stale`]), and a crash before that
+//! only leaves files nobody reads, which the next run removes.
 
-use std::path::Path;
-
-use backbeat_store::blob::BlobStore;
+use backbeat_store::blob::{BlobStore, PutError};
 use backbeat_store::catalog::derived_prefix;
 use backbeat_store::model::{now_millis, Id, Millis};
 use backbeat_store::StoreError;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::graph::JobSpec;
@@ -39,7 +43,7 @@ pub fn manifest_key(track: Id, job: &str, version: u32) -> String {
 pub struct Manifest {
     pub job: String,
     pub version: u32,
-    /// Output names and sizes in bytes.
+    /// Output names and sizes in bytes; a directory output's files as `dir/NAME`.
     pub outputs: Vec<(String, u64)>,
     pub worker: String,
     pub finished_at: Millis,
@@ -70,45 +74,56 @@ pub async fn done_in_run(
     spec: &JobSpec,
     run: Id,
 ) -> Result<bool, StoreError> {
-    let key = manifest_key(track, &spec.name, spec.version);
-    let size = match blobs.head(&key).await {
-        Ok(meta) => meta.size,
-        Err(StoreError::NotFound) => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    let mut body = Vec::new();
-    let mut stream = blobs.get_range(&key, 0..size).await?;
-    while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk?);
+    match read_manifest(blobs, track, spec).await? {
+        Some(m) => Ok(m.run == Some(run)),
+        None => Ok(false),
     }
-    Ok(serde_json::from_slice::<Manifest>(&body).is_ok_and(|m| m.run == Some(run)))
 }
 
-/// Uploads the local file `path` to `key` (atomically); returns its size.
-pub async fn put_file(blobs: &BlobStore, key: &str, path: &Path) -> Result<u64, StoreError> {
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| StoreError::blob(format!("reading output {}", path.display()), e))?;
-    // Reads of at most 1 MiB, but no bigger buffer than the file needs (most outputs are a
-    // few hundred bytes of JSON; zeroing 1 MiB for each showed in profiles).
-    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
-    let chunk = usize::try_from(len.clamp(1, 1 << 20)).unwrap_or(1 << 20);
-    let body = futures_util::stream::unfold(file, move |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; chunk];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), file))
+/// Largest manifest read back (thousands of directory entries fit).
+const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
+/// `spec`'s manifest at its current version, if the job is done. A manifest that does not
+/// parse counts as absent (the job runs again and rewrites it).
+pub async fn read_manifest(
+    blobs: &BlobStore,
+    track: Id,
+    spec: &JobSpec,
+) -> Result<Option<Manifest>, StoreError> {
+    let key = manifest_key(track, &spec.name, spec.version);
+    match blobs.read_small(&key, MAX_MANIFEST_BYTES).await {
+        Ok(body) => Ok(serde_json::from_slice::<Manifest>(&body).ok()),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `output` names a directory of files (`seg/`) rather than one file.
+pub fn is_dir_output(output: &str) -> bool {
+    output.ends_with('/')
+}
+
+/// After a commit: deletes the files of `spec`'s directory outputs that `manifest` does not
+/// list (left by an earlier run that wrote more). Returns how many.
+pub async fn remove_stale(
+    blobs: &BlobStore,
+    track: Id,
+    spec: &JobSpec,
+    manifest: &Manifest,
+) -> Result<u64, StoreError> {
+    let mut removed = 0;
+    for dir in spec.outputs.iter().filter(|o| is_dir_output(o)) {
+        let prefix = output_key(track, &spec.name, spec.version, dir);
+        let base = output_key(track, &spec.name, spec.version, "");
+        for key in blobs.list(&prefix).await? {
+            let name = key.strip_prefix(&base).unwrap_or(&key);
+            if !manifest.outputs.iter().any(|(n, _)| n == name) {
+                blobs.delete(&key).await?;
+                removed += 1;
             }
-            Err(e) => Some((Err(e), file)),
         }
-    });
-    blobs
-        .put_stream(key, Box::pin(body), MAX_OUTPUT_BYTES)
-        .await
-        .map_err(|e| StoreError::blob(format!("storing output {key}"), e))
+    }
+    Ok(removed)
 }
 
 /// Writes the manifest of `spec` for `track`: the commit point of its outputs.
@@ -119,7 +134,7 @@ pub async fn commit(
     outputs: Vec<(String, u64)>,
     worker: &str,
     run: Id,
-) -> Result<(), StoreError> {
+) -> Result<Manifest, StoreError> {
     let manifest = Manifest {
         job: spec.name.clone(),
         version: spec.version,
@@ -138,6 +153,9 @@ pub async fn commit(
             MAX_OUTPUT_BYTES,
         )
         .await
-        .map_err(|e| StoreError::blob("storing the manifest", e))?;
-    Ok(())
+        .map_err(|e| match e {
+            PutError::Store(e) => e,
+            other => StoreError::blob("storing the manifest", other),
+        })?;
+    Ok(manifest)
 }

@@ -4,8 +4,10 @@
 //! Order of effects for one job, which is what makes redelivery harmless:
 //! 1. skip-if-done: the manifest exists for the job's version (and the run does not force it)
 //!    ⇒ record `skipped`, go on to the children;
-//! 2. run the job into a scratch folder (timeout, panics contained);
-//! 3. upload every output, then the manifest (the commit point, see `artifacts`);
+//! 2. copy its inputs from the blob store into a scratch folder and run the job there (timeout,
+//!    panics contained); the store never hands out its own paths, so any backend works;
+//! 3. upload every output, then the manifest (the commit point, see `artifacts`), then remove
+//!    files of a directory output that the previous run wrote and this one did not;
 //! 4. record `done`; publish (or run inline) the ready children;
 //! 5. acknowledge the delivery.
 //!
@@ -295,7 +297,7 @@ impl Engine {
                 let delay = self.backoff(count);
                 let reason = format!(
                     "attempt {count} failed: {}; retrying in {}s",
-                    e.reason(),
+                    e,
                     delay.as_secs()
                 );
                 self.record(&msg.track, &spec, JobState::Pending, None, Some(&reason))
@@ -310,7 +312,7 @@ impl Engine {
                 } else {
                     JobState::Failed
                 };
-                self.finish_failed(&msg, &spec, state, e.reason()).await;
+                self.finish_failed(&msg, &spec, state, &e.reason()).await;
                 let _ = d.ack().await;
             }
         }
@@ -397,7 +399,7 @@ impl Engine {
                 }
                 Err(e) if is_first => return Err(e),
                 Err(e) => {
-                    let why = format!("chained run failed: {}; queued", e.reason());
+                    let why = format!("chained run failed: {e}; queued");
                     self.record(&track.id, &spec, JobState::Pending, None, Some(&why))
                         .await;
                     self.publish(track.id, &spec.name, run).await?;
@@ -497,15 +499,22 @@ impl Engine {
         memo: &Memo,
         scratch: &Scratch,
     ) -> Result<(), JobError> {
-        let mut inputs = BTreeMap::new();
-        for input in &spec.inputs {
-            inputs.insert(input.clone(), self.local_input(track, input)?);
+        let inputs = self.fetch_inputs(track, spec, scratch).await?;
+        let out_dir = scratch.0.join("out");
+        let mut outputs: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for o in &spec.outputs {
+            let path = out_dir.join(o.trim_end_matches('/'));
+            if artifacts::is_dir_output(o) {
+                // Created here so a job that has nothing to put in it needs no special case.
+                tokio::fs::create_dir_all(&path)
+                    .await
+                    .map_err(JobError::io("creating scratch space"))?;
+            }
+            outputs.insert(o.clone(), path);
         }
-        let outputs: BTreeMap<String, PathBuf> = spec
-            .outputs
-            .iter()
-            .map(|o| (o.clone(), scratch.0.join(o)))
-            .collect();
+        tokio::fs::create_dir_all(&out_dir)
+            .await
+            .map_err(JobError::io("creating scratch space"))?;
         let code = match &spec.kind {
             crate::graph::JobKind::Builtin => self.registry.get(&spec.name).ok_or_else(|| {
                 JobError::Permanent(format!("no code registered for job `{}`", spec.name))
@@ -550,16 +559,25 @@ impl Engine {
         }
         let mut written = Vec::with_capacity(outputs.len());
         for (name, path) in &outputs {
-            if !path.is_file() {
+            let files = if artifacts::is_dir_output(name) {
+                dir_files(name, path).await?
+            } else if path.is_file() {
+                vec![(name.clone(), path.clone())]
+            } else {
                 return Err(JobError::Permanent(format!(
                     "job finished without writing its output `{name}`"
                 )));
+            };
+            for (name, path) in files {
+                let key = artifacts::output_key(track.id, &spec.name, spec.version, &name);
+                let size = self
+                    .blobs
+                    .put_file(&key, &path, artifacts::MAX_OUTPUT_BYTES)
+                    .await?;
+                written.push((name, size));
             }
-            let key = artifacts::output_key(track.id, &spec.name, spec.version, name);
-            let size = artifacts::put_file(&self.blobs, &key, path).await?;
-            written.push((name.clone(), size));
         }
-        artifacts::commit(
+        let manifest = artifacts::commit(
             &self.blobs,
             track.id,
             spec,
@@ -568,26 +586,123 @@ impl Engine {
             run.id,
         )
         .await?;
+        // After the commit: until then the previous manifest may still name these files.
+        if let Err(e) = artifacts::remove_stale(&self.blobs, track.id, spec, &manifest).await {
+            tracing::warn!(error = %e, job = %spec.name, "removing stale outputs failed");
+        }
         Ok(())
     }
 
-    /// The local file behind `input` (the local store's own file: no copy).
-    fn local_input(&self, track: &Track, input: &Input) -> Result<PathBuf, JobError> {
-        let key = match input {
-            Input::Upload => track.blob_key.clone(),
-            Input::Output { job, output } => {
-                let version = self.graph.job(job).map_or(0, |j| j.version);
-                artifacts::output_key(track.id, job, version, output)
+    /// Copies every input of `spec` into `scratch/in/` (the upload as `in/upload`, an output
+    /// as `in/JOB/OUTPUT`, a directory output as `in/JOB/DIR/` with the files its producer's
+    /// manifest lists); returns the local path per input.
+    async fn fetch_inputs(
+        &self,
+        track: &Track,
+        spec: &JobSpec,
+        scratch: &Scratch,
+    ) -> Result<BTreeMap<Input, PathBuf>, JobError> {
+        let in_dir = scratch.0.join("in");
+        let mut inputs = BTreeMap::new();
+        for input in &spec.inputs {
+            let (local, files) = match input {
+                Input::Upload => {
+                    let local = in_dir.join("upload");
+                    (local.clone(), vec![(track.blob_key.clone(), local)])
+                }
+                Input::Output { job, output } => {
+                    let local = in_dir.join(job).join(output.trim_end_matches('/'));
+                    let files = if artifacts::is_dir_output(output) {
+                        self.dir_input_files(track, job, output, &local).await?
+                    } else {
+                        let version = self.graph.job(job).map_or(0, |j| j.version);
+                        let key = artifacts::output_key(track.id, job, version, output);
+                        vec![(key, local.clone())]
+                    };
+                    (local, files)
+                }
+            };
+            let is_dir =
+                matches!(input, Input::Output { output, .. } if artifacts::is_dir_output(output));
+            let folder = if is_dir {
+                Some(local.as_path())
+            } else {
+                local.parent()
+            };
+            if let Some(folder) = folder {
+                tokio::fs::create_dir_all(folder)
+                    .await
+                    .map_err(JobError::io("creating scratch space"))?;
             }
-        };
-        let path = self.blobs.local_path(&key).ok_or_else(|| {
-            JobError::Permanent("this worker needs a local blob store for job inputs".into())
-        })?;
-        if !path.is_file() {
-            return Err(JobError::Transient(format!("input `{input}` is missing")));
+            for (key, path) in files {
+                match self.blobs.fetch_to_file(&key, &path).await {
+                    Ok(_) => {}
+                    Err(StoreError::NotFound) => {
+                        return Err(JobError::Transient(format!("input `{input}` is missing")))
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            inputs.insert(input.clone(), local);
         }
-        Ok(path)
+        Ok(inputs)
     }
+
+    /// The files of directory output `dir` of `job`, as its manifest lists them: (key, local
+    /// path under `local`).
+    async fn dir_input_files(
+        &self,
+        track: &Track,
+        job: &str,
+        dir: &str,
+        local: &std::path::Path,
+    ) -> Result<Vec<(String, PathBuf)>, JobError> {
+        let spec = self
+            .graph
+            .job(job)
+            .ok_or_else(|| JobError::Permanent(format!("no job is called `{job}`")))?;
+        let manifest = artifacts::read_manifest(&self.blobs, track.id, spec)
+            .await?
+            .ok_or_else(|| JobError::Transient(format!("input `{job}.{dir}` is missing")))?;
+        Ok(manifest
+            .outputs
+            .iter()
+            .filter_map(|(name, _)| {
+                let file = name.strip_prefix(dir)?;
+                Some((
+                    artifacts::output_key(track.id, job, spec.version, name),
+                    local.join(file),
+                ))
+            })
+            .collect())
+    }
+}
+
+/// The files a job wrote into directory output `name` at `path`, as (`name` + file name, path).
+/// Only plain files with valid names: a folder or an odd name inside is the job's mistake.
+async fn dir_files(name: &str, path: &std::path::Path) -> Result<Vec<(String, PathBuf)>, JobError> {
+    let mut entries = tokio::fs::read_dir(path)
+        .await
+        .map_err(JobError::io(format!("reading output `{name}`")))?;
+    let mut files = Vec::new();
+    while let Some(entry) = entries
+        .next_entry()
+        .await
+        .map_err(JobError::io(format!("reading output `{name}`")))?
+    {
+        let file = entry.file_name();
+        let file = file.to_str().unwrap_or_default();
+        let is_file = entry.file_type().await.is_ok_and(|t| t.is_file());
+        if !is_file || !crate::graph::valid_file_name(file) {
+            return Err(JobError::Permanent(format!(
+                "job wrote `{}` into its output `{name}`: only files with plain names belong there",
+                entry.file_name().to_string_lossy()
+            )));
+        }
+        files.push((format!("{name}{file}"), entry.path()));
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// A scratch folder for one job run, removed when dropped.
@@ -596,8 +711,7 @@ struct Scratch(PathBuf);
 impl Scratch {
     fn new(root: &std::path::Path) -> Result<Self, JobError> {
         let dir = root.join(backbeat_store::model::new_id().to_string());
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| JobError::Transient(format!("creating scratch space: {e}")))?;
+        std::fs::create_dir_all(&dir).map_err(JobError::io("creating scratch space"))?;
         Ok(Scratch(dir))
     }
 }

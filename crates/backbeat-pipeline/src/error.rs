@@ -1,5 +1,6 @@
 //! Errors of the pipeline crate.
 
+use backbeat_store::blob::PutError;
 use backbeat_store::StoreError;
 
 /// An invalid job graph (found at start, before any work).
@@ -40,31 +41,66 @@ impl From<StoreError> for QueueError {
 
 /// Why a job run failed. Permanent failures (the input itself is bad) are not retried;
 /// transient ones are, with backoff, until the delivery limit dead-letters them.
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+///
+/// Wrapped errors are kept as sources (for logs that walk the chain); the Display text is the
+/// reason recorded in the job's state, so it stays what it was when these were strings.
+#[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("{0}")]
     Permanent(String),
     #[error("{0}")]
     Transient(String),
+    /// A local file could not be read or written (transient: disks fill up and free up).
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The blob store or the database failed (transient).
+    #[error("{0}")]
+    Store(#[source] StoreError),
+    /// An output could not be uploaded (transient).
+    #[error("{0}")]
+    Upload(#[source] PutError),
+    /// The input itself is bad (permanent): the decoder's or the model's own error.
+    #[error("{0}")]
+    BadInput(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl JobError {
     /// Whether retrying could help.
     pub fn is_transient(&self) -> bool {
-        matches!(self, JobError::Transient(_))
+        match self {
+            JobError::Transient(_)
+            | JobError::Io { .. }
+            | JobError::Store(_)
+            | JobError::Upload(_) => true,
+            JobError::Permanent(_) | JobError::BadInput(_) => false,
+        }
     }
 
-    /// The reason text.
-    pub fn reason(&self) -> &str {
-        match self {
-            JobError::Permanent(s) | JobError::Transient(s) => s,
-        }
+    /// The reason text (what the job's state records).
+    pub fn reason(&self) -> String {
+        self.to_string()
+    }
+
+    /// A failed local file operation, `what` saying which.
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> JobError {
+        let what = what.into();
+        move |source| JobError::Io { what, source }
     }
 }
 
 impl From<StoreError> for JobError {
     fn from(e: StoreError) -> Self {
-        JobError::Transient(e.chain())
+        JobError::Store(e)
+    }
+}
+
+impl From<PutError> for JobError {
+    fn from(e: PutError) -> Self {
+        JobError::Upload(e)
     }
 }
 

@@ -95,8 +95,9 @@ pub struct JobSpec {
     pub version: u32,
     /// What the job reads; at least one.
     pub inputs: Vec<Input>,
-    /// Names of the files the job writes (`audio.wav`, `analysis.json`); may be empty for a job
-    /// whose effect is elsewhere (the catalog database), which then only records completion.
+    /// Names of the files the job writes (`audio.wav`, `analysis.json`), or of directories it
+    /// fills with any number of files (`seg/`); may be empty for a job whose effect is
+    /// elsewhere (the catalog database), which then only records completion.
     pub outputs: Vec<String>,
     /// Scheduling class.
     pub class: JobClass,
@@ -150,9 +151,15 @@ pub fn valid_name(name: &str) -> bool {
         && name.as_bytes()[0].is_ascii_lowercase()
 }
 
-/// Whether `name` may name an output file: like a job name plus dots, not starting with `.`
-/// or `_` (the runtime's own files start with `_`).
+/// Whether `name` may name an output: a file name ([`valid_file_name`]), or one followed by
+/// `/` for a directory of any number of files (see `artifacts`).
 pub fn valid_output(name: &str) -> bool {
+    valid_file_name(name.strip_suffix('/').unwrap_or(name))
+}
+
+/// Whether `name` may name an output file (or a file in a directory output): like a job name
+/// plus dots, not starting with `.` or `_` (the runtime's own files start with `_`).
+pub fn valid_file_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b'.'

@@ -3,11 +3,15 @@
 //! - [`graph`]: the jobs, what each reads and writes, validated at start;
 //! - [`plan`]: which jobs a run (upload, bottom-up request, force, backfill) may start;
 //! - [`queue`]: the job queue trait and its implementations;
+//! - [`engine`]: the worker runtime (inputs copied in, outputs committed by a manifest);
+//! - [`backfill`]: bringing one job up to date for a selection of tracks.
+//!
+//! The built-in jobs live in `backbeat-jobs`; this crate knows only the [`Job`] trait.
 //!
 //! See `docs/ARCHITECTURE.md` ("Processing pipeline") for the data flow.
 
 pub mod artifacts;
-pub mod builtins;
+pub mod backfill;
 pub mod engine;
 pub mod error;
 pub mod external;
@@ -19,6 +23,7 @@ pub mod plan;
 pub mod queue;
 pub mod workers;
 
+pub use backfill::{Backfill, BackfillRequest, BackfillSummary, Which};
 pub use engine::{Engine, EngineConfig, Outcome};
 pub use error::{GraphError, JobError, PipelineError, QueueError};
 pub use graph::{Graph, Input, JobClass, JobKind, JobSpec};

@@ -266,8 +266,11 @@ impl Harness {
     pub async fn output(&self, track: Id, job: &str, output: &str) -> Option<Vec<u8>> {
         let spec = self.engine.graph.job(job)?;
         let key = artifacts::output_key(track, job, spec.version, output);
-        let path = self.blobs.local_path(&key)?;
-        std::fs::read(path).ok()
+        self.blobs
+            .read_small(&key, 1 << 30)
+            .await
+            .ok()
+            .map(|b| b.to_vec())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The pipeline crate's integration tests, in one binary.
 
-mod builtins;
 mod common;
+mod dirs;
 mod engine;
 mod pg;
 mod plan;

@@ -26,11 +26,11 @@ async fn search_follows_writes_with_prefix_and_typos() {
     assert_eq!(r.status, StatusCode::CREATED);
     let q = |q: &str| format!("/api/v1/search?q={q}");
     assert_eq!(
-        app.get(&q("midnight")).await.status,
+        app.get(q("midnight")).await.status,
         StatusCode::UNAUTHORIZED
     );
     for query in ["midnight", "midni", "midnigth", "symphony%20midnight"] {
-        let r = app.get(&q(query)).auth(&l).await;
+        let r = app.get(q(query)).auth(&l).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(
             titles(&r.json()).contains(&"Midnight Symphony".to_string()),
@@ -54,7 +54,7 @@ async fn search_follows_writes_with_prefix_and_typos() {
     assert_eq!(titles(&r.json()), ["Midnight Symphony"], "{}", r.text());
     // Deleting the album drops it and its tracks.
     app.delete(format!("/api/v1/albums/{album}")).auth(&a).await;
-    let r = app.get(&q("midnight")).auth(&l).await;
+    let r = app.get(q("midnight")).auth(&l).await;
     assert_eq!(r.json()["total"], 0);
 }
 

@@ -44,14 +44,14 @@ pub async fn raw(
 pub async fn artist_with_album(app: &TestApp, user: &TestUser) -> (String, String) {
     let r = app
         .post("/api/v1/artists")
-        .auth(&user)
+        .auth(user)
         .json(json!({"name": "The Testers"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let artist = r.json()["id"].as_str().expect("artist id").to_string();
     let r = app
         .post("/api/v1/albums")
-        .auth(&user)
+        .auth(user)
         .json(json!({"artistId": artist, "title": "First Light"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -68,7 +68,7 @@ pub async fn upload(app: &TestApp, user: &TestUser, bytes: Vec<u8>, track: Optio
         None => "/api/v1/tracks/upload-url".to_string(),
         Some(id) => format!("/api/v1/tracks/update-url/{id}"),
     };
-    let r = app.get(&uri).auth(&user).await;
+    let r = app.get(&uri).auth(user).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let slot = r.json();
     let put = raw(
@@ -93,7 +93,7 @@ pub async fn create_track(
 ) -> TestResponse {
     let slot = upload(app, user, bytes, None).await;
     app.post("/api/v1/tracks")
-        .auth(&user)
+        .auth(user)
         .json(json!({"albumId": album, "title": title, "trackUrl": slot["trackUrl"]}))
         .await
 }
@@ -116,7 +116,7 @@ pub async fn processed(app: &TestApp, user: &TestUser, id: &str) -> Value {
     loop {
         let r = app
             .get(format!("/api/v1/tracks/{id}/jobs"))
-            .auth(&user)
+            .auth(user)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let v = r.json();

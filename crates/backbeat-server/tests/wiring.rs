@@ -10,7 +10,7 @@ use std::time::Duration;
 use backbeat_catalog::accounts::tokens::{derive_key, TokenKeys};
 use backbeat_catalog::effects::CacheAwareStates;
 use backbeat_catalog::{Cache, Catalog, CatalogConfig, CatalogMetrics, CatalogParts};
-use backbeat_pipeline::builtins::{builtin_registry, default_graph};
+use backbeat_jobs::{builtin_registry, default_graph};
 use backbeat_pipeline::queue::jetstream::JetStreamQueue;
 use backbeat_pipeline::queue::sql::SqlQueue;
 use backbeat_pipeline::{Engine, EngineConfig, Queue, QueueConfig};

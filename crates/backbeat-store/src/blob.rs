@@ -9,6 +9,7 @@
 //! Uploads are atomic: a body that fails, is cut short or grows past its limit leaves nothing
 //! at the key and no staging file behind (see `put`).
 
+mod files;
 mod location;
 mod put;
 mod read;

@@ -1,6 +1,7 @@
 //! The store's integration tests, gathered into one binary.
 
 mod blob;
+mod blob_files;
 mod catalog;
 mod common;
 mod search;

@@ -4,18 +4,17 @@
 //! the default), which every process opening that database shares, or a NATS JetStream stream
 //! (`--queue nats://host:port`, `--queue-stream NAME`) for workers on several machines.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use backbeat_pipeline::{Engine, Plan};
-use backbeat_store::jobs::{JobState, Selection};
+use backbeat_pipeline::{Backfill, BackfillRequest, Engine, Which};
+use backbeat_store::jobs::JobState;
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{Id, JobStore};
 use clap::{Args, Subcommand};
-use futures_util::{stream, StreamExt, TryStreamExt};
 
 use crate::config::{ServeArgs, Settings};
 use crate::serve::runtime;
@@ -225,34 +224,48 @@ pub fn jobs(cmd: JobsCmd) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn parse_selection(text: &str, job: &str, version: u32) -> anyhow::Result<Selection> {
+/// The `--where` text as a backfill's selection.
+fn parse_which(text: &str) -> anyhow::Result<Which> {
     Ok(match text {
-        "all" => Selection::All,
-        "missing" => Selection::Missing { job: job.into() },
-        "stale" => Selection::Stale {
-            job: job.into(),
-            version,
-        },
+        "all" => Which::All,
+        "missing" => Which::Missing,
+        "stale" => Which::Stale,
         other => match other.strip_prefix("artist:") {
-            Some(id) => Selection::Artist(id.parse().context("artist id")?),
+            Some(id) => Which::Artist(id.parse().context("artist id")?),
             None => bail!("--where must be all, missing, stale or artist:<id>, not `{other}`"),
         },
     })
 }
 
-/// `backbeat backfill`.
+fn progress_bar(total: u64, message: &str) -> anyhow::Result<indicatif::ProgressBar> {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{msg:10} [{bar:40}] {pos}/{len} tracks  {per_sec}  ETA {eta}",
+    )?);
+    bar.set_message(message.to_string());
+    Ok(bar)
+}
+
+/// `backbeat backfill`: the planning is `backbeat_pipeline::backfill`'s; this shows progress.
 pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let (engine, db, _) = open_engine(&args.pipeline).await?;
-        let Some(spec) = engine.graph.job(&args.job).cloned() else {
+        let (engine, _db, _) = open_engine(&args.pipeline).await?;
+        if engine.graph.job(&args.job).is_none() {
             bail!(
                 "no job is called `{}` (see `backbeat jobs graph`)",
                 args.job
             );
+        }
+        let request = BackfillRequest {
+            job: args.job.clone(),
+            which: parse_which(&args.selection)?,
+            force: args.force,
+            with_descendants: args.with_descendants,
         };
-        let selection = parse_selection(&args.selection, &spec.name, spec.version)?;
-        let total = db.count_tracks(&selection).await?;
-        eprintln!("backfill {}: {total} track(s) selected", spec.name);
+        let backfill = Backfill::prepare(Arc::clone(&engine), request).await?;
+        let job = backfill.job().name.clone();
+        let total = backfill.total();
+        eprintln!("backfill {job}: {total} track(s) selected");
         let (stop, handle) = if args.run_workers {
             let (tx, rx) = tokio::sync::watch::channel(false);
             (
@@ -262,49 +275,27 @@ pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
         } else {
             (None, None)
         };
-        // Enqueue in pages of tracks. A track's plan depends on which jobs are done for it;
-        // tracks in the same situation share one plan and one submission.
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(indicatif::ProgressStyle::with_template(
-            "{msg:10} [{bar:40}] {pos}/{len} tracks  {per_sec}  ETA {eta}",
-        )?);
-        bar.set_message("enqueue");
-        let since = backbeat_store::now_millis();
-        let mut after = None;
-        let mut enqueued: u64 = 0;
-        loop {
-            let page = db.select_tracks(&selection, after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(*last);
-            let done_sets: Vec<(Id, BTreeSet<String>)> = stream::iter(page)
-                .map(|id| {
-                    let engine = Arc::clone(&engine);
-                    async move { Ok::<_, anyhow::Error>((id, engine.done_set(id).await?)) }
-                })
-                .buffered(16)
-                .try_collect()
-                .await?;
-            let mut groups: BTreeMap<BTreeSet<String>, Vec<Id>> = BTreeMap::new();
-            for (id, done) in done_sets {
-                groups.entry(done).or_default().push(id);
-            }
-            for (done, ids) in groups {
-                let is_done = |n: &str| done.contains(n);
-                let plan = if args.force {
-                    Plan::force(&engine.graph, &spec.name, args.with_descendants, is_done)?
-                } else {
-                    Plan::bottom_up(&engine.graph, &spec.name, is_done)?
-                };
-                engine.submit_many(&ids, &plan).await?;
-                enqueued += ids.len() as u64;
-                bar.inc(ids.len() as u64);
-            }
-        }
+        let bar = progress_bar(total, "enqueue")?;
+        let submitted = backfill.submit(|n| bar.set_position(n)).await?;
         bar.finish();
         if args.no_wait {
-            eprintln!("enqueued {enqueued} track(s)");
+            eprintln!("enqueued {} track(s)", submitted.tracks);
         } else {
-            wait_for(&engine, &db, &spec.name, enqueued, since).await?;
+            let bar = progress_bar(submitted.tracks, "process")?;
+            let summary = backfill
+                .wait(submitted, Duration::from_millis(500), |p| {
+                    bar.set_position(p.finished.min(submitted.tracks));
+                    if p.finished < submitted.tracks {
+                        bar.set_message(format!("queued {}", p.queued));
+                    }
+                })
+                .await?;
+            bar.finish();
+            eprintln!(
+                "backfill {job}: {} complete, {} failed, {} dead-lettered, \
+                 {} not reached (an earlier job failed)",
+                summary.complete, summary.failed, summary.dead, summary.unreached
+            );
         }
         if let (Some(stop), Some(handle)) = (stop, handle) {
             let _ = stop.send(true);
@@ -312,57 +303,4 @@ pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Shows the backfill's progress until `job` has finished (done, skipped, failed or dead) for
-/// `total` tracks since `since`, or the queue has been empty twice in a row (tracks whose
-/// ancestors failed never reach `job`). One count query and one depth query per tick,
-/// however large the backfill.
-async fn wait_for(
-    engine: &Engine,
-    db: &SqlCatalog,
-    job: &str,
-    total: u64,
-    since: backbeat_store::Millis,
-) -> anyhow::Result<()> {
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(indicatif::ProgressStyle::with_template(
-        "{msg:10} [{bar:40}] {pos}/{len} tracks  {per_sec}  ETA {eta}",
-    )?);
-    bar.set_message("process");
-    let names: Vec<String> = engine.graph.names().into_iter().collect();
-    let mut empty_ticks = 0;
-    let counts = loop {
-        let counts = db.finished_since(job, since).await?;
-        let finished: u64 = counts.iter().map(|c| c.1).sum();
-        bar.set_position(finished.min(total));
-        if finished >= total {
-            break counts;
-        }
-        let depth: u64 = engine.queue.depth(&names).await?.iter().map(|d| d.1).sum();
-        empty_ticks = if depth == 0 { empty_ticks + 1 } else { 0 };
-        if empty_ticks >= 2 {
-            // Counted after the queue emptied, so nothing finished in between is missed.
-            break db.finished_since(job, since).await?;
-        }
-        bar.set_message(format!("queued {depth}"));
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
-    bar.finish();
-    let of = |states: &[JobState]| -> u64 {
-        counts
-            .iter()
-            .filter(|c| states.contains(&c.0))
-            .map(|c| c.1)
-            .sum()
-    };
-    let complete = of(&[JobState::Done, JobState::Skipped]);
-    let failed = of(&[JobState::Failed]);
-    let dead = of(&[JobState::Dead]);
-    let unreached = total.saturating_sub(complete + failed + dead);
-    eprintln!(
-        "backfill {job}: {complete} complete, {failed} failed, {dead} dead-lettered, \
-         {unreached} not reached (an earlier job failed)"
-    );
-    Ok(())
 }

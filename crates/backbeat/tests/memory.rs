@@ -96,7 +96,7 @@ fn a_one_hour_upload_is_processed_in_bounded_memory() {
         .unwrap();
     let (status, peak) = peak_rss_mb(&mut child, Duration::from_secs(300));
     assert!(status.success(), "backfill: {status:?}");
-    let graph = backbeat_pipeline::builtins::default_graph(Vec::new()).unwrap();
+    let graph = backbeat_jobs::default_graph(Vec::new()).unwrap();
     for job in ["downsample", "analyze"] {
         let key = manifest_key(tracks[0], job, graph.job(job).unwrap().version);
         let path = blobs.local_path(&key).unwrap();

@@ -1,7 +1,7 @@
 //! Engine overhead: a no-op job graph over many tracks, on the embedded queue or JetStream.
 //!
 //! ```text
-//! cargo run --release -p backbeat-pipeline --example overhead -- \
+//! cargo run --release -p backbeat-bench --bin overhead -- \
 //!     --tracks 10000 --queue sql|nats://127.0.0.1:4222 [--chain on|off] [--slots N] \
 //!     [--dir PARENT]
 //! ```
@@ -13,13 +13,14 @@
 //!
 //! 1. **loop** (the baseline): the same job code called directly, job after job in graph order,
 //!    by `--slots` tasks taking tracks in turn, outputs as files of one folder: no queue, no
-//!    state records, no scratch folder, no commit to the blob store;
+//!    state records, no scratch folder, no copies of inputs, no commit to the blob store;
 //! 2. **engine**: workers started, a top-down plan submitted for every track (pages of 500, as
 //!    `backbeat backfill` does), timed until the queue is empty (every job recorded `done` and
 //!    its delivery acknowledged).
 //!
 //! Engine overhead per job = (engine wall − loop wall) × slots / jobs: the slot time the engine
-//! adds to each job (queue round trips, state records, scratch folder, copying the output into
+//! adds to each job (queue round trips, state records, scratch folder, copying the inputs out of
+//! and the output into
 //! the blob store, the commit manifest, done checks, publishing children). With JetStream a
 //! fresh stream is created and deleted afterwards. The last line is `RESULT key=value ...` for
 //! `bench/pipeline_overhead.sh`.
@@ -280,15 +281,15 @@ async fn plain_loop(
             .map(|n| registry.get(n).ok_or("no code"))
             .collect::<Result<_, _>>()?,
     );
-    let tracks: Arc<Vec<(Track, PathBuf)>> = Arc::new(
-        cat.tracks
-            .iter()
-            .map(|t| {
-                let upload = cat.blobs.local_path(&t.blob_key).ok_or("no local upload")?;
-                Ok::<_, BoxError>((t.clone(), upload))
-            })
-            .collect::<Result<_, _>>()?,
-    );
+    // The uploads as local files, copied before the clock starts (the engine copies each job's
+    // inputs into its scratch folder, which is part of what it is timed for).
+    let mut local = Vec::with_capacity(cat.tracks.len());
+    for t in &cat.tracks {
+        let upload = dir.join(format!("{}.upload", t.id));
+        cat.blobs.fetch_to_file(&t.blob_key, &upload).await?;
+        local.push((t.clone(), upload));
+    }
+    let tracks: Arc<Vec<(Track, PathBuf)>> = Arc::new(local);
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();

@@ -2,7 +2,7 @@
 //! descriptors as analysing the file in one go; bad uploads fail their own jobs with a reason.
 
 use backbeat_audio::{analyze_file, AnalyzeOptions};
-use backbeat_pipeline::builtins::{builtin_registry, default_graph};
+use backbeat_jobs::{builtin_registry, default_graph};
 use backbeat_pipeline::Plan;
 use backbeat_store::jobs::JobState;
 use backbeat_store::model::TrackStatus;

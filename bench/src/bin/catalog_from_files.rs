@@ -4,7 +4,7 @@
 //! `bench/pipeline_throughput.sh` to make a catalog of real recordings for `backbeat backfill`.
 //!
 //! ```text
-//! cargo run --release -p backbeat-pipeline --example catalog_from_files -- \
+//! cargo run --release -p backbeat-bench --bin catalog_from_files -- \
 //!     --data-dir DIR --list FILES.txt
 //! ```
 //!
