@@ -222,8 +222,11 @@ fn entries<'a>(
         })
 }
 
+/// A box's type, its body, and the bytes after it.
+type Split<'a> = ([u8; 4], &'a [u8], &'a [u8]);
+
 /// Splits the first box off `data`: its type, its body and what follows it.
-fn split_box(data: &[u8]) -> Result<([u8; 4], &[u8], &[u8]), String> {
+fn split_box(data: &[u8]) -> Result<Split<'_>, String> {
     let bad = || format!("an MP4 box overruns its parent ({} bytes left)", data.len());
     let size32 = be32(data, 0).ok_or_else(bad)?;
     let kind: [u8; 4] = data
