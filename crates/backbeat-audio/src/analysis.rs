@@ -59,7 +59,7 @@ pub struct Analysis {
 pub fn analyze_file(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, AudioError> {
     match catch_unwind(AssertUnwindSafe(|| analyze_uncaught(path, opts))) {
         Ok(result) => result,
-        Err(payload) => Err(AudioError::Panic(panic_message(payload.as_ref()))),
+        Err(payload) => Err(AudioError::from_panic(payload.as_ref())),
     }
 }
 
@@ -134,7 +134,7 @@ pub fn decode_for_analysis_with(
         decode_uncaught(path, opts, on_open, &mut source, &mut sink)
     })) {
         Ok(result) => result,
-        Err(payload) => Err(AudioError::Panic(panic_message(payload.as_ref()))),
+        Err(payload) => Err(AudioError::from_panic(payload.as_ref())),
     }
 }
 
@@ -261,15 +261,5 @@ pub fn analyze_mono(mono: &[f32]) -> Result<MonoDescriptors, AudioError> {
         }
         a.finish()
     }))
-    .map_err(|payload| AudioError::Panic(panic_message(payload.as_ref())))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
+    .map_err(|payload| AudioError::from_panic(payload.as_ref()))
 }

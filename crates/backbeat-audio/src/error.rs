@@ -39,6 +39,18 @@ pub enum AudioError {
 }
 
 impl AudioError {
+    /// The error for a panic contained with `catch_unwind`, carrying the panic's message.
+    pub(crate) fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "unknown panic".to_string()
+        };
+        AudioError::Panic(message)
+    }
+
     /// A short stable identifier for the error kind, for machine-readable error records.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 //! Multiple ranges in one request are answered with the whole body (`200`), which RFC 9110
 //! allows; players ask for one range at a time. A syntactically invalid header is ignored
 //! (also as the RFC says), while a valid one that no byte of the blob satisfies is a `416`.
+//! Positions are `1*DIGIT`: no sign, no other digit (`u64::from_str` alone takes `+5`).
 
 use std::ops::Range;
 
@@ -39,20 +40,20 @@ pub fn resolve(header: Option<&str>, size: u64) -> Ranged {
     let (start, end) = (start.trim(), end.trim());
     match (start.is_empty(), end.is_empty()) {
         // `-N`: the last N bytes.
-        (true, false) => match end.parse::<u64>() {
+        (true, false) => match position(end) {
             Ok(0) => Ranged::Unsatisfiable,
             Ok(_) if size == 0 => Ranged::Unsatisfiable,
             Ok(n) => Ranged::Partial(size.saturating_sub(n)..size),
             Err(_) => Ranged::Full,
         },
         // `N-`: from N to the end.
-        (false, true) => match start.parse::<u64>() {
+        (false, true) => match position(start) {
             Ok(s) if s < size => Ranged::Partial(s..size),
             Ok(_) => Ranged::Unsatisfiable,
             Err(_) => Ranged::Full,
         },
         // `N-M`: inclusive; M past the end is clamped.
-        (false, false) => match (start.parse::<u64>(), end.parse::<u64>()) {
+        (false, false) => match (position(start), position(end)) {
             (Ok(s), Ok(e)) if s <= e => {
                 if s >= size {
                     Ranged::Unsatisfiable
@@ -64,6 +65,14 @@ pub fn resolve(header: Option<&str>, size: u64) -> Ranged {
         },
         (true, true) => Ranged::Full,
     }
+}
+
+/// A byte position as RFC 9110 spells it (`1*DIGIT`); `Err` for anything else, or too large.
+fn position(s: &str) -> Result<u64, ()> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    s.parse().map_err(|_| ())
 }
 
 #[cfg(test)]
@@ -111,5 +120,21 @@ mod tests {
             resolve(Some("bytes=99999999999999999999-"), n),
             Ranged::Full
         );
+    }
+
+    /// Found by `fuzz/fuzz_targets/range.rs`: `u64::from_str` accepts a leading `+`, so
+    /// `bytes=+2-+5` was served as `2-5` although it is not a valid range.
+    #[test]
+    fn signed_positions_are_not_digits() {
+        for h in [
+            "bytes=+2-5",
+            "bytes=2-+5",
+            "bytes=+2-",
+            "bytes=-+5",
+            "bytes= +2 -2",
+        ] {
+            assert_eq!(resolve(Some(h), 1000), Ranged::Full, "{h}");
+        }
+        assert_eq!(resolve(Some("bytes=+2000-"), 1000), Ranged::Full);
     }
 }

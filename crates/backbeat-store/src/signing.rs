@@ -76,14 +76,16 @@ pub struct SignedQuery {
 impl SignedQuery {
     /// Parses a raw query string (`exp=..&max=..&sig=..`, any order). Unknown parameters are
     /// ignored (clients and proxies add their own); a repeated or unparsable known one is
-    /// `Malformed`, so there is never a question of which copy was signed.
+    /// `Malformed`, so there is never a question of which copy was signed. Numbers must be
+    /// spelled as the signer writes them (no `+`, no leading zero), so a signed URL has one
+    /// spelling.
     pub fn parse(query: &str) -> Result<Self, SignatureError> {
         let (mut exp, mut max, mut sig) = (None, None, None);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             match name {
-                "exp" => set_once(&mut exp, value.parse().ok())?,
-                "max" => set_once(&mut max, value.parse().ok())?,
+                "exp" => set_once(&mut exp, canonical(value))?,
+                "max" => set_once(&mut max, canonical(value))?,
                 "sig" => set_once(&mut sig, Some(value.to_owned()))?,
                 _ => {}
             }
@@ -94,6 +96,11 @@ impl SignedQuery {
             sig: sig.ok_or(SignatureError::Malformed)?,
         })
     }
+}
+
+/// `value` as a number, if it is spelled exactly as the number prints.
+fn canonical<T: std::str::FromStr + ToString>(value: &str) -> Option<T> {
+    value.parse().ok().filter(|n: &T| n.to_string() == value)
 }
 
 /// Fills `slot` with a parsed value; a second value or an unparsable one is `Malformed`.

@@ -268,6 +268,29 @@ fn garbage_signatures_and_queries_are_malformed() {
     assert_eq!(verify_raw(SignedOp::Get, KEY, &reordered, NOW), Ok(()));
 }
 
+/// Found by `fuzz/fuzz_targets/signing.rs`: `exp=0{exp}` and `exp=+{exp}` (and the same for
+/// `max`) parsed as the signed numbers, so one grant had many spellings that all verified.
+#[test]
+fn numbers_have_one_spelling() {
+    let s = signer();
+    let good = s.sign(SignedOp::Put, KEY, EXP, Some(100));
+    assert_eq!(verify_raw(SignedOp::Put, KEY, &good, NOW), Ok(()));
+    let sig = good.split("sig=").nth(1).unwrap();
+    for query in [
+        format!("exp=0{EXP}&max=100&sig={sig}"),
+        format!("exp=+{EXP}&max=100&sig={sig}"),
+        format!("exp={EXP}&max=0100&sig={sig}"),
+        format!("exp={EXP}&max=+100&sig={sig}"),
+        format!("exp=-0&max=100&sig={sig}"),
+    ] {
+        assert_eq!(
+            SignedQuery::parse(&query),
+            Err(SignatureError::Malformed),
+            "{query}"
+        );
+    }
+}
+
 #[test]
 fn invalid_keys_never_verify() {
     let s = signer();

@@ -7,36 +7,16 @@
 //! Both happen on real input: the probe finds an ADTS sync word anywhere in the first 1 MiB,
 //! so arbitrary bytes, or a short AAC stream behind a large ID3 tag (cover art), reach it.
 //!
-//! The probe here registers the same reader with a checked instantiation: when the estimate
+//! The probe (`super::probe`) registers the same reader with a checked instantiation: when the estimate
 //! would go wrong, the reader gets a view of the stream with no known length, so it skips the
 //! estimate (the duration then comes from the frames decoded, as for every other format).
 
 use std::io::{self, Read, Seek, SeekFrom};
-use std::sync::OnceLock;
 
 use symphonia::core::errors::Result as SymResult;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadBytes};
-use symphonia::core::probe::{Descriptor, Instantiate, Probe, QueryDescriptor};
 use symphonia::default::formats::AdtsReader;
-
-/// symphonia's default probe with the ADTS reader instantiated through [`open_adts`].
-pub(super) fn probe() -> &'static Probe {
-    static PROBE: OnceLock<Probe> = OnceLock::new();
-    PROBE.get_or_init(|| {
-        let mut probe = Probe::default();
-        for descriptor in AdtsReader::query() {
-            probe.register(&Descriptor {
-                inst: Instantiate::Format(open_adts),
-                ..*descriptor
-            });
-        }
-        // The defaults after it: the probe takes the first descriptor whose marker matches, so
-        // the guarded reader shadows the default ADTS registration.
-        symphonia::default::register_enabled_formats(&mut probe);
-        probe
-    })
-}
 
 /// Whether symphonia's length estimate is sound for a first frame at `pos` in `len` bytes.
 fn estimate_is_safe(pos: u64, len: Option<u64>) -> bool {
@@ -51,7 +31,10 @@ fn estimate_is_safe(pos: u64, len: Option<u64>) -> bool {
     }
 }
 
-fn open_adts(mss: MediaSourceStream, opts: &FormatOptions) -> SymResult<Box<dyn FormatReader>> {
+pub(super) fn open_adts(
+    mss: MediaSourceStream,
+    opts: &FormatOptions,
+) -> SymResult<Box<dyn FormatReader>> {
     let reader = if estimate_is_safe(mss.pos(), mss.byte_len()) {
         AdtsReader::try_new(mss, opts)?
     } else {

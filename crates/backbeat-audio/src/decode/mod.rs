@@ -6,23 +6,28 @@
 //! 60-minute file costs no more memory than a 6-second one.
 
 use std::fs::File;
-use std::io::{ErrorKind, Read};
+use std::io::{Cursor, ErrorKind, Read, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
 use symphonia::core::codecs::{CodecRegistry, Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::probe::{Descriptor, Hint, Instantiate, Probe, QueryDescriptor};
+use symphonia::default::formats::{AdtsReader, IsoMp4Reader};
 
 use crate::AudioError;
 
 mod adts;
 mod mp4;
+mod mp4_guard;
+
+pub use mp4::edit_list_delay;
 
 /// Limits that protect a worker from hostile or oversized input.
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +106,34 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// symphonia's default probe with the ADTS and MP4 readers behind our guards
+/// ([`adts::open_adts`], [`mp4_guard::open_mp4`]).
+fn probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut probe = Probe::default();
+        let guarded: [(&[Descriptor], Instantiate); 2] = [
+            (AdtsReader::query(), Instantiate::Format(adts::open_adts)),
+            (
+                IsoMp4Reader::query(),
+                Instantiate::Format(mp4_guard::open_mp4),
+            ),
+        ];
+        for (descriptors, inst) in guarded {
+            for descriptor in descriptors {
+                probe.register(&Descriptor {
+                    inst,
+                    ..*descriptor
+                });
+            }
+        }
+        // The defaults after them: the probe takes the first descriptor whose marker matches,
+        // so the guarded readers shadow the default registrations.
+        symphonia::default::register_enabled_formats(&mut probe);
+        probe
+    })
+}
+
 fn codec_registry() -> &'static CodecRegistry {
     static REGISTRY: OnceLock<CodecRegistry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
@@ -125,6 +158,13 @@ pub struct Chunk<'a> {
     pub channels: usize,
 }
 
+/// Where a decoded packet's samples start in the stream's buffer, and their format.
+struct ChunkAt {
+    start: usize,
+    sample_rate: u32,
+    channels: usize,
+}
+
 /// A file being decoded, one packet at a time.
 pub struct DecodedStream {
     format: Box<dyn FormatReader>,
@@ -145,33 +185,75 @@ pub struct DecodedStream {
 impl DecodedStream {
     /// Open a file and get ready to decode its first audio track.
     pub fn open(path: &Path, limits: DecodeLimits) -> Result<Self, AudioError> {
-        let mut file = File::open(path)?;
-        let file_bytes = file.metadata()?.len();
-        if file_bytes == 0 {
-            return Err(AudioError::EmptyFile);
-        }
-        if file_bytes > limits.max_file_bytes {
-            return Err(AudioError::LimitExceeded(format!(
-                "file is {file_bytes} bytes, over the limit of {} bytes",
-                limits.max_file_bytes
-            )));
-        }
-        let mut head = [0u8; 16];
-        let n = read_up_to(&mut file, &mut head)?;
-        let container = sniff_container(&head[..n]);
-        drop(file);
         let file = File::open(path)?;
+        let file_bytes = file.metadata()?.len();
+        check_size(file_bytes, &limits)?;
+        let extension = path.extension().and_then(|e| e.to_str());
+        // The edit list is read through a second handle: symphonia owns the first.
+        let edit_list = || {
+            File::open(path)
+                .ok()
+                .and_then(|mut f| edit_list_delay(&mut f))
+        };
+        Self::open_source(file, file_bytes, extension, edit_list, limits)
+    }
+
+    /// Get ready to decode audio held in memory (an upload not yet stored, a fuzz input).
+    /// `extension` is a hint like a file name's (`"m4a"`, `"aac"`); the bytes decide.
+    pub fn from_bytes(
+        bytes: Arc<[u8]>,
+        extension: Option<&str>,
+        limits: DecodeLimits,
+    ) -> Result<Self, AudioError> {
+        let file_bytes = bytes.len() as u64;
+        check_size(file_bytes, &limits)?;
+        let edit_list = || edit_list_delay(&mut Cursor::new(Arc::clone(&bytes)));
+        Self::open_source(
+            Cursor::new(Arc::clone(&bytes)),
+            file_bytes,
+            extension,
+            edit_list,
+            limits,
+        )
+    }
+
+    /// Probes `source` and sets up the decoder, containing any panic of the demuxer or codec
+    /// (symphonia panics on some corrupt input) as [`AudioError::Panic`].
+    fn open_source<S: MediaSource + 'static>(
+        source: S,
+        file_bytes: u64,
+        extension: Option<&str>,
+        edit_list: impl FnOnce() -> Option<u64>,
+        limits: DecodeLimits,
+    ) -> Result<Self, AudioError> {
+        catch_unwind(AssertUnwindSafe(|| {
+            Self::open_uncaught(source, file_bytes, extension, edit_list, limits)
+        }))
+        .unwrap_or_else(|payload| Err(AudioError::from_panic(payload.as_ref())))
+    }
+
+    fn open_uncaught<S: MediaSource + 'static>(
+        mut source: S,
+        file_bytes: u64,
+        extension: Option<&str>,
+        edit_list: impl FnOnce() -> Option<u64>,
+        limits: DecodeLimits,
+    ) -> Result<Self, AudioError> {
+        let mut head = [0u8; 16];
+        let n = read_up_to(&mut source, &mut head)?;
+        let container = sniff_container(&head[..n]);
+        source.seek(SeekFrom::Start(0))?;
 
         let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        if let Some(ext) = extension {
             hint.with_extension(ext);
         }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mss = MediaSourceStream::new(Box::new(source), Default::default());
         let format_opts = FormatOptions {
             enable_gapless: true,
             ..Default::default()
         };
-        let probed = adts::probe()
+        let probed = probe()
             .format(&hint, mss, &format_opts, &MetadataOptions::default())
             .map_err(|e| match container {
                 None => AudioError::Unrecognised(format!(
@@ -204,7 +286,7 @@ impl DecodedStream {
         // With gapless enabled, symphonia trims the delay itself whenever it knows it; only
         // AAC in MP4 needs the edit list read here.
         let skip_frames = match (params.delay, container) {
-            (None, Some("mp4")) if codec == "aac" => mp4::edit_list_delay(path).unwrap_or(0),
+            (None, Some("mp4")) if codec == "aac" => edit_list().unwrap_or(0),
             _ => 0,
         };
         let sample_rate = params.sample_rate.unwrap_or(0);
@@ -251,7 +333,34 @@ impl DecodedStream {
     }
 
     /// Decode the next packet: interleaved samples at the stream's rate, `None` at the end.
+    ///
+    /// A panic of the demuxer or codec (symphonia panics on some corrupt input) is contained:
+    /// it ends the stream with [`AudioError::Panic`].
     pub fn next_chunk(&mut self) -> Result<Option<Chunk<'_>>, AudioError> {
+        let decoded = match catch_unwind(AssertUnwindSafe(|| self.decode_next())) {
+            Ok(decoded) => decoded,
+            Err(payload) => {
+                self.finished = true;
+                Err(AudioError::from_panic(payload.as_ref()))
+            }
+        };
+        let Some(at) = decoded? else {
+            return Ok(None);
+        };
+        let samples = self
+            .buf
+            .as_ref()
+            .and_then(|b| b.samples().get(at.start..))
+            .unwrap_or(&[]);
+        Ok(Some(Chunk {
+            samples,
+            sample_rate: at.sample_rate,
+            channels: at.channels,
+        }))
+    }
+
+    /// Decodes the next packet into `self.buf`; where in it the new samples start.
+    fn decode_next(&mut self) -> Result<Option<ChunkAt>, AudioError> {
         loop {
             if self.finished {
                 return Ok(None);
@@ -259,7 +368,7 @@ impl DecodedStream {
             let packet = match self.format.next_packet() {
                 Ok(p) => p,
                 Err(SymError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
-                    return self.finish();
+                    return self.finish().map(|()| None);
                 }
                 Err(SymError::ResetRequired) => {
                     self.decoder.reset();
@@ -273,7 +382,7 @@ impl DecodedStream {
                     // A damaged tail (truncated file): keep what decoded, record the damage.
                     self.bad_packets += 1;
                     let _ = e;
-                    return self.finish();
+                    return self.finish().map(|()| None);
                 }
                 Err(e) => return Err(AudioError::Corrupt(describe_sym_error(&e))),
             };
@@ -344,12 +453,8 @@ impl DecodedStream {
                     self.limits.max_duration_secs
                 )));
             }
-            let samples = self
-                .buf
-                .as_ref()
-                .map_or(&[][..], |b| &b.samples()[skip * ch..]);
-            return Ok(Some(Chunk {
-                samples,
+            return Ok(Some(ChunkAt {
+                start: skip * ch,
                 sample_rate: spec.rate,
                 channels: ch,
             }));
@@ -368,7 +473,7 @@ impl DecodedStream {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<Option<Chunk<'_>>, AudioError> {
+    fn finish(&mut self) -> Result<(), AudioError> {
         self.finished = true;
         if self.frames == 0 {
             return Err(if self.bad_packets > 0 {
@@ -384,7 +489,7 @@ impl DecodedStream {
         self.info.duration_secs = self.frames as f64 / rate;
         self.info.bitrate_kbps =
             Some(self.info.file_bytes as f64 * 8.0 / self.info.duration_secs / 1000.0);
-        Ok(None)
+        Ok(())
     }
 }
 
@@ -403,6 +508,19 @@ fn alac_bit_depth(params: &symphonia::core::codecs::CodecParameters) -> Option<u
     };
     let depth = u32::from(*config.get(5)?);
     matches!(depth, 16 | 20 | 24 | 32).then_some(depth)
+}
+
+fn check_size(file_bytes: u64, limits: &DecodeLimits) -> Result<(), AudioError> {
+    if file_bytes == 0 {
+        return Err(AudioError::EmptyFile);
+    }
+    if file_bytes > limits.max_file_bytes {
+        return Err(AudioError::LimitExceeded(format!(
+            "file is {file_bytes} bytes, over the limit of {} bytes",
+            limits.max_file_bytes
+        )));
+    }
+    Ok(())
 }
 
 fn check_spec(rate: u32, channels: usize, limits: &DecodeLimits) -> Result<(), AudioError> {
@@ -426,6 +544,8 @@ fn describe_sym_error(e: &SymError) -> String {
         SymError::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => {
             "unexpected end of file".to_string()
         }
+        // The MP4 guard's refusals (see `mp4_guard`).
+        SymError::IoError(io) if io.kind() == ErrorKind::InvalidData => format!("{io}"),
         SymError::IoError(io) => format!("read error: {io}"),
         SymError::DecodeError(m) => format!("malformed data: {m}"),
         SymError::SeekError(_) => "seek error".to_string(),
@@ -435,7 +555,7 @@ fn describe_sym_error(e: &SymError) -> String {
     }
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match file.read(&mut buf[n..])? {

@@ -4,23 +4,22 @@
 //! samples (1024 for ffmpeg's encoder, 2112 for Apple's) — a 23–48 ms shift of every beat time.
 //! ffmpeg honours the edit list; so do we, by skipping `media_time` frames at the start.
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
 
 /// Largest `moov` box we are willing to read to find the edit list.
 const MAX_MOOV_BYTES: u64 = 64 << 20;
 
 /// The `media_time` of the first audio edit, in media-timescale units (the sample rate for audio
 /// tracks written by ffmpeg and iTunes), or `None` when there is no usable edit list.
-pub fn edit_list_delay(path: &Path) -> Option<u64> {
-    let mut file = File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
+///
+/// `file` holds a whole MP4 file; it is read from the start whatever its position.
+pub fn edit_list_delay(file: &mut (impl Read + Seek)) -> Option<u64> {
+    let len = file.seek(SeekFrom::End(0)).ok()?;
     let mut pos = 0u64;
     // Walk the top-level boxes to find `moov`.
     while pos + 8 <= len {
         file.seek(SeekFrom::Start(pos)).ok()?;
-        let (size, kind, header) = read_box_header(&mut file, len - pos)?;
+        let (size, kind, header) = read_box_header(file, len - pos)?;
         if &kind == b"moov" {
             if size > MAX_MOOV_BYTES {
                 return None;
@@ -34,7 +33,7 @@ pub fn edit_list_delay(path: &Path) -> Option<u64> {
     None
 }
 
-fn read_box_header(file: &mut File, remaining: u64) -> Option<(u64, [u8; 4], u64)> {
+pub(super) fn read_box_header(file: &mut impl Read, remaining: u64) -> Option<(u64, [u8; 4], u64)> {
     let mut h = [0u8; 8];
     file.read_exact(&mut h).ok()?;
     let kind = [h[4], h[5], h[6], h[7]];
