@@ -7,11 +7,10 @@ use std::fmt::Display;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use axum::http::Method;
+use axum::http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
-use crate::common::{TestApp, TestResponse, TestUser};
-use crate::support::raw;
+use crate::common::{request, TestApp, TestResponse, TestUser};
 
 /// `/api/v1/tracks`: list (with a query) and create.
 pub const TRACKS: &str = "/api/v1/tracks";
@@ -120,31 +119,12 @@ impl<'a> IntoFuture for Call<'a> {
     type IntoFuture = Pin<Box<dyn Future<Output = TestResponse> + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            if self.headers.is_empty() {
-                return self
-                    .app
-                    .call(self.method, &self.uri, self.token.as_deref(), self.body)
-                    .await;
-            }
-            // Extra headers: build the raw request (a JSON body is serialised here).
-            let auth = self.token.map(|t| format!("Bearer {t}"));
-            let mut headers: Vec<(&str, &str)> = self
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            if let Some(a) = &auth {
-                headers.push(("authorization", a));
-            }
-            let body = match &self.body {
-                Some(v) => {
-                    headers.push(("content-type", "application/json"));
-                    serde_json::to_vec(v).expect("a JSON body")
-                }
-                None => Vec::new(),
-            };
-            raw(self.app, self.method, &self.uri, &headers, body).await
-        })
+        let mut req = request(self.method, &self.uri, self.token.as_deref(), self.body);
+        for (name, value) in &self.headers {
+            let name = HeaderName::try_from(name.as_str()).expect("a header name");
+            let value = HeaderValue::try_from(value.as_str()).expect("a header value");
+            req.headers_mut().insert(name, value);
+        }
+        Box::pin(self.app.send(req))
     }
 }
