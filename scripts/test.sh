@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every check and test of the workspace: formatting, clippy with warnings as errors, then all
-# tests through cargo-nextest. Installs what the tests need first (scripts/setup.sh).
+# Every check and test of the workspace: formatting, clippy and rustdoc with warnings as errors,
+# then all tests through cargo-nextest. Installs what the tests need first (scripts/setup.sh).
 # Tests that need an external tool (ffmpeg) skip with a printed notice when it is missing,
 # unless BACKBEAT_REQUIRE_TOOLS=1 (CI sets it), which makes them mandatory.
 set -euo pipefail
@@ -13,4 +13,6 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
+# Broken intra-doc links and malformed docs are errors too: ARCHITECTURE.md sends readers there.
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
 cargo nextest run --locked --workspace --no-fail-fast

@@ -1,6 +1,6 @@
 //! What a committed change sets off, in one place: search-index updates, cache invalidation,
 //! garbage collection and pipeline submission. A use case writes to the store, then hands the
-//! [`Event`]s of that write to [`apply`]; nothing else touches the index, the cache, the
+//! [`Event`]s of that write to `apply`; nothing else touches the index, the cache, the
 //! collector or the queue on a write path.
 //!
 //! Order and failure, per event: the cache is invalidated first (a later read must not serve

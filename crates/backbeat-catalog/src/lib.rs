@@ -54,6 +54,9 @@ pub struct CatalogParts {
     /// The catalog's stores; each use case reaches only for the one it needs.
     pub stores: Stores,
     pub blobs: BlobStore,
+    /// Folder for short-lived local copies (an upload being checked); on local disk, emptied
+    /// of what the catalog puts there before each use case returns.
+    pub scratch: std::path::PathBuf,
     pub index: SearchIndex,
     /// Signs and verifies blob URLs.
     pub signer: UrlSigner,

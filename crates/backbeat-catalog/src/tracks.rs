@@ -264,9 +264,14 @@ impl Tracks<'_> {
             Err(e) => return Err(e.into()),
         }
         let cfg = &cat.config;
-        let result =
-            upload_check::check_blob(&cat.blobs, key, cfg.max_upload_bytes, cfg.max_duration_s)
-                .await;
+        let result = upload_check::check_blob(
+            &cat.blobs,
+            key,
+            &cat.scratch,
+            cfg.max_upload_bytes,
+            cfg.max_duration_s,
+        )
+        .await;
         if matches!(result, Err(CatalogError::UnprocessableAudio(_))) {
             if let Err(de) = cat.blobs.delete(key).await {
                 tracing::warn!(key, error = %de, "could not delete a refused upload; gc will");

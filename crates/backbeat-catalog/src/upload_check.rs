@@ -5,7 +5,7 @@
 //! when it is not audio, decodes to nothing, is mostly corrupt packets, or decodes to clearly
 //! less than the duration its header declares (cut short in transit).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use backbeat_audio::decode::{DecodeLimits, DecodedStream};
 use backbeat_audio::AudioError;
@@ -92,15 +92,54 @@ fn audio_error(e: AudioError) -> CatalogError {
     }
 }
 
-/// Checks the blob at `key` (see [`check`]).
+/// Checks the blob at `key` (see [`check`]) on a copy in `scratch`, removed afterwards.
+///
+/// The check decodes a copy rather than the store's own object: the store never hands out a
+/// path (an S3 store has none), and the bytes checked are a snapshot that a write to the key
+/// during the check cannot change half-way. Copying costs far less than the decode (a local
+/// store copies in the kernel at disk speed; decoding runs at ~1000x real time).
 pub async fn check_blob(
     blobs: &backbeat_store::blob::BlobStore,
     key: &str,
+    scratch: &Path,
     max_bytes: u64,
     max_duration_s: f64,
 ) -> Result<AudioFacts, CatalogError> {
-    let path = blobs
-        .local_path(key)
-        .ok_or_else(|| CatalogError::Internal("the upload check needs a local blob".into()))?;
-    check(path, max_bytes, max_duration_s).await
+    let copy = ScratchFile::create(scratch)?;
+    match blobs.fetch_to_file(key, &copy.0).await {
+        Ok(_) => {}
+        // Deleted since the caller looked: as if nothing had been uploaded.
+        Err(backbeat_store::StoreError::NotFound) => {
+            return Err(CatalogError::field(
+                "trackUrl",
+                "nothing has been uploaded to this URL",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    check(copy.0.clone(), max_bytes, max_duration_s).await
+}
+
+/// A file name in the scratch folder, removed when dropped (also when the check is cancelled
+/// because the client went away).
+struct ScratchFile(PathBuf);
+
+impl ScratchFile {
+    fn create(scratch: &Path) -> Result<Self, CatalogError> {
+        std::fs::create_dir_all(scratch).map_err(|e| {
+            CatalogError::Internal(format!(
+                "creating the scratch folder {}: {e}",
+                scratch.display()
+            ))
+        })?;
+        let name = format!("upload-check-{}", backbeat_store::model::new_id());
+        Ok(ScratchFile(scratch.join(name)))
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        // Unlinking one file is quick enough to do in place, even on a runtime thread.
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

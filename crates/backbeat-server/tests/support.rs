@@ -138,6 +138,20 @@ pub async fn processed(app: &TestApp, user: &TestUser, id: &str) -> Value {
 
 /// Every file under the blob folder (relative paths), to check nothing was left behind.
 pub fn blob_files(app: &TestApp) -> Vec<String> {
+    files_in(app, "blobs")
+}
+
+/// The upload check's copies in the scratch folder, which must not outlive the check. (The
+/// pipeline's job folders there come and go on their own schedule.)
+pub fn upload_check_copies(app: &TestApp) -> Vec<String> {
+    files_in(app, "scratch")
+        .into_iter()
+        .filter(|f| f.starts_with("upload-check-"))
+        .collect()
+}
+
+/// Every file under `folder` of the data directory, as sorted relative paths.
+fn files_in(app: &TestApp, folder: &str) -> Vec<String> {
     fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<String>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -151,7 +165,7 @@ pub fn blob_files(app: &TestApp) -> Vec<String> {
             }
         }
     }
-    let base = app.dir.path().join("blobs");
+    let base = app.dir.path().join(folder);
     let mut out = Vec::new();
     walk(&base, &base, &mut out);
     out.sort();
@@ -167,8 +181,9 @@ pub fn audio_blobs(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-/// The text of output `output` of job `job` for track `id`, at the job's current version.
-pub fn derived(app: &TestApp, id: &str, job: &str, output: &str) -> String {
+/// The text of output `output` of job `job` for track `id`, at the job's current version,
+/// read through the blob store like any other client of it.
+pub async fn derived(app: &TestApp, id: &str, job: &str, output: &str) -> String {
     let spec = app
         .state
         .catalog
@@ -178,12 +193,13 @@ pub fn derived(app: &TestApp, id: &str, job: &str, output: &str) -> String {
         .expect("a job of the graph");
     let key =
         backbeat_pipeline::artifacts::output_key(id.parse().unwrap(), job, spec.version, output);
-    let path = app
+    let bytes = app
         .state
         .catalog
         .parts()
         .blobs
-        .local_path(&key)
-        .expect("local blobs");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .read_small(&key, 1 << 20)
+        .await
+        .unwrap_or_else(|e| panic!("{key}: {e}"));
+    String::from_utf8(bytes.to_vec()).expect("a text output")
 }

@@ -10,7 +10,7 @@ use crate::common::TestApp;
 use crate::protocol as api;
 use crate::support::{
     artist_with_album, audio_blobs, blob_files, create_track, derived, fixture, path_of, processed,
-    raw, track, upload,
+    raw, track, upload, upload_check_copies,
 };
 
 #[tokio::test]
@@ -55,6 +55,7 @@ async fn every_fixture_format_becomes_a_ready_track() {
     ] {
         let r = create_track(&app, &artist, &album, file, fixture(file)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{file}: {}", r.text());
+        assert_eq!(upload_check_copies(&app), Vec::<String>::new(), "{file}");
         let t = r.json();
         // Probed (it decodes), then processed by the pipeline, which makes it ready.
         assert_eq!(t["status"], "processing", "{file}");
@@ -291,6 +292,7 @@ async fn non_audio_empty_and_truncated_uploads_get_422_and_leave_nothing() {
             "{name}: left {:?}",
             blob_files(&app)
         );
+        assert_eq!(upload_check_copies(&app), Vec::<String>::new(), "{name}");
     }
     let r = app.get(api::album_tracks(&album)).auth(&artist).await;
     assert_eq!(r.json()["total"], 0);
@@ -492,7 +494,7 @@ async fn replacing_audio_deletes_the_old_blob() {
         assert_eq!(j["state"], "done", "{jobs:#}");
         assert_eq!(j["completions"], 2, "{jobs:#}");
     }
-    let probe = derived(&app, &id, "probe", "probe.json");
+    let probe = derived(&app, &id, "probe", "probe.json").await;
     assert!(probe.contains("\"flac\""), "{probe}");
     let after = audio_blobs(&app);
     assert_eq!(after.len(), 1, "{after:?}");

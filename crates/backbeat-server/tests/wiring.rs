@@ -80,6 +80,7 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
         pipeline,
         stores: db.stores(),
         blobs,
+        scratch: dir.join("scratch"),
         index,
         metrics: CatalogMetrics::default(),
     }))

@@ -126,7 +126,7 @@ impl BlobStore {
     /// The bytes in `range` (already validated against the size).
     pub async fn get_range(&self, key: &str, range: Range<u64>) -> StoreResult<ByteStream> {
         let path = object_path(key)?;
-        if let Some(file) = self.local_path(key) {
+        if let Some(file) = self.local_file(key) {
             return read::local_range(file, range).await;
         }
         if range.is_empty() {
@@ -179,9 +179,11 @@ impl BlobStore {
         Ok(deleted)
     }
 
-    /// A local file path for the blob when the store is a local folder (for probing without a copy).
-    /// `None` for an invalid key or a remote store; the file need not exist.
-    pub fn local_path(&self, key: &str) -> Option<PathBuf> {
+    /// The store's own file for `key` when the store is a local folder: only for the store's
+    /// fast paths (range reads, copies), never handed out, so nobody outside writes, renames
+    /// or keeps a path into the store. `None` for an invalid key or a remote store; the file
+    /// need not exist.
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
         let root = self.root.as_ref()?;
         valid_key(key).then(|| key.split('/').fold(root.clone(), |p, seg| p.join(seg)))
     }
@@ -189,7 +191,7 @@ impl BlobStore {
     /// After a failed upload, removes the folders it created if they are empty (best effort;
     /// `remove_dir` refuses non-empty folders, so a concurrent upload is never disturbed).
     async fn remove_empty_parents(&self, key: &str) {
-        let (Some(root), Some(file)) = (self.root.clone(), self.local_path(key)) else {
+        let (Some(root), Some(file)) = (self.root.clone(), self.local_file(key)) else {
             return;
         };
         let _ = tokio::task::spawn_blocking(move || {

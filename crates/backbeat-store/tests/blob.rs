@@ -341,7 +341,12 @@ async fn hostile_keys_are_refused_everywhere() {
                 "delete_prefix {key:?}"
             );
         }
-        assert_eq!(store.local_path(key), None, "local_path {key:?}");
+        let copy = outer.path().join("copy");
+        assert!(
+            store.fetch_to_file(key, &copy).await.is_err(),
+            "fetch_to_file {key:?}"
+        );
+        assert!(!copy.exists(), "fetch_to_file {key:?} wrote a copy");
     }
     assert_eq!(
         std::fs::read(outer.path().join("secret")).unwrap(),
@@ -350,16 +355,29 @@ async fn hostile_keys_are_refused_everywhere() {
     assert_eq!(files_under(&root), Vec::<PathBuf>::new());
 }
 
+/// A fetched file is a copy: writing to it (as a job may) leaves the blob as committed, and a
+/// folder or a missing key is `NotFound`, not an empty copy.
 #[tokio::test]
-async fn local_path_points_into_the_store() {
+async fn fetched_files_are_copies() {
     let (dir, store) = store();
     store
         .put_stream("uploads/u1", body(b"abc", 1), 10)
         .await
         .unwrap();
-    let path = store.local_path("uploads/u1").unwrap();
-    assert!(path.starts_with(dir.path().canonicalize().unwrap()));
-    assert_eq!(std::fs::read(path).unwrap(), b"abc");
+    let copy = dir.path().join("copy");
+    assert_eq!(store.fetch_to_file("uploads/u1", &copy).await.unwrap(), 3);
+    assert_eq!(std::fs::read(&copy).unwrap(), b"abc");
+    std::fs::write(&copy, b"changed by a job").unwrap();
+    assert_eq!(read_all(&store, "uploads/u1", 0..3).await, b"abc");
+    for missing in ["uploads", "uploads/u2"] {
+        assert!(
+            matches!(
+                store.fetch_to_file(missing, &dir.path().join("x")).await,
+                Err(StoreError::NotFound)
+            ),
+            "{missing}"
+        );
+    }
 }
 
 /// A 10 MiB blob comes back byte for byte through the chunked read-ahead path (and a range

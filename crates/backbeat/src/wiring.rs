@@ -179,6 +179,7 @@ pub async fn open_catalog(settings: &Settings) -> anyhow::Result<Catalog> {
         pipeline,
         stores: db.stores(),
         blobs,
+        scratch: settings.data_dir.join("scratch"),
         index,
         metrics: CatalogMetrics::default(),
     }))

@@ -381,8 +381,8 @@ fn killed_worker_loses_nothing(queue: &TestQueue) {
     assert_eq!(slow.attempts, 2, "{slow:?}");
     assert!(lines(&marker).len() >= 2);
     assert!(exists(&done_key));
-    let path = blobs.local_path(&out_key).unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), upload, "output complete");
+    let output = rt.block_on(blobs.read_small(&out_key, 1 << 20)).unwrap();
+    assert_eq!(output, upload, "output complete");
     assert_eq!(
         queue.depth(&rt, &db, config, &["slow"]),
         0,
@@ -392,27 +392,6 @@ fn killed_worker_loses_nothing(queue: &TestQueue) {
 
 // ---------------------------------------------------------------------------------------------
 // Two workers on one JetStream stream
-
-/// Files under `dir`, as `/`-separated paths relative to it.
-fn files_under(dir: &Path) -> BTreeSet<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap();
-                let parts: Vec<_> = rel.iter().map(|p| p.to_string_lossy()).collect();
-                out.insert(parts.join("/"));
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    if dir.is_dir() {
-        walk(dir, dir, &mut out);
-    }
-    out
-}
 
 #[test]
 fn two_workers_on_jetstream_run_every_job_of_200_tracks_exactly_once() {
@@ -506,17 +485,23 @@ fn two_workers_on_jetstream_run_every_job_of_200_tracks_exactly_once() {
             assert_eq!(r.state, JobState::Done, "{r:?}");
             assert_eq!(r.completions, 1, "{r:?}");
             assert_eq!(r.attempts, 1, "{r:?}");
-            let path = blobs.local_path(&manifest_key(*track, &r.job, 1)).unwrap();
-            let manifest: Manifest = serde_json::from_slice(&std::fs::read(path).unwrap())
-                .expect("manifest of a done job");
+            let manifest = rt
+                .block_on(blobs.read_small(&manifest_key(*track, &r.job, 1), 1 << 20))
+                .unwrap();
+            let manifest: Manifest =
+                serde_json::from_slice(&manifest).expect("manifest of a done job");
             assert_eq!(r.worker.as_deref(), Some(manifest.worker.as_str()));
             *by_worker.entry(manifest.worker).or_default() += 1;
         }
-        let derived = blobs
-            .local_path(&format!("{}x", derived_prefix(*track)))
-            .unwrap();
+        let prefix = derived_prefix(*track);
+        let outputs: BTreeSet<String> = rt
+            .block_on(blobs.list(&prefix))
+            .unwrap()
+            .iter()
+            .map(|key| key.strip_prefix(&prefix).unwrap().to_string())
+            .collect();
         assert_eq!(
-            files_under(derived.parent().unwrap()),
+            outputs,
             BTreeSet::from(
                 [
                     "copy/v1/_done.json",
@@ -528,15 +513,15 @@ fn two_workers_on_jetstream_run_every_job_of_200_tracks_exactly_once() {
             ),
             "outputs of {track}"
         );
-        let copy = blobs
-            .local_path(&output_key(*track, "copy", 1, "copy.bin"))
-            .unwrap();
-        assert_eq!(&std::fs::read(copy).unwrap(), upload, "copy of {track}");
-        let size = blobs
-            .local_path(&output_key(*track, "size", 1, "size.txt"))
-            .unwrap();
-        let size = std::fs::read_to_string(size).unwrap();
-        assert_eq!(size.trim(), upload.len().to_string(), "size of {track}");
+        let read = |key: String| rt.block_on(blobs.read_small(&key, 1 << 20)).unwrap();
+        let copy = read(output_key(*track, "copy", 1, "copy.bin"));
+        assert_eq!(&copy[..], &upload[..], "copy of {track}");
+        let size = read(output_key(*track, "size", 1, "size.txt"));
+        assert_eq!(
+            std::str::from_utf8(&size).unwrap().trim(),
+            upload.len().to_string(),
+            "size of {track}"
+        );
     }
 
     // Both workers committed jobs, and only they did.

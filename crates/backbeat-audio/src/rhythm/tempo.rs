@@ -109,7 +109,7 @@ pub fn comb_salience(acf: &[f64], tau: f64) -> Option<f64> {
     (count >= 2).then(|| sum / count as f64)
 }
 
-/// Log-normal tempo prior (unnormalised, 1 at [`PRIOR_BPM`]).
+/// Log-normal tempo prior (unnormalised, 1 at `PRIOR_BPM`).
 pub fn prior(bpm: f64) -> f64 {
     let z = (bpm / PRIOR_BPM).log2() / PRIOR_OCTAVES;
     (-0.5 * z * z).exp()

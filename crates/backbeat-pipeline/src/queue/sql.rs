@@ -8,7 +8,7 @@
 //! someone else's delivery. A killed worker's rows simply become available when the lease runs
 //! out. Workers in this process are woken at once by a publish ([`Notify`]); workers in other
 //! processes (`backbeat worker` against the same file) poll, backing off to
-//! [`MAX_POLL`] while idle.
+//! `MAX_POLL` while idle.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Accounts: registration, login, token refresh and logout (this file), the caller's own
-//! account and API keys, and role changes by admins ([`users`]).
+//! account and API keys, and role changes by admins (`users.rs`).
 //!
 //! Sign-in hands out a short-lived JWT access token and a one-use refresh token; `refresh`
 //! swaps the refresh token for a new pair (the old one stops working at once), `logout`

@@ -19,7 +19,7 @@ impl BlobStore {
     /// size. `NotFound` if the blob does not exist.
     pub async fn fetch_to_file(&self, key: &str, dest: &Path) -> StoreResult<u64> {
         let path = object_path(key)?;
-        if let Some(src) = self.local_path(key) {
+        if let Some(src) = self.local_file(key) {
             return match tokio::fs::copy(&src, dest).await {
                 Ok(n) => Ok(n),
                 // A folder is a key prefix, not a blob.

@@ -1,11 +1,11 @@
 //! The catalog in SQLite or PostgreSQL through sqlx's Any driver: one set of queries for both
 //! (`$n` placeholders, which SQLite accepts too), one migration list per backend
-//! (`migrations/{sqlite,postgres}`), and a handful of backend branches kept to [`connect`]
-//! (pool layout) and [`SqlCatalog::begin`]/[`SqlCatalog::for_update`] (locking).
+//! (`migrations/{sqlite,postgres}`), and a handful of backend branches kept to `connect`
+//! (pool layout) and `SqlCatalog::begin`/`for_update` (locking).
 //!
 //! Storage conventions: ids are UUID strings, timestamps Unix milliseconds, enums their
 //! lower-case names (CHECK-constrained), flags BOOLEAN (PostgreSQL) or 0/1 (SQLite). Listings
-//! sort names case-insensitively by a stored key (see [`rows::name_key`]).
+//! sort names case-insensitively by a stored key (see `rows::name_key`).
 
 mod accounts;
 mod albums;

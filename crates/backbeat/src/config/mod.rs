@@ -5,7 +5,7 @@
 //! Environment and flags arrive together through [`ServeArgs`] (clap gives a flag precedence
 //! over its variable). The file has one table per section — `[http]`, `[catalog]`,
 //! `[storage]`, `[pipeline]` — and still reads the flat keys of earlier versions (see
-//! [`file`]); unknown keys are an error so a typo never silently falls back to a default.
+//! [`file`](mod@file)); unknown keys are an error so a typo never silently falls back to a default.
 
 pub mod file;
 mod flags;
