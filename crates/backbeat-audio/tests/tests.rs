@@ -9,6 +9,7 @@ mod content;
 mod decode;
 mod dynamics;
 mod eval;
+mod hostile_flac;
 mod hostile_mp4;
 mod key;
 mod loudness;

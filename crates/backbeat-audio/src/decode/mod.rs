@@ -19,13 +19,15 @@ use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::{Descriptor, Hint, Instantiate, Probe, QueryDescriptor};
-use symphonia::default::formats::{AdtsReader, IsoMp4Reader};
+use symphonia::default::formats::{AdtsReader, FlacReader, IsoMp4Reader, OggReader};
 
 use crate::AudioError;
 
 mod adts;
+mod flac_guard;
 mod mp4;
 mod mp4_guard;
+mod ogg_guard;
 
 pub use mp4::edit_list_delay;
 
@@ -106,18 +108,25 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// symphonia's default probe with the ADTS and MP4 readers behind our guards
-/// ([`adts::open_adts`], [`mp4_guard::open_mp4`]).
+/// symphonia's default probe with the ADTS, MP4, FLAC and Ogg readers behind our guards
+/// ([`adts::open_adts`], [`mp4_guard::open_mp4`], [`flac_guard::open_flac`],
+/// [`ogg_guard::open_ogg`]): each refuses a file whose declared sizes would have symphonia
+/// allocate more than the file holds.
 fn probe() -> &'static Probe {
     static PROBE: OnceLock<Probe> = OnceLock::new();
     PROBE.get_or_init(|| {
         let mut probe = Probe::default();
-        let guarded: [(&[Descriptor], Instantiate); 2] = [
+        let guarded: [(&[Descriptor], Instantiate); 4] = [
             (AdtsReader::query(), Instantiate::Format(adts::open_adts)),
             (
                 IsoMp4Reader::query(),
                 Instantiate::Format(mp4_guard::open_mp4),
             ),
+            (
+                FlacReader::query(),
+                Instantiate::Format(flac_guard::open_flac),
+            ),
+            (OggReader::query(), Instantiate::Format(ogg_guard::open_ogg)),
         ];
         for (descriptors, inst) in guarded {
             for descriptor in descriptors {
@@ -544,7 +553,8 @@ fn describe_sym_error(e: &SymError) -> String {
         SymError::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => {
             "unexpected end of file".to_string()
         }
-        // The MP4 guard's refusals (see `mp4_guard`).
+        // The refusals of the MP4, FLAC and Ogg guards (see `mp4_guard`, `flac_guard`,
+        // `ogg_guard`), which carry their reason.
         SymError::IoError(io) if io.kind() == ErrorKind::InvalidData => format!("{io}"),
         SymError::IoError(io) => format!("read error: {io}"),
         SymError::DecodeError(m) => format!("malformed data: {m}"),
