@@ -21,6 +21,8 @@ pub mod jobs_file;
 pub mod metrics;
 pub mod plan;
 pub mod queue;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod workers;
 
 pub use backfill::{Backfill, BackfillRequest, BackfillSummary, Which};
