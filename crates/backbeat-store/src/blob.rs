@@ -7,7 +7,8 @@
 //! what rules out path traversal whatever the backend.
 //!
 //! Uploads are atomic: a body that fails, is cut short or grows past its limit leaves nothing
-//! at the key and no staging file behind (see `put`).
+//! at the key and no staging file behind, and a body can be staged whole before anything
+//! decides whether it may land ([`BlobStore::stage`], [`StagedPut`]; see `put`).
 
 mod files;
 mod location;
@@ -15,6 +16,7 @@ mod put;
 mod read;
 
 pub use location::{BadBlobLocation, BlobLocation};
+pub use put::StagedPut;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -89,6 +91,8 @@ impl BlobStore {
     /// Streams `body` into `key` atomically; refuses more than `max_bytes`. Returns the size.
     ///
     /// An existing blob at `key` is replaced atomically (signed PUT URLs may be retried).
+    /// [`BlobStore::stage`] then [`StagedPut::commit`], for callers with nothing to decide in
+    /// between.
     pub async fn put_stream<S, E>(
         &self,
         key: &str,
@@ -99,9 +103,24 @@ impl BlobStore {
         S: futures_util::Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
+        let staged = self.stage(key, body, max_bytes).await?;
+        Ok(staged.commit().await?)
+    }
+
+    /// Streams `body` for `key` into a staged put that nobody can see until it is committed;
+    /// refuses more than `max_bytes`. On failure nothing is left behind.
+    pub async fn stage<S, E>(
+        &self,
+        key: &str,
+        body: S,
+        max_bytes: u64,
+    ) -> Result<StagedPut, PutError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
         let path = object_path(key)?;
-        let result =
-            put::put_stream(self.store.as_ref(), &path, body, max_bytes, self.part_size).await;
+        let result = put::stage(self, key, path, body, max_bytes).await;
         if result.is_err() {
             self.remove_empty_parents(key).await;
         }
