@@ -133,10 +133,16 @@ async fn run(dir: PathBuf, list: PathBuf) -> Result<(), BoxError> {
                     || format!("Track {i}"),
                     |s| s.to_string_lossy().into_owned(),
                 );
+                // A claim needs the slot's lock (nothing else writes to it here).
+                let locked = db.lock_upload(&key, "bench", now + 60_000, now).await?;
+                if locked != LockOutcome::Acquired {
+                    return Err(format!("locking {key}: {locked:?}").into());
+                }
                 db.create_track(NewTrack {
                     album_id,
                     title,
                     upload_key: key,
+                    lock_token: "bench".into(),
                     uploader: user_id,
                     audio,
                     status: TrackStatus::Ready,

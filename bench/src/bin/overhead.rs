@@ -232,11 +232,17 @@ async fn make_catalog(dir: &Path, n: usize) -> Result<Catalog, BoxError> {
                 let len = placeholder.len() as i64;
                 let body = futures_util::stream::iter([Ok::<_, std::io::Error>(placeholder)]);
                 blobs.put_stream(&key, body, 1 << 20).await?;
+                // A claim needs the slot's lock (nothing else writes to it here).
+                let locked = db.lock_upload(&key, "bench", now + 60_000, now).await?;
+                if locked != LockOutcome::Acquired {
+                    return Err(format!("locking {key}: {locked:?}").into());
+                }
                 let track = db
                     .create_track(NewTrack {
                         album_id,
                         title: format!("Track {i}"),
                         upload_key: key,
+                        lock_token: "bench".into(),
                         uploader: user_id,
                         audio: AudioFacts {
                             container: "wav".into(),

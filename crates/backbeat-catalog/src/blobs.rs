@@ -9,14 +9,24 @@
 
 use std::ops::Range;
 
-use backbeat_store::blob::{BlobMeta, ByteStream, PutError};
+use backbeat_store::blob::{BlobMeta, ByteStream, PutError, StagedPut};
 use backbeat_store::signing::{split_prefix_token, valid_key, PrefixToken, SignedOp, SignedQuery};
-use backbeat_store::{now_millis, StoreError};
+use backbeat_store::{now_millis, SlotState};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 
 use crate::error::{CatalogError, CatalogResult};
+use crate::slot_lock::{Attempt, SlotLock, PUT_LEASE_MS};
 use crate::Inner;
+
+/// Why an upload to a slot a track has claimed is refused.
+pub const SLOT_USED: &str = "this upload URL was already used by a track, whose audio cannot \
+    change any more; to replace the audio, get an update URL and upload there";
+/// Why an upload is refused while a track is being made from the slot (or another upload to
+/// it is landing).
+pub const SLOT_BUSY: &str = "a track is being created from this upload URL right now (or \
+    another upload to it is finishing); retry in a moment: if the track was created, the URL \
+    is used up";
 
 /// Access to blobs through signed URLs.
 pub struct BlobAccess<'a>(pub(crate) &'a Inner);
@@ -85,6 +95,11 @@ impl BlobAccess<'_> {
     /// Streams an upload into its slot through a signed `PUT` URL, bounded by the size the
     /// URL was signed for; `declared` is the request's `Content-Length`, refused early when
     /// already too large. Returns the stored blob's facts.
+    ///
+    /// The body is staged whole before anything is visible, then lands only if the slot is
+    /// still open at that moment (under the slot's lock, see `slot_lock.rs`): once a
+    /// track has claimed the slot its audio never changes, and the late upload is a
+    /// `Conflict`.
     pub async fn receive<S, E>(
         &self,
         key: &str,
@@ -99,26 +114,44 @@ impl BlobAccess<'_> {
         let cat = self.0;
         self.authorize(SignedOp::Put, key, query)?;
         let max = query.max.unwrap_or(0).min(cat.config.max_upload_bytes);
-        // The slot must still be open: once a track claims the key its audio is immutable.
-        match cat.stores.uploads.upload(key).await {
-            Ok(u) if u.expires_at > now_millis() => {}
-            Ok(_) | Err(StoreError::NotFound) => return Err(CatalogError::Forbidden),
-            Err(e) => return Err(e.into()),
+        // Refuse before reading a byte what would be refused at the end anyway.
+        match cat.stores.uploads.upload_state(key, now_millis()).await? {
+            SlotState::Open | SlotState::Busy { .. } => {}
+            SlotState::Claimed => return Err(CatalogError::Conflict(SLOT_USED.into())),
+            SlotState::Gone => return Err(CatalogError::Forbidden),
         }
         if matches!(declared, Some(n) if n > max) {
             return Err(CatalogError::TooLarge(max));
         }
-        let written = cat
-            .blobs
-            .put_stream(key, body, max)
-            .await
-            .map_err(|e| match e {
-                PutError::TooLarge(limit) => CatalogError::TooLarge(limit),
-                PutError::Body(d) => CatalogError::Interrupted(d),
-                PutError::Store(s) => s.into(),
-            })?;
+        let staged = cat.blobs.stage(key, body, max).await.map_err(|e| match e {
+            PutError::TooLarge(limit) => CatalogError::TooLarge(limit),
+            PutError::Body(d) => CatalogError::Interrupted(d),
+            PutError::Store(s) => s.into(),
+        })?;
+        let written = self.land(staged).await?;
         cat.metrics.upload_bytes.inc_by(written);
         Ok(cat.blobs.head(key).await?)
+    }
+
+    /// Makes a staged upload visible if its slot is still open, under the slot's lock so no
+    /// track can check or claim the slot meanwhile; otherwise throws it away.
+    async fn land(&self, staged: StagedPut) -> CatalogResult<u64> {
+        let uploads = &self.0.stores.uploads;
+        let key = staged.key().to_string();
+        let refusal = match SlotLock::acquire(uploads, &key, PUT_LEASE_MS).await {
+            Ok(Attempt::Locked(lock)) => {
+                let committed = staged.commit().await;
+                lock.release().await;
+                return Ok(committed?);
+            }
+            Ok(Attempt::Claimed) => CatalogError::Conflict(SLOT_USED.into()),
+            Ok(Attempt::Busy) => CatalogError::Conflict(SLOT_BUSY.into()),
+            // Expired while the body was arriving: as for any expired URL.
+            Ok(Attempt::Gone) => CatalogError::Forbidden,
+            Err(e) => e,
+        };
+        staged.discard().await;
+        Err(refusal)
     }
 
     /// Opens a blob for reading (GET/HEAD) through a signed URL or a prefix grant.

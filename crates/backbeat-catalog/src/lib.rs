@@ -25,6 +25,7 @@ pub mod playlists;
 pub mod policy;
 pub mod processing;
 pub mod search;
+mod slot_lock;
 pub mod text;
 pub mod tracks;
 pub mod upload_check;

@@ -17,8 +17,14 @@ use crate::cache::CachedTrack;
 use crate::effects::{self, Event};
 use crate::error::{CatalogError, CatalogResult, Fields};
 use crate::links::{self, AUDIO_PREFIX};
+use crate::slot_lock::{Attempt, SlotLock, CHECK_LEASE_MS};
 use crate::text::{clean_text, optional_text};
 use crate::{policy, upload_check, Caller, Inner};
+
+/// Why a track cannot be made from an upload right now: another request holds its slot (an
+/// upload landing, or another track being made from it).
+pub const UPLOAD_BUSY: &str = "this upload is being written or used by another request right \
+    now; retry in a moment";
 
 /// Longest track title, in characters.
 pub const MAX_TITLE: usize = 200;
@@ -97,20 +103,21 @@ impl Tracks<'_> {
         let title = clean_text("title", &draft.title, MAX_TITLE)?;
         let key = links::upload_key_of(&cat.config.public_url, &draft.track_url)?;
         policy::may_file_under(cat, caller, draft.album_id).await?;
-        let audio = self.check_upload(caller, &key).await?;
-        let track = cat
+        let (audio, lock) = self.check_upload(caller, &key).await?;
+        let created = cat
             .stores
             .library
             .create_track(NewTrack {
                 album_id: draft.album_id,
                 title,
                 upload_key: key,
+                lock_token: lock.token().to_string(),
                 uploader: caller.user_id,
                 audio,
                 status: TrackStatus::Processing,
             })
-            .await
-            .map_err(upload_ref)?;
+            .await;
+        let track = lock.after_claim(created).await.map_err(upload_ref)?;
         effects::apply(cat, &[Event::TrackCreated(track.id)]).await?;
         Ok(track)
     }
@@ -135,17 +142,15 @@ impl Tracks<'_> {
             .as_deref()
             .map(|u| links::upload_key_of(&cat.config.public_url, u))
             .transpose()?;
-        let audio = match &key {
-            Some(k) => Some(self.check_upload(caller, k).await?),
-            None => None,
-        };
         let mut track = current.track.clone();
-        if let (Some(k), Some(a)) = (key, audio) {
-            cat.stores
+        if let Some(k) = key {
+            let (audio, lock) = self.check_upload(caller, &k).await?;
+            let replaced = cat
+                .stores
                 .library
-                .replace_track_audio(id, &k, caller.user_id, a)
-                .await
-                .map_err(upload_ref)?;
+                .replace_track_audio(id, &k, lock.token(), caller.user_id, audio)
+                .await;
+            lock.after_claim(replaced).await.map_err(upload_ref)?;
             track = cat
                 .stores
                 .library
@@ -241,7 +246,16 @@ impl Tracks<'_> {
 
     /// Checks that `key` is an open upload slot of the caller's that holds bytes, and that
     /// the bytes are usable audio. Unusable bytes are deleted at once.
-    async fn check_upload(&self, caller: &Caller, key: &str) -> CatalogResult<AudioFacts> {
+    ///
+    /// The slot stays locked from before the bytes are read until the claim (the returned
+    /// lock's token goes with it), so no upload can land in between: the track points at the
+    /// very bytes checked here. A refused check releases the lock, and the slot takes a new
+    /// upload as before.
+    async fn check_upload(
+        &self,
+        caller: &Caller,
+        key: &str,
+    ) -> CatalogResult<(AudioFacts, SlotLock)> {
         let cat = self.0;
         let unusable =
             || CatalogError::field("trackUrl", "unknown, expired or already used upload");
@@ -253,6 +267,24 @@ impl Tracks<'_> {
         if upload.user_id != caller.user_id || upload.expires_at <= now_millis() {
             return Err(unusable());
         }
+        let lock = match SlotLock::acquire(&cat.stores.uploads, key, CHECK_LEASE_MS).await? {
+            Attempt::Locked(lock) => lock,
+            Attempt::Busy => return Err(CatalogError::Conflict(UPLOAD_BUSY.into())),
+            Attempt::Claimed | Attempt::Gone => return Err(unusable()),
+        };
+        match self.check_locked_upload(key).await {
+            Ok(audio) => Ok((audio, lock)),
+            Err(e) => {
+                lock.release().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The upload check proper, on a slot the caller has locked; deletes unusable bytes
+    /// (under the lock, so never bytes an upload landed after the check).
+    async fn check_locked_upload(&self, key: &str) -> CatalogResult<AudioFacts> {
+        let cat = self.0;
         match cat.blobs.head(key).await {
             Ok(_) => {}
             Err(StoreError::NotFound) => {

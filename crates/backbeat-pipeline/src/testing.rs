@@ -126,11 +126,15 @@ impl Harness {
             })
             .await
             .unwrap();
+        let now = now_millis();
+        let locked = self.db.lock_upload(&key, "fixture", now + 60_000, now);
+        assert_eq!(locked.await.unwrap(), LockOutcome::Acquired);
         self.db
             .create_track(NewTrack {
                 album_id: self.album,
                 title: "Track".into(),
                 upload_key: key,
+                lock_token: "fixture".into(),
                 uploader: self.user,
                 audio: AudioFacts {
                     container: "wav".into(),

@@ -455,11 +455,16 @@ async fn signed_put_refuses_oversize_tampering_and_reuse() {
         .json(json!({"albumId": album, "title": "t", "trackUrl": slot["trackUrl"]}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!(
-        raw(&app, Method::PUT, &put, &[], vec![0u8; 100])
-            .await
-            .status,
-        StatusCode::FORBIDDEN
+    // 409, not 403: the signature is still good, the slot is used up — the same answer a PUT
+    // that was already under way when the track was created gets (tests/upload_race.rs).
+    let r = raw(&app, Method::PUT, &put, &[], vec![0u8; 100]).await;
+    let p = r.assert_problem(StatusCode::CONFLICT);
+    assert_eq!(p["type"], "/problems/conflict");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("already used by a track")),
+        "{p}"
     );
 }
 

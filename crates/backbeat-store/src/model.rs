@@ -181,12 +181,17 @@ pub struct Track {
 }
 
 /// What creating a track stores. The upload named by `upload_key` is claimed in the same
-/// transaction; it must belong to `uploader`, be unclaimed and unexpired.
+/// transaction; it must belong to `uploader`, be unclaimed, unexpired and locked with
+/// `lock_token`.
 #[derive(Debug, Clone)]
 pub struct NewTrack {
     pub album_id: Id,
     pub title: String,
     pub upload_key: String,
+    /// The token the upload slot was locked with ([`crate::UploadStore::lock_upload`]): the
+    /// claim succeeds only while the caller still holds that lock, so no upload can have
+    /// changed the bytes since the caller checked them.
+    pub lock_token: String,
     pub uploader: Id,
     pub audio: AudioFacts,
     pub status: TrackStatus,
@@ -241,6 +246,34 @@ pub struct Upload {
     pub max_bytes: i64,
     pub expires_at: Millis,
     pub created_at: Millis,
+}
+
+/// Where an upload slot stands ([`crate::UploadStore::upload_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotState {
+    /// Unclaimed, unexpired and not locked: a PUT may write, a track may claim.
+    Open,
+    /// Unclaimed and unexpired, but locked by a PUT committing its bytes or a track checking
+    /// and claiming them, until then (Unix milliseconds). Retrying after that may succeed.
+    Busy { until: Millis },
+    /// A track has claimed the slot: its bytes belong to that track and never change.
+    Claimed,
+    /// No such slot, or it expired unclaimed.
+    Gone,
+}
+
+/// What [`crate::UploadStore::lock_upload`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockOutcome {
+    /// The caller holds the slot's lock (with its token) until the lease ends, it unlocks, or
+    /// a claim with the token clears it.
+    Acquired,
+    /// Someone else holds a live lock, until then (Unix milliseconds).
+    Busy { until: Millis },
+    /// A track has claimed the slot.
+    Claimed,
+    /// No such slot, or it expired unclaimed.
+    Gone,
 }
 
 /// A blob (or every blob under a prefix) that no metadata points at any more and that the

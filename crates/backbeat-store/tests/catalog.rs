@@ -8,8 +8,8 @@ use std::fmt::Debug;
 use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{
-    now_millis, AudioFacts, Id, NewTrack, NewUser, Role, StoreError, StoreResult, Track,
-    TrackStatus, Upload, User,
+    now_millis, AudioFacts, Id, LockOutcome, NewTrack, NewUser, Role, StoreError, StoreResult,
+    Track, TrackStatus, Upload, User,
 };
 
 use crate::common::TestDb;
@@ -96,11 +96,20 @@ pub async fn user(c: &SqlCatalog, email: &str) -> User {
     .expect("create user")
 }
 
-/// A fresh upload slot of `user`, valid for an hour; returns its key.
+/// The lock token of the slots [`upload`] makes, which [`new_track`] claims with.
+pub const LOCK: &str = "test-lock";
+
+/// A fresh upload slot of `user`, valid for an hour and locked with [`LOCK`] for an hour, as
+/// a track's upload check leaves it just before the claim; returns its key.
 pub async fn upload(c: &SqlCatalog, user: Id) -> String {
-    upload_expiring(c, user, now_millis() + HOUR).await
+    let now = now_millis();
+    let key = upload_expiring(c, user, now + HOUR).await;
+    let locked = c.lock_upload(&key, LOCK, now + HOUR, now).await;
+    assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
+    key
 }
 
+/// A fresh, unlocked upload slot of `user` that expires at `expires_at`; returns its key.
 pub async fn upload_expiring(c: &SqlCatalog, user: Id, expires_at: i64) -> String {
     let key = format!("audio/{}", uuid::Uuid::new_v4());
     c.create_upload(Upload {
@@ -120,6 +129,7 @@ pub fn new_track(album: Id, user: Id, key: &str, title: &str) -> NewTrack {
         album_id: album,
         title: title.into(),
         upload_key: key.into(),
+        lock_token: LOCK.into(),
         uploader: user,
         audio: audio(),
         status: TrackStatus::Processing,

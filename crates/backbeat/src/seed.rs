@@ -10,7 +10,9 @@ use std::time::Instant;
 
 use crate::config::Settings;
 use anyhow::Context;
-use backbeat_store::{AlbumKind, AudioFacts, NewTrack, NewUser, Role, TrackStatus, Upload};
+use backbeat_store::{
+    AlbumKind, AudioFacts, LockOutcome, NewTrack, NewUser, Role, TrackStatus, Upload,
+};
 use clap::Args;
 use futures_util::{stream, StreamExt};
 
@@ -149,10 +151,22 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 channels: 2,
                 bytes: 31,
             };
+            // A claim needs the slot's lock, even here where nothing else can write to it.
+            let token = backbeat_store::new_id().to_string();
+            let locked = parts
+                .stores
+                .uploads
+                .lock_upload(&key, &token, now + 60_000, now)
+                .await?;
+            anyhow::ensure!(
+                locked == LockOutcome::Acquired,
+                "locking the new upload slot {key}: {locked:?}"
+            );
             let nt = NewTrack {
                 album_id,
                 title,
                 upload_key: key,
+                lock_token: token,
                 uploader: user.id,
                 audio,
                 status: TrackStatus::Ready,

@@ -210,11 +210,15 @@ pub(crate) fn catalog(
             })
             .await
             .unwrap();
+            let now = now_millis();
+            let locked = db.lock_upload(&key, "fixture", now + 60_000, now);
+            assert_eq!(locked.await.unwrap(), LockOutcome::Acquired);
             let track = db
                 .create_track(NewTrack {
                     album_id: album.id,
                     title: format!("T{i}"),
                     upload_key: key,
+                    lock_token: "fixture".into(),
                     uploader: user.id,
                     audio: AudioFacts {
                         container: "raw".into(),

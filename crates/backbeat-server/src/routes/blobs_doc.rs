@@ -52,7 +52,8 @@ pub fn head() {}
     responses(
         (status = 200, description = "Stored; `ETag` names the content"),
         (status = 400, description = "The body was interrupted", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing, invalid or expired signature, or the upload was already used", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing, invalid or expired signature", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A track has used this upload URL (also while this upload was under way), or is being created from it right now (retry in a moment); nothing was stored", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the signed limit", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -48,7 +48,8 @@ pub trait LibraryStore: Send + Sync + 'static {
 
     // --- tracks ---------------------------------------------------------------------------
     /// Claims the upload and inserts the track in one transaction. `InvalidReference` if the
-    /// album does not exist or the upload is unknown, expired, claimed or someone else's.
+    /// album does not exist or the upload is unknown, expired, claimed, someone else's or no
+    /// longer locked with the track's `lock_token`. The claim releases the lock.
     async fn create_track(&self, track: NewTrack) -> StoreResult<Track>;
     /// One track by id.
     async fn track(&self, id: Id) -> StoreResult<Track>;
@@ -62,6 +63,7 @@ pub trait LibraryStore: Send + Sync + 'static {
         &self,
         id: Id,
         upload_key: &str,
+        lock_token: &str,
         uploader: Id,
         audio: AudioFacts,
     ) -> StoreResult<Track>;

@@ -39,6 +39,11 @@ const SQLITE: &[Migration] = &[
         name: "track_tags",
         sql: include_str!("../../migrations/sqlite/0004_track_tags.sql"),
     },
+    Migration {
+        version: 5,
+        name: "upload_locks",
+        sql: include_str!("../../migrations/sqlite/0005_upload_locks.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -61,6 +66,11 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "track_tags",
         sql: include_str!("../../migrations/postgres/0004_track_tags.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "upload_locks",
+        sql: include_str!("../../migrations/postgres/0005_upload_locks.sql"),
     },
 ];
 

@@ -135,10 +135,11 @@ impl LibraryStore for SqlCatalog {
         &self,
         id: Id,
         upload_key: &str,
+        lock_token: &str,
         uploader: Id,
         audio: AudioFacts,
     ) -> StoreResult<Track> {
-        tracks::replace_track_audio(self, id, upload_key, uploader, audio).await
+        tracks::replace_track_audio(self, id, upload_key, lock_token, uploader, audio).await
     }
     async fn delete_track(&self, id: Id) -> StoreResult<()> {
         tracks::delete_track(self, id).await
@@ -175,6 +176,21 @@ impl UploadStore for SqlCatalog {
     }
     async fn upload(&self, key: &str) -> StoreResult<Upload> {
         uploads::upload(self, key).await
+    }
+    async fn upload_state(&self, key: &str, now: Millis) -> StoreResult<SlotState> {
+        uploads::upload_state(self, key, now).await
+    }
+    async fn lock_upload(
+        &self,
+        key: &str,
+        token: &str,
+        until: Millis,
+        now: Millis,
+    ) -> StoreResult<LockOutcome> {
+        uploads::lock_upload(self, key, token, until, now).await
+    }
+    async fn unlock_upload(&self, key: &str, token: &str) -> StoreResult<bool> {
+        uploads::unlock_upload(self, key, token).await
     }
     async fn expire_uploads(&self, now: Millis) -> StoreResult<u64> {
         uploads::expire_uploads(self, now).await

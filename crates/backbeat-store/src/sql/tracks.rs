@@ -14,7 +14,7 @@ use crate::model::{
 use super::errors::{constraint, db, reference, unique};
 use super::list::Listing;
 use super::rows::{enumerated, id, int, name_key, parse_id, text};
-use super::uploads::{claim, push_garbage};
+use super::uploads::{claim, push_garbage, Claim};
 use super::{SqlCatalog, Tx};
 
 const COLS: &str = "t.id, t.album_id, t.title, t.status, t.blob_key, t.container, t.codec, \
@@ -53,7 +53,12 @@ pub(super) async fn create_track(c: &SqlCatalog, new: NewTrack) -> StoreResult<T
         .await
         .map_err(db)?
         .ok_or_else(|| StoreError::InvalidReference("album".into()))?;
-    claim(&mut tx, &new.upload_key, &new.uploader.to_string(), now).await?;
+    let upload = Claim {
+        key: &new.upload_key,
+        lock_token: &new.lock_token,
+        uploader: &new.uploader.to_string(),
+    };
+    claim(&mut tx, &upload, now).await?;
     let a = &new.audio;
     let r = sqlx::query(&format!(
         "INSERT INTO tracks (id, album_id, title, name_key, status, blob_key, container, codec,
@@ -134,6 +139,7 @@ pub(super) async fn replace_track_audio(
     c: &SqlCatalog,
     track_id: Id,
     upload_key: &str,
+    lock_token: &str,
     uploader: Id,
     a: AudioFacts,
 ) -> StoreResult<Track> {
@@ -150,7 +156,12 @@ pub(super) async fn replace_track_audio(
     .map_err(db)?
     .ok_or(StoreError::NotFound)?;
     let old_key = text(&old, "blob_key")?;
-    claim(&mut tx, upload_key, &uploader.to_string(), now).await?;
+    let upload = Claim {
+        key: upload_key,
+        lock_token,
+        uploader: &uploader.to_string(),
+    };
+    claim(&mut tx, &upload, now).await?;
     let r = sqlx::query(&format!(
         "UPDATE tracks SET blob_key = $2, container = $3, codec = $4, duration_ms = $5,
              sample_rate = $6, channels = $7, bytes = $8, status = $9, updated_at = $10

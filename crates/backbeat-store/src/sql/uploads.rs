@@ -6,10 +6,10 @@
 use sqlx::any::AnyRow;
 
 use crate::error::{StoreError, StoreResult};
-use crate::model::{now_millis, Garbage, Millis, Upload};
+use crate::model::{now_millis, Garbage, LockOutcome, Millis, SlotState, Upload};
 
 use super::errors::{constraint, db};
-use super::rows::{flag, id, int, text};
+use super::rows::{flag, id, int, opt_int, text};
 use super::{SqlCatalog, Tx};
 
 /// Rows per multi-row statement: far below both backends' bind-parameter limits.
@@ -54,17 +54,97 @@ pub(super) async fn upload(c: &SqlCatalog, key: &str) -> StoreResult<Upload> {
     upload_row(&r)
 }
 
-/// Claims an upload slot for a track inside `tx`: it must exist, belong to `uploader`, be
-/// unclaimed and unexpired. The conditional UPDATE is the check and the claim at once, so two
-/// concurrent claims cannot both succeed.
-pub(super) async fn claim(tx: &mut Tx, key: &str, uploader: &str, now: Millis) -> StoreResult<()> {
+/// Where the slot stands at `now`: one read of its row.
+pub(super) async fn upload_state(c: &SqlCatalog, key: &str, now: Millis) -> StoreResult<SlotState> {
+    let r = sqlx::query("SELECT claimed_at, expires_at, locked_until FROM uploads WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&c.read)
+        .await
+        .map_err(db)?;
+    let Some(r) = r else {
+        return Ok(SlotState::Gone);
+    };
+    if opt_int(&r, "claimed_at")?.is_some() {
+        return Ok(SlotState::Claimed);
+    }
+    if int(&r, "expires_at")? <= now {
+        return Ok(SlotState::Gone);
+    }
+    Ok(match opt_int(&r, "locked_until")? {
+        Some(until) if until > now => SlotState::Busy { until },
+        _ => SlotState::Open,
+    })
+}
+
+/// Takes the slot's lock with one conditional UPDATE (the check and the write at once, so two
+/// lockers cannot both succeed); when it changes nothing, a read says why.
+pub(super) async fn lock_upload(
+    c: &SqlCatalog,
+    key: &str,
+    token: &str,
+    until: Millis,
+    now: Millis,
+) -> StoreResult<LockOutcome> {
     let done = sqlx::query(
-        "UPDATE uploads SET claimed_at = $3
-         WHERE key = $1 AND user_id = $2 AND claimed_at IS NULL AND expires_at > $3",
+        "UPDATE uploads SET lock_token = $2, locked_until = $3
+         WHERE key = $1 AND claimed_at IS NULL AND expires_at > $4
+             AND (locked_until IS NULL OR locked_until <= $4)",
     )
     .bind(key)
-    .bind(uploader)
+    .bind(token)
+    .bind(until)
     .bind(now)
+    .execute(&c.write)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 1 {
+        return Ok(LockOutcome::Acquired);
+    }
+    Ok(match upload_state(c, key, now).await? {
+        SlotState::Busy { until } => LockOutcome::Busy { until },
+        SlotState::Claimed => LockOutcome::Claimed,
+        SlotState::Gone => LockOutcome::Gone,
+        // Released between the two statements: as busy as it was a moment ago, so try again.
+        SlotState::Open => LockOutcome::Busy { until: now },
+    })
+}
+
+/// Releases the lock if `token` holds it.
+pub(super) async fn unlock_upload(c: &SqlCatalog, key: &str, token: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE uploads SET lock_token = NULL, locked_until = NULL
+         WHERE key = $1 AND lock_token = $2",
+    )
+    .bind(key)
+    .bind(token)
+    .execute(&c.write)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The upload a track claims, and the lock its bytes were checked under.
+pub(super) struct Claim<'a> {
+    pub key: &'a str,
+    pub lock_token: &'a str,
+    pub uploader: &'a str,
+}
+
+/// Claims an upload slot for a track inside `tx`: it must exist, belong to the uploader, be
+/// unclaimed and unexpired, and still be locked with the claim's token — whether or not the
+/// lease has ended: any other lock taken since (a PUT's) replaced or cleared the token. The
+/// conditional UPDATE is the check and the claim at once, so two concurrent claims cannot both
+/// succeed; it releases the lock, which a claimed slot no longer needs.
+pub(super) async fn claim(tx: &mut Tx, upload: &Claim<'_>, now: Millis) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE uploads SET claimed_at = $3, lock_token = NULL, locked_until = NULL
+         WHERE key = $1 AND user_id = $2 AND claimed_at IS NULL AND expires_at > $3
+             AND lock_token = $4",
+    )
+    .bind(upload.key)
+    .bind(upload.uploader)
+    .bind(now)
+    .bind(upload.lock_token)
     .execute(&mut **tx)
     .await
     .map_err(db)?;

@@ -6,7 +6,7 @@ use backbeat_store::{
     new_id, AlbumKind, AlbumPatch, AudioFacts, ListQuery, NewPlaylist, TrackPatch, TrackStatus,
 };
 
-use super::{garbage, garbage_of, invalid_ref, new_track, not_found, track, upload, user};
+use super::{garbage, garbage_of, invalid_ref, new_track, not_found, track, upload, user, LOCK};
 
 conformance!(
     albums_golden_path,
@@ -226,18 +226,18 @@ async fn replacing_audio_collects_the_old_blob(c: &SqlCatalog) {
     };
     let theirs = upload(c, stranger.id).await;
     invalid_ref(
-        c.replace_track_audio(t.id, &theirs, u.id, facts.clone())
+        c.replace_track_audio(t.id, &theirs, LOCK, u.id, facts.clone())
             .await,
         "upload",
     );
     invalid_ref(
-        c.replace_track_audio(t.id, "audio/nope", u.id, facts.clone())
+        c.replace_track_audio(t.id, "audio/nope", LOCK, u.id, facts.clone())
             .await,
         "upload",
     );
     let key = upload(c, u.id).await;
     not_found(
-        c.replace_track_audio(new_id(), &key, u.id, facts.clone())
+        c.replace_track_audio(new_id(), &key, LOCK, u.id, facts.clone())
             .await,
     );
     assert!(
@@ -247,7 +247,7 @@ async fn replacing_audio_collects_the_old_blob(c: &SqlCatalog) {
     assert_eq!(c.track(t.id).await.expect("unchanged"), t);
 
     let r = c
-        .replace_track_audio(t.id, &key, u.id, facts.clone())
+        .replace_track_audio(t.id, &key, LOCK, u.id, facts.clone())
         .await
         .expect("replace");
     assert_eq!(
@@ -265,7 +265,7 @@ async fn replacing_audio_collects_the_old_blob(c: &SqlCatalog) {
     );
     not_found(c.upload(&key).await);
     invalid_ref(
-        c.replace_track_audio(t.id, &key, u.id, facts).await,
+        c.replace_track_audio(t.id, &key, LOCK, u.id, facts).await,
         "upload",
     );
 }

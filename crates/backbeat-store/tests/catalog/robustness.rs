@@ -2,14 +2,20 @@
 
 use backbeat_store::prelude::*;
 use backbeat_store::sql::{Backend, SqlCatalog};
-use backbeat_store::{AlbumKind, ListQuery, NewPlaylist, NewUser, Role, StoreError};
+use backbeat_store::{
+    AlbumKind, ListQuery, LockOutcome, NewPlaylist, NewUser, Role, SlotState, StoreError,
+};
 use futures_util::future::join_all;
 
 use super::{new_track, open, track, upload, user};
 use crate::common::{Kind, TestDb};
 
 conformance!(hostile_strings_are_stored_verbatim);
-conformance!(db: migrations_are_idempotent_and_race_free, malformed_rows_are_errors);
+conformance!(db:
+    migrations_are_idempotent_and_race_free,
+    malformed_rows_are_errors,
+    a_database_from_before_upload_locks_opens,
+);
 
 async fn hostile_strings_are_stored_verbatim(c: &SqlCatalog) {
     let long: String = "é".repeat(5_000) + &"x".repeat(5_000);
@@ -92,14 +98,14 @@ async fn migrations_are_idempotent_and_race_free(db: &TestDb) {
     let first = &catalogs[0];
     assert_eq!(
         first.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4]
+        vec![1, 2, 3, 4, 5]
     );
     let u = user(first, "mig@example.com").await;
 
     let again = open(db).await;
     assert_eq!(
         again.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4]
+        vec![1, 2, 3, 4, 5]
     );
     assert_eq!(again.user(u.id).await.expect("data survives"), u);
     let expected = match db.kind {
@@ -130,6 +136,86 @@ async fn malformed_rows_are_errors(db: &TestDb) {
         .all_search_docs(backbeat_store::DocKind::Artist, None, 10)
         .await;
     assert!(matches!(r, Err(StoreError::Database { .. })), "{r:?}");
+    c.close().await;
+}
+
+/// A data directory made by a release before upload locks (schema 4, written here with that
+/// release's own migration files) opens, and an upload slot it held can be locked and claimed.
+async fn a_database_from_before_upload_locks_opens(db: &TestDb) {
+    let schema_4: [&str; 4] = match db.kind {
+        Kind::Sqlite => [
+            include_str!("../../migrations/sqlite/0001_catalog.sql"),
+            include_str!("../../migrations/sqlite/0002_jobs.sql"),
+            include_str!("../../migrations/sqlite/0003_job_progress.sql"),
+            include_str!("../../migrations/sqlite/0004_track_tags.sql"),
+        ],
+        Kind::Postgres => [
+            include_str!("../../migrations/postgres/0001_catalog.sql"),
+            include_str!("../../migrations/postgres/0002_jobs.sql"),
+            include_str!("../../migrations/postgres/0003_job_progress.sql"),
+            include_str!("../../migrations/postgres/0004_track_tags.sql"),
+        ],
+    };
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&db.url).await.expect("raw pool");
+    sqlx::raw_sql(
+        "CREATE TABLE backbeat_migrations (
+             version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&raw)
+    .await
+    .expect("migrations table");
+    for (i, sql) in schema_4.iter().enumerate() {
+        sqlx::raw_sql(sql).execute(&raw).await.expect("old schema");
+        sqlx::query(
+            "INSERT INTO backbeat_migrations (version, name, applied_at) VALUES ($1, 'old', 0)",
+        )
+        .bind(i as i64 + 1)
+        .execute(&raw)
+        .await
+        .expect("record");
+    }
+    let (user, key) = (backbeat_store::new_id(), "audio/from-schema-4");
+    let now = backbeat_store::now_millis();
+    sqlx::query(
+        "INSERT INTO users (id, email, display_name, password_hash, role, created_at, updated_at)
+         VALUES ($1, 'old@example.com', 'Old', 'x', 'artist', 0, 0)",
+    )
+    .bind(user.to_string())
+    .execute(&raw)
+    .await
+    .expect("old user");
+    sqlx::query(
+        "INSERT INTO uploads (key, user_id, max_bytes, expires_at, created_at)
+         VALUES ($1, $2, 1000, $3, 0)",
+    )
+    .bind(key)
+    .bind(user.to_string())
+    .bind(now + 3_600_000)
+    .execute(&raw)
+    .await
+    .expect("old slot");
+    raw.close().await;
+
+    let c = open(db).await;
+    assert_eq!(
+        c.schema_versions().await.expect("versions"),
+        vec![1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        c.upload_state(key, now).await.expect("state"),
+        SlotState::Open
+    );
+    let locked = c.lock_upload(key, "t", now + 60_000, now).await;
+    assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
+    let artist = c.create_artist("Old", user).await.expect("artist");
+    let album = c
+        .create_album(artist.id, "Old", AlbumKind::Album, None)
+        .await
+        .expect("album");
+    let mut claim = new_track(album.id, user, key, "old upload");
+    claim.lock_token = "t".into();
+    c.create_track(claim).await.expect("claim the old slot");
     c.close().await;
 }
 

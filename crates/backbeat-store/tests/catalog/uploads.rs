@@ -1,15 +1,22 @@
-//! Upload slots (claim rules, expiry) and the garbage list.
+//! Upload slots (claim rules, the lock that keeps a claim and an upload apart, expiry) and the
+//! garbage list.
 
 use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{new_id, now_millis, AlbumKind, Upload};
+use backbeat_store::{new_id, now_millis, AlbumKind, Id, LockOutcome, SlotState, Upload};
+use futures_util::future::join_all;
 
 use super::{
-    conflict, garbage, invalid_ref, new_track, not_found, upload, upload_expiring, user, HOUR,
+    conflict, garbage, invalid_ref, new_track, not_found, upload, upload_expiring, user, HOUR, LOCK,
 };
 
 conformance!(
     upload_claim_rules,
+    two_lockers_exclude_each_other,
+    concurrent_lockers_one_wins,
+    an_expired_lock_can_be_taken,
+    a_claim_needs_the_lock_token,
+    a_claimed_or_gone_slot_cannot_be_locked,
     expiry_collects_only_unclaimed_uploads,
     garbage_list_paging_and_done,
 );
@@ -87,6 +94,8 @@ async fn expiry_collects_only_unclaimed_uploads(c: &SqlCatalog) {
     let stale2 = upload_expiring(c, u.id, now - 1).await;
     let fresh = upload_expiring(c, u.id, now + HOUR).await;
     let claimed = upload_expiring(c, u.id, now + HOUR).await;
+    let locked = c.lock_upload(&claimed, LOCK, now + HOUR, now).await;
+    assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
     let t = c
         .create_track(new_track(al.id, u.id, &claimed, "t"))
         .await
@@ -135,4 +144,199 @@ async fn garbage_list_paging_and_done(c: &SqlCatalog) {
     let all: Vec<String> = rest.into_iter().map(|g| g.key).collect();
     c.garbage_done(&all).await.expect("done");
     assert!(c.garbage(100).await.expect("empty").is_empty());
+}
+
+/// A user with an album, for the lock tests.
+async fn owner_with_album(c: &SqlCatalog, email: &str) -> (Id, Id) {
+    let u = user(c, email).await;
+    let a = c.create_artist("A", u.id).await.expect("artist");
+    let al = c
+        .create_album(a.id, "Al", AlbumKind::Album, None)
+        .await
+        .expect("album");
+    (u.id, al.id)
+}
+
+async fn two_lockers_exclude_each_other(c: &SqlCatalog) {
+    let u = user(c, "lk@example.com").await;
+    let now = now_millis();
+    let key = upload_expiring(c, u.id, now + HOUR).await;
+    assert_eq!(
+        c.upload_state(&key, now).await.expect("state"),
+        SlotState::Open
+    );
+
+    let until = now + 60_000;
+    let first = c
+        .lock_upload(&key, "first", until, now)
+        .await
+        .expect("lock");
+    assert_eq!(first, LockOutcome::Acquired);
+    let second = c.lock_upload(&key, "second", now + 90_000, now + 1).await;
+    assert_eq!(second.expect("lock"), LockOutcome::Busy { until });
+    // Taking it again with the same token is no different: a lock is not re-entrant.
+    let again = c.lock_upload(&key, "first", until, now + 1).await;
+    assert_eq!(again.expect("lock"), LockOutcome::Busy { until });
+    assert_eq!(
+        c.upload_state(&key, now + 1).await.expect("state"),
+        SlotState::Busy { until }
+    );
+
+    assert!(!c.unlock_upload(&key, "second").await.expect("unlock"));
+    let still = c.lock_upload(&key, "second", now + 90_000, now + 2).await;
+    assert_eq!(still.expect("lock"), LockOutcome::Busy { until });
+    assert!(c.unlock_upload(&key, "first").await.expect("unlock"));
+    assert!(!c.unlock_upload(&key, "first").await.expect("twice"));
+    assert_eq!(
+        c.upload_state(&key, now + 3).await.expect("state"),
+        SlotState::Open
+    );
+    let second = c.lock_upload(&key, "second", now + 90_000, now + 3).await;
+    assert_eq!(second.expect("lock"), LockOutcome::Acquired);
+}
+
+async fn concurrent_lockers_one_wins(c: &SqlCatalog) {
+    let u = user(c, "cl@example.com").await;
+    let now = now_millis();
+    let key = upload_expiring(c, u.id, now + HOUR).await;
+    let lockers = (0..10).map(|i| {
+        let (c, key) = (c.clone(), key.clone());
+        tokio::spawn(async move {
+            c.lock_upload(&key, &format!("t{i}"), now + 60_000, now)
+                .await
+        })
+    });
+    let outcomes: Vec<_> = join_all(lockers)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("lock"))
+        .collect();
+    let won = outcomes
+        .iter()
+        .filter(|o| **o == LockOutcome::Acquired)
+        .count();
+    assert_eq!(won, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, LockOutcome::Acquired | LockOutcome::Busy { .. })),
+        "{outcomes:?}"
+    );
+}
+
+async fn an_expired_lock_can_be_taken(c: &SqlCatalog) {
+    let (u, al) = owner_with_album(c, "el@example.com").await;
+    let now = now_millis();
+    let key = upload_expiring(c, u, now + HOUR).await;
+    let lease_end = now + 1_000;
+    let first = c.lock_upload(&key, "crashed", lease_end, now).await;
+    assert_eq!(first.expect("lock"), LockOutcome::Acquired);
+    let early = c
+        .lock_upload(&key, "next", lease_end + 60_000, lease_end - 1)
+        .await;
+    assert_eq!(early.expect("lock"), LockOutcome::Busy { until: lease_end });
+    assert_eq!(
+        c.upload_state(&key, lease_end).await.expect("state"),
+        SlotState::Open,
+        "a lease is over at its end"
+    );
+    let next = c
+        .lock_upload(&key, "next", lease_end + 60_000, lease_end)
+        .await;
+    assert_eq!(next.expect("lock"), LockOutcome::Acquired);
+
+    // The holder whose lease ended can no longer claim or release; the new holder can.
+    let mut late = new_track(al, u, &key, "late");
+    late.lock_token = "crashed".into();
+    invalid_ref(c.create_track(late).await, "upload");
+    assert!(!c.unlock_upload(&key, "crashed").await.expect("unlock"));
+    let mut claim = new_track(al, u, &key, "t");
+    claim.lock_token = "next".into();
+    c.create_track(claim).await.expect("the new holder claims");
+}
+
+async fn a_claim_needs_the_lock_token(c: &SqlCatalog) {
+    let (u, al) = owner_with_album(c, "ct@example.com").await;
+    let now = now_millis();
+    let key = upload_expiring(c, u, now + HOUR).await;
+    let claim = |token: &str| {
+        let mut t = new_track(al, u, &key, "t");
+        t.lock_token = token.into();
+        t
+    };
+    // Not locked at all: no claim, whatever the token.
+    invalid_ref(c.create_track(claim("any")).await, "upload");
+    invalid_ref(c.create_track(claim("")).await, "upload");
+
+    let locked = c.lock_upload(&key, "holder", now + 60_000, now).await;
+    assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
+    invalid_ref(c.create_track(claim("intruder")).await, "upload");
+    c.upload(&key)
+        .await
+        .expect("a refused claim leaves the slot unclaimed");
+    // Released: the token no longer claims either (an upload may have landed since).
+    assert!(c.unlock_upload(&key, "holder").await.expect("unlock"));
+    invalid_ref(c.create_track(claim("holder")).await, "upload");
+
+    let locked = c.lock_upload(&key, "holder", now + 60_000, now).await;
+    assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
+    let t = c.create_track(claim("holder")).await.expect("claim");
+    assert_eq!(t.blob_key, key);
+    assert!(
+        !c.unlock_upload(&key, "holder").await.expect("unlock"),
+        "the claim released the lock"
+    );
+
+    // Replacing audio claims the same way.
+    let other = upload_expiring(c, u, now + HOUR).await;
+    invalid_ref(
+        c.replace_track_audio(t.id, &other, "holder", u, super::audio())
+            .await,
+        "upload",
+    );
+    let locked = c.lock_upload(&other, "replacer", now + 60_000, now).await;
+    assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
+    invalid_ref(
+        c.replace_track_audio(t.id, &other, "holder", u, super::audio())
+            .await,
+        "upload",
+    );
+    let r = c
+        .replace_track_audio(t.id, &other, "replacer", u, super::audio())
+        .await
+        .expect("replace");
+    assert_eq!(r.blob_key, other);
+}
+
+async fn a_claimed_or_gone_slot_cannot_be_locked(c: &SqlCatalog) {
+    let (u, al) = owner_with_album(c, "cg@example.com").await;
+    let now = now_millis();
+    let key = upload(c, u).await;
+    c.create_track(new_track(al, u, &key, "t"))
+        .await
+        .expect("claim");
+    assert_eq!(
+        c.upload_state(&key, now).await.expect("state"),
+        SlotState::Claimed
+    );
+    let r = c.lock_upload(&key, "late put", now + 60_000, now).await;
+    assert_eq!(r.expect("lock"), LockOutcome::Claimed);
+    // Still claimed once the lock would long have ended, and after the slot's own expiry.
+    let later = now + 2 * HOUR;
+    let r = c.lock_upload(&key, "late put", later + 60_000, later).await;
+    assert_eq!(r.expect("lock"), LockOutcome::Claimed);
+
+    let expired = upload_expiring(c, u, now - 1).await;
+    let r = c.lock_upload(&expired, "late put", now + 60_000, now).await;
+    assert_eq!(r.expect("lock"), LockOutcome::Gone);
+    assert_eq!(
+        c.upload_state(&expired, now).await.expect("state"),
+        SlotState::Gone
+    );
+    let r = c.lock_upload("audio/unknown", "x", now + 60_000, now).await;
+    assert_eq!(r.expect("lock"), LockOutcome::Gone);
+    assert_eq!(
+        c.upload_state("audio/unknown", now).await.expect("state"),
+        SlotState::Gone
+    );
 }
