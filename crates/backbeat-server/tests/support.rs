@@ -1,11 +1,17 @@
 //! Catalog helpers on top of the harness in `common.rs`: an artist with an album, an upload
 //! through a signed URL, a track made from a fixture.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use serde_json::{json, Value};
+use std::net::SocketAddr;
 
-use crate::common::{TestApp, TestResponse, TestUser};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tower::ServiceExt as _;
+
+use crate::common::{TestApp, TestResponse, TestUser, DEFAULT_PEER};
 
 /// Bytes of a fixture from the audio crate (2-s C-major chord in several formats).
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -38,6 +44,63 @@ pub async fn raw(
     }
     let req = req.body(Body::from(body)).expect("request");
     app.send(req).await
+}
+
+/// A PUT whose body the test sends part by part, as a slow client would, while other
+/// requests run.
+pub struct SlowPut {
+    body: mpsc::Sender<Bytes>,
+    answer: tokio::task::JoinHandle<TestResponse>,
+}
+
+impl SlowPut {
+    /// Starts a PUT to `uri` and sends `first` then `second`. The body holds one part at a
+    /// time, so `second` goes in only once the server has read `first`: when this returns,
+    /// the server is reading the body, past every check it makes before.
+    pub async fn begin(app: &TestApp, uri: &str, first: Bytes, second: Bytes) -> Self {
+        let (tx, rx) = mpsc::channel::<Bytes>(1);
+        let body = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+        });
+        let mut req = Request::builder()
+            .method(Method::PUT)
+            .uri(uri)
+            .body(Body::from_stream(body))
+            .expect("request");
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(DEFAULT_PEER, 40_000)));
+        let router = app.router.clone();
+        let answer = tokio::spawn(async move {
+            let res = router.oneshot(req).await.expect("the router is infallible");
+            let (parts, body) = res.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .expect("reading the response body");
+            TestResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            }
+        });
+        let put = Self { body: tx, answer };
+        for part in [first, second] {
+            put.body
+                .send(part)
+                .await
+                .expect("the server answered before reading the whole body");
+        }
+        put
+    }
+
+    /// Sends the last part, ends the body, and returns the answer.
+    pub async fn finish(self, last: Bytes) -> TestResponse {
+        self.body
+            .send(last)
+            .await
+            .expect("the server stopped reading");
+        drop(self.body);
+        self.answer.await.expect("the PUT task")
+    }
 }
 
 /// Creates an artist and an album owned by `user`; returns (artist id, album id).

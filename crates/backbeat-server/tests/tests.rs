@@ -12,4 +12,5 @@ mod protocol;
 mod search;
 mod support;
 mod tracks;
+mod upload_race;
 mod wiring;
