@@ -16,7 +16,7 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 
 use crate::error::{CatalogError, CatalogResult};
-use crate::slot_lock::{Attempt, SlotLock, PUT_LEASE_MS};
+use crate::slot_lock::{Attempt, SlotLock};
 use crate::Inner;
 
 /// Why an upload to a slot a track has claimed is refused.
@@ -138,7 +138,7 @@ impl BlobAccess<'_> {
     async fn land(&self, staged: StagedPut) -> CatalogResult<u64> {
         let uploads = &self.0.stores.uploads;
         let key = staged.key().to_string();
-        let refusal = match SlotLock::acquire(uploads, &key, PUT_LEASE_MS).await {
+        let refusal = match SlotLock::acquire(uploads, &key).await {
             Ok(Attempt::Locked(lock)) => {
                 let committed = staged.commit().await;
                 lock.release().await;

@@ -14,16 +14,13 @@ use backbeat_store::{new_id, now_millis, LockOutcome, Millis, StoreResult, Uploa
 
 use crate::error::CatalogResult;
 
-/// How long a PUT may hold the slot while it makes its staged bytes visible: one small write
-/// or the completion of a multipart upload whose parts are written, so far more than enough.
-/// It must outlast that step: once the lease ends a track may lock the slot and check it.
-pub(crate) const PUT_LEASE_MS: Millis = 60_000;
-
-/// How long a track may hold the slot while it checks the bytes and claims them. The check is
-/// bounded by the upload limits; a check that outlives its lease is still safe (its claim
-/// fails if anyone else took the lock meanwhile), this only bounds how long a crashed request
-/// keeps uploads to the slot waiting.
-pub(crate) const CHECK_LEASE_MS: Millis = 10 * 60_000;
+/// The lease of a slot's lock. Its holder renews it every third of it for as long as it
+/// works (a PUT making its bytes visible, a track checking them: bounded by the upload limits,
+/// but a large multipart completion or a slow decode may outlast one lease), so the lease only
+/// decides how long a holder that crashed keeps the slot from others: a retry after a crash
+/// succeeds within this long. A check that outlives its lease anyway is still safe (its claim
+/// fails if anyone else took the lock meanwhile).
+pub(crate) const LEASE_MS: Millis = 30_000;
 
 /// What trying to lock a slot gave.
 pub(crate) enum Attempt {
@@ -45,23 +42,48 @@ pub(crate) struct SlotLock {
     key: String,
     token: String,
     held: bool,
+    /// The task that renews the lease; stopped whenever the lock stops being held.
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+/// Renews the lease every third of it until `token` no longer holds the lock (released,
+/// claimed, or lost) or the task is aborted. A failed renewal is retried at the next tick:
+/// the lease still has two thirds left.
+fn renew(uploads: Arc<dyn UploadStore>, key: String, token: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_millis((LEASE_MS / 3).unsigned_abs());
+        loop {
+            tokio::time::sleep(every).await;
+            match uploads
+                .extend_upload_lock(&key, &token, now_millis() + LEASE_MS)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    tracing::warn!(key = %key, error = %e.chain(), "renewing an upload slot's lease failed; retrying")
+                }
+            }
+        }
+    })
 }
 
 impl SlotLock {
-    /// Tries to lock the slot `key` for `lease_ms`.
+    /// Tries to lock the slot `key`; a lock taken is renewed in the background until it is
+    /// given back.
     pub(crate) async fn acquire(
         uploads: &Arc<dyn UploadStore>,
         key: &str,
-        lease_ms: Millis,
     ) -> CatalogResult<Attempt> {
         let token = new_id().to_string();
         let now = now_millis();
         Ok(
             match uploads
-                .lock_upload(key, &token, now + lease_ms, now)
+                .lock_upload(key, &token, now + LEASE_MS, now)
                 .await?
             {
                 LockOutcome::Acquired => Attempt::Locked(SlotLock {
+                    renewal: renew(Arc::clone(uploads), key.to_string(), token.clone()),
                     uploads: Arc::clone(uploads),
                     key: key.to_string(),
                     token,
@@ -82,6 +104,7 @@ impl SlotLock {
     /// Gives the lock back. A failure is only logged: the lease ends by itself.
     pub(crate) async fn release(mut self) {
         self.held = false;
+        self.renewal.abort();
         match self.uploads.unlock_upload(&self.key, &self.token).await {
             Ok(true) => {}
             Ok(false) => {
@@ -100,6 +123,7 @@ impl SlotLock {
             Ok(v) => {
                 let mut done = self;
                 done.held = false;
+                done.renewal.abort();
                 Ok(v)
             }
             Err(e) => {
@@ -112,6 +136,7 @@ impl SlotLock {
 
 impl Drop for SlotLock {
     fn drop(&mut self) {
+        self.renewal.abort();
         if !self.held {
             return;
         }

@@ -17,7 +17,7 @@ use crate::cache::CachedTrack;
 use crate::effects::{self, Event};
 use crate::error::{CatalogError, CatalogResult, Fields};
 use crate::links::{self, AUDIO_PREFIX};
-use crate::slot_lock::{Attempt, SlotLock, CHECK_LEASE_MS};
+use crate::slot_lock::{Attempt, SlotLock};
 use crate::text::{clean_text, optional_text};
 use crate::{policy, upload_check, Caller, Inner};
 
@@ -267,7 +267,7 @@ impl Tracks<'_> {
         if upload.user_id != caller.user_id || upload.expires_at <= now_millis() {
             return Err(unusable());
         }
-        let lock = match SlotLock::acquire(&cat.stores.uploads, key, CHECK_LEASE_MS).await? {
+        let lock = match SlotLock::acquire(&cat.stores.uploads, key).await? {
             Attempt::Locked(lock) => lock,
             Attempt::Busy => return Err(CatalogError::Conflict(UPLOAD_BUSY.into())),
             Attempt::Claimed | Attempt::Gone => return Err(unusable()),

@@ -19,6 +19,8 @@ pub mod model;
 pub mod search;
 pub mod signing;
 pub mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use catalog::{
     prelude, AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,

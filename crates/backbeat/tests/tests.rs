@@ -3,7 +3,9 @@
 mod analyze;
 mod common;
 mod eval;
+mod faults;
 mod memory;
+mod process;
 mod serve;
 mod tags;
 mod worker;

@@ -36,6 +36,10 @@ pub trait UploadStore: Send + Sync + 'static {
     /// Releases the slot's lock if `token` still holds it; `false` if it did not (the lease
     /// ended and someone else took the lock, or a claim cleared it).
     async fn unlock_upload(&self, key: &str, token: &str) -> StoreResult<bool>;
+    /// Moves the end of the lease of the lock `token` holds to `until`; `false` if `token`
+    /// no longer holds it. A holder that works longer than one lease renews it, so the lease
+    /// itself can stay short and a crashed holder blocks the slot only briefly.
+    async fn extend_upload_lock(&self, key: &str, token: &str, until: Millis) -> StoreResult<bool>;
     /// Moves every upload slot that expired before `now` and was never claimed to the garbage
     /// list; returns how many.
     async fn expire_uploads(&self, now: Millis) -> StoreResult<u64>;

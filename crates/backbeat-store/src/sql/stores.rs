@@ -192,6 +192,9 @@ impl UploadStore for SqlCatalog {
     async fn unlock_upload(&self, key: &str, token: &str) -> StoreResult<bool> {
         uploads::unlock_upload(self, key, token).await
     }
+    async fn extend_upload_lock(&self, key: &str, token: &str, until: Millis) -> StoreResult<bool> {
+        uploads::extend_upload_lock(self, key, token, until).await
+    }
     async fn expire_uploads(&self, now: Millis) -> StoreResult<u64> {
         uploads::expire_uploads(self, now).await
     }

@@ -123,6 +123,26 @@ pub(super) async fn unlock_upload(c: &SqlCatalog, key: &str, token: &str) -> Sto
     Ok(done.rows_affected() == 1)
 }
 
+/// Extends the lease of the lock `token` holds (claimed slots hold none).
+pub(super) async fn extend_upload_lock(
+    c: &SqlCatalog,
+    key: &str,
+    token: &str,
+    until: Millis,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE uploads SET locked_until = $3
+         WHERE key = $1 AND lock_token = $2 AND claimed_at IS NULL",
+    )
+    .bind(key)
+    .bind(token)
+    .bind(until)
+    .execute(&c.write)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The upload a track claims, and the lock its bytes were checked under.
 pub(super) struct Claim<'a> {
     pub key: &'a str,

@@ -15,6 +15,7 @@ conformance!(
     two_lockers_exclude_each_other,
     concurrent_lockers_one_wins,
     an_expired_lock_can_be_taken,
+    only_the_holder_extends_a_lease,
     a_claim_needs_the_lock_token,
     a_claimed_or_gone_slot_cannot_be_locked,
     expiry_collects_only_unclaimed_uploads,
@@ -193,6 +194,47 @@ async fn two_lockers_exclude_each_other(c: &SqlCatalog) {
     );
     let second = c.lock_upload(&key, "second", now + 90_000, now + 3).await;
     assert_eq!(second.expect("lock"), LockOutcome::Acquired);
+}
+
+async fn only_the_holder_extends_a_lease(c: &SqlCatalog) {
+    let (u, al) = owner_with_album(c, "ex@example.com").await;
+    let now = now_millis();
+    let key = upload_expiring(c, u, now + HOUR).await;
+    assert!(
+        !c.extend_upload_lock(&key, "nobody", now + 1_000)
+            .await
+            .expect("extend"),
+        "an unlocked slot has no lease to extend"
+    );
+    let locked = c.lock_upload(&key, "holder", now + 1_000, now).await;
+    assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
+    assert!(!c
+        .extend_upload_lock(&key, "intruder", now + 90_000)
+        .await
+        .expect("extend"));
+    assert!(c
+        .extend_upload_lock(&key, "holder", now + 90_000)
+        .await
+        .expect("extend"));
+    // Past the first lease the renewed one still keeps others out.
+    let later = c
+        .lock_upload(&key, "other", now + 95_000, now + 5_000)
+        .await;
+    assert_eq!(
+        later.expect("lock"),
+        LockOutcome::Busy {
+            until: now + 90_000
+        }
+    );
+    let mut claim = new_track(al, u, &key, "t");
+    claim.lock_token = "holder".into();
+    c.create_track(claim).await.expect("claim");
+    assert!(
+        !c.extend_upload_lock(&key, "holder", now + 99_000)
+            .await
+            .expect("extend"),
+        "a claimed slot holds no lock"
+    );
 }
 
 async fn concurrent_lockers_one_wins(c: &SqlCatalog) {
