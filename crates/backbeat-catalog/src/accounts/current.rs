@@ -3,11 +3,14 @@
 //!
 //! A request would otherwise cost a database lookup, so each user's record is kept for
 //! [`USER_TTL`] (hits cost a hash lookup and a clock read). A role change through this server
-//! forgets the user at once; on another replica, or after a change made in the database
+//! forgets the user at once, and a read that raced it cannot put the old record back (an
+//! insert carries the forget count seen before its read, like the catalog cache's write
+//! epochs); on another replica, or after a change made in the database
 //! directly (a deleted account), the old record is trusted for at most [`USER_TTL`]. A user
 //! found missing is remembered as missing for the same time (ids are never reused), so a
 //! deleted account's tokens cannot make every request a database round trip.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use backbeat_store::{Id, Role, User};
@@ -37,6 +40,8 @@ impl From<&User> for CurrentUser {
 /// Recently read users, by id; `None` for a user found missing.
 pub struct CurrentUsers {
     entries: quick_cache::sync::Cache<Id, (Option<CurrentUser>, Instant)>,
+    /// Times a user was forgotten; see [`CurrentUsers::insert`].
+    forgets: AtomicU64,
 }
 
 impl Default for CurrentUsers {
@@ -50,6 +55,7 @@ impl CurrentUsers {
     pub fn new() -> Self {
         Self {
             entries: quick_cache::sync::Cache::new(CAPACITY),
+            forgets: AtomicU64::new(0),
         }
     }
 
@@ -65,14 +71,24 @@ impl CurrentUsers {
         }
     }
 
-    /// Remembers a user as just read (`None`: missing). `read_at` is when the read began, so
-    /// a change that committed during the read is not trusted for a full [`USER_TTL`] after.
-    pub fn insert(&self, id: Id, user: Option<CurrentUser>, read_at: Instant) {
-        self.entries.insert(id, (user, read_at));
+    /// What to take before reading a user from the database, for [`CurrentUsers::insert`].
+    pub fn mark(&self) -> (u64, Instant) {
+        (self.forgets.load(Ordering::Acquire), Instant::now())
+    }
+
+    /// Remembers a user as read since `mark` (`None`: missing), unless some user was
+    /// forgotten meanwhile: the read may predate that change. The entry's age counts from the
+    /// mark, when the read began.
+    pub fn insert(&self, id: Id, user: Option<CurrentUser>, mark: (u64, Instant)) {
+        let (forgets, read_at) = mark;
+        if self.forgets.load(Ordering::Acquire) == forgets {
+            self.entries.insert(id, (user, read_at));
+        }
     }
 
     /// Forgets a user (after their role changed here): the next request reads them again.
     pub fn forget(&self, id: Id) {
+        self.forgets.fetch_add(1, Ordering::AcqRel);
         self.entries.remove(&id);
     }
 }
@@ -93,8 +109,8 @@ mod tests {
             role: Role::Artist,
             token_epoch: 1,
         };
-        cache.insert(a, Some(artist), Instant::now());
-        cache.insert(gone, None, Instant::now());
+        cache.insert(a, Some(artist), cache.mark());
+        cache.insert(gone, None, cache.mark());
         assert_eq!(cache.get(a), Some(Some(artist)));
         assert_eq!(cache.get(gone), Some(None));
         assert_eq!(cache.get(b), None);
@@ -102,8 +118,26 @@ mod tests {
         assert_eq!(cache.get(a), None);
         // Read long enough ago: not trusted.
         if let Some(then) = Instant::now().checked_sub(USER_TTL) {
-            cache.insert(b, Some(artist), then);
+            cache.insert(b, Some(artist), (cache.mark().0, then));
             assert_eq!(cache.get(b), None);
         }
+    }
+
+    #[test]
+    fn a_read_that_raced_a_change_is_not_kept() {
+        let cache = CurrentUsers::new();
+        let user = backbeat_store::new_id();
+        let before = cache.mark();
+        // The role changes (and the user is forgotten) while the read is under way...
+        cache.forget(user);
+        // ...so what the read found may be the old record: not kept.
+        let old = CurrentUser {
+            role: Role::Artist,
+            token_epoch: 0,
+        };
+        cache.insert(user, Some(old), before);
+        assert_eq!(cache.get(user), None);
+        cache.insert(user, Some(old), cache.mark());
+        assert_eq!(cache.get(user), Some(Some(old)));
     }
 }

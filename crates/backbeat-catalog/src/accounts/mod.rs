@@ -17,8 +17,6 @@ pub mod input;
 pub mod password;
 pub mod tokens;
 
-use std::time::Instant;
-
 use backbeat_store::{
     new_id, now_millis, AccountStore, ApiKey, Id, NewUser, Role, Rotation, StoreError, User,
 };
@@ -297,13 +295,13 @@ impl Accounts<'_> {
         let current = match users.get(id) {
             Some(cached) => cached,
             None => {
-                let read_at = Instant::now();
+                let mark = users.mark();
                 let found = match self.0.stores.accounts.user(id).await {
                     Ok(user) => Some(CurrentUser::from(&user)),
                     Err(StoreError::NotFound) => None,
                     Err(e) => return Err(e.into()),
                 };
-                users.insert(id, found, read_at);
+                users.insert(id, found, mark);
                 found
             }
         };
