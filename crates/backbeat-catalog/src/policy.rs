@@ -180,3 +180,27 @@ pub(crate) async fn owned_playlist(
         Err(CatalogError::Forbidden)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_rights_need_ownership_and_a_role_that_may_write() {
+        let owner = backbeat_store::new_id();
+        let artist = Artist {
+            id: backbeat_store::new_id(),
+            name: "A".into(),
+            owners: vec![owner],
+            created_at: 0,
+            updated_at: 0,
+        };
+        let as_role = |user_id, role| Caller { user_id, role };
+        assert!(owns_artist(&as_role(owner, Role::Artist), &artist));
+        assert!(!owns_artist(&as_role(owner, Role::Listener), &artist));
+        let stranger = backbeat_store::new_id();
+        assert!(!owns_artist(&as_role(stranger, Role::Artist), &artist));
+        assert!(owns_artist(&as_role(stranger, Role::Admin), &artist));
+        assert!(require_creator(&as_role(owner, Role::Listener)).is_err());
+    }
+}
