@@ -56,9 +56,10 @@ impl Artists<'_> {
         effects::apply(self.0, &[Event::ArtistDeleted(id)]).await
     }
 
-    /// Adds an owner (owners and admins).
+    /// Adds an owner (owners and admins); the new owner must be an artist or an admin.
     pub async fn add_owner(&self, caller: &Caller, id: Id, user: Id) -> CatalogResult<Artist> {
         policy::owned_artist(self.0, caller, id).await?;
+        policy::may_own(self.0, user).await?;
         let artist = self
             .0
             .stores

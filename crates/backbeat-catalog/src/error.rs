@@ -78,6 +78,9 @@ impl From<StoreError> for CatalogError {
         match e {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(d) => Self::Conflict(d),
+            // A write names a user only as its caller (adding an owner maps its own case):
+            // the caller's account is gone, so the credential no longer names anyone.
+            StoreError::InvalidReference(d) if d == "user" => Self::Unauthenticated,
             StoreError::InvalidReference(d) => Self::field(&d, "does not exist"),
             other => Self::Store(other),
         }

@@ -4,6 +4,13 @@
 //! Rules: any signed-in user reads the catalog and streams ready tracks; artists and admins
 //! create artists; an artist's owners (and admins) change the artist, its albums and tracks;
 //! a playlist's owner (and admins) change it, and only public playlists are visible to others.
+//!
+//! Owner rights over an artist (changing it, its albums and tracks, replacing audio, reading
+//! job states, streaming tracks not yet ready) need both: being an owner *and* a role that may
+//! write (artist or admin). A demoted owner keeps their place in the owners list (a promotion
+//! gives the rights back) but none of its rights; only artists and admins can be made owners.
+//! The caller's role is the user's current one (see `accounts::current`), so a demotion
+//! reaches every request within seconds.
 
 use std::sync::Arc;
 
@@ -48,17 +55,43 @@ pub(crate) async fn track(cat: &Inner, id: Id) -> CatalogResult<Arc<CachedTrack>
     Ok(t)
 }
 
-/// Artists and admins may create artists (and so albums and tracks).
-pub fn require_creator(caller: &Caller) -> CatalogResult<()> {
-    match caller.role {
-        Role::Artist | Role::Admin => Ok(()),
-        Role::Listener => Err(CatalogError::Forbidden),
+/// `true` for the roles that may write to the catalog: artists and admins.
+pub fn may_write(role: Role) -> bool {
+    match role {
+        Role::Artist | Role::Admin => true,
+        Role::Listener => false,
     }
 }
 
-/// `true` if the caller may change this artist and everything under it.
+/// Artists and admins may create artists (and so albums and tracks).
+pub fn require_creator(caller: &Caller) -> CatalogResult<()> {
+    if may_write(caller.role) {
+        Ok(())
+    } else {
+        Err(CatalogError::Forbidden)
+    }
+}
+
+/// `true` if the caller may change this artist and everything under it: admins, and owners
+/// whose role may write (a listener among the owners has no rights).
 pub fn owns_artist(caller: &Caller, artist: &Artist) -> bool {
-    caller.is_admin() || artist.owners.contains(&caller.user_id)
+    caller.is_admin() || (may_write(caller.role) && artist.owners.contains(&caller.user_id))
+}
+
+/// Only users whose role may write can be made owners: a listener as owner would be a name
+/// in the list with no rights, which is not what whoever added them meant.
+pub(crate) async fn may_own(cat: &Inner, user: Id) -> CatalogResult<()> {
+    match cat.stores.accounts.user(user).await {
+        Ok(u) if may_write(u.role) => Ok(()),
+        Ok(_) => Err(CatalogError::field(
+            "userId",
+            "is a listener; only artists and admins can own an artist",
+        )),
+        Err(backbeat_store::StoreError::NotFound) => {
+            Err(CatalogError::field("userId", "no such user"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The artist, if the caller may change it (`Forbidden` otherwise, `NotFound` if absent).
@@ -145,5 +178,29 @@ pub(crate) async fn owned_playlist(
         Ok(p)
     } else {
         Err(CatalogError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_rights_need_ownership_and_a_role_that_may_write() {
+        let owner = backbeat_store::new_id();
+        let artist = Artist {
+            id: backbeat_store::new_id(),
+            name: "A".into(),
+            owners: vec![owner],
+            created_at: 0,
+            updated_at: 0,
+        };
+        let as_role = |user_id, role| Caller { user_id, role };
+        assert!(owns_artist(&as_role(owner, Role::Artist), &artist));
+        assert!(!owns_artist(&as_role(owner, Role::Listener), &artist));
+        let stranger = backbeat_store::new_id();
+        assert!(!owns_artist(&as_role(stranger, Role::Artist), &artist));
+        assert!(owns_artist(&as_role(stranger, Role::Admin), &artist));
+        assert!(require_creator(&as_role(owner, Role::Listener)).is_err());
     }
 }

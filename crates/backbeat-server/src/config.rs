@@ -21,7 +21,8 @@ pub struct RateLimits {
     pub read: Rate,
     /// Catalog writes.
     pub write: Rate,
-    /// Login, register, refresh (per IP and per e-mail).
+    /// Login, register, refresh: per IP, and for login and register also per (e-mail, IP),
+    /// under a per-e-mail ceiling `ratelimit::EMAIL_CEILING_FACTOR` times higher.
     pub auth: Rate,
     /// Upload and update URLs.
     pub upload: Rate,

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `axum::Json` with problem-document rejections.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
@@ -27,6 +28,26 @@ pub struct Path<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+/// The client's address as the rate limits see it: the socket peer, or the last
+/// `X-Forwarded-For` entry when the configuration trusts the proxy that sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        Ok(ClientIp(crate::middleware::client_ip(
+            &parts.headers,
+            &parts.extensions,
+            state.http.trust_forwarded_for,
+        )))
+    }
+}
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -91,7 +91,11 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
     let class = Class::of(req.method(), req.uri().path());
     let limits = &state.limits;
     if let (Some(class), true) = (class, limits.enabled()) {
-        let ip = client_ip(req, state.http.trust_forwarded_for);
+        let ip = client_ip(
+            req.headers(),
+            req.extensions(),
+            state.http.trust_forwarded_for,
+        );
         limits.check(class, Subject::ip(ip))?;
     }
     if req.headers().contains_key(header::AUTHORIZATION) {
@@ -117,10 +121,13 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
 
 /// The client address: the socket peer, or the last `X-Forwarded-For` entry when a trusted
 /// proxy sets it. Unspecified when neither is known (a router driven without a socket).
-fn client_ip(req: &Request, trust_forwarded_for: bool) -> IpAddr {
+pub(crate) fn client_ip(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    trust_forwarded_for: bool,
+) -> IpAddr {
     if trust_forwarded_for {
-        let forwarded = req
-            .headers()
+        let forwarded = headers
             .get_all("x-forwarded-for")
             .iter()
             .next_back()
@@ -131,7 +138,7 @@ fn client_ip(req: &Request, trust_forwarded_for: bool) -> IpAddr {
             return ip;
         }
     }
-    req.extensions()
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
 }

@@ -62,7 +62,11 @@ pub enum Subject {
     Ip(IpAddr),
     /// An authenticated user.
     User(Id),
-    /// A login e-mail address (hashed), so one account cannot be guessed at from many IPs.
+    /// A login e-mail address from one client address (hashed together): the budget for
+    /// guessing at one account from one place.
+    EmailFrom(u64),
+    /// A login e-mail address (hashed), from anywhere: a much higher ceiling, so one account
+    /// cannot be guessed at from many addresses, yet no single client can lock it out.
     Email(u64),
 }
 
@@ -167,6 +171,11 @@ impl Limiter {
     }
 }
 
+/// A limiter's answer as the API's: whole seconds to wait, at least 1.
+fn limited(r: Result<(), Duration>) -> Result<(), ApiError> {
+    r.map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))
+}
+
 fn sweep_shard(shard: &mut Shard, now: u64) {
     shard.tat.retain(|_, tat| *tat > now);
     shard.sweep_at = (shard.tat.len() * 2).max(MIN_SWEEP);
@@ -175,13 +184,21 @@ fn sweep_shard(shard: &mut Shard, now: u64) {
     }
 }
 
-/// One limiter per class, configured from [`RateLimits`].
+/// How much higher the per-e-mail ceiling is than the auth class's rate and burst (which
+/// apply per e-mail and client address). With the default auth rate, 0.5/s with bursts of 10,
+/// one address gets 10 tries at an account and then one every 2 s, while locking the account
+/// out for everyone takes over 100 tries and then more than 5/s, from more than 10 addresses
+/// (each address is also held to the auth rate over all e-mails).
+pub const EMAIL_CEILING_FACTOR: u32 = 10;
+
+/// One limiter per class, configured from [`RateLimits`], plus the per-e-mail ceiling.
 pub struct Limiters {
     enabled: bool,
     read: Limiter,
     write: Limiter,
     auth: Limiter,
     upload: Limiter,
+    email_ceiling: Limiter,
 }
 
 impl Limiters {
@@ -193,6 +210,10 @@ impl Limiters {
             write: Limiter::new(config.write),
             auth: Limiter::new(config.auth),
             upload: Limiter::new(config.upload),
+            email_ceiling: Limiter::new(Rate {
+                per_second: config.auth.per_second * f64::from(EMAIL_CEILING_FACTOR),
+                burst: config.auth.burst.saturating_mul(EMAIL_CEILING_FACTOR),
+            }),
         }
     }
 
@@ -216,30 +237,46 @@ impl Limiters {
         if !self.enabled {
             return Ok(());
         }
-        self.class(class)
-            .check(subject)
-            .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))
+        limited(self.class(class).check(subject))
     }
 
-    /// Counts one login attempt for an e-mail address (auth class).
-    pub fn check_email(&self, email: &str) -> Result<(), ApiError> {
-        let key = Subject::Email(self.auth.hasher.hash_one(email.to_lowercase()));
-        self.check(Class::Auth, key)
+    /// Counts one login (or registration) attempt for an e-mail address from a client
+    /// address: against the auth rate for the pair, then against the per-e-mail ceiling
+    /// ([`EMAIL_CEILING_FACTOR`] times higher). Someone guessing from one address is slowed
+    /// down as before; the account's owner, from another address, is not locked out.
+    pub fn check_email(&self, email: &str, from: IpAddr) -> Result<(), ApiError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let email = email.to_lowercase();
+        let pair = Subject::EmailFrom(self.auth.hasher.hash_one((&email, Subject::ip(from))));
+        limited(self.auth.check(pair))?;
+        limited(
+            self.email_ceiling
+                .check(Subject::Email(self.email_ceiling.hasher.hash_one(&email))),
+        )
+    }
+
+    fn all(&self) -> [&Limiter; 5] {
+        [
+            &self.read,
+            &self.write,
+            &self.auth,
+            &self.upload,
+            &self.email_ceiling,
+        ]
     }
 
     /// Forgets refilled keys in every class.
     pub fn sweep(&self) {
-        for l in [&self.read, &self.write, &self.auth, &self.upload] {
+        for l in self.all() {
             l.sweep_at(l.now());
         }
     }
 
     /// Keys held over all classes.
     pub fn len(&self) -> usize {
-        [&self.read, &self.write, &self.auth, &self.upload]
-            .iter()
-            .map(|l| l.len())
-            .sum()
+        self.all().iter().map(|l| l.len()).sum()
     }
 
     /// `true` when no key is held.
@@ -329,6 +366,35 @@ mod tests {
         );
         assert_eq!(Class::of(&get, "/metrics"), None);
         assert_eq!(Class::of(&get, "/healthz"), None);
+    }
+
+    #[test]
+    fn logins_count_per_email_and_address_under_a_higher_email_ceiling() {
+        let cfg = crate::config::RateLimits {
+            auth: Rate {
+                per_second: 0.001,
+                burst: 2,
+            },
+            ..Default::default()
+        };
+        let l = Limiters::new(&cfg);
+        let addr = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
+        // One address: the pair's burst, then refused.
+        for _ in 0..2 {
+            assert!(l.check_email("Ada@Example.org", addr(1)).is_ok());
+        }
+        assert!(l.check_email("ada@example.org", addr(1)).is_err());
+        // The same account from elsewhere, and another account from the same address.
+        assert!(l.check_email("ada@example.org", addr(2)).is_ok());
+        assert!(l.check_email("bob@example.org", addr(1)).is_ok());
+        // The account's ceiling: 2 × 10 in all, from however many addresses.
+        let mut allowed = 3; // two from addr(1), one from addr(2)
+        for n in 3..40 {
+            if l.check_email("ada@example.org", addr(n)).is_ok() {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 2 * EMAIL_CEILING_FACTOR);
     }
 
     #[test]

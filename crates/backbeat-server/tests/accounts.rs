@@ -25,7 +25,8 @@ fn assert_token_response(body: &Value, email: &str) {
     assert_eq!(body["tokenType"], "Bearer");
     assert_eq!(body["expiresIn"], 900);
     assert!(body["accessToken"].as_str().unwrap().split('.').count() == 3);
-    assert_eq!(body["refreshToken"].as_str().unwrap().len(), 43);
+    // `<family>.<secret>`: 32 hex digits, a dot, 32 random bytes in base64url.
+    assert_eq!(body["refreshToken"].as_str().unwrap().len(), 32 + 1 + 43);
     assert_eq!(body["user"]["email"], email);
 }
 
@@ -186,17 +187,17 @@ async fn refresh_rotates_and_old_token_is_refused() {
     assert_token_response(&body, &user.email);
     let second = body["refreshToken"].as_str().unwrap().to_string();
     assert_ne!(second, first);
-    // One use only.
-    app.post(REFRESH)
-        .json(json!({"refreshToken": first}))
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED);
-    // The new one works once.
+    // The new one works.
     let res = app
         .post(REFRESH)
         .json(json!({"refreshToken": second}))
         .await;
     assert_eq!(res.status, StatusCode::OK);
+    // One use only (a replay also revokes the chain: see the next test).
+    app.post(REFRESH)
+        .json(json!({"refreshToken": first}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
     // Garbage and missing.
     app.post(REFRESH)
         .json(json!({"refreshToken": "garbage"}))
@@ -206,6 +207,134 @@ async fn refresh_rotates_and_old_token_is_refused() {
         .json(json!({}))
         .await
         .assert_problem(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn replaying_a_rotated_refresh_token_revokes_the_whole_sign_in() {
+    let app = TestApp::new().await;
+    let user = app.user(Role::Listener).await;
+    // The same account signed in elsewhere: a sign-in of its own.
+    let other = app
+        .post(LOGIN)
+        .json(json!({"email": user.email, "password": user.password}))
+        .await
+        .json();
+    let first = user.refresh_token.clone().unwrap();
+    let res = app.post(REFRESH).json(json!({"refreshToken": first})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let body = res.json();
+    let (second, access) = (
+        body["refreshToken"].as_str().unwrap().to_string(),
+        body["accessToken"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(app.get(ME).token(&access).await.status, StatusCode::OK);
+
+    // The rotated-away token comes back: someone holds a copy. Refused, and the whole chain
+    // with it: the newer refresh token and the access tokens already handed out.
+    app.post(REFRESH)
+        .json(json!({"refreshToken": first}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.post(REFRESH)
+        .json(json!({"refreshToken": second}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.get(ME)
+        .token(&access)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.get(ME)
+        .token(&user.token)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+    // The other sign-in was not replayed: its refresh token still works (its access token
+    // was revoked with the user's others, and a refresh brings a new one).
+    let res = app
+        .post(REFRESH)
+        .json(json!({"refreshToken": other["refreshToken"]}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let fresh = res.json()["accessToken"].as_str().unwrap().to_string();
+    assert_eq!(app.get(ME).token(&fresh).await.status, StatusCode::OK);
+    // Signing in again works as usual.
+    let res = app
+        .post(LOGIN)
+        .json(json!({"email": user.email, "password": user.password}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_refresh_token_from_before_families_still_rotates() {
+    use backbeat_catalog::accounts::tokens::{random_secret, secret_hash};
+    let app = TestApp::new().await;
+    let user = app.user(Role::Listener).await;
+    // A bare secret, as refresh tokens were before they named their family.
+    let legacy = random_secret().unwrap();
+    app.state
+        .catalog
+        .parts()
+        .stores
+        .accounts
+        .create_session(
+            user.id,
+            uuid::Uuid::now_v7(),
+            &secret_hash(&legacy),
+            backbeat_store::now_millis() + 60_000,
+        )
+        .await
+        .unwrap();
+    let res = app
+        .post(REFRESH)
+        .json(json!({"refreshToken": legacy}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let next = res.json()["refreshToken"].as_str().unwrap().to_string();
+    assert_eq!(next.len(), 32 + 1 + 43);
+    // The successor belongs to a family: replaying it after its rotation revokes the chain.
+    let res = app.post(REFRESH).json(json!({"refreshToken": next})).await;
+    let last = res.json()["refreshToken"].as_str().unwrap().to_string();
+    app.post(REFRESH)
+        .json(json!({"refreshToken": next}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+    app.post(REFRESH)
+        .json(json!({"refreshToken": last}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn auth_bodies_refuse_unknown_fields() {
+    let app = TestApp::new().await;
+    let user = app.user(Role::Listener).await;
+    let mut register = registration(&unique_email("extra"));
+    register["isAdmin"] = json!(true);
+    let login = json!({"email": user.email, "password": user.password, "remember": true});
+    let refresh = json!({"refreshToken": user.refresh_token, "scope": "all"});
+    for (uri, body, field) in [
+        (REGISTER, register, "isAdmin"),
+        (LOGIN, login, "remember"),
+        (REFRESH, refresh.clone(), "scope"),
+        (LOGOUT, refresh, "scope"),
+    ] {
+        let p = app
+            .post(uri)
+            .json(body)
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST);
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("unknown field") && detail.contains(field),
+            "{uri}: {p}"
+        );
+    }
+    // Nothing was done: the refresh token still works once.
+    let res = app
+        .post(REFRESH)
+        .json(json!({"refreshToken": user.refresh_token}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
 }
 
 #[tokio::test]
@@ -334,6 +463,7 @@ async fn expired_and_foreign_tokens_are_refused() {
         iat,
         nbf: None,
         jti: "t".into(),
+        epoch: 0,
     };
     let valid = app
         .state

@@ -233,6 +233,7 @@ impl TestApp {
                 .issue_access(
                     user.id,
                     role,
+                    user.token_epoch,
                     backbeat_catalog::accounts::tokens::now_secs(),
                 )
                 .expect("issuing a token");

@@ -236,7 +236,7 @@ async fn rate_limit_per_user_spans_addresses() {
 }
 
 #[tokio::test]
-async fn auth_class_is_stricter_and_counts_per_email() {
+async fn auth_class_is_stricter_and_counts_per_email_and_address() {
     let app = TestApp::with_config(|c| {
         c.http.rate_limits.enabled = true;
         c.http.rate_limits.read = Rate {
@@ -263,31 +263,101 @@ async fn auth_class_is_stricter_and_counts_per_email() {
             .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
-    app.call_from(
-        ip(1),
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        login(unique_email("x")),
-    )
-    .await
-    .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    let res = app
+        .call_from(
+            ip(1),
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            login(unique_email("x")),
+        )
+        .await;
+    res.assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.header("retry-after").is_some());
     // Reads from the same address still pass.
     let res = app
         .call_from(ip(1), Method::GET, "/api/v1/users/me", None, None)
         .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    // The same e-mail from a fresh address: the per-address budget is fresh, the e-mail's
-    // is spent.
+}
+
+/// Someone guessing at an account from one address must not lock its owner out: the limit
+/// is per (e-mail, address), under a ceiling per e-mail that only many addresses reach.
+#[tokio::test]
+async fn failed_logins_from_one_address_do_not_lock_the_account_out() {
+    let app = TestApp::with_config(|c| {
+        c.http.rate_limits.enabled = true;
+        // Slow enough that nothing refills while the test runs (password hashing is slow
+        // in debug builds).
+        c.http.rate_limits.auth = Rate {
+            per_second: 0.001,
+            burst: 2,
+        };
+    })
+    .await;
+    // Registering counts as one attempt for the e-mail too.
+    let owner = app.user(Role::Listener).await;
+    let attempt = |password: &str| Some(json!({"email": owner.email, "password": password}));
+    // The attacker spends their budget on the account, and is refused.
+    for _ in 0..2 {
+        let res = app
+            .call_from(
+                ip(66),
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                attempt("guess"),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
     app.call_from(
-        ip(2),
+        ip(66),
         Method::POST,
         "/api/v1/auth/login",
         None,
-        login(email.to_uppercase()),
+        attempt("guess"),
     )
     .await
     .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    // The owner, from their own address, signs in.
+    let res = app
+        .call_from(
+            ip(7),
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            attempt(&owner.password),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    // Many addresses together reach the account's ceiling (ten times the auth burst): 4
+    // attempts so far (registration, two guesses, the owner's), then 16 more from fresh
+    // addresses, then refused with Retry-After.
+    for n in 0..16 {
+        let res = app
+            .call_from(
+                ip(100 + n),
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                attempt("guess"),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let res = app
+        .call_from(
+            ip(200),
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            attempt("guess"),
+        )
+        .await;
+    res.assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry >= 1, "{retry}");
 }
 
 #[tokio::test]

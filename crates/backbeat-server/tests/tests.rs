@@ -9,6 +9,7 @@ mod common;
 mod infra;
 mod openapi;
 mod protocol;
+mod rights;
 mod search;
 mod support;
 mod tracks;

@@ -99,8 +99,22 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// Raised whenever the access tokens issued so far must stop working (a role change, a
+    /// refresh token replayed); every access token carries the epoch it was issued in.
+    pub token_epoch: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// What presenting a refresh token to [`crate::AccountStore::rotate_session`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rotation {
+    /// The token was its family's current one: it is replaced by the new hash.
+    Rotated(User),
+    /// The token was an earlier one of a live family (replayed after it was rotated): the
+    /// family is deleted and the user's token epoch raised, so neither the thief's nor the
+    /// victim's tokens of that sign-in work any more.
+    Reused { user_id: Id },
 }
 
 /// What registering a user stores.

@@ -1,16 +1,17 @@
 //! API keys for scripts: `bbk_` + 32 random bytes (base64url), stored only as SHA-256 hashes.
 //!
-//! Every request with a key would otherwise cost a database lookup, so resolved keys are kept
-//! in a small in-process cache for [`CACHE_TTL`]. Deleting a key or changing a role through
+//! Every request with a key would otherwise cost a database lookup, so resolved keys (the user
+//! each names) are kept in a small in-process cache for [`CACHE_TTL`]. Deleting a key through
 //! this server empties that user's entries at once; on other replicas (or after a change made
-//! directly in the database) a deleted key keeps working for at most `CACHE_TTL`.
+//! directly in the database) a deleted key keeps working for at most `CACHE_TTL`. The key's
+//! user is then checked like any token's against their current role (`current.rs`), so a
+//! role change or a deleted account reaches keys as fast as access tokens.
 
 use std::time::{Duration, Instant};
 
 use backbeat_store::Id;
 
 use super::tokens::{random_secret, secret_hash};
-use crate::Caller;
 
 /// Every API key starts with this, so a bearer credential's kind is known without a lookup.
 pub const PREFIX: &str = "bbk_";
@@ -26,9 +27,9 @@ pub fn generate() -> Result<(String, String), getrandom::Error> {
     Ok((secret, hash))
 }
 
-/// Recently resolved API keys, by hash.
+/// Recently resolved API keys, by hash: the user each belongs to.
 pub struct ApiKeyCache {
-    entries: quick_cache::sync::Cache<String, (Caller, Instant)>,
+    entries: quick_cache::sync::Cache<String, (Id, Instant)>,
 }
 
 impl Default for ApiKeyCache {
@@ -45,11 +46,11 @@ impl ApiKeyCache {
         }
     }
 
-    /// The caller for a key hash, if resolved less than [`CACHE_TTL`] ago.
-    pub fn get(&self, hash: &str) -> Option<Caller> {
-        let (caller, at) = self.entries.get(hash)?;
+    /// The user of a key hash, if resolved less than [`CACHE_TTL`] ago.
+    pub fn get(&self, hash: &str) -> Option<Id> {
+        let (user, at) = self.entries.get(hash)?;
         if at.elapsed() < CACHE_TTL {
-            Some(caller)
+            Some(user)
         } else {
             self.entries.remove(hash);
             None
@@ -57,13 +58,13 @@ impl ApiKeyCache {
     }
 
     /// Remembers a resolved key.
-    pub fn insert(&self, hash: String, caller: Caller) {
-        self.entries.insert(hash, (caller, Instant::now()));
+    pub fn insert(&self, hash: String, user: Id) {
+        self.entries.insert(hash, (user, Instant::now()));
     }
 
-    /// Forgets every key of a user (after a key is deleted or the user's role changes).
+    /// Forgets every key of a user (after one of their keys is deleted).
     pub fn forget_user(&self, user: Id) {
-        self.entries.retain(|_, (caller, _)| caller.user_id != user);
+        self.entries.retain(|_, (owner, _)| *owner != user);
     }
 
     /// Number of cached keys.
@@ -80,7 +81,6 @@ impl ApiKeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use backbeat_store::Role;
 
     #[test]
     fn keys_are_prefixed_random_and_hashed() {
@@ -95,22 +95,10 @@ mod tests {
     fn forget_user_drops_only_that_user() {
         let cache = ApiKeyCache::new();
         let (u1, u2) = (backbeat_store::new_id(), backbeat_store::new_id());
-        cache.insert(
-            "h1".into(),
-            Caller {
-                user_id: u1,
-                role: Role::Artist,
-            },
-        );
-        cache.insert(
-            "h2".into(),
-            Caller {
-                user_id: u2,
-                role: Role::Listener,
-            },
-        );
+        cache.insert("h1".into(), u1);
+        cache.insert("h2".into(), u2);
         cache.forget_user(u1);
         assert!(cache.get("h1").is_none());
-        assert_eq!(cache.get("h2").map(|c| c.user_id), Some(u2));
+        assert_eq!(cache.get("h2"), Some(u2));
     }
 }

@@ -4,17 +4,27 @@
 //! Sign-in hands out a short-lived JWT access token and a one-use refresh token; `refresh`
 //! swaps the refresh token for a new pair (the old one stops working at once), `logout`
 //! deletes it. Rate limits on sign-in are the transport's (it knows client addresses).
+//!
+//! Revocation: every credential resolves to the user's *current* role, read through a cache
+//! of [`current::USER_TTL`]; an access token also names the user's token epoch at issue and is
+//! refused once the epoch has moved on (a role change, a replayed refresh token). A deleted
+//! account's credentials stop working the same way. A refresh token that was rotated away and
+//! is presented again is taken for stolen: its whole family (the sign-in) is revoked.
 
 pub mod apikeys;
+pub mod current;
 pub mod input;
 pub mod password;
 pub mod tokens;
 
-use backbeat_store::{now_millis, AccountStore, ApiKey, Id, NewUser, Role, StoreError, User};
+use backbeat_store::{
+    new_id, now_millis, AccountStore, ApiKey, Id, NewUser, Role, Rotation, StoreError, User,
+};
 
 use crate::error::{CatalogError, CatalogResult, FieldError, Fields};
 use crate::{Caller, Inner};
-use tokens::{now_secs, random_secret, secret_hash};
+use current::CurrentUser;
+use tokens::{now_secs, secret_hash, RefreshToken};
 
 /// Longest API key name, characters.
 pub const MAX_KEY_NAME: usize = 100;
@@ -138,16 +148,21 @@ impl Accounts<'_> {
     }
 
     /// Swaps a refresh token for a new pair; the access token takes the user's current role,
-    /// so a refresh picks up role changes.
+    /// so a refresh picks up role changes. A token of a live family that is no longer its
+    /// current one is a replay (the token was stolen, or the client was): the family is
+    /// revoked, the user's access tokens with it, and the answer is `Unauthenticated`.
     pub async fn refresh(&self, refresh_token: &str) -> CatalogResult<SignedIn> {
-        let new = random_secret().map_err(rng_error)?;
-        let user = self
+        // A token from before families gets one now, with its successor.
+        let family = RefreshToken::family_of(refresh_token).unwrap_or_else(new_id);
+        let new = RefreshToken::new(family).map_err(rng_error)?;
+        let rotation = self
             .0
             .stores
             .accounts
             .rotate_session(
+                family,
                 &secret_hash(refresh_token),
-                &secret_hash(&new),
+                &secret_hash(&new.token),
                 self.refresh_expiry(),
                 now_millis(),
             )
@@ -156,7 +171,18 @@ impl Accounts<'_> {
                 StoreError::NotFound => CatalogError::Unauthenticated,
                 other => other.into(),
             })?;
-        self.tokens_for(user, new)
+        match rotation {
+            Rotation::Rotated(user) => self.tokens_for(user, new.token),
+            Rotation::Reused { user_id } => {
+                self.0.tokens.users.forget(user_id);
+                tracing::warn!(
+                    user = %user_id,
+                    family = %family,
+                    "a rotated refresh token was presented again; its sign-in is revoked"
+                );
+                Err(CatalogError::Unauthenticated)
+            }
+        }
     }
 
     /// Deletes a refresh token (an unknown one is fine: the client is signed out either way).
@@ -224,19 +250,36 @@ impl Accounts<'_> {
             ));
         }
         let user = self.0.stores.accounts.set_user_role(id, role).await?;
-        self.0.tokens.api_keys.forget_user(id);
+        // Here at once; other replicas within `USER_TTL`.
+        self.0.tokens.users.forget(id);
         Ok(user)
     }
 
-    /// The caller a bearer credential names: an access token (one HMAC, no database) or an
-    /// API key (`bbk_…`, through a short-lived cache in front of the database).
+    /// The caller a bearer credential names: an access token (one HMAC) or an API key
+    /// (`bbk_…`, through a short-lived cache in front of the database), with the user's
+    /// current role. `Unauthenticated` for an invalid or expired token, a token from an
+    /// earlier token epoch, an unknown key, or a user who no longer exists.
     pub async fn authenticate(&self, credential: &str) -> CatalogResult<Caller> {
         if credential.starts_with(apikeys::PREFIX) {
-            return self.api_key_caller(credential).await;
+            let user_id = self.api_key_user(credential).await?;
+            let current = self.current_user(user_id).await?;
+            return Ok(Caller {
+                user_id,
+                role: current.role,
+            });
         }
-        self.0.tokens.verify(credential, now_secs()).map_err(|e| {
+        let claims = self.0.tokens.verify(credential, now_secs()).map_err(|e| {
             tracing::debug!(reason = %e, "access token refused");
             CatalogError::Unauthenticated
+        })?;
+        let current = self.current_user(claims.sub).await?;
+        if claims.epoch != current.token_epoch {
+            tracing::debug!(user = %claims.sub, "access token from an earlier token epoch");
+            return Err(CatalogError::Unauthenticated);
+        }
+        Ok(Caller {
+            user_id: claims.sub,
+            role: current.role,
         })
     }
 
@@ -245,19 +288,35 @@ impl Accounts<'_> {
         &self.0.tokens
     }
 
-    async fn api_key_caller(&self, key: &str) -> CatalogResult<Caller> {
+    /// The user's role and token epoch, from the cache when read less than `USER_TTL` ago;
+    /// `Unauthenticated` if the user does not exist (any more).
+    async fn current_user(&self, id: Id) -> CatalogResult<CurrentUser> {
+        let users = &self.0.tokens.users;
+        let current = match users.get(id) {
+            Some(cached) => cached,
+            None => {
+                let mark = users.mark();
+                let found = match self.0.stores.accounts.user(id).await {
+                    Ok(user) => Some(CurrentUser::from(&user)),
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                };
+                users.insert(id, found, mark);
+                found
+            }
+        };
+        current.ok_or(CatalogError::Unauthenticated)
+    }
+
+    async fn api_key_user(&self, key: &str) -> CatalogResult<Id> {
         let hash = secret_hash(key);
-        if let Some(caller) = self.0.tokens.api_keys.get(&hash) {
-            return Ok(caller);
+        if let Some(user) = self.0.tokens.api_keys.get(&hash) {
+            return Ok(user);
         }
         match self.0.stores.accounts.api_key_user(&hash).await {
             Ok(user) => {
-                let caller = Caller {
-                    user_id: user.id,
-                    role: user.role,
-                };
-                self.0.tokens.api_keys.insert(hash, caller);
-                Ok(caller)
+                self.0.tokens.api_keys.insert(hash, user.id);
+                Ok(user.id)
             }
             Err(StoreError::NotFound) => Err(CatalogError::Unauthenticated),
             Err(e) => Err(e.into()),
@@ -265,19 +324,24 @@ impl Accounts<'_> {
     }
 
     async fn sign_in(&self, user: User) -> CatalogResult<SignedIn> {
-        let refresh = random_secret().map_err(rng_error)?;
+        let refresh = RefreshToken::new(new_id()).map_err(rng_error)?;
         self.0
             .stores
             .accounts
-            .create_session(user.id, &secret_hash(&refresh), self.refresh_expiry())
+            .create_session(
+                user.id,
+                refresh.family,
+                &secret_hash(&refresh.token),
+                self.refresh_expiry(),
+            )
             .await?;
-        self.tokens_for(user, refresh)
+        self.tokens_for(user, refresh.token)
     }
 
     fn tokens_for(&self, user: User, refresh_token: String) -> CatalogResult<SignedIn> {
         let tokens = &self.0.tokens;
         let access_token = tokens
-            .issue_access(user.id, user.role, now_secs())
+            .issue_access(user.id, user.role, user.token_epoch, now_secs())
             .map_err(rng_error)?;
         Ok(SignedIn {
             user,

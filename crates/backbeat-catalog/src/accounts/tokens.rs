@@ -3,11 +3,13 @@
 //! The JWT is hand-rolled (one HMAC and two base64 decodes) because verification sits on every
 //! authenticated request: a fixed header (`{"alg":"HS256","typ":"JWT"}`, nothing else
 //! accepted, so `alg: none` and key-confusion tricks fail), a constant-time signature check,
-//! then the claims (`iss`, `exp`, `iat`, `nbf`). An access token carries the role, so checking
-//! it needs no database; the price is that a role change reaches existing tokens only when
-//! they expire (`access_token_ttl_s`, 15 minutes by default).
+//! then the claims (`iss`, `exp`, `iat`, `nbf`). An access token also carries the user's
+//! token epoch when it was issued; the caller is then checked against the user's current
+//! epoch and role (through [`super::current::CurrentUsers`], a cache of a few seconds), so a
+//! role change or a deleted account takes effect within seconds, not at token expiry.
 //!
-//! Refresh tokens and API keys are random secrets stored only as SHA-256 hashes.
+//! Refresh tokens (`<family>.<secret>`, see [`RefreshToken`]) and API keys are random secrets
+//! stored only as SHA-256 hashes.
 
 use backbeat_store::{Id, Role};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +18,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::apikeys::ApiKeyCache;
-use crate::Caller;
+use super::current::CurrentUsers;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -60,6 +62,10 @@ pub struct Claims {
     pub nbf: Option<i64>,
     /// Unique token id.
     pub jti: String,
+    /// The user's token epoch at issue; the token is refused once the user's epoch is past
+    /// it. Tokens issued before epochs existed lack it and count as 0.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 /// Keys and lifetimes for signing and verifying access tokens, plus the API-key cache.
@@ -72,6 +78,9 @@ pub struct TokenKeys {
     pub refresh_ttl_s: u64,
     /// API keys resolved recently (see [`ApiKeyCache`]).
     pub api_keys: ApiKeyCache,
+    /// Users' current roles and token epochs, checked on every request (see
+    /// [`CurrentUsers`]).
+    pub users: CurrentUsers,
 }
 
 /// Derives a 32-byte key for one purpose from the server secret: HMAC-SHA256(secret, label).
@@ -114,6 +123,7 @@ impl TokenKeys {
             access_ttl_s,
             refresh_ttl_s,
             api_keys: ApiKeyCache::new(),
+            users: CurrentUsers::new(),
         }
     }
 
@@ -133,8 +143,15 @@ impl TokenKeys {
         token
     }
 
-    /// A fresh access token for a user, valid from `now` (Unix seconds) for the configured life.
-    pub fn issue_access(&self, user: Id, role: Role, now: i64) -> Result<String, getrandom::Error> {
+    /// A fresh access token for a user in token epoch `epoch`, valid from `now` (Unix
+    /// seconds) for the configured life.
+    pub fn issue_access(
+        &self,
+        user: Id,
+        role: Role,
+        epoch: i64,
+        now: i64,
+    ) -> Result<String, getrandom::Error> {
         let ttl = i64::try_from(self.access_ttl_s).unwrap_or(i64::MAX);
         let mut jti = [0u8; 16];
         getrandom::fill(&mut jti)?;
@@ -146,11 +163,13 @@ impl TokenKeys {
             iat: now,
             nbf: None,
             jti: URL_SAFE_NO_PAD.encode(jti),
+            epoch,
         }))
     }
 
-    /// Checks an access token at time `now` (Unix seconds) and returns its caller.
-    pub fn verify(&self, token: &str, now: i64) -> Result<Caller, TokenError> {
+    /// Checks an access token's signature and times at `now` (Unix seconds) and returns its
+    /// claims. Whether the user still exists, and in that epoch, is the caller's to check.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Malformed);
         }
@@ -188,10 +207,36 @@ impl TokenKeys {
         if claims.exp <= now {
             return Err(TokenError::Expired);
         }
-        Ok(Caller {
-            user_id: claims.sub,
-            role: claims.role,
+        Ok(claims)
+    }
+}
+
+/// A refresh token as handed out: `<family>.<secret>`, the family (one per sign-in) in the
+/// clear so that a replayed token can be traced to its family, the secret 32 random bytes.
+/// Tokens made before families existed are a bare secret; they still rotate (into the new
+/// shape), they only cannot be traced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub family: Id,
+    pub token: String,
+}
+
+impl RefreshToken {
+    /// A new token of `family`.
+    pub fn new(family: Id) -> Result<Self, getrandom::Error> {
+        Ok(Self {
+            family,
+            token: format!("{}.{}", family.simple(), random_secret()?),
         })
+    }
+
+    /// The family a presented token names, if it names one.
+    pub fn family_of(token: &str) -> Option<Id> {
+        let (family, _) = token.split_once('.')?;
+        if family.len() != 32 {
+            return None;
+        }
+        Id::try_parse(family).ok()
     }
 }
 
@@ -218,9 +263,9 @@ mod tests {
     fn round_trip_and_expiry() {
         let k = keys();
         let user = backbeat_store::new_id();
-        let t = k.issue_access(user, Role::Artist, 1_000_000).unwrap();
+        let t = k.issue_access(user, Role::Artist, 3, 1_000_000).unwrap();
         let c = k.verify(&t, 1_000_001).unwrap();
-        assert_eq!((c.user_id, c.role), (user, Role::Artist));
+        assert_eq!((c.sub, c.role, c.epoch), (user, Role::Artist, 3));
         assert_eq!(k.verify(&t, 1_000_900), Err(TokenError::Expired));
         // Issued far in the future: refused even though unexpired.
         assert_eq!(k.verify(&t, 1_000_000 - 3600), Err(TokenError::Claims));
@@ -229,7 +274,7 @@ mod tests {
     #[test]
     fn other_secret_and_other_label_refuse() {
         let t = keys()
-            .issue_access(backbeat_store::new_id(), Role::Admin, 10)
+            .issue_access(backbeat_store::new_id(), Role::Admin, 0, 10)
             .unwrap();
         let other = TokenKeys::new(&[8u8; 32], 900, 3600);
         assert_eq!(other.verify(&t, 11), Err(TokenError::Signature));
@@ -243,7 +288,7 @@ mod tests {
     fn every_flipped_character_is_refused() {
         let k = keys();
         let t = k
-            .issue_access(backbeat_store::new_id(), Role::Listener, 10)
+            .issue_access(backbeat_store::new_id(), Role::Listener, 0, 10)
             .unwrap();
         for i in 0..t.len() {
             let mut bytes = t.clone().into_bytes();
@@ -259,7 +304,7 @@ mod tests {
     fn alg_none_is_refused() {
         let k = keys();
         let t = k
-            .issue_access(backbeat_store::new_id(), Role::Admin, 10)
+            .issue_access(backbeat_store::new_id(), Role::Admin, 0, 10)
             .unwrap();
         let payload = t.split('.').nth(1).unwrap();
         let none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
@@ -267,6 +312,32 @@ mod tests {
             k.verify(&format!("{none}.{payload}."), 11),
             Err(TokenError::Header)
         );
+    }
+
+    #[test]
+    fn refresh_tokens_name_their_family() {
+        let family = backbeat_store::new_id();
+        let t = RefreshToken::new(family).unwrap();
+        assert_eq!(RefreshToken::family_of(&t.token), Some(family));
+        assert_eq!(t.token.len(), 32 + 1 + 43);
+        assert_ne!(t.token, RefreshToken::new(family).unwrap().token);
+        // A token from before families, and garbage, name none.
+        assert_eq!(RefreshToken::family_of(&random_secret().unwrap()), None);
+        for bad in ["", ".", "x.y", "not-a-uuid-at-all-but-32-chars!!.s"] {
+            assert_eq!(RefreshToken::family_of(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_without_an_epoch_count_as_epoch_zero() {
+        let k = keys();
+        let user = backbeat_store::new_id();
+        let payload = serde_json::json!({
+            "iss": ISSUER, "sub": user, "role": "artist", "exp": 2_000, "iat": 1_000, "jti": "j"
+        });
+        let claims: Claims = serde_json::from_value(payload).unwrap();
+        let t = k.sign(&claims);
+        assert_eq!(k.verify(&t, 1_001).unwrap().epoch, 0);
     }
 
     #[test]

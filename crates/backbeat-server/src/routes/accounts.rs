@@ -4,8 +4,9 @@
 //! Sign-in hands out a short-lived JWT access token and a one-use refresh token; `refresh`
 //! swaps the refresh token for a new pair (the old one stops working at once), `logout`
 //! deletes it. Login and registration count against the `auth` rate limit per client IP (in
-//! the middleware) and per e-mail address (here), so one account cannot be guessed at from
-//! many addresses.
+//! the middleware) and per e-mail address and client IP (here), under a much higher ceiling
+//! per e-mail address: one account cannot be guessed at from many addresses, and no single
+//! client can lock its owner out.
 
 mod dto;
 mod users;
@@ -18,7 +19,7 @@ use backbeat_store::Role;
 use utoipa::OpenApi;
 
 use crate::error::{ApiResult, FieldError, Problem};
-use crate::extract::Json;
+use crate::extract::{ClientIp, Json};
 use crate::state::AppState;
 
 pub use dto::*;
@@ -95,6 +96,7 @@ impl utoipa::Modify for BearerScheme {
 )]
 pub async fn register(
     state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
     let accounts = state.catalog.accounts();
@@ -104,7 +106,7 @@ pub async fn register(
         display_name: req.display_name,
         role: req.role.map(Role::from),
     })?;
-    state.limits.check_email(&checked.email)?;
+    state.limits.check_email(&checked.email, ip)?;
     let signed_in = accounts.register(checked).await?;
     Ok((StatusCode::CREATED, Json(signed_in.into())))
 }
@@ -123,9 +125,10 @@ pub async fn register(
 )]
 pub async fn login(
     state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    state.limits.check_email(&login_email(&req.email))?;
+    state.limits.check_email(&login_email(&req.email), ip)?;
     let signed_in = state
         .catalog
         .accounts()
@@ -141,7 +144,7 @@ pub async fn login(
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Unknown, used or expired refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, used or expired refresh token (a used one revokes its whole sign-in)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     )

@@ -127,7 +127,8 @@ pub async fn remove(
     Ok(Json(Deleted { id }))
 }
 
-/// Adds an owner (owners and admins).
+/// Adds an owner (owners and admins). The new owner must be an artist or an admin: a
+/// listener's id is refused with `422` on `userId`.
 #[utoipa::path(post, path = "/api/v1/artists/{id}/owners", tag = "artists", params(("id" = Uuid, Path)),
     request_body = OwnerBody, security(("bearer" = [])),
     responses((status = 200, body = ArtistDto), crate::openapi::Errors))]

@@ -1,18 +1,23 @@
 //! Users, refresh-token sessions and API keys. Secrets arrive already hashed; e-mail addresses
 //! are stored lower-cased so uniqueness and login ignore case.
+//!
+//! A session is one refresh-token family (one sign-in): a single row, rotated in place, whose
+//! `token_hash` is the family's current token. A token that no row holds but whose family is
+//! live was rotated away before: presenting it again is a replay, and the family goes.
 
 use sqlx::any::AnyRow;
 
 use crate::error::{StoreError, StoreResult};
-use crate::model::{new_id, now_millis, ApiKey, Id, Millis, NewUser, Role, User};
+use crate::model::{new_id, now_millis, ApiKey, Id, Millis, NewUser, Role, Rotation, User};
 
 use super::errors::{constraint, db, unique};
 use super::rows::{enumerated, id, int, text};
 use super::SqlCatalog;
 
 /// A user's public columns, qualified by alias `u` (for joins) and bare (for `RETURNING`).
-const USER: &str = "u.id, u.email, u.display_name, u.role, u.created_at, u.updated_at";
-const USER_COLS: &str = "id, email, display_name, role, created_at, updated_at";
+const USER: &str =
+    "u.id, u.email, u.display_name, u.role, u.token_epoch, u.created_at, u.updated_at";
+const USER_COLS: &str = "id, email, display_name, role, token_epoch, created_at, updated_at";
 
 fn user_row(r: &AnyRow) -> StoreResult<User> {
     Ok(User {
@@ -20,6 +25,7 @@ fn user_row(r: &AnyRow) -> StoreResult<User> {
         email: text(r, "email")?,
         display_name: text(r, "display_name")?,
         role: enumerated(r, "role", Role::parse)?,
+        token_epoch: int(r, "token_epoch")?,
         created_at: int(r, "created_at")?,
         updated_at: int(r, "updated_at")?,
     })
@@ -41,6 +47,7 @@ pub(super) async fn create_user(c: &SqlCatalog, new: NewUser) -> StoreResult<Use
         email: new.email.to_lowercase(),
         display_name: new.display_name,
         role: new.role,
+        token_epoch: 0,
         created_at: now,
         updated_at: now,
     };
@@ -84,7 +91,9 @@ pub(super) async fn user_credentials(c: &SqlCatalog, email: &str) -> StoreResult
 
 pub(super) async fn set_user_role(c: &SqlCatalog, user_id: Id, role: Role) -> StoreResult<User> {
     let r = sqlx::query(&format!(
-        "UPDATE users SET role = $2, updated_at = $3 WHERE id = $1 RETURNING {USER_COLS}"
+        "UPDATE users SET role = $2, updated_at = $3,
+             token_epoch = token_epoch + CASE WHEN role = $2 THEN 0 ELSE 1 END
+         WHERE id = $1 RETURNING {USER_COLS}"
     ))
     .bind(user_id.to_string())
     .bind(role.as_str())
@@ -96,11 +105,12 @@ pub(super) async fn set_user_role(c: &SqlCatalog, user_id: Id, role: Role) -> St
     user_row(&r)
 }
 
-/// Stores a session; the user's expired sessions are swept in the same transaction so the
-/// table does not grow with every login.
+/// Stores a session (a new family); the user's expired sessions are swept in the same
+/// transaction so the table does not grow with every login.
 pub(super) async fn create_session(
     c: &SqlCatalog,
     user_id: Id,
+    family: Id,
     token_hash: &str,
     expires_at: Millis,
 ) -> StoreResult<()> {
@@ -112,59 +122,76 @@ pub(super) async fn create_session(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    insert_session(&mut tx, user_id, token_hash, expires_at, now).await?;
-    tx.commit().await.map_err(db)
-}
-
-async fn insert_session(
-    tx: &mut super::Tx,
-    user_id: Id,
-    token_hash: &str,
-    expires_at: Millis,
-    now: Millis,
-) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sessions (token_hash, family_id, user_id, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash)
+    .bind(family.to_string())
     .bind(user_id.to_string())
     .bind(expires_at)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(constraint("session", "user"))?;
-    Ok(())
+    tx.commit().await.map_err(db)
 }
 
 pub(super) async fn rotate_session(
     c: &SqlCatalog,
+    family: Id,
     old_hash: &str,
     new_hash: &str,
     new_expires_at: Millis,
     now: Millis,
-) -> StoreResult<User> {
+) -> StoreResult<Rotation> {
     let mut tx = c.begin().await?;
-    // DELETE ... RETURNING takes the row: of two concurrent rotations of one token, the
-    // second finds nothing.
-    let r = sqlx::query(
-        "DELETE FROM sessions WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
+    // The update takes the row: of two concurrent rotations of one token, the second finds
+    // the row holding the first one's new hash, not its own.
+    let rotated = sqlx::query(
+        "UPDATE sessions SET token_hash = $2, expires_at = $3, family_id = $5
+         WHERE token_hash = $1 AND expires_at > $4 RETURNING user_id",
     )
     .bind(old_hash)
+    .bind(new_hash)
+    .bind(new_expires_at)
+    .bind(now)
+    .bind(family.to_string())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(constraint("session", "user"))?;
+    if let Some(r) = rotated {
+        let user_id = id(&r, "user_id")?;
+        let u = sqlx::query(&format!("SELECT {USER} FROM users u WHERE u.id = $1"))
+            .bind(user_id.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let user = user_row(&u)?;
+        tx.commit().await.map_err(db)?;
+        return Ok(Rotation::Rotated(user));
+    }
+    // Not a current token, but its family is live: a replay of a token rotated away (or a
+    // forgery by someone who saw one: only the thief and the victim know the family's id).
+    let revoked = sqlx::query(
+        "DELETE FROM sessions WHERE family_id = $1 AND expires_at > $2 RETURNING user_id",
+    )
+    .bind(family.to_string())
     .bind(now)
     .fetch_optional(&mut *tx)
     .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
+    .map_err(db)?;
+    let Some(r) = revoked else {
+        return Err(StoreError::NotFound);
+    };
     let user_id = id(&r, "user_id")?;
-    insert_session(&mut tx, user_id, new_hash, new_expires_at, now).await?;
-    let u = sqlx::query(&format!("SELECT {USER} FROM users u WHERE u.id = $1"))
+    sqlx::query("UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1")
         .bind(user_id.to_string())
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-    let user = user_row(&u)?;
     tx.commit().await.map_err(db)?;
-    Ok(user)
+    Ok(Rotation::Reused { user_id })
 }
 
 /// Idempotent: logging out with an unknown or already used token succeeds.

@@ -44,17 +44,24 @@ impl AccountStore for SqlCatalog {
     async fn set_user_role(&self, id: Id, role: Role) -> StoreResult<User> {
         accounts::set_user_role(self, id, role).await
     }
-    async fn create_session(&self, user_id: Id, hash: &str, expires_at: Millis) -> StoreResult<()> {
-        accounts::create_session(self, user_id, hash, expires_at).await
+    async fn create_session(
+        &self,
+        user_id: Id,
+        family: Id,
+        hash: &str,
+        expires_at: Millis,
+    ) -> StoreResult<()> {
+        accounts::create_session(self, user_id, family, hash, expires_at).await
     }
     async fn rotate_session(
         &self,
+        family: Id,
         old_hash: &str,
         new_hash: &str,
         new_expires_at: Millis,
         now: Millis,
-    ) -> StoreResult<User> {
-        accounts::rotate_session(self, old_hash, new_hash, new_expires_at, now).await
+    ) -> StoreResult<Rotation> {
+        accounts::rotate_session(self, family, old_hash, new_hash, new_expires_at, now).await
     }
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         accounts::delete_session(self, token_hash).await

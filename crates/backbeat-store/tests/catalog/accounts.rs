@@ -2,7 +2,7 @@
 
 use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{new_id, now_millis, NewUser, Role};
+use backbeat_store::{new_id, now_millis, NewUser, Role, Rotation, StoreResult, User};
 
 use super::{conflict, invalid_ref, not_found, user, HOUR};
 
@@ -10,6 +10,8 @@ conformance!(
     users_golden_path,
     duplicate_email_is_a_conflict_whatever_the_case,
     session_rotation_is_single_use,
+    replaying_a_rotated_token_revokes_its_family,
+    role_changes_raise_the_token_epoch,
     expired_and_deleted_sessions_are_refused,
     api_keys,
 );
@@ -65,53 +67,135 @@ async fn duplicate_email_is_a_conflict_whatever_the_case(c: &SqlCatalog) {
     assert_eq!(u.display_name, "User bob@example.com");
 }
 
+/// The user of a rotation (panics if it did not rotate).
+fn rotated(r: StoreResult<Rotation>) -> User {
+    match r.expect("rotation") {
+        Rotation::Rotated(user) => user,
+        other => panic!("expected a rotation, got {other:?}"),
+    }
+}
+
 async fn session_rotation_is_single_use(c: &SqlCatalog) {
     let u = user(c, "s@example.com").await;
     let now = now_millis();
-    c.create_session(u.id, "h1", now + HOUR)
+    let fam = new_id();
+    c.create_session(u.id, fam, "h1", now + HOUR)
         .await
         .expect("session");
-    conflict(c.create_session(u.id, "h1", now + HOUR).await);
-    invalid_ref(c.create_session(new_id(), "h9", now + HOUR).await, "user");
+    conflict(c.create_session(u.id, new_id(), "h1", now + HOUR).await);
+    invalid_ref(
+        c.create_session(new_id(), new_id(), "h9", now + HOUR).await,
+        "user",
+    );
 
-    let who = c
-        .rotate_session("h1", "h2", now + HOUR, now)
-        .await
-        .expect("rotate");
+    let who = rotated(c.rotate_session(fam, "h1", "h2", now + HOUR, now).await);
     assert_eq!(who, u);
-    not_found(c.rotate_session("h1", "h3", now + HOUR, now).await);
-    let who = c
-        .rotate_session("h2", "h3", now + HOUR, now)
-        .await
-        .expect("rotate again");
+    // Named with another family, a used token is simply unknown.
+    not_found(
+        c.rotate_session(new_id(), "h1", "h3", now + HOUR, now)
+            .await,
+    );
+    let who = rotated(c.rotate_session(fam, "h2", "h3", now + HOUR, now).await);
     assert_eq!(who.id, u.id);
-    not_found(c.rotate_session("h2", "h4", now + HOUR, now).await);
+    not_found(
+        c.rotate_session(new_id(), "h2", "h4", now + HOUR, now)
+            .await,
+    );
+    // A token from before families adopts the family its successor names; replaying it
+    // then revokes that family.
+    let adopted = new_id();
+    rotated(c.rotate_session(adopted, "h3", "h4", now + HOUR, now).await);
+    assert_eq!(
+        c.rotate_session(adopted, "h3", "h5", now + HOUR, now)
+            .await
+            .expect("replay"),
+        Rotation::Reused { user_id: u.id }
+    );
+}
+
+async fn replaying_a_rotated_token_revokes_its_family(c: &SqlCatalog) {
+    let u = user(c, "thief@example.com").await;
+    let now = now_millis();
+    let (fam, other_fam) = (new_id(), new_id());
+    c.create_session(u.id, fam, "t1", now + HOUR)
+        .await
+        .expect("session");
+    c.create_session(u.id, other_fam, "o1", now + HOUR)
+        .await
+        .expect("another sign-in");
+    rotated(c.rotate_session(fam, "t1", "t2", now + HOUR, now).await);
+    // t1 again: a replay. The family goes, and the user's access tokens with it.
+    let replay = c
+        .rotate_session(fam, "t1", "t3", now + HOUR, now)
+        .await
+        .expect("replay");
+    assert_eq!(replay, Rotation::Reused { user_id: u.id });
+    assert_eq!(c.user(u.id).await.expect("user").token_epoch, 1);
+    // The newer token of the family is dead too; replaying again finds nothing to revoke.
+    not_found(c.rotate_session(fam, "t2", "t4", now + HOUR, now).await);
+    not_found(c.rotate_session(fam, "t1", "t4", now + HOUR, now).await);
+    assert_eq!(c.user(u.id).await.expect("user").token_epoch, 1);
+    // Another sign-in of the same user keeps working.
+    rotated(
+        c.rotate_session(other_fam, "o1", "o2", now + HOUR, now)
+            .await,
+    );
+    // An expired family is not revoked (nothing to steal), and the epoch stays.
+    let old = new_id();
+    c.create_session(u.id, old, "e1", now + 1_000)
+        .await
+        .expect("session");
+    rotated(c.rotate_session(old, "e1", "e2", now + 1_000, now).await);
+    not_found(
+        c.rotate_session(old, "e1", "e3", now + HOUR, now + 2_000)
+            .await,
+    );
+    assert_eq!(c.user(u.id).await.expect("user").token_epoch, 1);
+}
+
+async fn role_changes_raise_the_token_epoch(c: &SqlCatalog) {
+    let u = user(c, "epoch@example.com").await;
+    assert_eq!(u.token_epoch, 0);
+    let same = c.set_user_role(u.id, u.role).await.expect("same role");
+    assert_eq!(same.token_epoch, 0, "setting the same role revokes nothing");
+    let demoted = c.set_user_role(u.id, Role::Listener).await.expect("demote");
+    assert_eq!(demoted.token_epoch, 1);
+    let promoted = c.set_user_role(u.id, Role::Artist).await.expect("promote");
+    assert_eq!(promoted.token_epoch, 2);
+    assert_eq!(c.user(u.id).await.expect("get").token_epoch, 2);
+    let (found, _) = c.user_credentials(&u.email).await.expect("credentials");
+    assert_eq!(found.token_epoch, 2);
 }
 
 async fn expired_and_deleted_sessions_are_refused(c: &SqlCatalog) {
     let u = user(c, "e@example.com").await;
     let now = now_millis();
-    c.create_session(u.id, "short", now + 1_000)
+    let fam = new_id();
+    c.create_session(u.id, fam, "short", now + 1_000)
         .await
         .expect("session");
     // Valid now, expired a second later.
     not_found(
-        c.rotate_session("short", "n1", now + HOUR, now + 1_000)
+        c.rotate_session(fam, "short", "n1", now + HOUR, now + 1_000)
             .await,
     );
     not_found(
-        c.rotate_session("short", "n1", now + HOUR, now + 5_000)
+        c.rotate_session(fam, "short", "n1", now + HOUR, now + 5_000)
             .await,
     );
-    let who = c.rotate_session("short", "n1", now + HOUR, now + 999).await;
-    assert_eq!(who.expect("still valid").id, u.id);
+    let who = rotated(
+        c.rotate_session(fam, "short", "n1", now + HOUR, now + 999)
+            .await,
+    );
+    assert_eq!(who.id, u.id);
 
     c.delete_session("n1").await.expect("logout");
-    not_found(c.rotate_session("n1", "n2", now + HOUR, now).await);
+    not_found(c.rotate_session(fam, "n1", "n2", now + HOUR, now).await);
     c.delete_session("n1").await.expect("logout is idempotent");
     c.delete_session("never-existed")
         .await
         .expect("unknown token");
+    assert_eq!(c.user(u.id).await.expect("user").token_epoch, 0);
 }
 
 async fn api_keys(c: &SqlCatalog) {

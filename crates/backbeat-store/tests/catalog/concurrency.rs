@@ -3,7 +3,7 @@
 
 use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{now_millis, AlbumKind, ListQuery, StoreError};
+use backbeat_store::{now_millis, AlbumKind, ListQuery, Rotation, StoreError, StoreResult};
 use futures_util::future::join_all;
 
 use super::{new_track, upload, user, HOUR};
@@ -98,13 +98,14 @@ async fn races_on_check_then_write_rules(c: &SqlCatalog) {
     }
 
     let now = now_millis();
-    c.create_session(u1.id, "race", now + HOUR)
+    let family = backbeat_store::new_id();
+    c.create_session(u1.id, family, "race", now + HOUR)
         .await
         .expect("session");
     let rotations = (0..8).map(|i| {
         let c = c.clone();
         tokio::spawn(async move {
-            c.rotate_session("race", &format!("next {i}"), now + HOUR, now)
+            c.rotate_session(family, "race", &format!("next {i}"), now + HOUR, now)
                 .await
         })
     });
@@ -113,12 +114,22 @@ async fn races_on_check_then_write_rules(c: &SqlCatalog) {
         .into_iter()
         .map(|r| r.expect("task"))
         .collect();
+    // One rotation wins; the first to come after it is a replay of the token it rotated away
+    // and revokes the family; the rest find nothing.
+    let count = |f: fn(&StoreResult<Rotation>) -> bool| results.iter().filter(|r| f(r)).count();
     assert_eq!(
-        results.iter().filter(|r| r.is_ok()).count(),
+        count(|r| matches!(r, Ok(Rotation::Rotated(_)))),
         1,
         "{results:?}"
     );
-    assert!(results
-        .iter()
-        .all(|r| r.is_ok() || matches!(r, Err(StoreError::NotFound))));
+    assert_eq!(
+        count(|r| matches!(r, Ok(Rotation::Reused { .. }))),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(
+        count(|r| matches!(r, Err(StoreError::NotFound))),
+        6,
+        "{results:?}"
+    );
 }

@@ -98,14 +98,14 @@ async fn migrations_are_idempotent_and_race_free(db: &TestDb) {
     let first = &catalogs[0];
     assert_eq!(
         first.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
     let u = user(first, "mig@example.com").await;
 
     let again = open(db).await;
     assert_eq!(
         again.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
     assert_eq!(again.user(u.id).await.expect("data survives"), u);
     let expected = match db.kind {
@@ -195,12 +195,25 @@ async fn a_database_from_before_upload_locks_opens(db: &TestDb) {
     .execute(&raw)
     .await
     .expect("old slot");
+    // Sessions from before refresh-token families (0006): each gets a family of its own.
+    for hash in ["old-session-1", "old-session-2"] {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, expires_at, created_at)
+             VALUES ($1, $2, $3, 0)",
+        )
+        .bind(hash)
+        .bind(user.to_string())
+        .bind(now + 3_600_000)
+        .execute(&raw)
+        .await
+        .expect("old session");
+    }
     raw.close().await;
 
     let c = open(db).await;
     assert_eq!(
         c.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
     assert_eq!(
         c.upload_state(key, now).await.expect("state"),
@@ -208,6 +221,24 @@ async fn a_database_from_before_upload_locks_opens(db: &TestDb) {
     );
     let locked = c.lock_upload(key, "t", now + 60_000, now).await;
     assert_eq!(locked.expect("lock"), LockOutcome::Acquired);
+    assert_eq!(c.user(user).await.expect("old user").token_epoch, 0);
+    for hash in ["old-session-1", "old-session-2"] {
+        let family = backbeat_store::new_id();
+        let next = format!("{hash}-next");
+        let r = c
+            .rotate_session(family, hash, &next, now + 60_000, now)
+            .await;
+        assert!(
+            matches!(r, Ok(backbeat_store::Rotation::Rotated(ref u)) if u.id == user),
+            "{r:?}"
+        );
+        // Adopted into the family its successor names: a replay now revokes it.
+        let replay = c.rotate_session(family, hash, "x", now + 60_000, now).await;
+        assert!(
+            matches!(replay, Ok(backbeat_store::Rotation::Reused { .. })),
+            "{replay:?}"
+        );
+    }
     let artist = c.create_artist("Old", user).await.expect("artist");
     let album = c
         .create_album(artist.id, "Old", AlbumKind::Album, None)

@@ -66,7 +66,7 @@ impl From<User> for UserDto {
 
 /// `POST /api/v1/auth/register`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
     /// An e-mail address; stored lower-cased.
     pub email: String,
@@ -81,7 +81,7 @@ pub struct RegisterRequest {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -89,7 +89,7 @@ pub struct LoginRequest {
 
 /// `POST /api/v1/auth/refresh` and `/logout`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last token response.
     pub refresh_token: String,
@@ -112,7 +112,7 @@ pub struct TokenResponse {
 
 /// `POST /api/v1/users/me/api-keys`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// A label for the key, 1 to 100 characters.
     pub name: String,
@@ -156,7 +156,7 @@ pub struct ApiKeyList {
 
 /// `PUT /api/v1/users/{id}/role`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetRoleRequest {
     pub role: RoleDto,
 }
