@@ -8,3 +8,4 @@ mod catalog;
 mod common;
 mod search;
 mod signing;
+mod tmpfs;
