@@ -80,6 +80,19 @@ impl JobError {
         }
     }
 
+    /// Whether the failure is an outage (a full disk, a database out of reach) rather than
+    /// anything about this job: the engine waits those out instead of counting them as tries.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            JobError::Io { source, .. } => backbeat_store::outage::is_storage_full(source),
+            JobError::Store(e) | JobError::Upload(PutError::Store(e)) => e.outage().is_some(),
+            JobError::Upload(PutError::TooLarge(_) | PutError::Body(_))
+            | JobError::Transient(_)
+            | JobError::Permanent(_)
+            | JobError::BadInput(_) => false,
+        }
+    }
+
     /// The reason text (what the job's state records).
     pub fn reason(&self) -> String {
         self.to_string()
