@@ -8,6 +8,7 @@ mod catalog;
 mod common;
 mod full_disk;
 mod infra;
+mod lost_database;
 mod openapi;
 mod protocol;
 mod search;
