@@ -129,3 +129,24 @@ pub enum PipelineError {
     #[error("{0}")]
     Other(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{JobError, PutError};
+    use backbeat_store::StoreError;
+
+    #[test]
+    fn outages_are_told_from_failures_of_the_job() {
+        let enospc = || std::io::Error::from_raw_os_error(28);
+        assert!(JobError::io("writing audio.wav")(enospc()).is_outage());
+        let full_blobs = StoreError::blob("writing a part", enospc());
+        assert!(JobError::Upload(PutError::Store(full_blobs)).is_outage());
+        let lost_db = StoreError::database("recording", sqlx::Error::PoolTimedOut);
+        assert!(JobError::Store(lost_db).is_outage());
+
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(!JobError::io("reading")(denied).is_outage());
+        assert!(!JobError::Transient("job panicked".into()).is_outage());
+        assert!(!JobError::Upload(PutError::TooLarge(10)).is_outage());
+    }
+}

@@ -38,6 +38,8 @@ pub struct TestConfig {
     pub workers: bool,
     /// A JetStream queue (`nats://…` URL and stream) instead of the embedded one.
     pub jetstream: Option<(String, String)>,
+    /// Deliveries after which a failing job is dead-lettered (default: the engine's).
+    pub max_deliver: Option<u32>,
 }
 
 impl Default for TestConfig {
@@ -49,6 +51,7 @@ impl Default for TestConfig {
             jobs_file: None,
             workers: true,
             jetstream: None,
+            max_deliver: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! A full disk under the data directory (a small tmpfs, filled while the pipeline works):
 //! writes answer `507 /problems/insufficient-storage`, never `500`; `/readyz` says not ready;
 //! an upload is refused before its body; and once space is back everything resumes by itself
-//! — writes, readiness, and the tracks that were processing reach `ready`.
+//! — writes, readiness, and the tracks that were processing reach `ready` (their jobs wait the
+//! outage out instead of using up their tries).
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
@@ -18,7 +19,9 @@ async fn a_full_disk_answers_507_and_everything_resumes_once_space_is_back() {
     let Some(fs) = Tmpfs::mount(TEST, dir.path(), 64 << 20) else {
         return;
     };
-    let app = TestApp::in_dir(dir, |_| {}).await;
+    // One delivery per job: a job that counted a full disk as a failed try would fail its
+    // track at once; it must wait the outage out instead.
+    let app = TestApp::in_dir(dir, |c| c.max_deliver = Some(1)).await;
     let user = app.user(backbeat_store::Role::Artist).await;
     let (_, album) = artist_with_album(&app, &user).await;
     // An upload slot for later, and a track whose jobs start now.

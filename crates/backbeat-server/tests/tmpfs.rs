@@ -62,6 +62,8 @@ impl Tmpfs {
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+        // The folder's owner (a `TempDir`) could not remove the mount point while mounted.
+        let _ = std::fs::remove_dir(&self.at);
     }
 }
 

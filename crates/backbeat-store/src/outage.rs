@@ -94,3 +94,36 @@ pub fn is_storage_full(e: &io::Error) -> bool {
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::Outage;
+    use crate::error::StoreError;
+
+    #[test]
+    fn a_full_disk_under_the_blob_store_is_seen_through_wrappers() {
+        let enospc = io::Error::from_raw_os_error(28);
+        assert_eq!(enospc.kind(), io::ErrorKind::StorageFull);
+        // object_store and tantivy wrap the io error a level or two down.
+        let wrapped = io::Error::other(enospc);
+        let e = StoreError::blob("writing a part", wrapped);
+        assert_eq!(e.outage(), Some(Outage::StorageFull));
+        assert!(e.is_storage_full());
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_unreachable_and_bugs_are_no_outage() {
+        let e = StoreError::database("query failed", sqlx::Error::PoolTimedOut);
+        assert_eq!(e.outage(), Some(Outage::Unreachable));
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let e = StoreError::database("connecting", sqlx::Error::Io(refused));
+        assert_eq!(e.outage(), Some(Outage::Unreachable));
+        let e = StoreError::database("query failed", sqlx::Error::RowNotFound);
+        assert_eq!(e.outage(), None);
+        assert_eq!(StoreError::Conflict("duplicate".into()).outage(), None);
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        assert_eq!(StoreError::blob("opening", denied).outage(), None);
+    }
+}
