@@ -73,13 +73,19 @@ pub fn sql_outage(e: &sqlx::Error) -> Option<Outage> {
 }
 
 /// Walks an error's source chain for an `io::Error` saying the disk is full (object_store
-/// and tantivy wrap the io error a level or two down).
+/// and tantivy wrap the io error a level or two down, sometimes inside another io error).
 pub fn io_outage(e: &(dyn Error + 'static)) -> Option<Outage> {
     let mut next = Some(e);
     while let Some(err) = next {
         if let Some(io) = err.downcast_ref::<io::Error>() {
             if is_storage_full(io) {
                 return Some(Outage::StorageFull);
+            }
+            // An io error wrapping another error reports the wrapped one's *source*, not the
+            // wrapped error itself: look inside.
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
             }
         }
         next = err.source();
