@@ -2,9 +2,9 @@
 //! one writer connection beside a few readers, because it serialises writes anyway and a
 //! single writer never meets `SQLITE_BUSY` from inside this process; PostgreSQL uses one pool.
 //!
-//! A connection that comes back to a pool still inside a transaction is closed, never reused
-//! (see [`clean_on_release`]): with a single writer, one such connection would fail every
-//! later write until a restart.
+//! A SQLite writer connection that comes back still inside a transaction is closed, never
+//! reused (see [`clean_on_release`]): with a single writer, one such connection would fail
+//! every later write until a restart.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -53,7 +53,9 @@ pub(super) async fn open(url: &str) -> StoreResult<Pools> {
     let options = AnyConnectOptions::from_str(url).map_err(db)?;
     match backend {
         Backend::Postgres => {
-            let pool = clean_on_release(base())
+            // No `clean_on_release` here: sqlx's PostgreSQL driver lowers its transaction
+            // count when it queues the rollback of a dropped transaction, failed or not.
+            let pool = base()
                 .max_connections(PG_CONNECTIONS)
                 .connect_with(options)
                 .await
@@ -120,7 +122,8 @@ fn base() -> AnyPoolOptions {
 fn clean_on_release(options: AnyPoolOptions) -> AnyPoolOptions {
     options.after_release(|conn, _meta| {
         Box::pin(async move {
-            // A dropped transaction only queues its rollback: run it before looking.
+            // A dropped transaction only queues its rollback on SQLite's worker thread: let it
+            // run before looking (a round trip to that thread, no I/O).
             conn.ping().await?;
             let clean = !conn.is_in_transaction();
             if !clean {
