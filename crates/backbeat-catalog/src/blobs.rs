@@ -123,6 +123,8 @@ impl BlobAccess<'_> {
         if matches!(declared, Some(n) if n > max) {
             return Err(CatalogError::TooLarge(max));
         }
+        // Nor start what cannot fit: a full disk answers 507 now, not after the body.
+        cat.blobs.ensure_room(declared.unwrap_or(0))?;
         let staged = cat.blobs.stage(key, body, max).await.map_err(|e| match e {
             PutError::TooLarge(limit) => CatalogError::TooLarge(limit),
             PutError::Body(d) => CatalogError::Interrupted(d),

@@ -145,8 +145,10 @@ impl Catalog {
         &self.0
     }
 
-    /// `Ok` when the database answers (readiness).
+    /// `Ok` when the database answers and can write, and the blob store has room
+    /// (readiness): a store on a full disk answers reads but fails every write.
     pub async fn ping(&self) -> CatalogResult<()> {
-        Ok(self.0.stores.health.ping().await?)
+        self.0.stores.health.ping().await?;
+        Ok(self.0.blobs.ensure_room(0)?)
     }
 }

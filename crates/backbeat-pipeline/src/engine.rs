@@ -16,7 +16,9 @@
 //! (the queue drops the duplicates). Transient failures are retried with backoff up to
 //! `max_deliver` deliveries, then dead-lettered (`dead`, with the last error); permanent
 //! failures (bad input) end as `failed` at once. Either way the track is marked `failed` and
-//! the delivery acknowledged, so other tracks carry on.
+//! the delivery acknowledged, so other tracks carry on. An outage (full disk, database out of
+//! reach) is not a try: the job runs again in place once it is over (for up to an hour), so a
+//! full disk does not fail the tracks being processed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -87,6 +89,14 @@ impl EngineConfig {
         }
     }
 }
+
+/// How long a job failing from an outage is run again in place before it counts as a failed
+/// try (see `Engine::chain_through_outages`).
+const OUTAGE_PATIENCE: Duration = Duration::from_secs(3600);
+/// First wait after an outage; it doubles up to [`OUTAGE_MAX_WAIT`], so work resumes within
+/// seconds of the space coming back.
+const OUTAGE_FIRST_WAIT: Duration = Duration::from_secs(1);
+const OUTAGE_MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// Everything a worker needs; cheap to share.
 pub struct Engine {
@@ -274,7 +284,7 @@ impl Engine {
                 return;
             }
         };
-        let work = self.chain(&track, &spec, &msg.run, count, served);
+        let work = self.chain_through_outages(&track, &spec, &msg.run, count, served);
         tokio::pin!(work);
         let result = loop {
             tokio::select! {
@@ -314,6 +324,34 @@ impl Engine {
                 };
                 self.finish_failed(&msg, &spec, state, &e.reason()).await;
                 let _ = d.ack().await;
+            }
+        }
+    }
+
+    /// Runs [`Engine::chain`]; while it fails from an outage (full disk, database out of
+    /// reach) it waits and runs it again in place, the delivery kept alive by the caller's
+    /// heartbeats, so an outage does not use up the job's deliveries and dead-letter a track
+    /// that nothing is wrong with. After [`OUTAGE_PATIENCE`] the ordinary retry path takes
+    /// over. (A worker stopping meanwhile aborts the wait; the queue redelivers.)
+    async fn chain_through_outages(
+        &self,
+        track: &Track,
+        spec: &JobSpec,
+        run: &Run,
+        count: u32,
+        served: &BTreeSet<String>,
+    ) -> Result<(), JobError> {
+        let started = Instant::now();
+        let mut wait = OUTAGE_FIRST_WAIT;
+        loop {
+            match self.chain(track, spec, run, count, served).await {
+                Err(e) if e.is_outage() && started.elapsed() < OUTAGE_PATIENCE => {
+                    tracing::warn!(track = %track.id, job = %spec.name, error = %e,
+                        "outage; running the job again in {}s", wait.as_secs());
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(OUTAGE_MAX_WAIT);
+                }
+                other => return other,
             }
         }
     }

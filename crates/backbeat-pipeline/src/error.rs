@@ -80,6 +80,19 @@ impl JobError {
         }
     }
 
+    /// Whether the failure is an outage (a full disk, a database out of reach) rather than
+    /// anything about this job: the engine waits those out instead of counting them as tries.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            JobError::Io { source, .. } => backbeat_store::outage::is_storage_full(source),
+            JobError::Store(e) | JobError::Upload(PutError::Store(e)) => e.outage().is_some(),
+            JobError::Upload(PutError::TooLarge(_) | PutError::Body(_))
+            | JobError::Transient(_)
+            | JobError::Permanent(_)
+            | JobError::BadInput(_) => false,
+        }
+    }
+
     /// The reason text (what the job's state records).
     pub fn reason(&self) -> String {
         self.to_string()
@@ -115,4 +128,25 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Other(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JobError, PutError};
+    use backbeat_store::StoreError;
+
+    #[test]
+    fn outages_are_told_from_failures_of_the_job() {
+        let enospc = || std::io::Error::from_raw_os_error(28);
+        assert!(JobError::io("writing audio.wav")(enospc()).is_outage());
+        let full_blobs = StoreError::blob("writing a part", enospc());
+        assert!(JobError::Upload(PutError::Store(full_blobs)).is_outage());
+        let lost_db = StoreError::database("recording", sqlx::Error::PoolTimedOut);
+        assert!(JobError::Store(lost_db).is_outage());
+
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(!JobError::io("reading")(denied).is_outage());
+        assert!(!JobError::Transient("job panicked".into()).is_outage());
+        assert!(!JobError::Upload(PutError::TooLarge(10)).is_outage());
+    }
 }

@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backbeat_catalog::CatalogError;
-use backbeat_store::StoreError;
+use backbeat_store::{Outage, StoreError};
 use serde::Serialize;
 
 /// One invalid field of a request (the catalog's [`backbeat_catalog::FieldError`] with its
@@ -73,13 +73,20 @@ pub enum ApiError {
     /// Too many requests; retry after this many seconds.
     #[error("rate limited")]
     RateLimited(u64),
-    /// A dependency (database) is down.
+    /// A dependency (database) is down; retry after [`RETRY_UNAVAILABLE_S`] seconds.
     #[error("service unavailable")]
     Unavailable,
+    /// The disk under the database or the blob store is full: nothing was written.
+    #[error("insufficient storage")]
+    InsufficientStorage,
     /// A bug or an infrastructure failure; the text is logged only.
     #[error("internal: {0}")]
     Internal(String),
 }
+
+/// `Retry-After` of a `503`: a lost database usually comes back within seconds (a restart, a
+/// fail-over), and clients retrying sooner only add load.
+pub const RETRY_UNAVAILABLE_S: u32 = 5;
 
 /// The problem document (RFC 9457).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -147,6 +154,11 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
             ),
+            Self::InsufficientStorage => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient-storage",
+                "Insufficient storage",
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -163,6 +175,9 @@ impl ApiError {
             }
             Self::PayloadTooLarge(limit) => Some(format!("the limit is {limit} bytes")),
             Self::RateLimited(s) => Some(format!("retry after {s} s")),
+            Self::InsufficientStorage => {
+                Some("the server is out of storage space; nothing was stored, retry later".into())
+            }
             Self::Validation(_)
             | Self::Unauthenticated
             | Self::Forbidden
@@ -219,6 +234,9 @@ impl IntoResponse for ApiError {
             Self::RateLimited(s) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*s));
             }
+            Self::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_UNAVAILABLE_S));
+            }
             Self::RangeNotSatisfiable(size) => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                     headers.insert(header::CONTENT_RANGE, v);
@@ -253,8 +271,27 @@ impl From<CatalogError> for ApiError {
                 Self::BadRequest(format!("the upload was interrupted: {d}"))
             }
             CatalogError::UnprocessableAudio(d) => Self::UnprocessableAudio(d),
-            CatalogError::Store(e) => Self::Internal(error_chain(&e)),
+            CatalogError::Store(e) => Self::from_store_failure(&e),
             CatalogError::Internal(d) => Self::Internal(d),
+        }
+    }
+}
+
+impl ApiError {
+    /// An infrastructure failure: an outage (full disk, database out of reach) is the
+    /// operator's to fix and the client's to retry, so it gets its own status; anything else
+    /// is a bug (`500`). The cause is logged either way, never sent.
+    fn from_store_failure(e: &StoreError) -> Self {
+        match e.outage() {
+            Some(Outage::StorageFull) => {
+                tracing::error!(error = %e.chain(), "out of storage space");
+                Self::InsufficientStorage
+            }
+            Some(Outage::Unreachable) => {
+                tracing::error!(error = %e.chain(), "database unreachable");
+                Self::Unavailable
+            }
+            None => Self::Internal(e.chain()),
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct TestConfig {
     pub workers: bool,
     /// A JetStream queue (`nats://…` URL and stream) instead of the embedded one.
     pub jetstream: Option<(String, String)>,
+    /// Deliveries after which a failing job is dead-lettered (default: the engine's).
+    pub max_deliver: Option<u32>,
 }
 
 impl Default for TestConfig {
@@ -49,6 +51,7 @@ impl Default for TestConfig {
             jobs_file: None,
             workers: true,
             jetstream: None,
+            max_deliver: None,
         }
     }
 }
@@ -129,6 +132,12 @@ impl TestApp {
     /// An application with the test defaults changed by `f` (which may turn limits back on).
     pub async fn with_config(f: impl FnOnce(&mut TestConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temporary data directory");
+        Self::in_dir(dir, f).await
+    }
+
+    /// Like [`TestApp::with_config`], with `dir` as the data directory (e.g. a small file
+    /// system mounted there).
+    pub async fn in_dir(dir: tempfile::TempDir, f: impl FnOnce(&mut TestConfig)) -> Self {
         let mut config = TestConfig::default();
         config.http.rate_limits.enabled = false;
         // Run the same suite on another database (e.g. a PostgreSQL one made for the run);

@@ -47,6 +47,9 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
     let cache = Arc::new(Cache::new(config.catalog.cache_entries));
     let mut engine_config = EngineConfig::new(dir.join("scratch"));
     engine_config.heartbeat = Duration::from_secs(10);
+    if let Some(n) = config.max_deliver {
+        engine_config.max_deliver = n;
+    }
     let pipeline = Arc::new(Engine {
         graph: Arc::new(default_graph(extra)?),
         registry: builtin_registry(),

@@ -88,6 +88,18 @@ impl BlobStore {
         })
     }
 
+    /// `Ok` when the store has room for `bytes` more and its reserve
+    /// ([`crate::free_space::RESERVE_BYTES`]); a storage-full error otherwise, so an upload
+    /// that cannot fit is refused before its first byte. Stores not in a local folder (S3)
+    /// have no such limit.
+    pub fn ensure_room(&self, bytes: u64) -> StoreResult<()> {
+        match &self.root {
+            Some(root) => crate::free_space::ensure_room(root, bytes)
+                .map_err(|e| blob_err("no room in the blob store", e)),
+            None => Ok(()),
+        }
+    }
+
     /// Streams `body` into `key` atomically; refuses more than `max_bytes`. Returns the size.
     ///
     /// An existing blob at `key` is replaced atomically (signed PUT URLs may be retried).

@@ -14,8 +14,10 @@
 pub mod blob;
 pub mod catalog;
 pub mod error;
+pub mod free_space;
 pub mod jobs;
 pub mod model;
+pub mod outage;
 pub mod search;
 pub mod signing;
 pub mod sql;
@@ -28,3 +30,4 @@ pub use catalog::{
 pub use error::{BoxError, StoreError, StoreResult};
 pub use jobs::JobStore;
 pub use model::*;
+pub use outage::Outage;

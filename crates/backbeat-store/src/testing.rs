@@ -10,6 +10,10 @@
 // A test helper fails the test it serves by panicking, with the error in the message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod tmpfs;
+
+pub use tmpfs::{Filler, Tmpfs};
+
 use std::time::Duration;
 
 use sqlx::{AnyConnection, Connection, Executor};

@@ -56,6 +56,7 @@ macro_rules! conformance {
 mod accounts;
 mod artists;
 mod concurrency;
+mod full_disk;
 mod jobs;
 mod listing;
 mod media;

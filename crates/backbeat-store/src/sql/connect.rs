@@ -1,12 +1,17 @@
 //! Opening the pools. SQLite and PostgreSQL differ here (and almost nowhere else): SQLite runs
 //! one writer connection beside a few readers, because it serialises writes anyway and a
 //! single writer never meets `SQLITE_BUSY` from inside this process; PostgreSQL uses one pool.
+//!
+//! A SQLite writer connection that comes back still inside a transaction is closed, never
+//! reused (see [`clean_on_release`]): with a single writer, one such connection would fail
+//! every later write until a restart.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 use crate::error::{StoreError, StoreResult};
 
@@ -48,6 +53,8 @@ pub(super) async fn open(url: &str) -> StoreResult<Pools> {
     let options = AnyConnectOptions::from_str(url).map_err(db)?;
     match backend {
         Backend::Postgres => {
+            // No `clean_on_release` here: sqlx's PostgreSQL driver lowers its transaction
+            // count when it queues the rollback of a dropped transaction, failed or not.
             let pool = base()
                 .max_connections(PG_CONNECTIONS)
                 .connect_with(options)
@@ -77,7 +84,7 @@ pub(super) async fn open(url: &str) -> StoreResult<Pools> {
             })
         }
         Backend::Sqlite => {
-            let write = sqlite(base())
+            let write = sqlite(clean_on_release(base()))
                 .max_connections(1)
                 .connect_with(options.clone())
                 .await
@@ -105,6 +112,28 @@ fn base() -> AnyPoolOptions {
     AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT)
 }
 
+/// Closes a connection released while still inside a transaction, so the pool opens a fresh
+/// one. How it happens: when a write meets a full disk, SQLite may roll the whole transaction
+/// back by itself (a failed cache spill or commit); the `ROLLBACK` sqlx then sends fails
+/// ("no transaction is active"), and sqlx, which counts transactions itself, keeps counting
+/// this one: every later `BEGIN IMMEDIATE` was refused ("begin_with at non-zero transaction
+/// depth"). A plain `ROLLBACK` of ours cannot reset sqlx's count; a new connection can.
+/// (The in-memory database keeps its single connection: closing it would lose the data.)
+fn clean_on_release(options: AnyPoolOptions) -> AnyPoolOptions {
+    options.after_release(|conn, _meta| {
+        Box::pin(async move {
+            // A dropped transaction only queues its rollback on SQLite's worker thread: let it
+            // run before looking (a round trip to that thread, no I/O).
+            conn.ping().await?;
+            let clean = !conn.is_in_transaction();
+            if !clean {
+                tracing::warn!("a connection came back inside a failed transaction; closed");
+            }
+            Ok(clean)
+        })
+    })
+}
+
 /// Per-connection SQLite settings. sqlx already turns `foreign_keys` on and sets a 5 s
 /// `busy_timeout` (other processes, e.g. `backbeat reindex`, may hold the write lock briefly);
 /// `synchronous = NORMAL` is the documented safe choice with WAL (no corruption, at most the
@@ -115,6 +144,23 @@ fn sqlite(options: AnyPoolOptions) -> AnyPoolOptions {
             conn.execute("PRAGMA synchronous = NORMAL").await?;
             Ok(())
         })
+    })
+}
+
+/// The folder holding a SQLite database file (`None` for PostgreSQL and `:memory:`).
+pub(super) fn sqlite_folder(url: &str) -> Option<PathBuf> {
+    if is_memory(url) {
+        return None;
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    let folder = Path::new(path).parent()?;
+    Some(if folder.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        folder.to_path_buf()
     })
 }
 

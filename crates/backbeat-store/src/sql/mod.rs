@@ -24,6 +24,8 @@ mod stores;
 mod tracks;
 mod uploads;
 
+use std::path::PathBuf;
+
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use self::queue::{QueueInsert, QueueRow};
@@ -50,6 +52,8 @@ pub struct SqlCatalog {
     read: AnyPool,
     /// Transactions (on SQLite: the one writer connection).
     write: AnyPool,
+    /// The folder of a SQLite database file (its free space is part of readiness).
+    folder: Option<PathBuf>,
 }
 
 /// A write transaction.
@@ -64,6 +68,7 @@ impl SqlCatalog {
             backend: pools.backend,
             read: pools.read,
             write: pools.write,
+            folder: connect::sqlite_folder(url),
         })
     }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use crate::catalog::{
     AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,
 };
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::model::*;
 
 use super::errors::db;
@@ -26,6 +26,13 @@ impl Health for SqlCatalog {
             .fetch_one(&self.read)
             .await
             .map_err(db)?;
+        // A SQLite file on a full disk still answers reads; only its free space says that
+        // the next commit would fail.
+        if let Some(dir) = &self.folder {
+            crate::free_space::ensure_room(dir, 0).map_err(|e| {
+                StoreError::database("no room for the database", sqlx::Error::Io(e))
+            })?;
+        }
         Ok(())
     }
 }
