@@ -44,6 +44,11 @@ const SQLITE: &[Migration] = &[
         name: "upload_locks",
         sql: include_str!("../../migrations/sqlite/0005_upload_locks.sql"),
     },
+    Migration {
+        version: 8,
+        name: "account_usage",
+        sql: include_str!("../../migrations/sqlite/0008_account_usage.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -71,6 +76,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "upload_locks",
         sql: include_str!("../../migrations/postgres/0005_upload_locks.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "account_usage",
+        sql: include_str!("../../migrations/postgres/0008_account_usage.sql"),
     },
 ];
 
