@@ -9,6 +9,7 @@ mod common;
 mod infra;
 mod openapi;
 mod protocol;
+mod quota;
 mod search;
 mod support;
 mod tracks;
