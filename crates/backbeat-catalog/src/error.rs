@@ -50,6 +50,21 @@ pub enum CatalogError {
     /// Uploaded bytes that are not usable audio (the reason is safe to show).
     #[error("unprocessable audio: {0}")]
     UnprocessableAudio(String),
+    /// Audio over a limit on what it costs to process (channels, rate, duration, decoded
+    /// samples); the text names the limit's configuration key.
+    #[error("audio over a limit: {0}")]
+    AudioLimit(String),
+    /// An account quota (tracks, stored bytes) would be exceeded; the text says which.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    /// A rate quota (processing seconds per day) is used up until `retry_after_s` from now.
+    #[error("rate quota exceeded: {detail}")]
+    RateQuotaExceeded {
+        /// Which quota, its use and its limit (safe to show).
+        detail: String,
+        /// Seconds until the quota has room again.
+        retry_after_s: u64,
+    },
     /// The stores failed.
     #[error(transparent)]
     Store(StoreError),

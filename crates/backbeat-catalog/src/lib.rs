@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod albums;
 pub mod artists;
+pub mod audio_limits;
 pub mod blobs;
 pub mod cache;
 pub mod caller;
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod playlists;
 pub mod policy;
 pub mod processing;
+pub mod quota;
 pub mod search;
 mod slot_lock;
 pub mod text;
@@ -41,7 +43,7 @@ use backbeat_store::Stores;
 pub use accounts::tokens::TokenKeys;
 pub use cache::Cache;
 pub use caller::Caller;
-pub use config::CatalogConfig;
+pub use config::{CatalogConfig, QuotaConfig};
 pub use error::{CatalogError, CatalogResult, FieldError};
 pub use metrics::CatalogMetrics;
 
@@ -108,6 +110,11 @@ impl Catalog {
     /// A track's job states and stored analysis.
     pub fn processing(&self) -> processing::Processing<'_> {
         processing::Processing(&self.0)
+    }
+
+    /// The caller's quotas and usage.
+    pub fn quotas(&self) -> quota::Quotas<'_> {
+        quota::Quotas(&self.0)
     }
 
     /// Full-text search over the catalog.

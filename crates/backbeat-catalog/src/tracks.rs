@@ -13,13 +13,14 @@ use backbeat_store::{
     TrackStatus, Upload,
 };
 
+use crate::audio_limits::AudioLimits;
 use crate::cache::CachedTrack;
 use crate::effects::{self, Event};
 use crate::error::{CatalogError, CatalogResult, Fields};
 use crate::links::{self, AUDIO_PREFIX};
 use crate::slot_lock::{Attempt, SlotLock};
 use crate::text::{clean_text, optional_text};
-use crate::{policy, upload_check, Caller, Inner};
+use crate::{policy, quota, upload_check, Caller, Inner};
 
 /// Why a track cannot be made from an upload right now: another request holds its slot (an
 /// upload landing, or another track being made from it).
@@ -104,6 +105,13 @@ impl Tracks<'_> {
         let key = links::upload_key_of(&cat.config.public_url, &draft.track_url)?;
         policy::may_file_under(cat, caller, draft.album_id).await?;
         let (audio, lock) = self.check_upload(caller, &key).await?;
+        let charged = match quota::charge(cat, caller, &audio, true).await {
+            Ok(c) => c,
+            Err(e) => {
+                lock.release().await;
+                return Err(e);
+            }
+        };
         let created = cat
             .stores
             .library
@@ -117,7 +125,13 @@ impl Tracks<'_> {
                 status: TrackStatus::Processing,
             })
             .await;
-        let track = lock.after_claim(created).await.map_err(upload_ref)?;
+        let track = match lock.after_claim(created).await {
+            Ok(t) => t,
+            Err(e) => {
+                charged.refund(cat).await;
+                return Err(upload_ref(e));
+            }
+        };
         effects::apply(cat, &[Event::TrackCreated(track.id)]).await?;
         Ok(track)
     }
@@ -145,12 +159,22 @@ impl Tracks<'_> {
         let mut track = current.track.clone();
         if let Some(k) = key {
             let (audio, lock) = self.check_upload(caller, &k).await?;
+            let charged = match quota::charge(cat, caller, &audio, false).await {
+                Ok(c) => c,
+                Err(e) => {
+                    lock.release().await;
+                    return Err(e);
+                }
+            };
             let replaced = cat
                 .stores
                 .library
                 .replace_track_audio(id, &k, lock.token(), caller.user_id, audio)
                 .await;
-            lock.after_claim(replaced).await.map_err(upload_ref)?;
+            if let Err(e) = lock.after_claim(replaced).await {
+                charged.refund(cat).await;
+                return Err(upload_ref(e));
+            }
             track = cat
                 .stores
                 .library
@@ -295,16 +319,12 @@ impl Tracks<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        let cfg = &cat.config;
-        let result = upload_check::check_blob(
-            &cat.blobs,
-            key,
-            &cat.scratch,
-            cfg.max_upload_bytes,
-            cfg.max_duration_s,
-        )
-        .await;
-        if matches!(result, Err(CatalogError::UnprocessableAudio(_))) {
+        let limits = AudioLimits::of(&cat.config);
+        let result = upload_check::check_blob(&cat.blobs, key, &cat.scratch, limits).await;
+        if matches!(
+            result,
+            Err(CatalogError::UnprocessableAudio(_) | CatalogError::AudioLimit(_))
+        ) {
             if let Err(de) = cat.blobs.delete(key).await {
                 tracing::warn!(key, error = %de, "could not delete a refused upload; gc will");
             }

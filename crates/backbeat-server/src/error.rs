@@ -67,6 +67,16 @@ pub enum ApiError {
     /// The uploaded file is not audio we can decode (reason shown to the client).
     #[error("unprocessable audio: {0}")]
     UnprocessableAudio(String),
+    /// The uploaded audio is over a limit on its decoded size (the detail names the limit).
+    #[error("audio over a limit: {0}")]
+    AudioLimit(String),
+    /// An account quota on what it holds (tracks, stored bytes) would be exceeded.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    /// An account's rate quota (processing seconds per day) is used up; retry after this many
+    /// seconds.
+    #[error("rate quota exceeded: {0}")]
+    RateQuotaExceeded(String, u64),
     /// A `Range` header that cannot be satisfied for a blob of this size.
     #[error("range not satisfiable")]
     RangeNotSatisfiable(u64),
@@ -139,6 +149,17 @@ impl ApiError {
                 "unprocessable-audio",
                 "Not usable audio",
             ),
+            Self::AudioLimit(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "audio-limit",
+                "Audio over a limit",
+            ),
+            Self::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota-exceeded", "Quota exceeded"),
+            Self::RateQuotaExceeded(..) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-quota-exceeded",
+                "Rate quota exceeded",
+            ),
             Self::RangeNotSatisfiable(_) => (
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "range-not-satisfiable",
@@ -170,9 +191,12 @@ impl ApiError {
     /// The client-facing detail; `None` where there is nothing safe to add.
     fn detail(&self) -> Option<String> {
         match self {
-            Self::BadRequest(d) | Self::Conflict(d) | Self::UnprocessableAudio(d) => {
-                Some(d.clone())
-            }
+            Self::BadRequest(d)
+            | Self::Conflict(d)
+            | Self::UnprocessableAudio(d)
+            | Self::AudioLimit(d)
+            | Self::QuotaExceeded(d) => Some(d.clone()),
+            Self::RateQuotaExceeded(d, s) => Some(format!("{d}; retry after {s} s")),
             Self::PayloadTooLarge(limit) => Some(format!("the limit is {limit} bytes")),
             Self::RateLimited(s) => Some(format!("retry after {s} s")),
             Self::InsufficientStorage => {
@@ -231,7 +255,7 @@ impl IntoResponse for ApiError {
             Self::Unauthenticated => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::RateLimited(s) => {
+            Self::RateLimited(s) | Self::RateQuotaExceeded(_, s) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*s));
             }
             Self::Unavailable => {
@@ -271,6 +295,12 @@ impl From<CatalogError> for ApiError {
                 Self::BadRequest(format!("the upload was interrupted: {d}"))
             }
             CatalogError::UnprocessableAudio(d) => Self::UnprocessableAudio(d),
+            CatalogError::AudioLimit(d) => Self::AudioLimit(d),
+            CatalogError::QuotaExceeded(d) => Self::QuotaExceeded(d),
+            CatalogError::RateQuotaExceeded {
+                detail,
+                retry_after_s,
+            } => Self::RateQuotaExceeded(detail, retry_after_s),
             CatalogError::Store(e) => Self::from_store_failure(&e),
             CatalogError::Internal(d) => Self::Internal(d),
         }

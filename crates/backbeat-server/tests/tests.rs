@@ -11,6 +11,7 @@ mod infra;
 mod lost_database;
 mod openapi;
 mod protocol;
+mod quota;
 mod rights;
 mod search;
 mod support;

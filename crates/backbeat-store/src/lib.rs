@@ -25,7 +25,8 @@ pub mod sql;
 pub mod testing;
 
 pub use catalog::{
-    prelude, AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,
+    prelude, AccountStore, Charge, ChargeOutcome, DocSource, Health, LibraryStore, PlaylistStore,
+    Quota, QuotaLimits, QuotaStore, Stores, UploadStore, Usage, DAY_MS,
 };
 pub use error::{BoxError, StoreError, StoreResult};
 pub use jobs::JobStore;

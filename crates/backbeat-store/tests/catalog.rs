@@ -61,6 +61,7 @@ mod jobs;
 mod listing;
 mod media;
 mod playlists;
+mod quota;
 mod robustness;
 mod search;
 mod uploads;

@@ -15,10 +15,11 @@ use serde::Serialize;
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
 use symphonia::core::codecs::{CodecRegistry, Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::{Descriptor, Hint, Instantiate, Probe, QueryDescriptor};
+use symphonia::core::units::{Time, TimeBase};
 use symphonia::default::formats::{AdtsReader, FlacReader, IsoMp4Reader, OggReader};
 
 use crate::AudioError;
@@ -179,6 +180,8 @@ pub struct DecodedStream {
     format: Box<dyn FormatReader>,
     decoder: Box<dyn Decoder>,
     track_id: u32,
+    /// The unit of the track's packet timestamps, to turn a seek's landing point into frames.
+    time_base: Option<TimeBase>,
     buf: Option<SampleBuffer<f32>>,
     spec: Option<SignalSpec>,
     info: SourceInfo,
@@ -282,6 +285,7 @@ impl DecodedStream {
             .ok_or_else(|| AudioError::NoAudioTrack("the container holds no audio track".into()))?;
         let params = track.codec_params.clone();
         let track_id = track.id;
+        let time_base = params.time_base;
         let codec = codec_registry()
             .get_codec(params.codec)
             .map(|d| d.short_name.to_string())
@@ -319,6 +323,7 @@ impl DecodedStream {
             format,
             decoder,
             track_id,
+            time_base,
             buf: None,
             spec: None,
             info,
@@ -339,6 +344,48 @@ impl DecodedStream {
     /// Packets that failed to decode and were skipped.
     pub fn bad_packets(&self) -> u32 {
         self.bad_packets
+    }
+
+    /// Frames produced so far, counted from the start of the stream (after
+    /// [`seek`](Self::seek), from where the seek landed).
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Jumps to the packet at or before `secs` into the stream, so a caller can sample the end
+    /// of a long file without decoding its middle (a FLAC seeks by binary search over frame
+    /// headers, an MP3 scans frame headers, neither decodes). Afterwards [`frames`](Self::frames)
+    /// counts from the stream's start, as if the skipped audio had been decoded, and decoding
+    /// resumes at the landing point. Returns the time landed at (seconds).
+    ///
+    /// `None` when the container cannot seek there, or the stream's time base or rate is
+    /// unknown; a failed seek may have moved the reader, so the stream then ends (the caller
+    /// opens the file again and decodes instead).
+    pub fn seek(&mut self, secs: f64) -> Option<f64> {
+        let rate = self.info.sample_rate;
+        let (Some(tb), true) = (self.time_base, rate > 0 && secs.is_finite() && secs >= 0.0) else {
+            self.finished = true;
+            return None;
+        };
+        let to = SeekTo::Time {
+            time: Time::new(secs.trunc() as u64, secs.fract()),
+            track_id: Some(self.track_id),
+        };
+        let seeked = match catch_unwind(AssertUnwindSafe(|| {
+            self.format.seek(SeekMode::Accurate, to)
+        })) {
+            Ok(Ok(seeked)) => seeked,
+            Ok(Err(_)) | Err(_) => {
+                self.finished = true;
+                return None;
+            }
+        };
+        self.decoder.reset();
+        let landed = tb.calc_time(seeked.actual_ts);
+        let landed_secs = landed.seconds as f64 + landed.frac;
+        self.frames = (landed_secs * f64::from(rate)).round() as u64;
+        self.skip_frames = 0;
+        Some(landed_secs)
     }
 
     /// Decode the next packet: interleaved samples at the stream's rate, `None` at the end.

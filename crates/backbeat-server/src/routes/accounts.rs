@@ -9,6 +9,7 @@
 //! client can lock its owner out.
 
 mod dto;
+mod quota;
 mod users;
 
 use axum::http::StatusCode;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/users/me", get(users::me))
+        .route("/api/v1/users/me/quota", get(quota::my_quota))
         .route(
             "/api/v1/users/me/api-keys",
             post(users::create_api_key).get(users::list_api_keys),
@@ -47,13 +49,13 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        register, login, refresh, logout, users::me, users::create_api_key,
+        register, login, refresh, logout, users::me, quota::my_quota, users::create_api_key,
         users::list_api_keys, users::delete_api_key, users::set_role
     ),
     components(schemas(
         RoleDto, UserDto, RegisterRequest, LoginRequest, RefreshRequest, TokenResponse,
         CreateApiKeyRequest, ApiKeyDto, CreatedApiKey, ApiKeyList, SetRoleRequest, Problem,
-        FieldError
+        FieldError, quota::QuotaDto, quota::QuotaUse
     )),
     modifiers(&BearerScheme),
     tags((name = "accounts", description = "Registration, sign-in, API keys and roles"))

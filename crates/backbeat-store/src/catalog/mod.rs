@@ -1,5 +1,6 @@
 //! The catalog repository: every read and write of metadata goes through one store per
-//! aggregate — [`AccountStore`], [`LibraryStore`], [`PlaylistStore`], [`UploadStore`] — plus
+//! aggregate — [`AccountStore`], [`LibraryStore`], [`PlaylistStore`], [`UploadStore`],
+//! [`QuotaStore`] — plus
 //! [`DocSource`] (what the search index reads) and [`Health`] (readiness), bundled as
 //! [`Stores`]. One implementation ([`crate::sql::SqlCatalog`]) serves them all on SQLite and
 //! PostgreSQL; the conformance suite in `tests/catalog.rs` runs against both.
@@ -16,6 +17,7 @@ mod health;
 mod library;
 mod playlists;
 pub mod prelude;
+mod quota;
 mod stores;
 mod uploads;
 
@@ -26,6 +28,7 @@ pub use docs::DocSource;
 pub use health::Health;
 pub use library::LibraryStore;
 pub use playlists::PlaylistStore;
+pub use quota::{Charge, ChargeOutcome, Quota, QuotaLimits, QuotaStore, Usage, DAY_MS};
 pub use stores::Stores;
 pub use uploads::UploadStore;
 

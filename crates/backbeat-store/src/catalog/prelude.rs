@@ -2,6 +2,6 @@
 //! called (tests, seeding, maintenance commands).
 
 pub use super::{
-    AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,
+    AccountStore, DocSource, Health, LibraryStore, PlaylistStore, QuotaStore, Stores, UploadStore,
 };
 pub use crate::jobs::JobStore;

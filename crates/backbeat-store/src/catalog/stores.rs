@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use super::{AccountStore, DocSource, Health, LibraryStore, PlaylistStore, UploadStore};
+use super::{
+    AccountStore, DocSource, Health, LibraryStore, PlaylistStore, QuotaStore, UploadStore,
+};
 
 /// The catalog's stores, one per aggregate. Cheap to clone.
 #[derive(Clone)]
@@ -12,6 +14,7 @@ pub struct Stores {
     pub library: Arc<dyn LibraryStore>,
     pub playlists: Arc<dyn PlaylistStore>,
     pub uploads: Arc<dyn UploadStore>,
+    pub quota: Arc<dyn QuotaStore>,
     pub docs: Arc<dyn DocSource>,
     pub health: Arc<dyn Health>,
 }
@@ -21,13 +24,20 @@ impl Stores {
     /// test double).
     pub fn from_one<T>(store: Arc<T>) -> Self
     where
-        T: AccountStore + LibraryStore + PlaylistStore + UploadStore + DocSource + Health,
+        T: AccountStore
+            + LibraryStore
+            + PlaylistStore
+            + UploadStore
+            + QuotaStore
+            + DocSource
+            + Health,
     {
         Stores {
             accounts: store.clone(),
             library: store.clone(),
             playlists: store.clone(),
             uploads: store.clone(),
+            quota: store.clone(),
             docs: store.clone(),
             health: store,
         }

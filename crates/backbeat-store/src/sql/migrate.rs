@@ -49,6 +49,11 @@ const SQLITE: &[Migration] = &[
         name: "token_epochs",
         sql: include_str!("../../migrations/sqlite/0006_token_epochs.sql"),
     },
+    Migration {
+        version: 8,
+        name: "account_usage",
+        sql: include_str!("../../migrations/sqlite/0008_account_usage.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -81,6 +86,11 @@ const POSTGRES: &[Migration] = &[
         version: 6,
         name: "token_epochs",
         sql: include_str!("../../migrations/postgres/0006_token_epochs.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "account_usage",
+        sql: include_str!("../../migrations/postgres/0008_account_usage.sql"),
     },
 ];
 

@@ -18,6 +18,7 @@ mod list;
 mod migrate;
 mod playlists;
 mod queue;
+mod quota;
 mod rows;
 mod search;
 mod stores;

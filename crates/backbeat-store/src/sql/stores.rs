@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 
 use crate::catalog::{
-    AccountStore, DocSource, Health, LibraryStore, PlaylistStore, Stores, UploadStore,
+    AccountStore, Charge, ChargeOutcome, DocSource, Health, LibraryStore, PlaylistStore,
+    QuotaLimits, QuotaStore, Stores, UploadStore, Usage,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::model::*;
 
 use super::errors::db;
-use super::{accounts, albums, artists, playlists, search, tracks, uploads, SqlCatalog};
+use super::{accounts, albums, artists, playlists, quota, search, tracks, uploads, SqlCatalog};
 
 impl SqlCatalog {
     /// Every catalog store, served by this database.
@@ -232,5 +233,24 @@ impl DocSource for SqlCatalog {
         limit: u32,
     ) -> StoreResult<Vec<SearchDoc>> {
         search::all_search_docs(self, kind, after, limit).await
+    }
+}
+
+#[async_trait]
+impl QuotaStore for SqlCatalog {
+    async fn charge(
+        &self,
+        user: Id,
+        charge: Charge,
+        limits: QuotaLimits,
+        day: i64,
+    ) -> StoreResult<ChargeOutcome> {
+        quota::charge(self, user, charge, limits, day).await
+    }
+    async fn refund(&self, user: Id, charge: Charge, day: i64) -> StoreResult<()> {
+        quota::refund(self, user, charge, day).await
+    }
+    async fn usage(&self, user: Id, day: i64) -> StoreResult<Usage> {
+        quota::usage(self, user, day).await
     }
 }

@@ -13,7 +13,8 @@ use crate::model::{
 
 use super::errors::{constraint, db, reference, unique};
 use super::list::Listing;
-use super::rows::{enumerated, id, int, name_key, parse_id, text};
+use super::quota;
+use super::rows::{enumerated, id, int, name_key, opt_text, parse_id, text};
 use super::uploads::{claim, push_garbage, Claim};
 use super::{SqlCatalog, Tx};
 
@@ -62,8 +63,8 @@ pub(super) async fn create_track(c: &SqlCatalog, new: NewTrack) -> StoreResult<T
     let a = &new.audio;
     let r = sqlx::query(&format!(
         "INSERT INTO tracks (id, album_id, title, name_key, status, blob_key, container, codec,
-             duration_ms, sample_rate, channels, bytes, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) {RETURNING}"
+             duration_ms, sample_rate, channels, bytes, created_at, updated_at, uploader_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) {RETURNING}"
     ))
     .bind(new_id().to_string())
     .bind(&album)
@@ -78,6 +79,7 @@ pub(super) async fn create_track(c: &SqlCatalog, new: NewTrack) -> StoreResult<T
     .bind(a.channels)
     .bind(a.bytes)
     .bind(now)
+    .bind(new.uploader.to_string())
     .fetch_one(&mut *tx)
     .await
     .map_err(constraint("blob key", "album"))?;
@@ -147,7 +149,7 @@ pub(super) async fn replace_track_audio(
     let key = track_id.to_string();
     let mut tx = c.begin().await?;
     let old = sqlx::query(&format!(
-        "SELECT blob_key FROM tracks WHERE id = $1{}",
+        "SELECT blob_key, uploader_id, bytes FROM tracks WHERE id = $1{}",
         c.for_update()
     ))
     .bind(&key)
@@ -156,15 +158,18 @@ pub(super) async fn replace_track_audio(
     .map_err(db)?
     .ok_or(StoreError::NotFound)?;
     let old_key = text(&old, "blob_key")?;
+    let uploader = uploader.to_string();
     let upload = Claim {
         key: upload_key,
         lock_token,
-        uploader: &uploader.to_string(),
+        uploader: &uploader,
     };
     claim(&mut tx, &upload, now).await?;
+    move_charge(&mut tx, &old, &uploader).await?;
     let r = sqlx::query(&format!(
         "UPDATE tracks SET blob_key = $2, container = $3, codec = $4, duration_ms = $5,
-             sample_rate = $6, channels = $7, bytes = $8, status = $9, updated_at = $10
+             sample_rate = $6, channels = $7, bytes = $8, status = $9, updated_at = $10,
+             uploader_id = $11
          WHERE id = $1 {RETURNING}"
     ))
     .bind(&key)
@@ -177,6 +182,7 @@ pub(super) async fn replace_track_audio(
     .bind(a.bytes)
     .bind(TrackStatus::Processing.as_str())
     .bind(now)
+    .bind(&uploader)
     .fetch_one(&mut *tx)
     .await
     .map_err(unique("blob key"))?;
@@ -188,6 +194,39 @@ pub(super) async fn replace_track_audio(
     push_garbage(&mut tx, &[gone], now).await?;
     tx.commit().await.map_err(db)?;
     Ok(track)
+}
+
+/// Replacing audio: the old audio's bytes are given back to the account they were charged to,
+/// and the track is charged to the new audio's uploader (whose bytes the caller charged, with
+/// the quota check, before the write). A track moving to another account takes its count
+/// along unchecked: a co-owner replacing audio is not refused for the track count.
+async fn move_charge(tx: &mut Tx, old: &AnyRow, uploader: &str) -> StoreResult<()> {
+    let old_uploader = opt_text(old, "uploader_id")?;
+    let old_bytes = int(old, "bytes")?;
+    match old_uploader.as_deref() {
+        Some(u) if u == uploader => {
+            sqlx::query(
+                "UPDATE account_usage SET stored_bytes = stored_bytes - $2 WHERE user_id = $1",
+            )
+            .bind(u)
+            .bind(old_bytes)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        other => {
+            if let Some(u) = other {
+                quota::release_track(tx, u, old_bytes).await?;
+            }
+            quota::ensure_row(tx, uploader).await?;
+            sqlx::query("UPDATE account_usage SET tracks = tracks + 1 WHERE user_id = $1")
+                .bind(uploader)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+    }
+    Ok(())
 }
 
 pub(super) async fn delete_track(c: &SqlCatalog, track_id: Id) -> StoreResult<()> {
@@ -230,7 +269,7 @@ pub(super) async fn drop_tracks(tx: &mut Tx, set: TrackSet<'_>) -> StoreResult<u
     .await
     .map_err(db)?;
     let rows = sqlx::query(&format!(
-        "DELETE FROM tracks WHERE {cond} RETURNING id, blob_key"
+        "DELETE FROM tracks WHERE {cond} RETURNING id, blob_key, uploader_id, bytes"
     ))
     .bind(key)
     .fetch_all(&mut **tx)
@@ -246,6 +285,9 @@ pub(super) async fn drop_tracks(tx: &mut Tx, set: TrackSet<'_>) -> StoreResult<u
             key: derived_prefix(parse_id(&text(r, "id")?)?),
             prefix: true,
         });
+        if let Some(uploader) = opt_text(r, "uploader_id")? {
+            quota::release_track(tx, &uploader, int(r, "bytes")?).await?;
+        }
     }
     push_garbage(tx, &garbage, now).await?;
     Ok(rows.len())

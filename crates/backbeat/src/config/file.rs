@@ -90,7 +90,21 @@ pub struct FileCatalog {
     pub access_token_ttl_s: Option<u64>,
     pub refresh_token_ttl_s: Option<u64>,
     pub max_duration_s: Option<f64>,
+    pub max_channels: Option<usize>,
+    pub max_sample_rate: Option<u32>,
+    pub max_decoded_samples: Option<u64>,
     pub cache_entries: Option<usize>,
+    pub quota: Option<FileQuota>,
+}
+
+/// `[catalog.quota]`: per-account quotas; `0` is unlimited.
+#[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileQuota {
+    pub max_tracks: Option<u64>,
+    pub max_stored_bytes: Option<u64>,
+    pub max_processing_s_per_day: Option<u64>,
+    pub admins_exempt: Option<bool>,
 }
 
 /// `[storage]`.
@@ -221,7 +235,20 @@ impl FileConfig {
         set(&mut s.catalog.access_token_ttl_s, c.access_token_ttl_s);
         set(&mut s.catalog.refresh_token_ttl_s, c.refresh_token_ttl_s);
         set(&mut s.catalog.max_duration_s, c.max_duration_s);
+        set(&mut s.catalog.max_channels, c.max_channels);
+        set(&mut s.catalog.max_sample_rate, c.max_sample_rate);
+        set(&mut s.catalog.max_decoded_samples, c.max_decoded_samples);
         set(&mut s.catalog.cache_entries, c.cache_entries);
+        if let Some(q) = c.quota {
+            let quota = &mut s.catalog.quota;
+            set_quota(&mut quota.max_tracks, q.max_tracks);
+            set_quota(&mut quota.max_stored_bytes, q.max_stored_bytes);
+            set_quota(
+                &mut quota.max_processing_s_per_day,
+                q.max_processing_s_per_day,
+            );
+            set(&mut quota.admins_exempt, q.admins_exempt);
+        }
         set_some(&mut s.storage.database_url, self.storage.database_url);
         if let Some(blobs) = self.storage.blobs {
             let location: BlobLocation =
@@ -249,6 +276,13 @@ fn tidy(e: &toml::de::Error) -> String {
 pub(super) fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
+    }
+}
+
+/// A quota setting: `0` is unlimited (`None`).
+pub(super) fn set_quota(slot: &mut Option<u64>, value: Option<u64>) {
+    if let Some(v) = value {
+        *slot = (v > 0).then_some(v);
     }
 }
 

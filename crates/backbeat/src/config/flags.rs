@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
 
-use super::file::{set, set_some};
+use super::file::{set, set_quota, set_some};
 use super::{QueueDraft, Settings};
 
 /// Flags of `backbeat serve` (and of the other commands that open the data directory).
@@ -60,6 +60,32 @@ pub struct ServeArgs {
     /// Longest accepted audio in seconds.
     #[arg(long, env = "BACKBEAT_MAX_DURATION_S", value_name = "SECONDS")]
     pub max_duration_s: Option<f64>,
+    /// Most channels an upload may have.
+    #[arg(long, env = "BACKBEAT_MAX_CHANNELS", value_name = "N")]
+    pub max_channels: Option<usize>,
+    /// Highest sample rate an upload may have, Hz.
+    #[arg(long, env = "BACKBEAT_MAX_SAMPLE_RATE", value_name = "HZ")]
+    pub max_sample_rate: Option<u32>,
+    /// Most decoded samples (duration × channels × rate) an upload may have.
+    #[arg(long, env = "BACKBEAT_MAX_DECODED_SAMPLES", value_name = "N")]
+    pub max_decoded_samples: Option<u64>,
+    /// Most tracks per account (0: unlimited).
+    #[arg(long, env = "BACKBEAT_QUOTA_MAX_TRACKS", value_name = "N")]
+    pub quota_max_tracks: Option<u64>,
+    /// Most bytes of audio per account (0: unlimited).
+    #[arg(long, env = "BACKBEAT_QUOTA_MAX_STORED_BYTES", value_name = "BYTES")]
+    pub quota_max_stored_bytes: Option<u64>,
+    /// Most seconds of audio per account submitted for processing per UTC day (0: unlimited).
+    #[arg(
+        long,
+        env = "BACKBEAT_QUOTA_MAX_PROCESSING_S_PER_DAY",
+        value_name = "SECONDS"
+    )]
+    pub quota_max_processing_s_per_day: Option<u64>,
+    /// Whether admins are exempt from the quotas.
+    #[arg(long, env = "BACKBEAT_QUOTA_ADMINS_EXEMPT", value_name = "BOOL",
+          value_parser = BoolishValueParser::new())]
+    pub quota_admins_exempt: Option<bool>,
     /// Read requests per second (per user and per IP).
     #[arg(long, env = "BACKBEAT_RATE_READ_PER_SECOND", value_name = "RATE")]
     pub rate_read_per_second: Option<f64>,
@@ -157,7 +183,17 @@ impl ServeArgs {
         set(&mut c.access_token_ttl_s, self.access_token_ttl_s);
         set(&mut c.refresh_token_ttl_s, self.refresh_token_ttl_s);
         set(&mut c.max_duration_s, self.max_duration_s);
+        set(&mut c.max_channels, self.max_channels);
+        set(&mut c.max_sample_rate, self.max_sample_rate);
+        set(&mut c.max_decoded_samples, self.max_decoded_samples);
         set(&mut c.cache_entries, self.cache_entries);
+        set_quota(&mut c.quota.max_tracks, self.quota_max_tracks);
+        set_quota(&mut c.quota.max_stored_bytes, self.quota_max_stored_bytes);
+        set_quota(
+            &mut c.quota.max_processing_s_per_day,
+            self.quota_max_processing_s_per_day,
+        );
+        set(&mut c.quota.admins_exempt, self.quota_admins_exempt);
         set_some(&mut s.storage.database_url, self.database_url.clone());
         if let Some(blobs) = &self.blobs {
             s.storage.blobs = Some(blobs.parse().map_err(|e| format!("{e}"))?);

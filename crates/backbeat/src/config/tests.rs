@@ -173,3 +173,42 @@ fn config_env_child() {
         Settings::default().catalog.refresh_token_ttl_s
     );
 }
+
+#[test]
+fn config_cost_limits_and_quotas() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("conf.toml");
+    std::fs::write(
+        &file,
+        "[catalog]\nmax_decoded_samples = 1000000\nmax_channels = 2\n\
+         [catalog.quota]\nmax_tracks = 0\nmax_stored_bytes = 5000\nadmins_exempt = false\n",
+    )
+    .unwrap();
+    let data = dir.path().to_str().unwrap();
+    let f = file.to_str().unwrap();
+    let c = parse(&["--config", f, "--data-dir", data]).unwrap();
+    assert_eq!(c.catalog.max_decoded_samples, 1_000_000);
+    assert_eq!(c.catalog.max_channels, 2);
+    let defaults = Settings::default().catalog;
+    assert_eq!(c.catalog.max_sample_rate, defaults.max_sample_rate);
+    // 0 is unlimited; unset keys keep their defaults.
+    assert_eq!(c.catalog.quota.max_tracks, None);
+    assert_eq!(c.catalog.quota.max_stored_bytes, Some(5_000));
+    assert!(!c.catalog.quota.admins_exempt);
+    assert_eq!(
+        c.catalog.quota.max_processing_s_per_day,
+        defaults.quota.max_processing_s_per_day
+    );
+    let c = parse(&[
+        "--data-dir",
+        data,
+        "--quota-max-processing-s-per-day",
+        "60",
+        "--max-sample-rate",
+        "48000",
+    ])
+    .unwrap();
+    assert_eq!(c.catalog.quota.max_processing_s_per_day, Some(60));
+    assert_eq!(c.catalog.max_sample_rate, 48_000);
+    assert!(parse(&["--data-dir", data, "--max-decoded-samples", "0"]).is_err());
+}
