@@ -43,8 +43,15 @@ pub async fn serve_on(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     let limits = state.http.client_limits;
+    if state.http.trust_forwarded_for && limits.max_connections_per_ip > 0 {
+        tracing::warn!(
+            cap = limits.max_connections_per_ip,
+            "behind a proxy every connection comes from the proxy's address: \
+             max_connections_per_ip caps the proxy itself (0 turns it off)"
+        );
+    }
     let maintenance = tokio::spawn(maintenance(state.clone()));
-    let app = router(state);
+    let app = router(state.clone());
     let gate = ConnectionGate::new(limits.max_connections, limits.max_connections_per_ip);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -67,6 +74,7 @@ pub async fn serve_on(
         };
         let Some(place) = gate.admit(peer.ip()) else {
             tracing::debug!(%peer, "connection refused: over the connection cap");
+            state.metrics.refuse_connection();
             drop(stream);
             continue;
         };

@@ -187,8 +187,13 @@ async fn connections_over_the_per_client_cap_are_closed_at_once() {
         .expect("the connection over the cap was still open after 2 s");
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     assert!(started.elapsed() < Duration::from_secs(1));
-    // The connections within the cap are still served.
+    // The connections within the cap are still served, and the refusal is counted.
     assert_eq!(healthz(&mut held[0]).await, "HTTP/1.1 200 OK");
+    let metrics = app.get("/metrics").await.text();
+    assert!(
+        metrics.contains("http_connections_refused_total 1"),
+        "{metrics}"
+    );
     // Once one closes, its place is free again.
     drop(held.pop());
     let deadline = Instant::now() + Duration::from_secs(3);
