@@ -143,6 +143,7 @@ mod constraints {
 
         // Query parameters with an enum, on every listing that documents them.
         let mut checked = 0;
+        let mut bounds = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
             let Some(params) = item["get"]["parameters"].as_array() else {
                 continue;
@@ -151,10 +152,43 @@ mod constraints {
                 continue;
             }
             for p in params {
+                let name = p["name"].as_str().unwrap();
+                let extra = if path.ends_with("/search") {
+                    "&q=x"
+                } else {
+                    ""
+                };
+                // Numeric bounds: the bound itself is accepted, one past it refused.
+                if let Some(max) = p["schema"]["maximum"].as_u64() {
+                    let r = app
+                        .get(format!("{path}?{name}={max}{extra}"))
+                        .auth(&a)
+                        .await;
+                    assert_eq!(
+                        r.status,
+                        StatusCode::OK,
+                        "{path} {name}={max}: {}",
+                        r.text()
+                    );
+                    let over = max + 1;
+                    let r = app
+                        .get(format!("{path}?{name}={over}{extra}"))
+                        .auth(&a)
+                        .await;
+                    assert!(refuses(&r, name), "{path} {name}={over}: {}", r.status);
+                    if let Some(min) = p["schema"]["minimum"].as_u64().filter(|m| *m > 0) {
+                        let under = min - 1;
+                        let r = app
+                            .get(format!("{path}?{name}={under}{extra}"))
+                            .auth(&a)
+                            .await;
+                        assert!(refuses(&r, name), "{path} {name}={under}: {}", r.status);
+                    }
+                    bounds += 1;
+                }
                 let Some(values) = p["schema"]["enum"].as_array() else {
                     continue;
                 };
-                let name = p["name"].as_str().unwrap();
                 let query = |v: &str| {
                     let extra = if path.ends_with("/search") {
                         "&q=x"
@@ -173,6 +207,7 @@ mod constraints {
             }
         }
         assert!(checked >= 7, "only {checked} enum parameters documented");
+        assert!(bounds >= 8, "only {bounds} bounded parameters documented");
 
         // Search text: 1..=maxLength characters.
         let q = &doc["paths"]["/api/v1/search"]["get"]["parameters"]
@@ -357,6 +392,24 @@ mod constraints {
             );
             let r = send(&app, user, at, base, field, json!("bogus")).await;
             assert!(refuses(&r, field), "{schema}.{field}=bogus: {}", r.status);
+        }
+
+        // Release years: both bounds accepted, one past either refused.
+        let year = property(&doc, "NewAlbumBody", "releaseYear");
+        let (min, max) = (
+            year["minimum"].as_i64().unwrap(),
+            year["maximum"].as_i64().unwrap(),
+        );
+        let at = ("post", "/api/v1/albums");
+        for (y, ok) in [(min, true), (max, true), (min - 1, false), (max + 1, false)] {
+            let base = json!({"artistId": artist, "title": format!("Y{y}")});
+            let r = send(&app, Some(&a), at, &base, "releaseYear", json!(y)).await;
+            assert_eq!(
+                !refuses(&r, "releaseYear"),
+                ok,
+                "releaseYear {y}: {}",
+                r.text()
+            );
         }
 
         // E-mail addresses the documented pattern admits are accepted.

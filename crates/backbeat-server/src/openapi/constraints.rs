@@ -66,12 +66,15 @@ pub fn parameter_rules() -> Vec<(&'static str, Value)> {
 /// Body fields: (schema, property, keywords).
 pub fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
     let album_kind = || one_of(AlbumKind::ALL.iter().map(|k| k.as_str()));
+    let year = || json!({"minimum": albums::YEARS.start(), "maximum": albums::YEARS.end()});
     vec![
         ("ArtistBody", "name", text(artists::MAX_NAME)),
         ("NewAlbumBody", "title", text(albums::MAX_TITLE)),
         ("NewAlbumBody", "kind", album_kind()),
+        ("NewAlbumBody", "releaseYear", year()),
         ("AlbumPatchBody", "title", text(albums::MAX_TITLE)),
         ("AlbumPatchBody", "kind", album_kind()),
+        ("AlbumPatchBody", "releaseYear", year()),
         ("NewTrackBody", "title", text(tracks::MAX_TITLE)),
         ("TrackPatchBody", "title", text(tracks::MAX_TITLE)),
         ("NewPlaylistBody", "name", text(playlists::MAX_NAME)),
