@@ -20,7 +20,7 @@ use crate::error::FieldError;
 /// format (Cf) characters that display nothing, plus the Cf characters outside it that still
 /// display nothing (U+180E, the tag characters are in it) and the braille blank U+2800.
 /// Inclusive ranges, sorted.
-const INVISIBLE: &[(char, char)] = &[
+pub const INVISIBLE: &[(char, char)] = &[
     ('\u{00AD}', '\u{00AD}'),
     ('\u{034F}', '\u{034F}'),
     ('\u{061C}', '\u{061C}'),
@@ -60,8 +60,15 @@ pub fn is_invisible(c: char) -> bool {
 
 /// Bidi embeddings, overrides and isolates (see the module documentation).
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    BIDI_CONTROLS.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
+
+/// Bidi embeddings and overrides, and isolates: refused anywhere in a name.
+pub const BIDI_CONTROLS: [(char, char); 2] = [('\u{202A}', '\u{202E}'), ('\u{2066}', '\u{2069}')];
+
+/// Characters refused anywhere in a name besides the bidi controls: line and paragraph
+/// separators (control characters are refused too, by `char::is_control`).
+pub const LINE_SEPARATORS: (char, char) = ('\u{2028}', '\u{2029}');
 
 /// Trims and checks a required display string (title, name): 1..=max characters, at least one
 /// visible, no control characters, bidi overrides or line separators.
@@ -83,7 +90,7 @@ pub fn clean_text(field: &str, value: &str, max: usize) -> Result<String, FieldE
 /// The character rules of [`clean_text`] on an already trimmed, non-empty string.
 pub fn check_characters(field: &str, t: &str) -> Result<(), FieldError> {
     if t.chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        .any(|c| c.is_control() || (LINE_SEPARATORS.0..=LINE_SEPARATORS.1).contains(&c))
     {
         return Err(FieldError::new(
             field,

@@ -412,6 +412,34 @@ mod constraints {
             );
         }
 
+        // Names: the documented pattern and the server agree on each.
+        let name = property(&doc, "ArtistBody", "name");
+        let pattern = regex::Regex::new(name["pattern"].as_str().unwrap()).unwrap();
+        for candidate in [
+            "Plain",
+            " \u{200B}\u{200F}\u{FEFF} ",
+            "\u{3164}",
+            "\u{2800}",
+            "a\u{202E}b",
+            "a\u{2067}b",
+            "a\u{1}b",
+            "a\u{85}b",
+            "a\u{2028}b",
+            "\u{05E9}\u{05D9}\u{05E8}\u{200F}",
+            "\u{1F469}\u{200D}\u{1F3A4}",
+            "x\u{200B}y",
+        ] {
+            let base = json!({});
+            let at = ("post", "/api/v1/artists");
+            let r = send(&app, Some(&a), at, &base, "name", json!(candidate)).await;
+            assert_eq!(
+                pattern.is_match(candidate),
+                !refuses(&r, "name"),
+                "{candidate:?}: pattern and server disagree ({})",
+                r.text()
+            );
+        }
+
         // E-mail addresses the documented pattern admits are accepted.
         let email = property(&doc, "RegisterRequest", "email");
         assert_eq!(email["format"], "email");

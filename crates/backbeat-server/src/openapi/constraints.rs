@@ -8,7 +8,7 @@
 //! on properties of several schemas alike.
 
 use backbeat_catalog::accounts::{input, password, MAX_KEY_NAME};
-use backbeat_catalog::{albums, artists, playlists, search, tracks};
+use backbeat_catalog::{albums, artists, playlists, search, text, tracks};
 use backbeat_store::{AlbumKind, DocKind, Role, SortOrder};
 use serde_json::{json, Map, Value};
 
@@ -17,11 +17,36 @@ use crate::dto::SortKey;
 /// Roles a visitor may pick at registration (admins are appointed by admins).
 pub const REGISTRABLE_ROLES: [Role; 2] = [Role::Listener, Role::Artist];
 
-/// A required display text of at most `max` characters: after trimming it must keep at least
-/// one character, which `\S` says for the common case (the server also refuses names made
-/// only of zero-width characters, which no portable pattern can say).
+/// A required display text of at most `max` characters, as `text::clean_text` accepts it:
+/// no control characters, line separators or bidi controls anywhere, and at least one
+/// character that is neither whitespace nor invisible.
 fn text(max: usize) -> Value {
-    json!({"minLength": 1, "maxLength": max, "pattern": "\\S"})
+    json!({"minLength": 1, "maxLength": max, "pattern": text_pattern()})
+}
+
+/// The pattern of [`text`], built from `text.rs`'s own tables. `\uXXXX` escapes read the same
+/// in ECMA-262, Python and Rust regexes, but reach only the Basic Multilingual Plane: the few
+/// invisible characters above it (tag characters, musical-symbol formatting) are not said.
+fn text_pattern() -> String {
+    let class = |ranges: &[(char, char)]| -> String {
+        ranges
+            .iter()
+            .filter(|(lo, _)| u32::from(*lo) <= 0xFFFF)
+            .map(|&(lo, hi)| {
+                let hi = u32::from(hi).min(0xFFFF);
+                format!("\\u{:04x}-\\u{hi:04x}", u32::from(lo))
+            })
+            .collect()
+    };
+    let mut refused = vec![
+        ('\u{0}', '\u{1f}'),
+        ('\u{7f}', '\u{9f}'),
+        text::LINE_SEPARATORS,
+    ];
+    refused.extend(text::BIDI_CONTROLS);
+    let refused = class(&refused);
+    let invisible = class(text::INVISIBLE);
+    format!("^[^{refused}]*[^\\s{refused}{invisible}][^{refused}]*$")
 }
 
 /// An e-mail address as `accounts::input::email` accepts it (after trimming and lower-casing):
