@@ -16,8 +16,9 @@ use crate::state::AppState;
 
 /// The whole HTTP application: accounts, the catalog routes, health, metrics and the OpenAPI
 /// document behind the middleware stack (outermost first): the request middleware (request
-/// id, rate limits, authentication, metrics, access log, default `Cache-Control`), the 64 KiB
-/// JSON body limit (routes that take uploads lift it themselves), and panic catching.
+/// id, rate limits, authentication, metrics, access log, default `Cache-Control`), the body
+/// timeouts (408 for a stalled body), the 64 KiB JSON body limit (routes that take uploads
+/// lift it themselves), and panic catching.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::routes::accounts::router())
@@ -31,6 +32,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(CatchPanicLayer::custom(health::PanicResponse))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY as usize))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::body_timeout::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::middleware::layer,

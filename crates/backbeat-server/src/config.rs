@@ -42,6 +42,37 @@ pub struct HttpConfig {
     /// trusted reverse proxy) instead of the socket peer. Off by default: a client could
     /// otherwise pick its own rate-limit key.
     pub trust_forwarded_for: bool,
+    /// Timeouts and connection caps against slow and half-open clients.
+    pub client_limits: ClientLimits,
+}
+
+/// The `[http.client_limits]` table: how long a client may take to send a request, and how
+/// many connections it may hold. Why these defaults: docs/API.md, "Slow clients".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientLimits {
+    /// Seconds a connection may take to deliver a request's headers, counted from the moment
+    /// the server waits for them: also how long an idle keep-alive connection stays open.
+    pub header_read_timeout_s: u64,
+    /// Seconds a request body may go without a byte arriving before the request fails (408).
+    pub body_idle_timeout_s: u64,
+    /// Seconds a request body may take in all, from the request's arrival (408 past it).
+    pub max_upload_duration_s: u64,
+    /// Open connections the server holds at once; more are closed as soon as accepted.
+    pub max_connections: usize,
+    /// Open connections one client IP (the socket peer) may hold; 0 turns the cap off.
+    pub max_connections_per_ip: usize,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_s: 20,
+            body_idle_timeout_s: 60,
+            max_upload_duration_s: 3600,
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+        }
+    }
 }
 
 impl Default for HttpConfig {
@@ -51,6 +82,7 @@ impl Default for HttpConfig {
             public_url: "http://127.0.0.1:8080".into(),
             rate_limits: RateLimits::default(),
             trust_forwarded_for: false,
+            client_limits: ClientLimits::default(),
         }
     }
 }
@@ -105,6 +137,38 @@ impl HttpConfig {
                 return Err(InvalidSetting {
                     field,
                     message: "per_second and burst must be greater than 0".into(),
+                });
+            }
+        }
+        self.client_limits.validate()
+    }
+}
+
+impl ClientLimits {
+    /// A zero timeout or global cap would refuse every request; everything else is allowed.
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        for (field, value) in [
+            (
+                "client_limits.header_read_timeout_s",
+                self.header_read_timeout_s,
+            ),
+            (
+                "client_limits.body_idle_timeout_s",
+                self.body_idle_timeout_s,
+            ),
+            (
+                "client_limits.max_upload_duration_s",
+                self.max_upload_duration_s,
+            ),
+            (
+                "client_limits.max_connections",
+                u64::try_from(self.max_connections).unwrap_or(u64::MAX),
+            ),
+        ] {
+            if value == 0 {
+                return Err(InvalidSetting {
+                    field,
+                    message: "must be greater than 0".into(),
                 });
             }
         }

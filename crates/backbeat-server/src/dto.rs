@@ -200,6 +200,20 @@ pub enum SortKey {
     Name,
 }
 
+impl SortKey {
+    /// Every key, as the API document lists them.
+    pub const ALL: [Self; 3] = [Self::CreatedAt, Self::UpdatedAt, Self::Name];
+
+    /// The name on the wire (what serde reads).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "createdAt",
+            Self::UpdatedAt => "updatedAt",
+            Self::Name => "name",
+        }
+    }
+}
+
 /// Largest page.
 pub const MAX_LIMIT: u32 = 200;
 /// Deepest offset (deep offsets are slow; use filters).

@@ -80,6 +80,9 @@ pub enum ApiError {
     /// A `Range` header that cannot be satisfied for a blob of this size.
     #[error("range not satisfiable")]
     RangeNotSatisfiable(u64),
+    /// The request body stalled or took too long to arrive (which limit, for the client).
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     /// Too many requests; retry after this many seconds.
     #[error("rate limited")]
     RateLimited(u64),
@@ -165,6 +168,11 @@ impl ApiError {
                 "range-not-satisfiable",
                 "Range not satisfiable",
             ),
+            Self::RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request timeout",
+            ),
             Self::RateLimited(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
@@ -195,7 +203,8 @@ impl ApiError {
             | Self::Conflict(d)
             | Self::UnprocessableAudio(d)
             | Self::AudioLimit(d)
-            | Self::QuotaExceeded(d) => Some(d.clone()),
+            | Self::QuotaExceeded(d)
+            | Self::RequestTimeout(d) => Some(d.clone()),
             Self::RateQuotaExceeded(d, s) => Some(format!("{d}; retry after {s} s")),
             Self::PayloadTooLarge(limit) => Some(format!("the limit is {limit} bytes")),
             Self::RateLimited(s) => Some(format!("retry after {s} s")),
@@ -260,6 +269,10 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_UNAVAILABLE_S));
+            }
+            // RFC 9110 §15.5.9: the server closes the connection after a 408.
+            Self::RequestTimeout(_) => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             Self::RangeNotSatisfiable(size) => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

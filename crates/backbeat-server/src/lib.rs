@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod body_timeout;
 pub mod config;
 pub mod dto;
 pub mod error;

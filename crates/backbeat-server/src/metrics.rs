@@ -39,6 +39,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: DurationFamily,
+    connections_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -66,10 +67,17 @@ impl Metrics {
             "Time to answer an HTTP request (until the response head)",
             durations.clone(),
         );
+        let connections_refused = Counter::default();
+        registry.register(
+            "http_connections_refused",
+            "Connections closed on accept: over the connection cap, in all or per client",
+            connections_refused.clone(),
+        );
         Self {
             registry,
             requests,
             durations,
+            connections_refused,
         }
     }
 
@@ -96,6 +104,11 @@ impl Metrics {
                 route: route.to_string(),
             })
             .observe(seconds);
+    }
+
+    /// Records one connection closed by the connection caps.
+    pub fn refuse_connection(&self) {
+        self.connections_refused.inc();
     }
 
     /// The registry in OpenMetrics text format.

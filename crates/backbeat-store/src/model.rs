@@ -31,6 +31,8 @@ macro_rules! string_enum {
         pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
+            /// Every value, in declaration order (the API document lists them from this).
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
             /// The stored and serialised name.
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }

@@ -7,7 +7,7 @@ use super::password::{MAX_LEN, MIN_LEN};
 /// Longest display name, characters.
 pub const MAX_DISPLAY_NAME: usize = 100;
 /// Longest e-mail address (RFC 5321's path limit less the brackets).
-const MAX_EMAIL: usize = 254;
+pub const MAX_EMAIL: usize = 254;
 
 /// Lower-cases and trims an e-mail address and checks its shape: one `@`, a local part of
 /// 1–64 printable characters without spaces or quotes, and a domain of at least two
@@ -63,7 +63,8 @@ pub fn new_password(password: &str) -> Result<(), FieldError> {
     }
 }
 
-/// A trimmed, non-empty name of at most `max` characters without control characters.
+/// A trimmed, non-empty name of at most `max` characters, held to the character rules of
+/// display text (`text.rs`: something visible, no control or bidi-override characters).
 pub fn name(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > max {
@@ -72,12 +73,7 @@ pub fn name(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
             format!("must be 1 to {max} characters"),
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
+    crate::text::check_characters(field, name)?;
     Ok(name.to_string())
 }
 
@@ -120,5 +116,7 @@ mod tests {
         assert!(name("n", "   ", 100).is_err());
         assert!(name("n", &"x".repeat(101), 100).is_err());
         assert!(name("n", "a\u{0}b", 100).is_err());
+        assert!(name("n", "\u{200B}\u{FEFF}", 100).is_err());
+        assert!(name("n", "Ada\u{202E}", 100).is_err());
     }
 }

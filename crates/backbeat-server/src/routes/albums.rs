@@ -25,6 +25,25 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// A year on the wire. JSON Schema's `integer` admits `1999.0`, so a whole number written with
+/// a fraction part is taken as well; `1999.5` is refused like any non-integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "f64")]
+pub struct Year(pub i32);
+
+impl TryFrom<f64> for Year {
+    type Error = String;
+
+    fn try_from(v: f64) -> Result<Self, String> {
+        let whole = v.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&v);
+        if !whole {
+            return Err(format!("{v} is not a whole number"));
+        }
+        #[allow(clippy::cast_possible_truncation)] // whole and within i32, checked above
+        Ok(Year(v as i32))
+    }
+}
+
 /// Body of `POST /albums`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -35,8 +54,8 @@ pub struct NewAlbumBody {
     /// `album` (default), `ep` or `single`.
     #[schema(value_type = Option<String>)]
     pub kind: Option<AlbumKind>,
-    #[schema(minimum = 1860, maximum = 2200)]
-    pub release_year: Option<i32>,
+    #[schema(value_type = Option<i32>, minimum = 1860, maximum = 2200)]
+    pub release_year: Option<Year>,
 }
 
 /// Body of `PATCH /albums/{id}`; absent fields stay as they are, `releaseYear: null` clears it.
@@ -48,7 +67,7 @@ pub struct AlbumPatchBody {
     pub kind: Option<AlbumKind>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i32>, minimum = 1860, maximum = 2200)]
-    pub release_year: Option<Option<i32>>,
+    pub release_year: Option<Option<Year>>,
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -80,7 +99,7 @@ pub async fn create(
         artist_id: body.artist_id,
         title: body.title,
         kind: body.kind,
-        release_year: body.release_year,
+        release_year: body.release_year.map(|y| y.0),
     };
     let album = state.catalog.albums().create(&caller, draft).await?;
     Ok((StatusCode::CREATED, Json(AlbumDto::from(&album))))
@@ -130,7 +149,7 @@ pub async fn update(
     let changes = AlbumChanges {
         title: body.title,
         kind: body.kind,
-        release_year: body.release_year,
+        release_year: body.release_year.map(|y| y.map(|y| y.0)),
     };
     let album = state.catalog.albums().update(&caller, id, changes).await?;
     Ok(Json(AlbumDto::from(&album)))

@@ -8,6 +8,8 @@
 //! public_url = "https://music.example.org"
 //! [http.rate_limits.auth]
 //! burst = 5
+//! [http.client_limits]
+//! max_connections_per_ip = 64
 //! [catalog]
 //! max_upload_bytes = 1_000_000_000
 //! [storage]
@@ -78,6 +80,18 @@ pub struct FileHttp {
     pub public_url: Option<String>,
     pub trust_forwarded_for: Option<bool>,
     pub rate_limits: Option<FileRateLimits>,
+    pub client_limits: Option<FileClientLimits>,
+}
+
+/// The `[http.client_limits]` table (slow and half-open clients).
+#[derive(Debug, Default, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileClientLimits {
+    pub header_read_timeout_s: Option<u64>,
+    pub body_idle_timeout_s: Option<u64>,
+    pub max_upload_duration_s: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
 }
 
 /// `[catalog]`.
@@ -227,6 +241,14 @@ impl FileConfig {
                 }
             }
             set(&mut limits.enabled, r.enabled);
+        }
+        if let Some(c) = h.client_limits {
+            let limits = &mut s.http.client_limits;
+            set(&mut limits.header_read_timeout_s, c.header_read_timeout_s);
+            set(&mut limits.body_idle_timeout_s, c.body_idle_timeout_s);
+            set(&mut limits.max_upload_duration_s, c.max_upload_duration_s);
+            set(&mut limits.max_connections, c.max_connections);
+            set(&mut limits.max_connections_per_ip, c.max_connections_per_ip);
         }
         let c = self.catalog;
         set(&mut s.catalog.max_upload_bytes, c.max_upload_bytes);

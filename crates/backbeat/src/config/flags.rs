@@ -125,6 +125,21 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKBEAT_TRUST_FORWARDED_FOR", value_name = "BOOL",
           value_parser = BoolishValueParser::new())]
     pub trust_forwarded_for: Option<bool>,
+    /// Seconds a client may take to send a request's headers (also the keep-alive idle time).
+    #[arg(long, env = "BACKBEAT_HEADER_READ_TIMEOUT_S", value_name = "SECONDS")]
+    pub header_read_timeout_s: Option<u64>,
+    /// Seconds a request body may go without a byte before the request fails with 408.
+    #[arg(long, env = "BACKBEAT_BODY_IDLE_TIMEOUT_S", value_name = "SECONDS")]
+    pub body_idle_timeout_s: Option<u64>,
+    /// Seconds a request body (an upload) may take in all before the request fails with 408.
+    #[arg(long, env = "BACKBEAT_MAX_UPLOAD_DURATION_S", value_name = "SECONDS")]
+    pub max_upload_duration_s: Option<u64>,
+    /// Connections open at once; more are closed as soon as accepted.
+    #[arg(long, env = "BACKBEAT_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Connections one client IP (IPv6: one /64) may hold; 0 for no cap (behind a proxy).
+    #[arg(long, env = "BACKBEAT_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    pub max_connections_per_ip: Option<usize>,
     /// TOML file declaring external pipeline jobs (default: `jobs.toml` in the data directory).
     #[arg(long, env = "BACKBEAT_JOBS_FILE", value_name = "FILE")]
     pub jobs_file: Option<PathBuf>,
@@ -176,6 +191,12 @@ impl ServeArgs {
         set(&mut r.upload.per_second, self.rate_upload_per_second);
         set(&mut r.upload.burst, self.rate_upload_burst);
         set(&mut r.enabled, self.rate_limits_enabled);
+        let l = &mut h.client_limits;
+        set(&mut l.header_read_timeout_s, self.header_read_timeout_s);
+        set(&mut l.body_idle_timeout_s, self.body_idle_timeout_s);
+        set(&mut l.max_upload_duration_s, self.max_upload_duration_s);
+        set(&mut l.max_connections, self.max_connections);
+        set(&mut l.max_connections_per_ip, self.max_connections_per_ip);
         let c = &mut s.catalog;
         set(&mut c.max_upload_bytes, self.max_upload_bytes);
         set(&mut c.upload_url_ttl_s, self.upload_url_ttl_s);

@@ -212,3 +212,39 @@ fn config_cost_limits_and_quotas() {
     assert_eq!(c.catalog.max_sample_rate, 48_000);
     assert!(parse(&["--data-dir", data, "--max-decoded-samples", "0"]).is_err());
 }
+
+#[test]
+fn client_limits_come_from_the_http_section_and_zero_timeouts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("conf.toml");
+    let data = dir.path().to_str().unwrap();
+    let f = file.to_str().unwrap();
+    std::fs::write(
+        &file,
+        "[http.client_limits]\nheader_read_timeout_s = 5\nmax_connections_per_ip = 0\n",
+    )
+    .unwrap();
+    let c = parse(&["--config", f, "--data-dir", data]).unwrap();
+    let limits = c.http.client_limits;
+    assert_eq!(limits.header_read_timeout_s, 5);
+    assert_eq!(limits.max_connections_per_ip, 0);
+    let defaults = Settings::default().http.client_limits;
+    assert_eq!(limits.body_idle_timeout_s, defaults.body_idle_timeout_s);
+    assert_eq!(limits.max_connections, defaults.max_connections);
+    let c = parse(&[
+        "--config",
+        f,
+        "--data-dir",
+        data,
+        "--max-connections-per-ip",
+        "9",
+    ])
+    .unwrap();
+    assert_eq!(c.http.client_limits.max_connections_per_ip, 9);
+    std::fs::write(&file, "[http.client_limits]\nbody_idle_timeout_s = 0\n").unwrap();
+    let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
+    assert!(e.contains("client_limits.body_idle_timeout_s"), "{e}");
+    std::fs::write(&file, "[http.client_limits]\nheader_timeout_s = 5\n").unwrap();
+    let e = parse(&["--config", f, "--data-dir", data]).unwrap_err();
+    assert!(e.contains("header_timeout_s"), "{e}");
+}
