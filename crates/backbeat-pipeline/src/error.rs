@@ -66,6 +66,10 @@ pub enum JobError {
     /// The input itself is bad (permanent): the decoder's or the model's own error.
     #[error("{0}")]
     BadInput(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The track's audio was replaced while the job ran: its result is discarded, not a
+    /// failure (the run started for the new audio makes the job again).
+    #[error("{0}")]
+    Stale(String),
 }
 
 impl JobError {
@@ -76,7 +80,7 @@ impl JobError {
             | JobError::Io { .. }
             | JobError::Store(_)
             | JobError::Upload(_) => true,
-            JobError::Permanent(_) | JobError::BadInput(_) => false,
+            JobError::Permanent(_) | JobError::BadInput(_) | JobError::Stale(_) => false,
         }
     }
 

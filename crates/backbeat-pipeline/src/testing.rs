@@ -112,6 +112,34 @@ impl Harness {
 
     /// A track whose upload is `bytes`.
     pub async fn track_with(&self, bytes: Vec<u8>) -> Track {
+        let (key, audio) = self.locked_upload(bytes).await;
+        self.db
+            .create_track(NewTrack {
+                album_id: self.album,
+                title: "Track".into(),
+                upload_key: key,
+                lock_token: "fixture".into(),
+                uploader: self.user,
+                audio,
+                status: TrackStatus::Processing,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Replaces `track`'s audio with `bytes` (a new upload claimed as the catalog's
+    /// replacement does); returns the track as stored now. Submitting the rerun is the
+    /// caller's.
+    pub async fn replace_audio(&self, track: Id, bytes: Vec<u8>) -> Track {
+        let (key, audio) = self.locked_upload(bytes).await;
+        self.db
+            .replace_track_audio(track, &key, "fixture", self.user, audio)
+            .await
+            .unwrap()
+    }
+
+    /// An upload slot holding `bytes`, locked with the token `fixture`; its key and facts.
+    async fn locked_upload(&self, bytes: Vec<u8>) -> (String, AudioFacts) {
         let key = format!("uploads/{}", new_id());
         let len = bytes.len() as i64;
         let body = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(Bytes::from(bytes))]);
@@ -129,25 +157,15 @@ impl Harness {
         let now = now_millis();
         let locked = self.db.lock_upload(&key, "fixture", now + 60_000, now);
         assert_eq!(locked.await.unwrap(), LockOutcome::Acquired);
-        self.db
-            .create_track(NewTrack {
-                album_id: self.album,
-                title: "Track".into(),
-                upload_key: key,
-                lock_token: "fixture".into(),
-                uploader: self.user,
-                audio: AudioFacts {
-                    container: "wav".into(),
-                    codec: "pcm".into(),
-                    duration_ms: 1000,
-                    sample_rate: 44100,
-                    channels: 2,
-                    bytes: len,
-                },
-                status: TrackStatus::Processing,
-            })
-            .await
-            .unwrap()
+        let audio = AudioFacts {
+            container: "wav".into(),
+            codec: "pcm".into(),
+            duration_ms: 1000,
+            sample_rate: 44100,
+            channels: 2,
+            bytes: len,
+        };
+        (key, audio)
     }
 
     /// Starts workers for every job; stop them with the returned sender.

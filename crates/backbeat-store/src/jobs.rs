@@ -130,6 +130,11 @@ pub struct TrackAnalysis {
     /// track's previous tags.
     pub tags: Vec<TrackTag>,
     pub updated_at: Millis,
+    /// The audio key (the track's `blob_key`) the analysis was computed from. When set, the
+    /// analysis is stored only while the track still has that audio: a job that ran on
+    /// audio replaced meanwhile must not overwrite the newer audio's analysis. Not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One grouped tag of a track.
