@@ -7,6 +7,7 @@ mod blobs;
 mod catalog;
 mod common;
 mod infra;
+mod leftovers;
 mod openapi;
 mod protocol;
 mod search;

@@ -91,6 +91,7 @@ pub struct FileCatalog {
     pub refresh_token_ttl_s: Option<u64>,
     pub max_duration_s: Option<f64>,
     pub cache_entries: Option<usize>,
+    pub staging_grace_s: Option<u64>,
 }
 
 /// `[storage]`.
@@ -222,6 +223,7 @@ impl FileConfig {
         set(&mut s.catalog.refresh_token_ttl_s, c.refresh_token_ttl_s);
         set(&mut s.catalog.max_duration_s, c.max_duration_s);
         set(&mut s.catalog.cache_entries, c.cache_entries);
+        set(&mut s.catalog.staging_grace_s, c.staging_grace_s);
         set_some(&mut s.storage.database_url, self.storage.database_url);
         if let Some(blobs) = self.storage.blobs {
             let location: BlobLocation =
