@@ -6,3 +6,4 @@ mod builtins;
 mod common;
 mod graph;
 mod stale;
+mod unavailable;

@@ -63,6 +63,10 @@ pub struct Manifest {
     /// existed (they count as computed from the current audio).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Set when the job could not do its work (`JobError::Unavailable`): its outputs are
+    /// placeholders children can use, and the job is not done ([`is_done`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 impl Manifest {
@@ -72,9 +76,23 @@ impl Manifest {
     }
 }
 
-/// Whether `spec`'s outputs exist for its current version, computed from the audio at
-/// `source` (the track's current `blob_key`).
+/// Whether `spec` is done for its current version: its outputs exist, computed from the
+/// audio at `source` (the track's current `blob_key`), and are not placeholders of a job that
+/// was unavailable.
 pub async fn is_done(
+    blobs: &BlobStore,
+    track: Id,
+    source: &str,
+    spec: &JobSpec,
+) -> Result<bool, StoreError> {
+    Ok(read_manifest(blobs, track, spec)
+        .await?
+        .is_some_and(|m| m.is_from(source) && m.unavailable.is_none()))
+}
+
+/// Whether `spec`'s outputs exist for the audio at `source`, placeholders included: what a
+/// child needs to start.
+pub async fn has_outputs(
     blobs: &BlobStore,
     track: Id,
     source: &str,
@@ -153,6 +171,8 @@ pub struct Provenance<'a> {
     pub run: Id,
     /// The audio key the outputs were computed from.
     pub source: &'a str,
+    /// Why the job could not do its work, when its outputs are placeholders.
+    pub unavailable: Option<&'a str>,
 }
 
 /// Writes the manifest of `spec` for `track`: the commit point of its outputs.
@@ -171,6 +191,7 @@ pub async fn commit(
         finished_at: now_millis(),
         run: Some(from.run),
         source: Some(from.source.to_string()),
+        unavailable: from.unavailable.map(str::to_string),
     };
     let json =
         serde_json::to_vec(&manifest).map_err(|e| StoreError::blob("encoding the manifest", e))?;

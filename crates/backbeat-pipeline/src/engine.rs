@@ -119,6 +119,8 @@ pub struct Engine {
 pub enum Outcome {
     Done,
     Skipped,
+    /// The job could not do its work here; its placeholder outputs let the run go on.
+    Unavailable,
 }
 
 impl Engine {
@@ -451,7 +453,10 @@ impl Engine {
                             artifacts::done_in_run(&self.blobs, track.id, source, pj, run.id)
                                 .await?
                         }
-                        Some(pj) => artifacts::is_done(&self.blobs, track.id, source, pj).await?,
+                        // Placeholders of an unavailable parent are enough to go on with.
+                        Some(pj) => {
+                            artifacts::has_outputs(&self.blobs, track.id, source, pj).await?
+                        }
                         None => false,
                     };
                     done_now.insert(p.to_string(), d);
@@ -512,7 +517,15 @@ impl Engine {
         let result = self.run_and_commit(track, spec, run, memo, &scratch).await;
         drop(scratch);
         match result {
-            Ok(()) => {
+            Ok(Some(why)) => {
+                tracing::warn!(track = %track.id, job = %spec.name, reason = %why,
+                    "job unavailable here; its children go on without its results");
+                self.record(&track.id, spec, JobState::Unavailable, None, Some(&why))
+                    .await;
+                self.metrics.finished(&spec.name, "unavailable", None);
+                Ok(Outcome::Unavailable)
+            }
+            Ok(None) => {
                 self.record(&track.id, spec, JobState::Done, None, None)
                     .await;
                 self.metrics
@@ -534,7 +547,7 @@ impl Engine {
         run: &Run,
         memo: &Memo,
         scratch: &Scratch,
-    ) -> Result<(), JobError> {
+    ) -> Result<Option<String>, JobError> {
         let inputs = self.fetch_inputs(track, spec, scratch).await?;
         let out_dir = scratch.0.join("out");
         let mut outputs: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -571,8 +584,11 @@ impl Engine {
         // Its own task: a panic is contained as a JoinError, and a timeout can abort it.
         let task = tokio::spawn(async move { code.run(ctx).await });
         let abort = task.abort_handle();
+        let mut unavailable = None;
         match tokio::time::timeout(spec.timeout, task).await {
             Ok(Ok(Ok(()))) => {}
+            // Its placeholder outputs are committed like any others, marked as such.
+            Ok(Ok(Err(JobError::Unavailable(why)))) => unavailable = Some(why),
             Ok(Ok(Err(e))) => return Err(e),
             Ok(Err(join)) if join.is_panic() => {
                 let payload = join.into_panic();
@@ -629,6 +645,7 @@ impl Engine {
             worker: &self.config.worker_id,
             run: run.id,
             source: &track.blob_key,
+            unavailable: unavailable.as_deref(),
         };
         let manifest = artifacts::commit(&self.blobs, track.id, spec, written, from).await?;
         if let Some(why) = self.source_changed(track).await? {
@@ -639,7 +656,7 @@ impl Engine {
         if let Err(e) = artifacts::remove_stale(&self.blobs, track.id, spec, &manifest).await {
             tracing::warn!(error = %e, job = %spec.name, "removing stale outputs failed");
         }
-        Ok(())
+        Ok(unavailable)
     }
 
     /// Copies every input of `spec` into `scratch/in/` (the upload as `in/upload`, an output

@@ -168,10 +168,30 @@ impl Harness {
         (key, audio)
     }
 
+    /// An engine over the same catalog, blobs and queue running `registry` (a worker set up
+    /// differently, e.g. once models are installed); drive it with [`Harness::drain_with`].
+    pub fn engine_with(&self, registry: Registry) -> Arc<Engine> {
+        let e = &self.engine;
+        Arc::new(Engine {
+            graph: Arc::clone(&e.graph),
+            registry,
+            blobs: e.blobs.clone(),
+            library: Arc::clone(&e.library),
+            states: Arc::clone(&e.states),
+            queue: Arc::clone(&e.queue),
+            config: e.config.clone(),
+            metrics: Arc::new(Default::default()),
+        })
+    }
+
     /// Starts workers for every job; stop them with the returned sender.
     pub fn start_workers(&self) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+        Self::start(&self.engine)
+    }
+
+    fn start(engine: &Arc<Engine>) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
         let (tx, rx) = watch::channel(false);
-        let engine = Arc::clone(&self.engine);
+        let engine = Arc::clone(engine);
         let handle = tokio::spawn(async move {
             engine.run(None, rx).await.unwrap();
         });
@@ -186,12 +206,16 @@ impl Harness {
 
     /// Runs workers until every queued message is settled.
     pub async fn drain(&self) {
-        let (stop, handle) = self.start_workers();
-        let names: Vec<String> = self.engine.graph.names().into_iter().collect();
+        Self::drain_with(&self.engine).await
+    }
+
+    /// Runs `engine`'s workers until every queued message is settled.
+    pub async fn drain_with(engine: &Arc<Engine>) {
+        let (stop, handle) = Self::start(engine);
+        let names: Vec<String> = engine.graph.names().into_iter().collect();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let depth: u64 = self
-                .engine
+            let depth: u64 = engine
                 .queue
                 .depth(&names)
                 .await

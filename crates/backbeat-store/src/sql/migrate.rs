@@ -44,6 +44,11 @@ const SQLITE: &[Migration] = &[
         name: "upload_locks",
         sql: include_str!("../../migrations/sqlite/0005_upload_locks.sql"),
     },
+    Migration {
+        version: 7,
+        name: "job_unavailable",
+        sql: include_str!("../../migrations/sqlite/0007_job_unavailable.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -71,6 +76,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "upload_locks",
         sql: include_str!("../../migrations/postgres/0005_upload_locks.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "job_unavailable",
+        sql: include_str!("../../migrations/postgres/0007_job_unavailable.sql"),
     },
 ];
 

@@ -1,7 +1,7 @@
 //! Job states and the descriptors the pipeline stores: completions counted, the track's status
 //! driven by its jobs (ready by `summary`, failed by a job failing for good — and kept failed).
 
-use backbeat_store::jobs::{JobState, JobUpdate, TrackAnalysis, TrackTag};
+use backbeat_store::jobs::{JobState, JobUpdate, Selection, TrackAnalysis, TrackTag};
 use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{now_millis, AlbumKind, Id, JobStore, StoreError, TrackStatus};
@@ -12,6 +12,7 @@ conformance!(
     job_records_count_attempts_and_completions,
     summary_makes_a_track_ready_unless_a_job_failed,
     analysis_of_replaced_audio_is_refused,
+    an_unavailable_job_is_recorded_and_selected_as_missing,
 );
 
 fn update(track: Id, job: &str, state: JobState, attempt: Option<u32>) -> JobUpdate<'_> {
@@ -151,5 +152,30 @@ async fn analysis_of_replaced_audio_is_refused(c: &SqlCatalog) {
     let mut current = analysis(t.id);
     current.source = Some(t.blob_key.clone());
     c.set_track_analysis(&current).await.unwrap();
+    assert_eq!(c.track(t.id).await.unwrap().status, TrackStatus::Ready);
+}
+
+/// `unavailable` (migration 0007): recorded with its reason, finished, not complete (a
+/// backfill of what is missing selects it), and no reason to fail the track.
+async fn an_unavailable_job_is_recorded_and_selected_as_missing(c: &SqlCatalog) {
+    let u = user(c, "unavailable@example.com").await;
+    let a = c.create_artist("A", u.id).await.unwrap();
+    let al = c
+        .create_album(a.id, "B", AlbumKind::Album, None)
+        .await
+        .unwrap();
+    let t = track(c, al.id, u.id, "Untagged").await;
+    let mut up = update(t.id, "tag", JobState::Unavailable, None);
+    up.error = Some("tagger model file x not found");
+    c.record_job(up).await.unwrap();
+    let recs = c.track_jobs(t.id).await.unwrap();
+    assert_eq!(recs[0].state, JobState::Unavailable);
+    assert!(recs[0].finished_at.is_some());
+    let missing = Selection::Missing { job: "tag".into() };
+    assert_eq!(
+        c.select_tracks(&missing, None, 10).await.unwrap(),
+        vec![t.id]
+    );
+    c.set_track_analysis(&analysis(t.id)).await.unwrap();
     assert_eq!(c.track(t.id).await.unwrap().status, TrackStatus::Ready);
 }
