@@ -38,6 +38,8 @@ pub struct TestConfig {
     pub workers: bool,
     /// A JetStream queue (`nats://…` URL and stream) instead of the embedded one.
     pub jetstream: Option<(String, String)>,
+    /// The tagger's models folder (default: the installed models).
+    pub models_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for TestConfig {
@@ -49,6 +51,7 @@ impl Default for TestConfig {
             jobs_file: None,
             workers: true,
             jetstream: None,
+            models_dir: None,
         }
     }
 }

@@ -13,5 +13,6 @@ mod protocol;
 mod search;
 mod support;
 mod tracks;
+mod untagged;
 mod upload_race;
 mod wiring;
