@@ -158,14 +158,23 @@ impl Engine {
             .graph
             .job(job)
             .ok_or_else(|| crate::GraphError::UnknownJob(job.to_string()))?;
-        let source = self.library.track(track).await?.blob_key;
+        let source = match self.library.track(track).await {
+            Ok(t) => t.blob_key,
+            Err(StoreError::NotFound) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
         Ok(artifacts::is_done(&self.blobs, track, &source, spec).await?)
     }
 
     /// The done-ness of every job for `track` (for planning bottom-up and force runs), for
     /// the track's current audio.
     pub async fn done_set(&self, track: Id) -> Result<BTreeSet<String>, PipelineError> {
-        let source = self.library.track(track).await?.blob_key;
+        let source = match self.library.track(track).await {
+            Ok(t) => t.blob_key,
+            // Deleted since it was selected: nothing of it is done (its jobs will be dropped).
+            Err(StoreError::NotFound) => return Ok(BTreeSet::new()),
+            Err(e) => return Err(e.into()),
+        };
         let mut done = BTreeSet::new();
         for spec in self.graph.jobs() {
             if artifacts::is_done(&self.blobs, track, &source, spec).await? {
