@@ -29,6 +29,9 @@ pub struct CatalogConfig {
     pub refresh_token_ttl_s: u64,
     /// Metadata cache capacity (entries of each kind).
     pub cache_entries: usize,
+    /// How long the staging file of an unfinished upload must have gone unwritten before
+    /// garbage collection deletes it, seconds (see `gc`).
+    pub staging_grace_s: u64,
 }
 
 impl Default for CatalogConfig {
@@ -47,6 +50,7 @@ impl Default for CatalogConfig {
             access_token_ttl_s: 900,
             refresh_token_ttl_s: 30 * 24 * 3600,
             cache_entries: 100_000,
+            staging_grace_s: crate::gc::STAGING_GRACE_S,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Garbage collection of blobs no metadata points at: audio replaced or deleted, derived
-//! artifacts of deleted tracks, and uploads whose URL expired without a track claiming them.
+//! artifacts of deleted tracks, uploads whose URL expired without a track claiming them, and
+//! the staging objects of uploads that never finished (a process killed mid-PUT).
 //!
 //! The database moves keys into its garbage list in the same transaction that stops pointing
 //! at them, so a crash at any point leaves at worst a blob that will still be collected, never
@@ -12,6 +13,13 @@ use crate::Inner;
 /// Uploads are collected this long after their URL expired, so a PUT that started just before
 /// the expiry can finish before its blob is considered abandoned.
 pub const UPLOAD_GRACE_MS: Millis = 60 * 60 * 1000;
+
+/// Default of `CatalogConfig::staging_grace_s`: a staging file is swept once it has gone this
+/// long without a write. Every 1 MiB part of an upload in flight writes to it, so an hour of
+/// silence is far beyond a live upload (a client sending 1 MiB an hour would have outlived
+/// its URL, which lasts an hour too); and an hour's leftovers of killed uploads are bounded by
+/// what could be uploaded in an hour. Twenty-four hours would only keep the dead longer.
+pub const STAGING_GRACE_S: u64 = 60 * 60;
 
 /// Entries handled per round.
 const BATCH: u32 = 500;
@@ -33,7 +41,23 @@ impl Gc<'_> {
             .uploads
             .expire_uploads(now - UPLOAD_GRACE_MS)
             .await?;
-        let mut deleted = 0u64;
+        let grace = Millis::try_from(state.config.staging_grace_s.saturating_mul(1000))
+            .unwrap_or(Millis::MAX);
+        let mut deleted = match state.blobs.sweep_staging(now.saturating_sub(grace)).await {
+            Ok(n) => n,
+            // Not worth failing the round for: the next one sweeps again.
+            Err(e) => {
+                tracing::warn!(error = %e.chain(), "gc: sweeping staging files failed");
+                0
+            }
+        };
+        if deleted > 0 {
+            tracing::info!(
+                removed = deleted,
+                "gc: staging files of unfinished uploads removed"
+            );
+            state.metrics.gc_blobs_deleted.inc_by(deleted);
+        }
         loop {
             let batch = state.stores.uploads.garbage(BATCH).await?;
             if batch.is_empty() {

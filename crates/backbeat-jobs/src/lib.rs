@@ -26,6 +26,7 @@ mod support;
 mod tag;
 mod wav;
 
+use std::path::Path;
 use std::time::Duration;
 
 use backbeat_pipeline::{Graph, GraphError, JobClass, JobSpec, Registry};
@@ -68,19 +69,35 @@ pub fn default_graph(extra: Vec<JobSpec>) -> Result<Graph, GraphError> {
     Graph::new(jobs)
 }
 
-/// Registers the built-in jobs' code in `registry`.
-pub fn register_builtin_jobs(registry: &mut Registry) {
+/// Registers the built-in jobs' code in `registry`, the tagger's models taken from
+/// `models_dir`; a job that cannot work here (`tag` without its models) is marked
+/// unavailable with the reason.
+pub fn register_builtin_jobs(registry: &mut Registry, models_dir: &Path) {
     registry
         .register("probe", probe::Probe)
         .register("downsample", downsample::Downsample)
         .register("analyze", analyze::Analyze)
-        .register("tag", tag::Tag)
+        .register(
+            "tag",
+            tag::Tag {
+                models_dir: models_dir.to_path_buf(),
+            },
+        )
         .register("summary", summary::Summary);
+    if let Some(why) = tag::models_missing(models_dir) {
+        registry.mark_unavailable("tag", why);
+    }
 }
 
-/// A registry holding the built-in jobs' code.
+/// A registry holding the built-in jobs' code, with the tagger's models in
+/// [`backbeat_tagger::default_models_dir`].
 pub fn builtin_registry() -> Registry {
+    builtin_registry_with_models(&backbeat_tagger::default_models_dir())
+}
+
+/// A registry holding the built-in jobs' code, with the tagger's models in `models_dir`.
+pub fn builtin_registry_with_models(models_dir: &Path) -> Registry {
     let mut r = Registry::new();
-    register_builtin_jobs(&mut r);
+    register_builtin_jobs(&mut r, models_dir);
     r
 }

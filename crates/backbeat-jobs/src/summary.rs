@@ -1,9 +1,15 @@
 //! `summary`: the descriptors into the catalog database (the track becomes `ready`).
+//!
+//! Its inputs are of the audio the track had when the run loaded it (the engine refuses
+//! outputs computed from other audio), and the store writes them only if the track still
+//! has that audio, checked in the writing transaction: analysis of replaced audio never
+//! lands, even from a job that was already running when the audio changed.
 
 use async_trait::async_trait;
 use backbeat_pipeline::{Job, JobContext, JobError};
 use backbeat_store::jobs::{TrackAnalysis, TrackTag};
 use backbeat_store::model::now_millis;
+use backbeat_store::StoreError;
 
 /// The `summary` job.
 pub(crate) struct Summary;
@@ -44,9 +50,13 @@ impl Job for Summary {
                 analysis,
                 tags: rows,
                 updated_at: now_millis(),
+                source: Some(ctx.track.blob_key.clone()),
             })
-            .await?;
-        Ok(())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(why) => JobError::Stale(why),
+                other => JobError::Store(other),
+            })
     }
 }
 

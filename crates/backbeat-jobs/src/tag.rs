@@ -1,7 +1,14 @@
 //! `tag`: musicnn tags (grouped, raw, embedding) from the mono signal, with the default patch
 //! sampling.
+//!
+//! Without its model files the job cannot tag, but that is no reason to fail the track: it
+//! writes a `tags.json` that says why (`{"unavailable": REASON}`, which `summary` stores as no
+//! tags) and reports itself unavailable, so the track becomes `ready` untagged and a later
+//! backfill, once the models are installed, tags it.
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use backbeat_audio::{Decoded, ANALYSIS_RATE};
@@ -11,25 +18,49 @@ use backbeat_tagger::{StreamTagging, Tagger, TaggerError, Thresholds, DEFAULT_SA
 use crate::signal::{open_stored_signal, stream_stored_signal};
 use crate::support::{blocking, write_json};
 
-/// The tagger, loaded once per process on first use. A missing or broken model is a
-/// permanent failure of the job whose message names the file and the install command.
-fn tagger() -> Result<&'static Tagger, JobError> {
-    // The load error is kept as text: every later job shares it, and the error is not `Clone`.
-    static TAGGER: OnceLock<Result<Tagger, String>> = OnceLock::new();
-    TAGGER
-        .get_or_init(|| {
-            Tagger::load(&backbeat_tagger::default_models_dir()).map_err(|e| e.to_string())
+/// A loaded tagger, or why it could not be loaded (text: every later job shares it, and the
+/// error is not `Clone`).
+type Loaded = Arc<Result<Tagger, String>>;
+
+/// The tagger of `models_dir`, loaded once per process on first use (per folder: tests point
+/// jobs at folders of their own). A missing or broken model makes the job unavailable, with
+/// a message naming the file and the install command.
+fn tagger(models_dir: &Path) -> Loaded {
+    static TAGGERS: Mutex<BTreeMap<PathBuf, Loaded>> = Mutex::new(BTreeMap::new());
+    // Held while loading: a second job would only wait for the same load.
+    let mut loaded = TAGGERS.lock().unwrap_or_else(|p| p.into_inner());
+    Arc::clone(
+        loaded
+            .entry(models_dir.to_path_buf())
+            .or_insert_with(|| Arc::new(Tagger::load(models_dir).map_err(|e| e.to_string()))),
+    )
+}
+
+/// Why the tagger cannot run with the models in `models_dir`, if it cannot: a model file
+/// missing, named with the install command. Only looks for the files (start-up must not wait
+/// for the models to load).
+pub(crate) fn models_missing(models_dir: &Path) -> Option<String> {
+    backbeat_tagger::ModelKind::ALL
+        .iter()
+        .map(|kind| kind.path_in(models_dir))
+        .find(|path| !path.is_file())
+        .map(|path| {
+            backbeat_tagger::TaggerError::ModelMissing {
+                path,
+                install: backbeat_tagger::INSTALL_COMMAND,
+            }
+            .to_string()
         })
-        .as_ref()
-        .map_err(|e| JobError::Permanent(e.clone()))
 }
 
 fn tag_err(e: TaggerError) -> JobError {
     JobError::BadInput(Box::new(e))
 }
 
-/// The `tag` job.
-pub(crate) struct Tag;
+/// The `tag` job, with the folder its models are in.
+pub(crate) struct Tag {
+    pub(crate) models_dir: PathBuf,
+}
 
 #[async_trait]
 impl Job for Tag {
@@ -40,8 +71,16 @@ impl Job for Tag {
         let mono = ctx.memo.get::<Vec<f32>>("downsample.audio.wav");
         let source = ctx.memo.get::<Decoded>("downsample.source.json");
         let cancel = ctx.cancel.clone();
+        let models_dir = self.models_dir.clone();
         blocking(move || {
-            let tagger = tagger()?;
+            let loaded = tagger(&models_dir);
+            let tagger = match loaded.as_ref() {
+                Ok(t) => t,
+                Err(why) => {
+                    write_json(&out, &serde_json::json!({ "unavailable": why }))?;
+                    return Err(JobError::Unavailable(why.clone()));
+                }
+            };
             let source_rate = match source {
                 Some(s) => Some(s.file.sample_rate),
                 None => std::fs::read(&source_path)

@@ -5,3 +5,5 @@
 mod builtins;
 mod common;
 mod graph;
+mod stale;
+mod unavailable;

@@ -15,6 +15,13 @@
 //! re-run that writes fewer files is read correctly at once; the previous run's extra files
 //! are removed after the new manifest is written ([`remove_stale`]), and a crash before that
 //! only leaves files nobody reads, which the next run removes.
+//!
+//! A manifest records the source its outputs were computed from: the track's audio key
+//! (`Track::blob_key`; a replacement gets a new key, and a claimed upload's bytes never
+//! change, so the key names the bytes). A job is done only for the audio the track has now
+//! ([`is_done`] with the current key); a manifest written before sources were recorded counts
+//! for any audio. The engine checks the source again before and after the commit, so a job
+//! whose audio was replaced while it ran discards its outputs (see `engine`).
 
 use backbeat_store::blob::{BlobStore, PutError};
 use backbeat_store::catalog::derived_prefix;
@@ -52,30 +59,61 @@ pub struct Manifest {
     /// run ([`done_in_run`]). Absent in manifests written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<Id>,
+    /// The audio key the outputs were computed from. Absent in manifests written before it
+    /// existed (they count as computed from the current audio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Set when the job could not do its work (`JobError::Unavailable`): its outputs are
+    /// placeholders children can use, and the job is not done ([`is_done`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
-/// Whether `spec`'s outputs exist for its current version.
-pub async fn is_done(blobs: &BlobStore, track: Id, spec: &JobSpec) -> Result<bool, StoreError> {
-    match blobs
-        .head(&manifest_key(track, &spec.name, spec.version))
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(StoreError::NotFound) => Ok(false),
-        Err(e) => Err(e),
+impl Manifest {
+    /// Whether the outputs were computed from the audio at `source`.
+    pub fn is_from(&self, source: &str) -> bool {
+        self.source.as_deref().is_none_or(|s| s == source)
     }
 }
 
-/// Whether `spec`'s outputs for its current version were committed by run `run` (a forced job's
-/// older outputs do not count for the run that re-makes them).
+/// Whether `spec` is done for its current version: its outputs exist, computed from the
+/// audio at `source` (the track's current `blob_key`), and are not placeholders of a job that
+/// was unavailable.
+pub async fn is_done(
+    blobs: &BlobStore,
+    track: Id,
+    source: &str,
+    spec: &JobSpec,
+) -> Result<bool, StoreError> {
+    Ok(read_manifest(blobs, track, spec)
+        .await?
+        .is_some_and(|m| m.is_from(source) && m.unavailable.is_none()))
+}
+
+/// Whether `spec`'s outputs exist for the audio at `source`, placeholders included: what a
+/// child needs to start.
+pub async fn has_outputs(
+    blobs: &BlobStore,
+    track: Id,
+    source: &str,
+    spec: &JobSpec,
+) -> Result<bool, StoreError> {
+    Ok(read_manifest(blobs, track, spec)
+        .await?
+        .is_some_and(|m| m.is_from(source)))
+}
+
+/// Whether `spec`'s outputs for its current version were committed by run `run` from the audio
+/// at `source` (a forced job's older outputs do not count for the run that re-makes them).
 pub async fn done_in_run(
     blobs: &BlobStore,
     track: Id,
+    source: &str,
     spec: &JobSpec,
     run: Id,
 ) -> Result<bool, StoreError> {
     match read_manifest(blobs, track, spec).await? {
-        Some(m) => Ok(m.run == Some(run)),
+        Some(m) => Ok(m.run == Some(run) && m.is_from(source)),
         None => Ok(false),
     }
 }
@@ -126,22 +164,34 @@ pub async fn remove_stale(
     Ok(removed)
 }
 
+/// Who wrote a manifest, from what: the parts of it that are not the outputs.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'a> {
+    pub worker: &'a str,
+    pub run: Id,
+    /// The audio key the outputs were computed from.
+    pub source: &'a str,
+    /// Why the job could not do its work, when its outputs are placeholders.
+    pub unavailable: Option<&'a str>,
+}
+
 /// Writes the manifest of `spec` for `track`: the commit point of its outputs.
 pub async fn commit(
     blobs: &BlobStore,
     track: Id,
     spec: &JobSpec,
     outputs: Vec<(String, u64)>,
-    worker: &str,
-    run: Id,
+    from: Provenance<'_>,
 ) -> Result<Manifest, StoreError> {
     let manifest = Manifest {
         job: spec.name.clone(),
         version: spec.version,
         outputs,
-        worker: worker.to_string(),
+        worker: from.worker.to_string(),
         finished_at: now_millis(),
-        run: Some(run),
+        run: Some(from.run),
+        source: Some(from.source.to_string()),
+        unavailable: from.unavailable.map(str::to_string),
     };
     let json =
         serde_json::to_vec(&manifest).map_err(|e| StoreError::blob("encoding the manifest", e))?;
@@ -158,4 +208,22 @@ pub async fn commit(
             other => StoreError::blob("storing the manifest", other),
         })?;
     Ok(manifest)
+}
+
+/// Deletes `spec`'s manifest for `track` if it is still the one computed from `source` (a
+/// manifest of the newer audio is left alone). Undoes a commit found stale after the fact.
+pub async fn retract(
+    blobs: &BlobStore,
+    track: Id,
+    spec: &JobSpec,
+    source: &str,
+) -> Result<(), StoreError> {
+    match read_manifest(blobs, track, spec).await? {
+        Some(m) if m.source.as_deref() == Some(source) => {
+            blobs
+                .delete(&manifest_key(track, &spec.name, spec.version))
+                .await
+        }
+        _ => Ok(()),
+    }
 }

@@ -6,7 +6,9 @@
 //!    ⇒ record `skipped`, go on to the children;
 //! 2. copy its inputs from the blob store into a scratch folder and run the job there (timeout,
 //!    panics contained); the store never hands out its own paths, so any backend works;
-//! 3. upload every output, then the manifest (the commit point, see `artifacts`), then remove
+//! 3. stage every output (stored where nobody sees it), check that the track still has the
+//!    audio the job ran on, make the outputs visible, write the manifest (the commit point,
+//!    see `artifacts`; it records that audio key), check the audio once more, then remove
 //!    files of a directory output that the previous run wrote and this one did not;
 //! 4. record `done`; publish (or run inline) the ready children;
 //! 5. acknowledge the delivery.
@@ -19,13 +21,24 @@
 //! the delivery acknowledged, so other tracks carry on. An outage (full disk, database out of
 //! reach) is not a try: the job runs again in place once it is over (for up to an hour), so a
 //! full disk does not fail the tracks being processed.
+//!
+//! Stale jobs: a track's audio can be replaced while a job of the previous audio runs (the
+//! replacement starts a new run of every job). Such a job must not write over the newer
+//! run's outputs: when the check before its outputs become visible finds another audio key,
+//! it discards them; when the check after its manifest does (the replacement committed in
+//! between), it retracts its manifest, so the job is not done for the new audio and the new
+//! run's own commit stands. Its children are not started, and it records no state (the new
+//! run owns the track's job records). Inputs are taken only from manifests of the audio the
+//! job runs on. What remains is the instant between the first check and the renames that
+//! make the outputs visible (milliseconds, against a new run that must decode the new audio
+//! first); per-source output keys would close it, at the price of the artifact layout.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backbeat_store::blob::BlobStore;
+use backbeat_store::blob::{BlobStore, StagedPut};
 use backbeat_store::jobs::{JobState, JobUpdate};
 use backbeat_store::model::{Id, Track};
 use backbeat_store::{JobStore, LibraryStore, StoreError};
@@ -116,6 +129,8 @@ pub struct Engine {
 pub enum Outcome {
     Done,
     Skipped,
+    /// The job could not do its work here; its placeholder outputs let the run go on.
+    Unavailable,
 }
 
 impl Engine {
@@ -146,20 +161,33 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether `job`'s outputs exist for `track` at its current version.
+    /// Whether `job`'s outputs exist for `track` at its current version, computed from the
+    /// track's current audio.
     pub async fn is_done(&self, track: Id, job: &str) -> Result<bool, PipelineError> {
         let spec = self
             .graph
             .job(job)
             .ok_or_else(|| crate::GraphError::UnknownJob(job.to_string()))?;
-        Ok(artifacts::is_done(&self.blobs, track, spec).await?)
+        let source = match self.library.track(track).await {
+            Ok(t) => t.blob_key,
+            Err(StoreError::NotFound) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(artifacts::is_done(&self.blobs, track, &source, spec).await?)
     }
 
-    /// The done-ness of every job for `track` (for planning bottom-up and force runs).
+    /// The done-ness of every job for `track` (for planning bottom-up and force runs), for
+    /// the track's current audio.
     pub async fn done_set(&self, track: Id) -> Result<BTreeSet<String>, PipelineError> {
+        let source = match self.library.track(track).await {
+            Ok(t) => t.blob_key,
+            // Deleted since it was selected: nothing of it is done (its jobs will be dropped).
+            Err(StoreError::NotFound) => return Ok(BTreeSet::new()),
+            Err(e) => return Err(e.into()),
+        };
         let mut done = BTreeSet::new();
         for spec in self.graph.jobs() {
-            if artifacts::is_done(&self.blobs, track, spec).await? {
+            if artifacts::is_done(&self.blobs, track, &source, spec).await? {
                 done.insert(spec.name.clone());
             }
         }
@@ -303,6 +331,14 @@ impl Engine {
                     tracing::warn!(error = %e, "ack failed; the job will be redelivered");
                 }
             }
+            Err(JobError::Stale(why)) => {
+                tracing::info!(track = %msg.track, job = %spec.name, reason = %why,
+                    "audio replaced while the job ran; its result is discarded");
+                self.metrics.finished(&spec.name, "stale", None);
+                if let Err(e) = d.ack().await {
+                    tracing::warn!(error = %e, "ack failed; the job will be redelivered");
+                }
+            }
             Err(e) if e.is_transient() && count < self.config.max_deliver => {
                 let delay = self.backoff(count);
                 let reason = format!(
@@ -436,6 +472,12 @@ impl Engine {
                     known_done.insert(spec.name.clone());
                 }
                 Err(e) if is_first => return Err(e),
+                // The audio changed under the chain: nothing more of it belongs to the track.
+                Err(JobError::Stale(why)) => {
+                    tracing::info!(track = %track.id, job = %spec.name, reason = %why,
+                        "audio replaced while the job ran; its result is discarded");
+                    return Ok(());
+                }
                 Err(e) => {
                     let why = format!("chained run failed: {e}; queued");
                     self.record(&track.id, &spec, JobState::Pending, None, Some(&why))
@@ -452,11 +494,16 @@ impl Engine {
                     }
                     // A parent this run re-makes counts only once it finished in this run:
                     // its old outputs would start a fan-in child (summary) too early.
+                    let source = track.blob_key.as_str();
                     let d = match self.graph.job(p) {
                         Some(pj) if run.forces(p) => {
-                            artifacts::done_in_run(&self.blobs, track.id, pj, run.id).await?
+                            artifacts::done_in_run(&self.blobs, track.id, source, pj, run.id)
+                                .await?
                         }
-                        Some(pj) => artifacts::is_done(&self.blobs, track.id, pj).await?,
+                        // Placeholders of an unavailable parent are enough to go on with.
+                        Some(pj) => {
+                            artifacts::has_outputs(&self.blobs, track.id, source, pj).await?
+                        }
                         None => false,
                     };
                     done_now.insert(p.to_string(), d);
@@ -503,7 +550,9 @@ impl Engine {
         memo: &Memo,
     ) -> Result<Outcome, JobError> {
         let started = Instant::now();
-        if !run.forces(&spec.name) && artifacts::is_done(&self.blobs, track.id, spec).await? {
+        if !run.forces(&spec.name)
+            && artifacts::is_done(&self.blobs, track.id, &track.blob_key, spec).await?
+        {
             self.record(&track.id, spec, JobState::Skipped, None, None)
                 .await;
             self.metrics.finished(&spec.name, "skipped", None);
@@ -515,13 +564,22 @@ impl Engine {
         let result = self.run_and_commit(track, spec, run, memo, &scratch).await;
         drop(scratch);
         match result {
-            Ok(()) => {
+            Ok(Some(why)) => {
+                tracing::warn!(track = %track.id, job = %spec.name, reason = %why,
+                    "job unavailable here; its children go on without its results");
+                self.record(&track.id, spec, JobState::Unavailable, None, Some(&why))
+                    .await;
+                self.metrics.finished(&spec.name, "unavailable", None);
+                Ok(Outcome::Unavailable)
+            }
+            Ok(None) => {
                 self.record(&track.id, spec, JobState::Done, None, None)
                     .await;
                 self.metrics
                     .finished(&spec.name, "done", Some(started.elapsed()));
                 Ok(Outcome::Done)
             }
+            Err(e @ JobError::Stale(_)) => Err(e),
             Err(e) => {
                 self.metrics.failed_attempt(&spec.name);
                 Err(e)
@@ -536,7 +594,7 @@ impl Engine {
         run: &Run,
         memo: &Memo,
         scratch: &Scratch,
-    ) -> Result<(), JobError> {
+    ) -> Result<Option<String>, JobError> {
         let inputs = self.fetch_inputs(track, spec, scratch).await?;
         let out_dir = scratch.0.join("out");
         let mut outputs: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -573,8 +631,11 @@ impl Engine {
         // Its own task: a panic is contained as a JoinError, and a timeout can abort it.
         let task = tokio::spawn(async move { code.run(ctx).await });
         let abort = task.abort_handle();
+        let mut unavailable = None;
         match tokio::time::timeout(spec.timeout, task).await {
             Ok(Ok(Ok(()))) => {}
+            // Its placeholder outputs are committed like any others, marked as such.
+            Ok(Ok(Err(JobError::Unavailable(why)))) => unavailable = Some(why),
             Ok(Ok(Err(e))) => return Err(e),
             Ok(Err(join)) if join.is_panic() => {
                 let payload = join.into_panic();
@@ -595,7 +656,7 @@ impl Engine {
                 )));
             }
         }
-        let mut written = Vec::with_capacity(outputs.len());
+        let mut staged: Vec<(String, StagedPut)> = Vec::with_capacity(outputs.len());
         for (name, path) in &outputs {
             let files = if artifacts::is_dir_output(name) {
                 dir_files(name, path).await?
@@ -608,27 +669,41 @@ impl Engine {
             };
             for (name, path) in files {
                 let key = artifacts::output_key(track.id, &spec.name, spec.version, &name);
-                let size = self
+                let put = self
                     .blobs
-                    .put_file(&key, &path, artifacts::MAX_OUTPUT_BYTES)
+                    .stage_file(&key, &path, artifacts::MAX_OUTPUT_BYTES)
                     .await?;
-                written.push((name, size));
+                staged.push((name, put));
             }
         }
-        let manifest = artifacts::commit(
-            &self.blobs,
-            track.id,
-            spec,
-            written,
-            &self.config.worker_id,
-            run.id,
-        )
-        .await?;
+        // Every byte is staged: the check and the renames that follow are quick, which is
+        // what keeps a replacement from slipping in between them.
+        if let Some(why) = self.source_changed(track).await? {
+            for (_, put) in staged {
+                put.discard().await;
+            }
+            return Err(JobError::Stale(why));
+        }
+        let mut written = Vec::with_capacity(staged.len());
+        for (name, put) in staged {
+            written.push((name, put.commit().await?));
+        }
+        let from = artifacts::Provenance {
+            worker: &self.config.worker_id,
+            run: run.id,
+            source: &track.blob_key,
+            unavailable: unavailable.as_deref(),
+        };
+        let manifest = artifacts::commit(&self.blobs, track.id, spec, written, from).await?;
+        if let Some(why) = self.source_changed(track).await? {
+            artifacts::retract(&self.blobs, track.id, spec, &track.blob_key).await?;
+            return Err(JobError::Stale(why));
+        }
         // After the commit: until then the previous manifest may still name these files.
         if let Err(e) = artifacts::remove_stale(&self.blobs, track.id, spec, &manifest).await {
             tracing::warn!(error = %e, job = %spec.name, "removing stale outputs failed");
         }
-        Ok(())
+        Ok(unavailable)
     }
 
     /// Copies every input of `spec` into `scratch/in/` (the upload as `in/upload`, an output
@@ -650,11 +725,11 @@ impl Engine {
                 }
                 Input::Output { job, output } => {
                     let local = in_dir.join(job).join(output.trim_end_matches('/'));
+                    let producer = self.input_manifest(track, job, output).await?;
                     let files = if artifacts::is_dir_output(output) {
-                        self.dir_input_files(track, job, output, &local).await?
+                        dir_input_files(track.id, &producer, output, &local)
                     } else {
-                        let version = self.graph.job(job).map_or(0, |j| j.version);
-                        let key = artifacts::output_key(track.id, job, version, output);
+                        let key = artifacts::output_key(track.id, job, producer.version, output);
                         vec![(key, local.clone())]
                     };
                     (local, files)
@@ -686,34 +761,69 @@ impl Engine {
         Ok(inputs)
     }
 
-    /// The files of directory output `dir` of `job`, as its manifest lists them: (key, local
-    /// path under `local`).
-    async fn dir_input_files(
+    /// The manifest of `job` (the producer of input `job.output`), which must be of the
+    /// audio `track` has: an input computed from other audio is refused, as stale when the
+    /// track's audio changed since this job started, else as missing (its producer has not
+    /// re-made it for the new audio yet, and the retry waits for that).
+    async fn input_manifest(
         &self,
         track: &Track,
         job: &str,
-        dir: &str,
-        local: &std::path::Path,
-    ) -> Result<Vec<(String, PathBuf)>, JobError> {
+        output: &str,
+    ) -> Result<artifacts::Manifest, JobError> {
         let spec = self
             .graph
             .job(job)
             .ok_or_else(|| JobError::Permanent(format!("no job is called `{job}`")))?;
+        let missing = || JobError::Transient(format!("input `{job}.{output}` is missing"));
         let manifest = artifacts::read_manifest(&self.blobs, track.id, spec)
             .await?
-            .ok_or_else(|| JobError::Transient(format!("input `{job}.{dir}` is missing")))?;
-        Ok(manifest
-            .outputs
-            .iter()
-            .filter_map(|(name, _)| {
-                let file = name.strip_prefix(dir)?;
-                Some((
-                    artifacts::output_key(track.id, job, spec.version, name),
-                    local.join(file),
-                ))
-            })
-            .collect())
+            .ok_or_else(missing)?;
+        if manifest.is_from(&track.blob_key) {
+            return Ok(manifest);
+        }
+        match self.source_changed(track).await? {
+            Some(why) => Err(JobError::Stale(why)),
+            None => Err(JobError::Transient(format!(
+                "input `{job}.{output}` was computed from other audio; waiting for its rerun"
+            ))),
+        }
     }
+
+    /// Why `track` (as this job loaded it) no longer has the audio the job ran on, if so.
+    /// A deleted track is not stale: its outputs are dropped after the job (see
+    /// `drop_outputs_if_deleted`).
+    async fn source_changed(&self, track: &Track) -> Result<Option<String>, JobError> {
+        match self.library.track(track.id).await {
+            Ok(now) if now.blob_key != track.blob_key => Ok(Some(format!(
+                "the track's audio changed from `{}` to `{}` while the job ran",
+                track.blob_key, now.blob_key
+            ))),
+            Ok(_) | Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The files of directory output `dir` as `producer`'s manifest lists them: (key, local path
+/// under `local`).
+fn dir_input_files(
+    track: Id,
+    producer: &artifacts::Manifest,
+    dir: &str,
+    local: &std::path::Path,
+) -> Vec<(String, PathBuf)> {
+    producer
+        .outputs
+        .iter()
+        .filter_map(|(name, _)| {
+            let file = name.strip_prefix(dir)?;
+            Some((
+                artifacts::output_key(track, &producer.job, producer.version, name),
+                local.join(file),
+            ))
+        })
+        .collect()
 }
 
 /// The files a job wrote into directory output `name` at `path`, as (`name` + file name, path).

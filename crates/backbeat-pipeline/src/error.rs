@@ -66,6 +66,16 @@ pub enum JobError {
     /// The input itself is bad (permanent): the decoder's or the model's own error.
     #[error("{0}")]
     BadInput(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The track's audio was replaced while the job ran: its result is discarded, not a
+    /// failure (the run started for the new audio makes the job again).
+    #[error("{0}")]
+    Stale(String),
+    /// The job cannot do its work on this worker (a model or tool missing here). The job has
+    /// still written every output, with what its children can go on with (no tags, say): they
+    /// are committed, the job is recorded `unavailable` with this reason, the run goes on, and
+    /// the job counts as not done, so a later run does it properly.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl JobError {
@@ -76,7 +86,10 @@ impl JobError {
             | JobError::Io { .. }
             | JobError::Store(_)
             | JobError::Upload(_) => true,
-            JobError::Permanent(_) | JobError::BadInput(_) => false,
+            JobError::Permanent(_)
+            | JobError::BadInput(_)
+            | JobError::Stale(_)
+            | JobError::Unavailable(_) => false,
         }
     }
 
@@ -89,7 +102,9 @@ impl JobError {
             JobError::Upload(PutError::TooLarge(_) | PutError::Body(_))
             | JobError::Transient(_)
             | JobError::Permanent(_)
-            | JobError::BadInput(_) => false,
+            | JobError::BadInput(_)
+            | JobError::Stale(_)
+            | JobError::Unavailable(_) => false,
         }
     }
 

@@ -99,6 +99,8 @@ impl Memo {
 #[derive(Clone, Default)]
 pub struct Registry {
     jobs: HashMap<String, Arc<dyn Job>>,
+    /// Jobs known at start-up to be unable to do their work here, with the reason.
+    unavailable: std::collections::BTreeMap<String, String>,
 }
 
 impl Registry {
@@ -116,5 +118,18 @@ impl Registry {
     /// The code for `name`.
     pub fn get(&self, name: &str) -> Option<Arc<dyn Job>> {
         self.jobs.get(name).cloned()
+    }
+
+    /// Records that `name` cannot do its work in this process (a missing model), and why: for
+    /// start-up warnings and readiness reports. The job still runs and reports it itself
+    /// ([`crate::JobError::Unavailable`]).
+    pub fn mark_unavailable(&mut self, name: &str, reason: impl Into<String>) -> &mut Self {
+        self.unavailable.insert(name.to_string(), reason.into());
+        self
+    }
+
+    /// The jobs marked unavailable, with their reasons.
+    pub fn unavailable(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.unavailable
     }
 }

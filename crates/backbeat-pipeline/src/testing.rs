@@ -112,6 +112,34 @@ impl Harness {
 
     /// A track whose upload is `bytes`.
     pub async fn track_with(&self, bytes: Vec<u8>) -> Track {
+        let (key, audio) = self.locked_upload(bytes).await;
+        self.db
+            .create_track(NewTrack {
+                album_id: self.album,
+                title: "Track".into(),
+                upload_key: key,
+                lock_token: "fixture".into(),
+                uploader: self.user,
+                audio,
+                status: TrackStatus::Processing,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Replaces `track`'s audio with `bytes` (a new upload claimed as the catalog's
+    /// replacement does); returns the track as stored now. Submitting the rerun is the
+    /// caller's.
+    pub async fn replace_audio(&self, track: Id, bytes: Vec<u8>) -> Track {
+        let (key, audio) = self.locked_upload(bytes).await;
+        self.db
+            .replace_track_audio(track, &key, "fixture", self.user, audio)
+            .await
+            .unwrap()
+    }
+
+    /// An upload slot holding `bytes`, locked with the token `fixture`; its key and facts.
+    async fn locked_upload(&self, bytes: Vec<u8>) -> (String, AudioFacts) {
         let key = format!("uploads/{}", new_id());
         let len = bytes.len() as i64;
         let body = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(Bytes::from(bytes))]);
@@ -129,31 +157,41 @@ impl Harness {
         let now = now_millis();
         let locked = self.db.lock_upload(&key, "fixture", now + 60_000, now);
         assert_eq!(locked.await.unwrap(), LockOutcome::Acquired);
-        self.db
-            .create_track(NewTrack {
-                album_id: self.album,
-                title: "Track".into(),
-                upload_key: key,
-                lock_token: "fixture".into(),
-                uploader: self.user,
-                audio: AudioFacts {
-                    container: "wav".into(),
-                    codec: "pcm".into(),
-                    duration_ms: 1000,
-                    sample_rate: 44100,
-                    channels: 2,
-                    bytes: len,
-                },
-                status: TrackStatus::Processing,
-            })
-            .await
-            .unwrap()
+        let audio = AudioFacts {
+            container: "wav".into(),
+            codec: "pcm".into(),
+            duration_ms: 1000,
+            sample_rate: 44100,
+            channels: 2,
+            bytes: len,
+        };
+        (key, audio)
+    }
+
+    /// An engine over the same catalog, blobs and queue running `registry` (a worker set up
+    /// differently, e.g. once models are installed); drive it with [`Harness::drain_with`].
+    pub fn engine_with(&self, registry: Registry) -> Arc<Engine> {
+        let e = &self.engine;
+        Arc::new(Engine {
+            graph: Arc::clone(&e.graph),
+            registry,
+            blobs: e.blobs.clone(),
+            library: Arc::clone(&e.library),
+            states: Arc::clone(&e.states),
+            queue: Arc::clone(&e.queue),
+            config: e.config.clone(),
+            metrics: Arc::new(Default::default()),
+        })
     }
 
     /// Starts workers for every job; stop them with the returned sender.
     pub fn start_workers(&self) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+        Self::start(&self.engine)
+    }
+
+    fn start(engine: &Arc<Engine>) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
         let (tx, rx) = watch::channel(false);
-        let engine = Arc::clone(&self.engine);
+        let engine = Arc::clone(engine);
         let handle = tokio::spawn(async move {
             engine.run(None, rx).await.unwrap();
         });
@@ -168,12 +206,16 @@ impl Harness {
 
     /// Runs workers until every queued message is settled.
     pub async fn drain(&self) {
-        let (stop, handle) = self.start_workers();
-        let names: Vec<String> = self.engine.graph.names().into_iter().collect();
+        Self::drain_with(&self.engine).await
+    }
+
+    /// Runs `engine`'s workers until every queued message is settled.
+    pub async fn drain_with(engine: &Arc<Engine>) {
+        let (stop, handle) = Self::start(engine);
+        let names: Vec<String> = engine.graph.names().into_iter().collect();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let depth: u64 = self
-                .engine
+            let depth: u64 = engine
                 .queue
                 .depth(&names)
                 .await

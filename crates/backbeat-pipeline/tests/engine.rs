@@ -356,3 +356,40 @@ async fn outputs_of_a_track_deleted_mid_job_are_not_left_behind() {
     let left = h.blobs.list(&prefix).await.unwrap();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Issue 13, item 4: outputs record the audio they were computed from, and those of replaced
+/// audio do not count as done — a plan made after the replacement (a backfill, a bottom-up
+/// request) runs every job again instead of skipping on the old audio's outputs.
+#[tokio::test]
+async fn outputs_of_replaced_audio_are_not_done_for_the_new_audio() {
+    let log = Log::default();
+    let h = harness(&log, &[]).await;
+    let t = h.track_with(b"audio A".to_vec()).await;
+    h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph))
+        .await;
+    assert_eq!(h.done_jobs(t.id).await.len(), 6);
+    let spec = h.engine.graph.job("a").unwrap();
+    let m = backbeat_pipeline::artifacts::read_manifest(&h.blobs, t.id, spec)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.source.as_deref(), Some(t.blob_key.as_str()));
+
+    let b = h.replace_audio(t.id, b"audio B".to_vec()).await;
+    assert!(
+        h.done_jobs(t.id).await.is_empty(),
+        "A's outputs are not B's"
+    );
+    log.clear();
+    h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph))
+        .await;
+    let mut ran = log.jobs_for(t.id);
+    ran.sort();
+    assert_eq!(ran, ["a", "b", "c", "d", "e", "s"], "every job ran on B");
+    let m = backbeat_pipeline::artifacts::read_manifest(&h.blobs, t.id, spec)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.source.as_deref(), Some(b.blob_key.as_str()));
+    assert_eq!(h.done_jobs(t.id).await.len(), 6);
+}

@@ -40,6 +40,8 @@ pub struct TestConfig {
     pub jetstream: Option<(String, String)>,
     /// Deliveries after which a failing job is dead-lettered (default: the engine's).
     pub max_deliver: Option<u32>,
+    /// The tagger's models folder (default: the installed models).
+    pub models_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for TestConfig {
@@ -52,6 +54,7 @@ impl Default for TestConfig {
             workers: true,
             jetstream: None,
             max_deliver: None,
+            models_dir: None,
         }
     }
 }

@@ -28,6 +28,7 @@ async fn health_and_readiness() {
     let res = app.get("/readyz").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["status"], "ok");
+    assert_eq!(res.json()["unavailableJobs"], json!({}), "models installed");
     // HEAD works on GET routes.
     let res = app.at(Method::HEAD, "/healthz").await;
     assert_eq!(res.status, StatusCode::OK);

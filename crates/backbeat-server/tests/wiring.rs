@@ -10,7 +10,7 @@ use std::time::Duration;
 use backbeat_catalog::accounts::tokens::{derive_key, TokenKeys};
 use backbeat_catalog::effects::CacheAwareStates;
 use backbeat_catalog::{Cache, Catalog, CatalogConfig, CatalogMetrics, CatalogParts};
-use backbeat_jobs::{builtin_registry, default_graph};
+use backbeat_jobs::{builtin_registry, builtin_registry_with_models, default_graph};
 use backbeat_pipeline::queue::jetstream::JetStreamQueue;
 use backbeat_pipeline::queue::sql::SqlQueue;
 use backbeat_pipeline::{Engine, EngineConfig, Queue, QueueConfig};
@@ -52,7 +52,10 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
     }
     let pipeline = Arc::new(Engine {
         graph: Arc::new(default_graph(extra)?),
-        registry: builtin_registry(),
+        registry: match &config.models_dir {
+            Some(dir) => builtin_registry_with_models(dir),
+            None => builtin_registry(),
+        },
         blobs: blobs.clone(),
         library: Arc::new(db.clone()),
         states: Arc::new(CacheAwareStates::new(

@@ -14,6 +14,7 @@ mod files;
 mod location;
 mod put;
 mod read;
+mod staging;
 
 pub use location::{BadBlobLocation, BlobLocation};
 pub use put::StagedPut;

@@ -25,6 +25,10 @@ pub enum JobState {
     Failed,
     /// Failed on every allowed delivery — dead-lettered with the last error.
     Dead,
+    /// Could not do its work on the worker that ran it (a model or tool missing there); the
+    /// reason is the record's error. Its children went on with what it could give them (no
+    /// tags, say), the track is not failed, and `--where missing` selects it again.
+    Unavailable,
 }
 
 impl JobState {
@@ -37,6 +41,7 @@ impl JobState {
             JobState::Skipped => "skipped",
             JobState::Failed => "failed",
             JobState::Dead => "dead",
+            JobState::Unavailable => "unavailable",
         }
     }
 
@@ -49,6 +54,7 @@ impl JobState {
             "skipped" => JobState::Skipped,
             "failed" => JobState::Failed,
             "dead" => JobState::Dead,
+            "unavailable" => JobState::Unavailable,
             _ => return None,
         })
     }
@@ -59,13 +65,14 @@ impl JobState {
     }
 
     /// Every state.
-    pub const ALL: [JobState; 6] = [
+    pub const ALL: [JobState; 7] = [
         JobState::Pending,
         JobState::Running,
         JobState::Done,
         JobState::Skipped,
         JobState::Failed,
         JobState::Dead,
+        JobState::Unavailable,
     ];
 }
 
@@ -130,6 +137,11 @@ pub struct TrackAnalysis {
     /// track's previous tags.
     pub tags: Vec<TrackTag>,
     pub updated_at: Millis,
+    /// The audio key (the track's `blob_key`) the analysis was computed from. When set, the
+    /// analysis is stored only while the track still has that audio: a job that ran on
+    /// audio replaced meanwhile must not overwrite the newer audio's analysis. Not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One grouped tag of a track.

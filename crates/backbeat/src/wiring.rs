@@ -116,9 +116,21 @@ pub fn open_engine(
     blobs: BlobStore,
     queue: Arc<dyn Queue>,
 ) -> anyhow::Result<Engine> {
+    let registry = builtin_registry();
+    // Said once at start-up, not only in each track's failed job: tracks are processed
+    // without these jobs (`ready` untagged), and the fix is an install and a backfill.
+    for (job, why) in registry.unavailable() {
+        tracing::warn!(
+            job = %job,
+            reason = %why,
+            "job `{job}` is unavailable: {why}. Tracks are processed without it; once fixed, \
+             restart and run `backbeat backfill --job {job} --where missing --force \
+             --with-descendants`"
+        );
+    }
     Ok(Engine {
         graph: Arc::new(load_graph(settings)?),
-        registry: builtin_registry(),
+        registry,
         blobs,
         library: Arc::new(db.clone()),
         states,

@@ -22,7 +22,10 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers within two seconds and the search index is open.
+/// Readiness: the database answers within two seconds and the search index is open. Jobs
+/// that cannot run in this process (the tagger without its models) are listed with the
+/// reason under `unavailableJobs`; the server is still ready (tracks are processed without
+/// them).
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, state.catalog.ping()).await {
         Ok(Ok(())) => {}
@@ -37,9 +40,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
         }
     }
     let docs = state.catalog.parts().index.num_docs();
-    Ok(Json(
-        serde_json::json!({ "status": "ok", "searchDocs": docs }),
-    ))
+    let unavailable = state.catalog.pipeline().registry.unavailable();
+    Ok(Json(serde_json::json!({
+        "status": "ok",
+        "searchDocs": docs,
+        "unavailableJobs": unavailable,
+    })))
 }
 
 /// Prometheus metrics in the OpenMetrics text format.

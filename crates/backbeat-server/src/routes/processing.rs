@@ -32,8 +32,10 @@ pub struct JobDto {
     /// The job's version in the running graph.
     pub version: u32,
     /// `none` (never queued), `pending`, `running`, `done`, `skipped` (outputs existed),
-    /// `failed` (bad input, not retried), `dead` (failed on every delivery), or `stale`
-    /// (complete, but for another version of the job).
+    /// `failed` (bad input, not retried), `dead` (failed on every delivery), `unavailable`
+    /// (could not run on its worker, e.g. the tagger's models are not installed: the track
+    /// went on without it; `error` says why), or `stale` (complete, but for another version
+    /// of the job).
     #[schema(example = "done")]
     pub state: String,
     /// The version the state is about (differs from `version` when stale).
@@ -42,7 +44,8 @@ pub struct JobDto {
     pub attempts: u32,
     /// Runs that wrote the outputs.
     pub completions: u32,
-    /// Why it failed, for `failed`, `dead` and retried jobs.
+    /// Why it failed, for `failed`, `dead` and retried jobs; why it could not run, for
+    /// `unavailable`.
     pub error: Option<String>,
     /// The worker that touched it last.
     pub worker: Option<String>,

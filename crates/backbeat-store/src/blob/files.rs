@@ -51,6 +51,18 @@ impl BlobStore {
     /// Uploads the local file `src` to `key` atomically; refuses more than `max_bytes`.
     /// Returns the size.
     pub async fn put_file(&self, key: &str, src: &Path, max_bytes: u64) -> Result<u64, PutError> {
+        let staged = self.stage_file(key, src, max_bytes).await?;
+        Ok(staged.commit().await?)
+    }
+
+    /// Stages the local file `src` for `key` (see [`BlobStore::stage`]): nothing is visible
+    /// until [`StagedPut::commit`](super::StagedPut::commit).
+    pub async fn stage_file(
+        &self,
+        key: &str,
+        src: &Path,
+        max_bytes: u64,
+    ) -> Result<super::StagedPut, PutError> {
         let file = tokio::fs::File::open(src)
             .await
             .map_err(|e| blob_err("opening a local file", e))?;
@@ -70,7 +82,7 @@ impl BlobStore {
                 Err(e) => Some((Err(e), file)),
             }
         });
-        self.put_stream(key, Box::pin(body), max_bytes).await
+        self.stage(key, Box::pin(body), max_bytes).await
     }
 
     /// The whole blob at `key` in memory, refusing one larger than `max` bytes (manifests,

@@ -12,9 +12,29 @@ use super::rows::{id, int, opt_text, text};
 use super::SqlCatalog;
 
 /// Stores (replaces) a track's descriptors and tags and marks the track `ready`, unless one of
-/// its jobs failed for good: one transaction.
+/// its jobs failed for good: one transaction. With `a.source` set, `Conflict` (and nothing
+/// stored) when the track's audio is no longer that key.
 pub(super) async fn set_track_analysis(c: &SqlCatalog, a: &TrackAnalysis) -> StoreResult<()> {
     let mut tx = c.begin().await?;
+    if let Some(source) = &a.source {
+        // Checked in the transaction that writes, on a locked row (PostgreSQL) or under the
+        // one writer (SQLite): a replacement of the audio commits either before (and this
+        // refuses) or after (and reruns every job on the new audio).
+        let current = sqlx::query(&format!(
+            "SELECT blob_key FROM tracks WHERE id = $1{}",
+            c.for_update()
+        ))
+        .bind(a.track_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        if text(&current, "blob_key")? != *source {
+            return Err(StoreError::Conflict(
+                "the analysis was computed from audio the track no longer has".into(),
+            ));
+        }
+    }
     let json = serde_json::to_string(&a.analysis)
         .map_err(|e| StoreError::database("analysis JSON", sqlx::Error::Encode(Box::new(e))))?;
     sqlx::query(
@@ -108,6 +128,7 @@ pub(super) async fn track_analysis(
             .map_err(|e| StoreError::database("analysis JSON", sqlx::Error::Decode(Box::new(e))))?,
         tags,
         updated_at: int(&r, "updated_at")?,
+        source: None,
     }))
 }
 

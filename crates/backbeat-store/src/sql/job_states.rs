@@ -35,7 +35,11 @@ impl JobStore for SqlCatalog {
         let running = u.state == JobState::Running;
         let finished = matches!(
             u.state,
-            JobState::Done | JobState::Skipped | JobState::Failed | JobState::Dead
+            JobState::Done
+                | JobState::Skipped
+                | JobState::Failed
+                | JobState::Dead
+                | JobState::Unavailable
         );
         let done = i64::from(u.state == JobState::Done);
         // One upsert: the first record of a (track, job) inserts, later ones update in place.
@@ -152,7 +156,7 @@ impl JobStore for SqlCatalog {
         sqlx::query(
             "SELECT state, COUNT(*) AS n FROM track_jobs
              WHERE job = $1 AND finished_at >= $2
-               AND state IN ('done', 'skipped', 'failed', 'dead')
+               AND state IN ('done', 'skipped', 'failed', 'dead', 'unavailable')
              GROUP BY state ORDER BY state",
         )
         .bind(job)

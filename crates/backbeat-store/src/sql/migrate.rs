@@ -50,6 +50,11 @@ const SQLITE: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0006_token_epochs.sql"),
     },
     Migration {
+        version: 7,
+        name: "job_unavailable",
+        sql: include_str!("../../migrations/sqlite/0007_job_unavailable.sql"),
+    },
+    Migration {
         version: 8,
         name: "account_usage",
         sql: include_str!("../../migrations/sqlite/0008_account_usage.sql"),
@@ -86,6 +91,11 @@ const POSTGRES: &[Migration] = &[
         version: 6,
         name: "token_epochs",
         sql: include_str!("../../migrations/postgres/0006_token_epochs.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "job_unavailable",
+        sql: include_str!("../../migrations/postgres/0007_job_unavailable.sql"),
     },
     Migration {
         version: 8,

@@ -1,16 +1,18 @@
 //! Job states and the descriptors the pipeline stores: completions counted, the track's status
 //! driven by its jobs (ready by `summary`, failed by a job failing for good — and kept failed).
 
-use backbeat_store::jobs::{JobState, JobUpdate, TrackAnalysis, TrackTag};
+use backbeat_store::jobs::{JobState, JobUpdate, Selection, TrackAnalysis, TrackTag};
 use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
-use backbeat_store::{now_millis, AlbumKind, Id, JobStore, TrackStatus};
+use backbeat_store::{now_millis, AlbumKind, Id, JobStore, StoreError, TrackStatus};
 
 use super::{track, user};
 
 conformance!(
     job_records_count_attempts_and_completions,
     summary_makes_a_track_ready_unless_a_job_failed,
+    analysis_of_replaced_audio_is_refused,
+    an_unavailable_job_is_recorded_and_selected_as_missing,
 );
 
 fn update(track: Id, job: &str, state: JobState, attempt: Option<u32>) -> JobUpdate<'_> {
@@ -45,6 +47,7 @@ fn analysis(track: Id) -> TrackAnalysis {
             },
         ],
         updated_at: now_millis(),
+        source: None,
     }
 }
 
@@ -124,4 +127,55 @@ async fn summary_makes_a_track_ready_unless_a_job_failed(c: &SqlCatalog) {
     c.set_track_analysis(&analysis(bad.id)).await.unwrap();
     assert_eq!(c.track(bad.id).await.unwrap().status, TrackStatus::Ready);
     assert!(c.track_analysis(Id::nil()).await.unwrap().is_none());
+}
+
+/// An analysis computed from audio the track no longer has (a stale `summary`) is refused
+/// whole: nothing stored, the track not made ready.
+async fn analysis_of_replaced_audio_is_refused(c: &SqlCatalog) {
+    let u = user(c, "stale@example.com").await;
+    let a = c.create_artist("A", u.id).await.unwrap();
+    let al = c
+        .create_album(a.id, "B", AlbumKind::Album, None)
+        .await
+        .unwrap();
+    let t = track(c, al.id, u.id, "Replaced").await;
+    let mut stale = analysis(t.id);
+    stale.source = Some(format!("{}-older", t.blob_key));
+    let refused = c.set_track_analysis(&stale).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert!(c.track_analysis(t.id).await.unwrap().is_none());
+    assert_eq!(c.track(t.id).await.unwrap().status, TrackStatus::Processing);
+    // Computed from the audio it has: stored.
+    let mut current = analysis(t.id);
+    current.source = Some(t.blob_key.clone());
+    c.set_track_analysis(&current).await.unwrap();
+    assert_eq!(c.track(t.id).await.unwrap().status, TrackStatus::Ready);
+}
+
+/// `unavailable` (migration 0007): recorded with its reason, finished, not complete (a
+/// backfill of what is missing selects it), and no reason to fail the track.
+async fn an_unavailable_job_is_recorded_and_selected_as_missing(c: &SqlCatalog) {
+    let u = user(c, "unavailable@example.com").await;
+    let a = c.create_artist("A", u.id).await.unwrap();
+    let al = c
+        .create_album(a.id, "B", AlbumKind::Album, None)
+        .await
+        .unwrap();
+    let t = track(c, al.id, u.id, "Untagged").await;
+    let mut up = update(t.id, "tag", JobState::Unavailable, None);
+    up.error = Some("tagger model file x not found");
+    c.record_job(up).await.unwrap();
+    let recs = c.track_jobs(t.id).await.unwrap();
+    assert_eq!(recs[0].state, JobState::Unavailable);
+    assert!(recs[0].finished_at.is_some());
+    let missing = Selection::Missing { job: "tag".into() };
+    assert_eq!(
+        c.select_tracks(&missing, None, 10).await.unwrap(),
+        vec![t.id]
+    );
+    c.set_track_analysis(&analysis(t.id)).await.unwrap();
+    assert_eq!(c.track(t.id).await.unwrap().status, TrackStatus::Ready);
 }

@@ -108,6 +108,7 @@ pub struct FileCatalog {
     pub max_sample_rate: Option<u32>,
     pub max_decoded_samples: Option<u64>,
     pub cache_entries: Option<usize>,
+    pub staging_grace_s: Option<u64>,
     pub quota: Option<FileQuota>,
 }
 
@@ -261,6 +262,7 @@ impl FileConfig {
         set(&mut s.catalog.max_sample_rate, c.max_sample_rate);
         set(&mut s.catalog.max_decoded_samples, c.max_decoded_samples);
         set(&mut s.catalog.cache_entries, c.cache_entries);
+        set(&mut s.catalog.staging_grace_s, c.staging_grace_s);
         if let Some(q) = c.quota {
             let quota = &mut s.catalog.quota;
             set_quota(&mut quota.max_tracks, q.max_tracks);
