@@ -179,15 +179,7 @@ impl TestApp {
             .oneshot(req)
             .await
             .expect("the router is infallible");
-        let (parts, body) = res.into_parts();
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .expect("reading the response body");
-        TestResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+        TestResponse::read(res).await
     }
 
     /// A request with an optional bearer token and JSON body, from [`DEFAULT_PEER`].
@@ -367,5 +359,20 @@ impl TestResponse {
         );
         assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
         p
+    }
+}
+
+impl TestResponse {
+    /// Reads a router's whole response.
+    pub async fn read(res: axum::response::Response) -> TestResponse {
+        let (parts, body) = res.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .expect("reading the response body");
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
     }
 }

@@ -72,15 +72,7 @@ impl SlowPut {
         let router = app.router.clone();
         let answer = tokio::spawn(async move {
             let res = router.oneshot(req).await.expect("the router is infallible");
-            let (parts, body) = res.into_parts();
-            let body = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .expect("reading the response body");
-            TestResponse {
-                status: parts.status,
-                headers: parts.headers,
-                body,
-            }
+            TestResponse::read(res).await
         });
         let put = Self { body: tx, answer };
         for part in [first, second] {
