@@ -537,7 +537,10 @@ impl Engine {
         self.queue
             .publish(&[msg])
             .await
-            .map_err(|e| JobError::Transient(format!("publishing `{job}`: {e}")))
+            .map_err(|source| JobError::Queue {
+                what: format!("publishing `{job}`"),
+                source,
+            })
     }
 
     /// One job for one track: skip-if-done, or run and commit.

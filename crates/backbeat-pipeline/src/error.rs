@@ -31,11 +31,15 @@ pub enum QueueError {
     Backend(String),
     #[error("queue message could not be decoded: {0}")]
     Decode(String),
+    /// The embedded queue's database failed; kept whole so an outage (a full disk) is seen
+    /// as one.
+    #[error("queue: {}", .0.chain())]
+    Store(#[source] StoreError),
 }
 
 impl From<StoreError> for QueueError {
     fn from(e: StoreError) -> Self {
-        QueueError::Backend(e.chain())
+        QueueError::Store(e)
     }
 }
 
@@ -63,6 +67,13 @@ pub enum JobError {
     /// An output could not be uploaded (transient).
     #[error("{0}")]
     Upload(#[source] PutError),
+    /// The queue failed (transient), `what` saying at what.
+    #[error("{what}: {source}")]
+    Queue {
+        what: String,
+        #[source]
+        source: QueueError,
+    },
     /// The input itself is bad (permanent): the decoder's or the model's own error.
     #[error("{0}")]
     BadInput(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -85,6 +96,7 @@ impl JobError {
             JobError::Transient(_)
             | JobError::Io { .. }
             | JobError::Store(_)
+            | JobError::Queue { .. }
             | JobError::Upload(_) => true,
             JobError::Permanent(_)
             | JobError::BadInput(_)
@@ -98,7 +110,13 @@ impl JobError {
     pub fn is_outage(&self) -> bool {
         match self {
             JobError::Io { source, .. } => backbeat_store::outage::is_storage_full(source),
-            JobError::Store(e) | JobError::Upload(PutError::Store(e)) => e.outage().is_some(),
+            JobError::Store(e)
+            | JobError::Upload(PutError::Store(e))
+            | JobError::Queue {
+                source: QueueError::Store(e),
+                ..
+            } => e.outage().is_some(),
+            JobError::Queue { .. } => false,
             JobError::Upload(PutError::TooLarge(_) | PutError::Body(_))
             | JobError::Transient(_)
             | JobError::Permanent(_)
@@ -147,7 +165,7 @@ pub enum PipelineError {
 
 #[cfg(test)]
 mod tests {
-    use super::{JobError, PutError};
+    use super::{JobError, PutError, QueueError};
     use backbeat_store::StoreError;
 
     #[test]
@@ -158,6 +176,19 @@ mod tests {
         assert!(JobError::Upload(PutError::Store(full_blobs)).is_outage());
         let lost_db = StoreError::database("recording", sqlx::Error::PoolTimedOut);
         assert!(JobError::Store(lost_db).is_outage());
+        // Publishing a child to the embedded queue on a full disk (seen in the full-disk test:
+        // the job went `dead` when this was a plain string).
+        let full_queue = StoreError::database("publishing", sqlx::Error::PoolTimedOut);
+        let publish = JobError::Queue {
+            what: "publishing `analyze`".into(),
+            source: QueueError::from(full_queue),
+        };
+        assert!(publish.is_outage());
+        let broken = JobError::Queue {
+            what: "publishing `analyze`".into(),
+            source: QueueError::Decode("bad".into()),
+        };
+        assert!(!broken.is_outage());
 
         let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert!(!JobError::io("reading")(denied).is_outage());
