@@ -1,0 +1,2 @@
+//! Integration tests of `backbeat-media` (one binary; modules per area).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
