@@ -68,6 +68,15 @@ impl BlobGrant {
     }
 }
 
+/// What a file of a streaming ladder is, for its caching and media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LadderFile {
+    /// A playlist or an MPD.
+    Manifest,
+    /// An init or media segment.
+    Segment,
+}
+
 /// A blob opened for reading through a valid signed URL.
 #[derive(Debug, Clone)]
 pub struct OpenBlob {
@@ -195,8 +204,29 @@ impl BlobAccess<'_> {
         Ok(stream)
     }
 
-    /// The media type of an opened blob, from its first bytes (the container's magic).
+    /// Whether `key` is a file of a streaming ladder (`derived/T/transcode/vN/ladder/NAME`),
+    /// and which kind.
+    pub fn ladder_file(&self, key: &str) -> Option<LadderFile> {
+        let name = crate::streaming::ladder_file_name(key)?;
+        let ext = name.rsplit_once('.')?.1;
+        match ext {
+            "m3u8" | "mpd" => Some(LadderFile::Manifest),
+            "m4s" | "mp4" => Some(LadderFile::Segment),
+            _ => None,
+        }
+    }
+
+    /// The media type of an opened blob: by name for a streaming ladder's files, otherwise
+    /// from its first bytes (the container's magic).
     pub async fn media_type(&self, key: &str, size: u64) -> &'static str {
+        if let Some(name) = crate::streaming::ladder_file_name(key) {
+            match name.rsplit_once('.').map(|(_, ext)| ext) {
+                Some("m3u8") => return "application/vnd.apple.mpegurl",
+                Some("mpd") => return "application/dash+xml",
+                Some("m4s" | "mp4") => return "audio/mp4",
+                _ => {}
+            }
+        }
         let mut head = Vec::with_capacity(16);
         if let Ok(mut s) = self.0.blobs.get_range(key, 0..size.min(16)).await {
             while let Ok(Some(chunk)) = s.try_next().await {

@@ -160,6 +160,9 @@ impl JobStore for CacheAwareStates {
     async fn record_pending(&self, items: &[(Id, &str, u32)]) -> StoreResult<()> {
         self.db.record_pending(items).await
     }
+    async fn collect_later(&self, keys: &[String], not_before: Millis) -> StoreResult<()> {
+        self.db.collect_later(keys, not_before).await
+    }
     async fn track_jobs(&self, track: Id) -> StoreResult<Vec<JobRecord>> {
         self.db.track_jobs(track).await
     }

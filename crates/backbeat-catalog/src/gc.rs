@@ -59,7 +59,7 @@ impl Gc<'_> {
             state.metrics.gc_blobs_deleted.inc_by(deleted);
         }
         loop {
-            let batch = state.stores.uploads.garbage(BATCH).await?;
+            let batch = state.stores.uploads.garbage(BATCH, now).await?;
             if batch.is_empty() {
                 break;
             }

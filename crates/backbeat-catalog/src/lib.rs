@@ -27,6 +27,7 @@ pub mod policy;
 pub mod processing;
 pub mod quota;
 pub mod search;
+pub mod streaming;
 mod slot_lock;
 pub mod text;
 pub mod tracks;

@@ -19,6 +19,7 @@ use crate::effects::{self, Event};
 use crate::error::{CatalogError, CatalogResult, Fields};
 use crate::links::{self, AUDIO_PREFIX};
 use crate::slot_lock::{Attempt, SlotLock};
+use crate::streaming;
 use crate::text::{clean_text, optional_text};
 use crate::{policy, quota, upload_check, Caller, Inner};
 
@@ -71,6 +72,9 @@ pub struct StreamGrant {
     /// Seconds the URL stays valid.
     pub ttl_s: i64,
     pub track: Arc<CachedTrack>,
+    /// The HLS/DASH ladder, once the `transcode` job has made it for the current audio; the
+    /// same expiry.
+    pub ladder: Option<crate::streaming::LadderGrant>,
 }
 
 impl Tracks<'_> {
@@ -216,9 +220,11 @@ impl Tracks<'_> {
         effects::apply(cat, &[Event::TrackDeleted(id)]).await
     }
 
-    /// A signed, expiring URL for the track's audio. Anyone signed in may stream a ready
-    /// track; a track still processing (or failed) only its owners and admins.
-    pub async fn stream(&self, caller: &Caller, id: Id) -> CatalogResult<StreamGrant> {
+    /// A signed, expiring URL for the track's audio, and its streaming ladder when there is
+    /// one (`normalise` picks the manifests that play the loudness gain by themselves). Anyone
+    /// signed in may stream a ready track; a track still processing (or failed) only its
+    /// owners and admins.
+    pub async fn stream(&self, caller: &Caller, id: Id, normalise: bool) -> CatalogResult<StreamGrant> {
         let cat = self.0;
         let t = policy::track(cat, id).await?;
         if t.track.status != TrackStatus::Ready
@@ -229,11 +235,22 @@ impl Tracks<'_> {
         let ttl_s = i64::try_from(cat.config.stream_url_ttl_s).unwrap_or(i64::MAX / 4_000);
         let exp = now_millis() / 1000 + ttl_s;
         let query = cat.signer.sign(SignedOp::Get, &t.track.blob_key, exp, None);
+        let ladder = match streaming::current_index(cat, &t.track).await? {
+            Some(index) => Some(streaming::grant(
+                cat,
+                &t.track,
+                index,
+                cat.config.stream_url_ttl_s,
+                normalise,
+            )?),
+            None => None,
+        };
         Ok(StreamGrant {
             url: links::signed_url(&cat.config.public_url, &t.track.blob_key, &query),
             expires_at: exp * 1000,
             ttl_s,
             track: t,
+            ladder,
         })
     }
 

@@ -5,8 +5,16 @@
 //!   durations) and the bandwidth figures manifests need.
 //! - [`ladder`]: which rungs a source gets (configured ladder, minus rungs above the source's
 //!   quality).
+//! - [`ffmpeg`]: the one ffmpeg command that encodes every rung, and running it.
+//! - [`package`]: measuring what ffmpeg wrote, naming it, writing the manifests; the
+//!   [`package::StreamIndex`] the stream endpoint reads.
 //! - [`gain`]: the loudness-normalisation gain from integrated loudness and true peak.
 
+mod error;
+pub mod ffmpeg;
 pub mod gain;
 pub mod ladder;
 pub mod model;
+pub mod package;
+
+pub use error::MediaError;

@@ -53,6 +53,22 @@ impl Rung {
         }
     }
 
+    /// Reads a rung written as its [`Rung::id`] (`aac-96`, `opus-64`, `flac`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a rung (write codec-kbps, like aac-160 or opus-96)");
+        if s == "flac" {
+            return Ok(Rung::flac());
+        }
+        let (codec, kbps) = s.split_once('-').ok_or_else(bad)?;
+        let codec = match codec {
+            "aac" => Codec::Aac,
+            "opus" => Codec::Opus,
+            _ => return Err(bad()),
+        };
+        let kbps = kbps.parse::<u32>().map_err(|_| bad())?;
+        Ok(Rung::lossy(codec, kbps))
+    }
+
     /// A short identifier, unique within a ladder, safe in file names: `aac-96`, `opus-64`,
     /// `flac`.
     pub fn id(&self) -> String {

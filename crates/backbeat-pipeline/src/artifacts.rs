@@ -13,7 +13,8 @@
 //! ladder's segments), each is uploaded as `dir/NAME` and listed in the manifest like a fixed
 //! output. Consumers take the directory's files from the manifest, never from a listing, so a
 //! re-run that writes fewer files is read correctly at once; the previous run's extra files
-//! are removed after the new manifest is written ([`remove_stale`]), and a crash before that
+//! are removed after the new manifest is written ([`stale_files`]; at once, or once
+//! `JobSpec::keep_replaced` has passed), and a crash before that
 //! only leaves files nobody reads, which the next run removes.
 //!
 //! A manifest records the source its outputs were computed from: the track's audio key
@@ -141,27 +142,27 @@ pub fn is_dir_output(output: &str) -> bool {
     output.ends_with('/')
 }
 
-/// After a commit: deletes the files of `spec`'s directory outputs that `manifest` does not
-/// list (left by an earlier run that wrote more). Returns how many.
-pub async fn remove_stale(
+/// After a commit: the files of `spec`'s directory outputs that `manifest` does not list (left
+/// by an earlier run that wrote others). The engine deletes them, or hands them to the
+/// garbage list for later when the spec keeps replaced files readable a while.
+pub async fn stale_files(
     blobs: &BlobStore,
     track: Id,
     spec: &JobSpec,
     manifest: &Manifest,
-) -> Result<u64, StoreError> {
-    let mut removed = 0;
+) -> Result<Vec<String>, StoreError> {
+    let mut stale = Vec::new();
     for dir in spec.outputs.iter().filter(|o| is_dir_output(o)) {
         let prefix = output_key(track, &spec.name, spec.version, dir);
         let base = output_key(track, &spec.name, spec.version, "");
         for key in blobs.list(&prefix).await? {
             let name = key.strip_prefix(&base).unwrap_or(&key);
             if !manifest.outputs.iter().any(|(n, _)| n == name) {
-                blobs.delete(&key).await?;
-                removed += 1;
+                stale.push(key);
             }
         }
     }
-    Ok(removed)
+    Ok(stale)
 }
 
 /// Who wrote a manifest, from what: the parts of it that are not the outputs.

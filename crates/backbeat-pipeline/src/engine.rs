@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use backbeat_store::blob::{BlobStore, StagedPut};
 use backbeat_store::jobs::{JobState, JobUpdate};
-use backbeat_store::model::{Id, Track};
+use backbeat_store::model::{now_millis, Id, Millis, Track};
 use backbeat_store::{JobStore, LibraryStore, StoreError};
 use tokio::sync::{watch, Semaphore};
 
@@ -703,10 +703,40 @@ impl Engine {
             return Err(JobError::Stale(why));
         }
         // After the commit: until then the previous manifest may still name these files.
-        if let Err(e) = artifacts::remove_stale(&self.blobs, track.id, spec, &manifest).await {
-            tracing::warn!(error = %e, job = %spec.name, "removing stale outputs failed");
+        if let Err(e) = self.remove_replaced(track.id, spec, &manifest).await {
+            tracing::warn!(error = %e, job = %spec.name, "removing replaced outputs failed");
         }
         Ok(unavailable)
+    }
+
+    /// Removes the files of `spec`'s directory outputs that `manifest` replaced: at once, or,
+    /// when the spec keeps them readable a while (`JobSpec::keep_replaced`), through the
+    /// garbage list once that time has passed. A failure only leaves files nobody lists, which
+    /// the next run finds again.
+    async fn remove_replaced(
+        &self,
+        track: Id,
+        spec: &JobSpec,
+        manifest: &artifacts::Manifest,
+    ) -> Result<(), StoreError> {
+        let stale = artifacts::stale_files(&self.blobs, track, spec, manifest).await?;
+        if stale.is_empty() {
+            return Ok(());
+        }
+        match spec.keep_replaced {
+            Some(keep) => {
+                let keep_ms = Millis::try_from(keep.as_millis()).unwrap_or(Millis::MAX / 2);
+                self.states
+                    .collect_later(&stale, now_millis().saturating_add(keep_ms))
+                    .await
+            }
+            None => {
+                for key in &stale {
+                    self.blobs.delete(key).await?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Copies every input of `spec` into `scratch/in/` (the upload as `in/upload`, an output

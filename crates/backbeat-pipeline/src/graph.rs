@@ -105,6 +105,11 @@ pub struct JobSpec {
     pub timeout: Duration,
     /// Built-in or external.
     pub kind: JobKind,
+    /// How long files of a directory output that a re-run no longer lists stay readable
+    /// before they are collected; `None` deletes them right after the commit. A streaming
+    /// ladder keeps its previous generation for as long as a stream URL handed out before the
+    /// switch may still be used.
+    pub keep_replaced: Option<Duration>,
 }
 
 impl JobSpec {
@@ -121,7 +126,15 @@ impl JobSpec {
             class: JobClass::Cpu,
             timeout: Duration::from_secs(600),
             kind: JobKind::Builtin,
+            keep_replaced: None,
         }
+    }
+
+    /// The same job, keeping the files of its directory outputs that a re-run replaces
+    /// readable for `keep` before they are collected.
+    pub fn keep_replaced(mut self, keep: Duration) -> Self {
+        self.keep_replaced = Some(keep);
+        self
     }
 
     /// The same job in another class.

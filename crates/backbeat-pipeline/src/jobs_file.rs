@@ -62,6 +62,7 @@ pub fn parse(text: &str) -> Result<Vec<JobSpec>, GraphError> {
                 class: e.class.unwrap_or(JobClass::Cpu),
                 timeout,
                 kind: JobKind::External { command: e.command },
+                keep_replaced: None,
             })
         })
         .collect()

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::routes::{albums, artists, blobs_doc, playlists, processing, search, tracks};
+use crate::routes::{albums, artists, blobs_doc, playlists, processing, search, stream, tracks};
 
 /// The error responses every authenticated endpoint may give, as problem documents.
 #[derive(utoipa::IntoResponses)]
@@ -47,7 +47,7 @@ pub enum Errors {
         artists::add_owner, artists::remove_owner,
         albums::create, albums::list, albums::read, albums::update, albums::remove,
         tracks::upload_url, tracks::update_url, tracks::create, tracks::list, tracks::read,
-        tracks::update, tracks::remove, tracks::stream, processing::jobs, processing::analysis,
+        tracks::update, tracks::remove, stream::stream, processing::jobs, processing::analysis,
         playlists::create, playlists::list, playlists::read, playlists::update, playlists::remove,
         search::search,
         blobs_doc::serve, blobs_doc::head, blobs_doc::receive,

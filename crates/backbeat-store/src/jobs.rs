@@ -183,4 +183,7 @@ pub trait JobStore: Send + Sync + 'static {
     async fn track_analysis(&self, track: Id) -> StoreResult<Option<TrackAnalysis>>;
     /// Marks a track `failed` (a job failed for good).
     async fn mark_track_failed(&self, track: Id) -> StoreResult<()>;
+    /// Puts blobs a job replaced on the garbage list, to be collected no sooner than
+    /// `not_before` (files players may still be reading).
+    async fn collect_later(&self, keys: &[String], not_before: Millis) -> StoreResult<()>;
 }

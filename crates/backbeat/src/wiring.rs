@@ -10,7 +10,7 @@ use anyhow::{bail, Context as _};
 use backbeat_catalog::accounts::tokens::{derive_key, TokenKeys};
 use backbeat_catalog::effects::CacheAwareStates;
 use backbeat_catalog::{Cache, Catalog, CatalogMetrics, CatalogParts};
-use backbeat_jobs::{builtin_registry, default_graph};
+use backbeat_jobs::{builtin_registry_with, builtin_specs_with, graph_with, BuiltinSettings};
 use backbeat_pipeline::metrics::Metrics;
 use backbeat_pipeline::queue::jetstream::JetStreamQueue;
 use backbeat_pipeline::queue::sql::SqlQueue;
@@ -70,7 +70,9 @@ pub fn load_graph(settings: &Settings) -> anyhow::Result<Graph> {
         }
         None => Vec::new(),
     };
-    Ok(default_graph(extra)?)
+    // A replaced ladder stays readable as long as a stream URL handed out before may be used.
+    let keep = Duration::from_secs(settings.catalog.stream_url_ttl_s);
+    Ok(graph_with(builtin_specs_with(keep), extra)?)
 }
 
 /// Worker settings (slots, keep-alive interval, scratch folder).
@@ -116,7 +118,10 @@ pub fn open_engine(
     blobs: BlobStore,
     queue: Arc<dyn Queue>,
 ) -> anyhow::Result<Engine> {
-    let registry = builtin_registry();
+    let registry = builtin_registry_with(&BuiltinSettings {
+        media: settings.media.clone(),
+        ..BuiltinSettings::default()
+    });
     // Said once at start-up, not only in each track's failed job: tracks are processed
     // without these jobs (`ready` untagged), and the fix is an install and a backfill.
     for (job, why) in registry.unavailable() {

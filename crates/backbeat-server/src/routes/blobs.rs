@@ -3,6 +3,10 @@
 //! caching. The signature is the only credential: no token, so players and CDNs can fetch.
 //! `GET`/`HEAD` also take a prefix grant in the path (`/blobs/~{depth}.{exp}.{sig}/{key}`);
 //! a `PUT` to such a path is refused.
+//!
+//! Every answer carries CORS headers (any origin, no credentials: the URL is the credential),
+//! so a web player on another site can fetch manifests and segments, read `Content-Range`, and
+//! send `Range` after a preflight.
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request};
@@ -11,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use backbeat_catalog::blobs::{BlobGrant, OpenBlob};
+use backbeat_catalog::blobs::{BlobGrant, LadderFile, OpenBlob};
 use backbeat_store::blob::BlobMeta;
 use futures_util::TryStreamExt;
 
@@ -22,12 +26,48 @@ use crate::state::AppState;
 /// The blob routes.
 pub fn router() -> Router<AppState> {
     // Uploads bound their own size (the signed limit), so the JSON body limit must not apply.
-    Router::new().route(
-        "/blobs/{*key}",
-        get(serve)
-            .head(serve)
-            .put(receive.layer(DefaultBodyLimit::disable())),
+    Router::new()
+        .route(
+            "/blobs/{*key}",
+            get(serve)
+                .head(serve)
+                .put(receive.layer(DefaultBodyLimit::disable()))
+                .options(preflight),
+        )
+        .layer(axum::middleware::map_response(cors))
+}
+
+/// Headers a cross-origin player may read besides the safelisted ones.
+const EXPOSED: &str = "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified";
+/// Request headers a cross-origin player may send (after a preflight).
+const ALLOWED: &str = "Range, If-Range, If-None-Match, If-Modified-Since, Content-Type";
+
+/// Adds the CORS headers to every blob answer, errors included (a player then sees a `403`
+/// as a `403`, not as a network failure).
+async fn cors(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED),
+    );
+    response
+}
+
+/// The CORS preflight: any origin may GET, HEAD or PUT (the signature decides).
+async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, PUT"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
     )
+        .into_response()
 }
 
 /// Receives an upload to a signed PUT URL.
@@ -72,7 +112,19 @@ pub async fn serve(
     let blobs = state.catalog.blobs();
     let (grant, key) = BlobGrant::from_url(&path, uri.query())?;
     let OpenBlob { meta, valid_for_s } = blobs.open(key, &grant).await?;
-    let mut h = validators(&meta, valid_for_s);
+    let mut h = validators(&meta);
+    let caching = match blobs.ladder_file(key) {
+        // Named by their generation, never rewritten: a CDN may keep them for good.
+        Some(LadderFile::Segment) => "public, max-age=31536000, immutable".to_string(),
+        // Never rewritten either, but a player should come back for a fresh token.
+        Some(LadderFile::Manifest) => "public, max-age=60".to_string(),
+        // Blob keys are never reused, so the bytes are immutable; cached for as long as the
+        // URL is valid.
+        None => format!("private, max-age={}, immutable", valid_for_s.max(0)),
+    };
+    if let Ok(v) = HeaderValue::from_str(&caching) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
     if not_modified(&headers, &meta) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
@@ -108,9 +160,8 @@ pub async fn serve(
     Ok((status, h, Body::from_stream(stream)).into_response())
 }
 
-/// Validators and caching headers. Blob keys are never reused, so the bytes are immutable and
-/// may be cached for as long as the URL is valid.
-fn validators(meta: &BlobMeta, valid_for_s: i64) -> HeaderMap {
+/// Validators.
+fn validators(meta: &BlobMeta) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(v) = HeaderValue::from_str(&quoted(&meta.etag)) {
@@ -120,10 +171,6 @@ fn validators(meta: &BlobMeta, valid_for_s: i64) -> HeaderMap {
         std::time::UNIX_EPOCH + std::time::Duration::from_millis(meta.last_modified.max(0) as u64);
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
         h.insert(header::LAST_MODIFIED, v);
-    }
-    let max_age = valid_for_s.max(0);
-    if let Ok(v) = HeaderValue::from_str(&format!("private, max-age={max_age}, immutable")) {
-        h.insert(header::CACHE_CONTROL, v);
     }
     h
 }

@@ -12,6 +12,7 @@ pub mod blobs_doc;
 pub mod playlists;
 pub mod processing;
 pub mod search;
+pub mod stream;
 pub mod tracks;
 
 /// The catalog, search and blob routes (accounts are merged by the app).
@@ -20,6 +21,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(artists::router())
         .merge(albums::router())
         .merge(tracks::router())
+        .merge(stream::router())
         .merge(processing::router())
         .merge(playlists::router())
         .merge(search::router())

@@ -1,5 +1,5 @@
 //! `/api/v1/tracks`: the upload flow (upload URL → PUT → create), reads, metadata and audio
-//! changes, deletion, and the stream endpoint that hands out signed, expiring audio URLs.
+//! changes and deletion (the stream endpoint is `stream.rs`).
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,7 +29,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/tracks/{id}",
             get(read).patch(update).delete(remove),
         )
-        .route("/api/v1/tracks/{id}/stream", get(stream))
 }
 
 /// Where and until when the client may upload.
@@ -72,17 +71,6 @@ pub struct TrackPatchBody {
 pub struct TrackFilter {
     /// Only this album's tracks.
     pub album_id: Option<Uuid>,
-}
-
-/// What a player needs to start playback.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StreamDto {
-    /// Signed, expiring URL serving the audio with HTTP Range support.
-    pub track_url: String,
-    pub album_id: Uuid,
-    pub title: String,
-    pub expires_at: String,
 }
 
 impl From<UploadSlot> for UploadUrlDto {
@@ -261,33 +249,4 @@ pub async fn remove(
 ) -> ApiResult<Json<Deleted>> {
     state.catalog.tracks().delete(&caller, id).await?;
     Ok(Json(Deleted { id }))
-}
-
-/// A signed, expiring URL for the track's audio. Anyone signed in may stream a ready track;
-/// a track still processing (or failed) only its owners and admins.
-#[utoipa::path(get, path = "/api/v1/tracks/{id}/stream", tag = "tracks", params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
-    responses((status = 200, body = StreamDto), crate::openapi::Errors))]
-pub async fn stream(
-    state: AppState,
-    caller: Caller,
-    Path(id): Path<Uuid>,
-) -> ApiResult<(HeaderMap, Json<StreamDto>)> {
-    let grant = state.catalog.tracks().stream(&caller, id).await?;
-    let mut h = HeaderMap::new();
-    // The URL stays valid for its TTL; let the client reuse this answer for part of that.
-    let max_age = (grant.ttl_s / 2).clamp(0, 3600);
-    if let Ok(v) = HeaderValue::from_str(&format!("private, max-age={max_age}")) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
-    let track = &grant.track.track;
-    Ok((
-        h,
-        Json(StreamDto {
-            track_url: grant.url,
-            album_id: track.album_id,
-            title: track.title.clone(),
-            expires_at: rfc3339(grant.expires_at),
-        }),
-    ))
 }

@@ -43,8 +43,9 @@ pub trait UploadStore: Send + Sync + 'static {
     /// Moves every upload slot that expired before `now` and was never claimed to the garbage
     /// list; returns how many.
     async fn expire_uploads(&self, now: Millis) -> StoreResult<u64>;
-    /// Up to `limit` garbage entries to delete.
-    async fn garbage(&self, limit: u32) -> StoreResult<Vec<Garbage>>;
+    /// Up to `limit` garbage entries due for deletion at `now` (entries put off with a later
+    /// time wait).
+    async fn garbage(&self, limit: u32, now: Millis) -> StoreResult<Vec<Garbage>>;
     /// Forgets garbage entries whose blobs are gone.
     async fn garbage_done(&self, keys: &[String]) -> StoreResult<()>;
 }

@@ -221,6 +221,9 @@ impl JobStore for SqlCatalog {
     async fn mark_track_failed(&self, track: Id) -> StoreResult<()> {
         analysis::mark_track_failed(self, track).await
     }
+    async fn collect_later(&self, keys: &[String], not_before: Millis) -> StoreResult<()> {
+        super::uploads::garbage_later(self, keys, not_before).await
+    }
 }
 
 /// `FROM` and `WHERE` of a selection; its parameters are `$1` and `$2` (see

@@ -59,6 +59,11 @@ const SQLITE: &[Migration] = &[
         name: "account_usage",
         sql: include_str!("../../migrations/sqlite/0008_account_usage.sql"),
     },
+    Migration {
+        version: 9,
+        name: "garbage_not_before",
+        sql: include_str!("../../migrations/sqlite/0009_garbage_not_before.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -101,6 +106,11 @@ const POSTGRES: &[Migration] = &[
         version: 8,
         name: "account_usage",
         sql: include_str!("../../migrations/postgres/0008_account_usage.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "garbage_not_before",
+        sql: include_str!("../../migrations/postgres/0009_garbage_not_before.sql"),
     },
 ];
 

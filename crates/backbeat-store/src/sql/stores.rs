@@ -213,8 +213,8 @@ impl UploadStore for SqlCatalog {
     async fn expire_uploads(&self, now: Millis) -> StoreResult<u64> {
         uploads::expire_uploads(self, now).await
     }
-    async fn garbage(&self, limit: u32) -> StoreResult<Vec<Garbage>> {
-        uploads::garbage(self, limit).await
+    async fn garbage(&self, limit: u32, now: Millis) -> StoreResult<Vec<Garbage>> {
+        uploads::garbage(self, limit, now).await
     }
     async fn garbage_done(&self, keys: &[String]) -> StoreResult<()> {
         uploads::garbage_done(self, keys).await

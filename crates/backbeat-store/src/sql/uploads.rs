@@ -200,6 +200,29 @@ pub(super) async fn expire_uploads(c: &SqlCatalog, now: Millis) -> StoreResult<u
     Ok(keys.len() as u64)
 }
 
+/// Adds blobs to the garbage list to be collected no sooner than `not_before` (an entry
+/// already listed keeps its time).
+pub(super) async fn garbage_later(c: &SqlCatalog, keys: &[String], not_before: Millis) -> StoreResult<()> {
+    let now = now_millis();
+    let mut tx = c.begin().await?;
+    for chunk in keys.chunks(CHUNK) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, 0, $1, $2)", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO garbage (key, prefix, created_at, not_before) VALUES {values}
+             ON CONFLICT (key) DO NOTHING"
+        );
+        let mut q = sqlx::query(&sql).persistent(false).bind(now).bind(not_before);
+        for k in chunk {
+            q = q.bind(k.as_str());
+        }
+        q.execute(&mut *tx).await.map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
+}
+
 /// Adds entries to the garbage list inside `tx` (an entry already listed stays as it is).
 pub(super) async fn push_garbage(tx: &mut Tx, entries: &[Garbage], now: Millis) -> StoreResult<()> {
     for chunk in entries.chunks(CHUNK) {
@@ -221,9 +244,13 @@ pub(super) async fn push_garbage(tx: &mut Tx, entries: &[Garbage], now: Millis) 
     Ok(())
 }
 
-pub(super) async fn garbage(c: &SqlCatalog, limit: u32) -> StoreResult<Vec<Garbage>> {
-    let rows = sqlx::query("SELECT key, prefix FROM garbage ORDER BY created_at, key LIMIT $1")
-        .bind(i64::from(limit))
+pub(super) async fn garbage(c: &SqlCatalog, limit: u32, now: Millis) -> StoreResult<Vec<Garbage>> {
+    let rows = sqlx::query(
+        "SELECT key, prefix FROM garbage WHERE not_before <= $2
+         ORDER BY created_at, key LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .bind(now)
         .fetch_all(&c.read)
         .await
         .map_err(db)?;

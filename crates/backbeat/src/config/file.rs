@@ -17,6 +17,10 @@
 //! blobs = "file:///srv/backbeat/blobs"
 //! [pipeline]
 //! queue = "nats://nats:4222"
+//! [media]
+//! rungs = ["aac-96", "aac-160", "aac-256", "opus-64", "opus-96", "opus-160"]
+//! segment_s = 6.0
+//! target_lufs = -14.0
 //! ```
 //!
 //! Files written for earlier versions have every key at the top level (`public_url = ...`,
@@ -70,6 +74,22 @@ pub struct FileConfig {
     pub storage: FileStorage,
     #[serde(default)]
     pub pipeline: FilePipeline,
+    #[serde(default)]
+    pub media: FileMedia,
+}
+
+/// `[media]`: the streaming ladder.
+#[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMedia {
+    /// The ffmpeg to run (default: `ffmpeg` on the `PATH`).
+    pub ffmpeg: Option<PathBuf>,
+    /// Rungs as `codec-kbps`: `["aac-96", "aac-160", "opus-64"]`.
+    pub rungs: Option<Vec<String>>,
+    pub segment_s: Option<f64>,
+    pub flac_for_lossless: Option<bool>,
+    pub target_lufs: Option<f64>,
+    pub peak_ceiling_dbtp: Option<f64>,
 }
 
 /// `[http]`.
@@ -287,6 +307,20 @@ impl FileConfig {
         set(&mut s.pipeline.ack_wait_s, p.ack_wait_s);
         set(&mut queue.queue, p.queue);
         set(&mut queue.stream, p.queue_stream);
+        let m = self.media;
+        set(&mut s.media.ffmpeg, m.ffmpeg);
+        let ladder = &mut s.media.ladder;
+        if let Some(rungs) = m.rungs {
+            ladder.rungs = rungs
+                .iter()
+                .map(|r| backbeat_media::model::Rung::parse(r).map_err(|e| format!("media.rungs: {e}")))
+                .collect::<Result<_, _>>()?;
+        }
+        set(&mut ladder.segment_s, m.segment_s);
+        set(&mut ladder.flac_for_lossless, m.flac_for_lossless);
+        set(&mut ladder.normalisation.target_lufs, m.target_lufs);
+        set(&mut ladder.normalisation.peak_ceiling_dbtp, m.peak_ceiling_dbtp);
+        ladder.validate().map_err(|e| format!("[media]: {e}"))?;
         Ok(())
     }
 }

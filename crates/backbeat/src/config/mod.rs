@@ -43,6 +43,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// `[pipeline]`.
     pub pipeline: PipelineSettings,
+    /// `[media]`: the streaming ladder and the ffmpeg that makes it.
+    pub media: backbeat_jobs::MediaSettings,
 }
 
 /// `[storage]`: the catalog database and the blob store; unset, both live in the data directory.
@@ -65,6 +67,7 @@ impl Default for Settings {
             catalog: CatalogConfig::default(),
             storage: StorageSettings::default(),
             pipeline: PipelineSettings::default(),
+            media: backbeat_jobs::MediaSettings::default(),
         }
     }
 }
