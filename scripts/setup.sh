@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Backbeat needs on a fresh Debian/Ubuntu machine, only what is missing, without
 # asking: ffmpeg and sox (reference tools used by tests and benchmarks), libopus (the Opus
-# decoder) and pkg-config (to find it). Safe to run any number of times.
+# decoder) and pkg-config (to find it), chromium and node/npm (the real-browser player test in
+# tests/browser plays the streams with hls.js and Shaka Player). Safe to run any number of times.
 set -euo pipefail
 
 need=()
@@ -11,6 +12,9 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 pkg-config --exists opus 2>/dev/null || need+=(libopus-dev)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# Debian's own build: Playwright's browser download needs the internet, this does not.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
@@ -36,6 +40,16 @@ if ! "$api_venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS
   echo "setup: installing schemathesis $SCHEMATHESIS_VERSION into $api_venv" >&2
   python3 -m venv "$api_venv"
   "$api_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# The browser test's npm packages (playwright-core, hls.js, shaka-player), pinned by the lock
+# file; again when the lock file is newer than node_modules. Playwright drives /usr/bin/chromium
+# and must not try to download browsers of its own.
+browser_tests="$(dirname "$0")/../tests/browser"
+if [ ! -d "$browser_tests/node_modules" ] || [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules" ]; then
+  echo "setup: npm ci in tests/browser" >&2
+  (cd "$browser_tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$browser_tests/node_modules"
 fi
 
 # The auto-tagger's models, converted from the musicnn PyPI package (no TensorFlow).
