@@ -348,3 +348,62 @@ fn a_worker_killed_during_transcode_serves_nothing_half_written_and_finishes_onc
     let d = probe_duration(s["hlsUrl"].as_str().expect("hlsUrl"));
     assert!((d - 240.0).abs() <= FRAME_S + 1e-3, "{d}");
 }
+
+/// The browser harness (`tests/browser`), when node, its packages and Debian's chromium are
+/// here; a printed `SKIP` otherwise (a failure in CI).
+fn browser_harness() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let ready = node && dir.join("node_modules").is_dir() && Path::new("/usr/bin/chromium").exists();
+    if !ready {
+        assert!(
+            std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "node, tests/browser/node_modules and /usr/bin/chromium are required \
+             (BACKBEAT_REQUIRE_TOOLS=1); run scripts/setup.sh"
+        );
+        eprintln!("SKIP: the browser test needs node, chromium and npm ci (scripts/setup.sh)");
+        return None;
+    }
+    Some(dir)
+}
+
+#[test]
+fn chromium_plays_the_ladder_with_hls_js_and_shaka_and_switches_rendition() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let Some(harness) = browser_harness() else {
+        return;
+    };
+    let data = scratch("streaming-browser");
+    let server = Server::start_with(&data, None, true);
+    let addr = server.addr;
+    let (token, album) = artist_with_album(addr);
+    let track = upload(addr, &token, &album, &source_flac(&data, 30, 44_100));
+    let job = wait_for_transcode(addr, &token, &track, Duration::from_secs(180));
+    assert_eq!(job["state"], "done", "{job}\n{}", server.log());
+    let s = stream(addr, &token, &track, "");
+    let shots = data.join("screenshots");
+    let out = Command::new("node")
+        .arg(harness.join("play.mjs"))
+        .args(["--hls", s["hlsUrl"].as_str().unwrap()])
+        .args(["--dash", s["dashUrl"].as_str().unwrap()])
+        .arg("--out")
+        .arg(&shots)
+        .output()
+        .expect("running play.mjs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the players did not meet every requirement:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&report);
+    assert_eq!(v["ok"], true, "{report}");
+    for shot in ["hls.png", "dash.png"] {
+        assert!(shots.join(shot).is_file(), "no screenshot {shot}");
+    }
+}
