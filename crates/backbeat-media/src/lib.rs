@@ -6,7 +6,10 @@
 //! - [`ladder`]: which rungs a source gets (configured ladder, minus rungs above the source's
 //!   quality).
 //! - [`gain`]: the loudness-normalisation gain from integrated loudness and true peak.
+//! - [`ondemand`]: progressive MP3/Opus/AAC transcodes for clients without HLS or DASH,
+//!   shared between concurrent requests and kept in an LRU disk cache.
 
 pub mod gain;
 pub mod ladder;
 pub mod model;
+pub mod ondemand;
