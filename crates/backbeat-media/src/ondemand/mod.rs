@@ -33,6 +33,14 @@
 //! source's tags on already normalised audio would apply the gain twice. Without a gain the
 //! audio is the source's level and its tags pass through unchanged, so a ReplayGain player
 //! normalises as it would the original. ADTS carries no tags.
+//!
+//! Measured (`cargo test -p backbeat-media --test tests ondemand -- --nocapture`, ffmpeg 5.1,
+//! 2 cores shared with other builds, load average about 6): a 90 s FLAC to MP3 320k gives its
+//! first chunk after 93–104 ms and its last after 2.0 s; ffmpeg is gone 16 ms after its only
+//! reader drops; 200 players of 20 tracks spawn 20 ffmpegs. With those 20 started at once the
+//! first chunk comes after 2.4 s (p50) — the same as 20 bare `ffmpeg … pipe:1` started at once
+//! on that machine (2.4 s p50, timed with a Python script): the cost is ffmpeg's start-up and
+//! CPU, not the engine.
 
 mod body;
 mod driver;
