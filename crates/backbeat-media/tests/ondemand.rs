@@ -234,13 +234,22 @@ async fn a_second_request_is_a_hit_with_a_length_and_ranges() {
         collect(t.range(end - 1..end).unwrap()).await.unwrap(),
         whole[whole.len() - 1..]
     );
-    let t = od.stream(k, "u", never()).await.unwrap();
+    let t = od.stream(k.clone(), "u", never()).await.unwrap();
     assert!(matches!(
         t.range(0..end + 1),
         Err(OnDemandError::BadRequest(_))
     ));
     assert_eq!(od.spawned(), 1);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // Hits count as open streams too: four held, the fifth is refused until one goes.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(od.stream(k.clone(), "u", never()).await.unwrap());
+    }
+    let fifth = od.stream(k.clone(), "u", never()).await;
+    assert!(matches!(fifth, Err(OnDemandError::UserBusy)), "{fifth:?}");
+    held.pop();
+    assert!(od.stream(k, "u", never()).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
