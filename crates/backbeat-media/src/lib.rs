@@ -9,12 +9,15 @@
 //! - [`package`]: measuring what ffmpeg wrote, naming it, writing the manifests; the
 //!   [`package::StreamIndex`] the stream endpoint reads.
 //! - [`gain`]: the loudness-normalisation gain from integrated loudness and true peak.
+//! - [`ondemand`]: progressive MP3/Opus/AAC transcodes for clients without HLS or DASH,
+//!   shared between concurrent requests and kept in an LRU disk cache.
 
 mod error;
 pub mod ffmpeg;
 pub mod gain;
 pub mod ladder;
 pub mod model;
+pub mod ondemand;
 pub mod package;
 
 pub use error::MediaError;
