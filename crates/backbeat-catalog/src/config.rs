@@ -32,6 +32,8 @@ pub struct CatalogConfig {
     /// How long the staging file of an unfinished upload must have gone unwritten before
     /// garbage collection deletes it, seconds (see `gc`).
     pub staging_grace_s: u64,
+    /// Where loudness normalisation brings tracks (the ladder's `[media]` target).
+    pub loudness: backbeat_media::gain::NormalisationTarget,
 }
 
 impl Default for CatalogConfig {
@@ -51,6 +53,7 @@ impl Default for CatalogConfig {
             refresh_token_ttl_s: 30 * 24 * 3600,
             cache_entries: 100_000,
             staging_grace_s: crate::gc::STAGING_GRACE_S,
+            loudness: backbeat_media::gain::NormalisationTarget::default(),
         }
     }
 }

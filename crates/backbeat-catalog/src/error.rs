@@ -65,6 +65,16 @@ pub enum CatalogError {
         /// Seconds until the quota has room again.
         retry_after_s: u64,
     },
+    /// Every slot of a limited resource (on-demand transcodes) is taken; retry after
+    /// `retry_after_s` (the text is safe to show).
+    #[error("busy: {detail}")]
+    Busy {
+        detail: String,
+        retry_after_s: u64,
+    },
+    /// A capability this server does not have (the text is safe to show).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// The stores failed.
     #[error(transparent)]
     Store(StoreError),

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod playlists;
 pub mod policy;
 pub mod processing;
+pub mod progressive;
 pub mod quota;
 pub mod search;
 pub mod streaming;
@@ -71,6 +72,8 @@ pub struct CatalogParts {
     pub cache: Arc<Cache>,
     /// Uploads are submitted to it; job states and analyses are read through it.
     pub pipeline: Arc<Engine>,
+    /// On-demand progressive transcodes; `None` where ffmpeg is missing or they are off.
+    pub on_demand: Option<backbeat_media::ondemand::OnDemand>,
     pub metrics: CatalogMetrics,
 }
 

@@ -254,6 +254,18 @@ impl Tracks<'_> {
         })
     }
 
+    /// The track's audio transcoded on demand (MP3, Opus or AAC), streamed while it is made;
+    /// who may listen is as for [`Tracks::stream`]. `Busy` past the server's or the caller's
+    /// limit of concurrent transcodes.
+    pub async fn progressive(
+        &self,
+        caller: &Caller,
+        id: Id,
+        request: crate::progressive::ProgressiveRequest,
+    ) -> CatalogResult<backbeat_media::ondemand::Transcode> {
+        crate::progressive::transcode(self.0, caller, id, request).await
+    }
+
     /// A fresh upload slot for the caller and its signed URL.
     async fn new_slot(&self, caller: &Caller) -> CatalogResult<UploadSlot> {
         let cat = self.0;

@@ -22,6 +22,7 @@ use backbeat_audio::Decoded;
 use backbeat_media::ffmpeg::SourceShape;
 use backbeat_media::gain::normalisation_gain;
 use backbeat_media::ladder::{rungs_for, LadderConfig, SourceQuality};
+use backbeat_media::ondemand::OnDemandConfig;
 use backbeat_media::package::{package, PackageSpec};
 use backbeat_media::MediaError;
 use backbeat_pipeline::{Job, JobContext, JobError};
@@ -33,12 +34,15 @@ use crate::support::write_json;
 /// well below).
 pub(crate) const FFMPEG_LIMIT: Duration = Duration::from_secs(50 * 60);
 
-/// The media settings of the built-in jobs.
+/// The media settings (`[media]`): the ladder the built-in `transcode` job makes, the
+/// on-demand transcoder's limits (used by the server), and the ffmpeg both run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MediaSettings {
     pub ladder: LadderConfig,
     /// The ffmpeg to run.
     pub ffmpeg: PathBuf,
+    /// On-demand limits; its `cache_dir` and `ffmpeg` are filled in by the wiring.
+    pub on_demand: OnDemandConfig,
 }
 
 impl Default for MediaSettings {
@@ -46,6 +50,7 @@ impl Default for MediaSettings {
         Self {
             ladder: LadderConfig::default(),
             ffmpeg: backbeat_media::ffmpeg::default_ffmpeg(),
+            on_demand: OnDemandConfig::default(),
         }
     }
 }

@@ -208,8 +208,23 @@ fn die_with_parent(cmd: &mut Command) {
 fn die_with_parent(_cmd: &mut Command) {}
 
 /// Whether `ffmpeg` runs and has every encoder `ladder` needs; the error says what is missing
-/// and how to install it. Asked once per path and process (every job asks).
+/// and how to install it.
 pub fn check(ffmpeg: &Path, ladder: &crate::ladder::LadderConfig) -> Result<(), String> {
+    let mut needed: Vec<&str> = ladder
+        .rungs
+        .iter()
+        .map(|r| encoder_name(r.codec))
+        .collect();
+    if ladder.flac_for_lossless {
+        needed.push("flac");
+    }
+    check_encoders(ffmpeg, &needed)
+}
+
+/// Whether `ffmpeg` runs and has every encoder in `needed` (ffmpeg's names); the error says
+/// what is missing and how to install it. ffmpeg is asked once per path and process (every
+/// job asks).
+pub fn check_encoders(ffmpeg: &Path, needed: &[&str]) -> Result<(), String> {
     use std::collections::BTreeMap;
     use std::sync::Mutex;
     static ENCODERS: Mutex<BTreeMap<PathBuf, Result<String, String>>> = Mutex::new(BTreeMap::new());
@@ -219,14 +234,6 @@ pub fn check(ffmpeg: &Path, ladder: &crate::ladder::LadderConfig) -> Result<(), 
         .entry(ffmpeg.to_path_buf())
         .or_insert_with(|| list_encoders(ffmpeg))
         .clone()?;
-    let mut needed: Vec<&str> = ladder
-        .rungs
-        .iter()
-        .map(|r| encoder_name(r.codec))
-        .collect();
-    if ladder.flac_for_lossless {
-        needed.push("flac");
-    }
     match needed
         .iter()
         .find(|e| !listed.lines().any(|l| l.split_whitespace().nth(1) == Some(**e)))

@@ -86,6 +86,13 @@ pub enum ApiError {
     /// Too many requests; retry after this many seconds.
     #[error("rate limited")]
     RateLimited(u64),
+    /// Every slot of a limited resource (on-demand transcodes) is taken: what is full, and
+    /// seconds to wait.
+    #[error("busy: {0}")]
+    Busy(String, u64),
+    /// A capability this server does not offer (what and why, for the client).
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
     /// A dependency (database) is down; retry after [`RETRY_UNAVAILABLE_S`] seconds.
     #[error("service unavailable")]
     Unavailable,
@@ -178,6 +185,12 @@ impl ApiError {
                 "rate-limited",
                 "Too many requests",
             ),
+            Self::Busy(..) => (StatusCode::TOO_MANY_REQUESTS, "busy", "Busy"),
+            Self::NotImplemented(_) => (
+                StatusCode::NOT_IMPLEMENTED,
+                "not-implemented",
+                "Not available on this server",
+            ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -204,7 +217,9 @@ impl ApiError {
             | Self::UnprocessableAudio(d)
             | Self::AudioLimit(d)
             | Self::QuotaExceeded(d)
-            | Self::RequestTimeout(d) => Some(d.clone()),
+            | Self::RequestTimeout(d)
+            | Self::NotImplemented(d) => Some(d.clone()),
+            Self::Busy(d, s) => Some(format!("{d}; retry after {s} s")),
             Self::RateQuotaExceeded(d, s) => Some(format!("{d}; retry after {s} s")),
             Self::PayloadTooLarge(limit) => Some(format!("the limit is {limit} bytes")),
             Self::RateLimited(s) => Some(format!("retry after {s} s")),
@@ -264,7 +279,7 @@ impl IntoResponse for ApiError {
             Self::Unauthenticated => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::RateLimited(s) | Self::RateQuotaExceeded(_, s) => {
+            Self::RateLimited(s) | Self::RateQuotaExceeded(_, s) | Self::Busy(_, s) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*s));
             }
             Self::Unavailable => {
@@ -314,6 +329,11 @@ impl From<CatalogError> for ApiError {
                 detail,
                 retry_after_s,
             } => Self::RateQuotaExceeded(detail, retry_after_s),
+            CatalogError::Busy {
+                detail,
+                retry_after_s,
+            } => Self::Busy(detail, retry_after_s),
+            CatalogError::Unavailable(d) => Self::NotImplemented(d),
             CatalogError::Store(e) => Self::from_store_failure(&e),
             CatalogError::Internal(d) => Self::Internal(d),
         }

@@ -17,6 +17,7 @@ mod quota;
 mod rights;
 mod search;
 mod slow_clients;
+mod stream;
 mod support;
 mod tracks;
 mod untagged;

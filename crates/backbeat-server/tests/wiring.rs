@@ -88,6 +88,16 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
         blobs,
         scratch: dir.join("scratch"),
         index,
+        // As the binary's wiring does: on where ffmpeg can make every format.
+        on_demand: backbeat_media::ondemand::check_ffmpeg(Path::new("ffmpeg"))
+            .ok()
+            .and_then(|()| {
+                backbeat_media::ondemand::OnDemand::open(backbeat_media::ondemand::OnDemandConfig {
+                    cache_dir: dir.join("transcodes"),
+                    ..Default::default()
+                })
+                .ok()
+            }),
         metrics: CatalogMetrics::default(),
     }))
 }

@@ -11,6 +11,7 @@ use backbeat_catalog::accounts::tokens::{derive_key, TokenKeys};
 use backbeat_catalog::effects::CacheAwareStates;
 use backbeat_catalog::{Cache, Catalog, CatalogMetrics, CatalogParts};
 use backbeat_jobs::{builtin_registry_with, builtin_specs_with, graph_with, BuiltinSettings};
+use backbeat_media::ondemand::{OnDemand, OnDemandConfig};
 use backbeat_pipeline::metrics::Metrics;
 use backbeat_pipeline::queue::jetstream::JetStreamQueue;
 use backbeat_pipeline::queue::sql::SqlQueue;
@@ -198,8 +199,32 @@ pub async fn open_catalog(settings: &Settings) -> anyhow::Result<Catalog> {
         blobs,
         scratch: settings.data_dir.join("scratch"),
         index,
+        on_demand: open_on_demand(settings),
         metrics: CatalogMetrics::default(),
     }))
+}
+
+/// The on-demand transcoder, its cache in `<data_dir>/transcodes`; `None` (with a warning)
+/// when ffmpeg cannot make MP3, Opus and AAC here or the cache folder cannot be made.
+pub fn open_on_demand(settings: &Settings) -> Option<OnDemand> {
+    let media = &settings.media;
+    let ffmpeg = &media.ffmpeg;
+    if let Err(why) = backbeat_media::ondemand::check_ffmpeg(ffmpeg) {
+        tracing::warn!(reason = %why, "on-demand transcoding is off: {why}");
+        return None;
+    }
+    let config = OnDemandConfig {
+        cache_dir: settings.data_dir.join("transcodes"),
+        ffmpeg: ffmpeg.clone(),
+        ..media.on_demand.clone()
+    };
+    match OnDemand::open(config) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            tracing::warn!(error = %e, "on-demand transcoding is off: {e}");
+            None
+        }
+    }
 }
 
 /// A database URL without its password, for messages.

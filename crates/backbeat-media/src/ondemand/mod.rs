@@ -80,13 +80,21 @@ pub struct OnDemandConfig {
     pub ffmpeg: PathBuf,
 }
 
+/// Whether `ffmpeg` can make every on-demand format here; the error says what is missing.
+pub fn check_ffmpeg(ffmpeg: &std::path::Path) -> Result<(), String> {
+    let needed: Vec<&str> = Format::ALL.iter().map(|f| f.encoder()).collect();
+    crate::ffmpeg::check_encoders(ffmpeg, &needed)
+}
+
 impl Default for OnDemandConfig {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         OnDemandConfig {
             cache_dir: std::env::temp_dir().join("backbeat-ondemand"),
             cache_max_bytes: 2 << 30,
-            max_transcodes: 2 * cores,
+            // Enough for every track a burst of listeners starts at once: ffmpeg processes
+            // share the cores, and a refused listener is worse than a slower start.
+            max_transcodes: (8 * cores).max(32),
             max_per_user: 4,
             ffmpeg: PathBuf::from("ffmpeg"),
         }

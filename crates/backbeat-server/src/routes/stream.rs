@@ -1,10 +1,19 @@
 //! `GET /api/v1/tracks/{id}/stream`: what a player needs to start playback — the original
 //! audio as a signed progressive URL, and, once the `transcode` job has made it, the HLS and
 //! DASH ladder (URLs carrying a path-scoped token) with the track's loudness gain.
+//!
+//! With `format=mp3|opus|aac` (and `bitrate`, kbit/s) the answer is the audio itself,
+//! transcoded on demand and streamed while ffmpeg produces it; `normalize=true` applies the
+//! loudness gain. A transcode already in the cache is served with `Content-Length` and
+//! `Range`; one in progress is sent as it grows (chunked).
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use backbeat_catalog::progressive::ProgressiveRequest;
+use backbeat_media::ondemand::Format;
 use backbeat_media::gain::Gain;
 use backbeat_media::package::RenditionSummary;
 use serde::{Deserialize, Serialize};
@@ -13,7 +22,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::dto::rfc3339;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::range::{resolve, Ranged};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
@@ -31,6 +41,11 @@ pub struct StreamParams {
     /// carry the gain in their own headers (Opus), when the ladder has them.
     #[serde(default)]
     pub normalize: bool,
+    /// Answer with the audio transcoded on demand into `mp3`, `opus` (Ogg) or `aac` (ADTS)
+    /// instead of the JSON document.
+    pub format: Option<String>,
+    /// Bitrate of the on-demand transcode, kbit/s (the format's default when absent).
+    pub bitrate: Option<u32>,
 }
 
 /// The loudness normalisation of a track.
@@ -116,17 +131,34 @@ pub struct StreamDto {
 #[utoipa::path(get, path = "/api/v1/tracks/{id}/stream", tag = "tracks",
     params(("id" = Uuid, Path), StreamParams),
     security(("bearer" = [])),
-    responses((status = 200, body = StreamDto), crate::openapi::Errors))]
+    responses(
+        (status = 200, body = StreamDto, description = "The URLs (no `format`), or the transcoded audio (`format` given)"),
+        (status = 206, description = "A range of a complete on-demand transcode"),
+        crate::openapi::Errors))]
 pub async fn stream(
     state: AppState,
     caller: Caller,
     Path(id): Path<Uuid>,
     Query(params): Query<StreamParams>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if let Some(format) = &params.format {
+        return on_demand(state, caller, id, &params, format, &headers).await;
+    }
+    urls(state, caller, id, params.normalize).await.map(IntoResponse::into_response)
+}
+
+/// The stream document.
+async fn urls(
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+    normalize: bool,
 ) -> ApiResult<(HeaderMap, Json<StreamDto>)> {
     let grant = state
         .catalog
         .tracks()
-        .stream(&caller, id, params.normalize)
+        .stream(&caller, id, normalize)
         .await?;
     let mut h = HeaderMap::new();
     // The URLs stay valid for their TTL; let the client reuse this answer for part of that.
@@ -152,4 +184,63 @@ pub async fn stream(
             expires_at: rfc3339(grant.expires_at),
         }),
     ))
+}
+
+/// The audio of track `id` transcoded on demand.
+async fn on_demand(
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+    params: &StreamParams,
+    format: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let format = Format::parse(format)
+        .ok_or_else(|| ApiError::field("format", "must be one of mp3, opus, aac"))?;
+    let transcode = state
+        .catalog
+        .tracks()
+        .progressive(
+            &caller,
+            id,
+            ProgressiveRequest {
+                format,
+                kbps: params.bitrate,
+                normalise: params.normalize,
+            },
+        )
+        .await?;
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(transcode.content_type),
+    );
+    // Personal (access-checked with the caller's token), but the same bytes every time.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    let Some(len) = transcode.total_len else {
+        // Still being made: sent as it grows, no length, no ranges yet.
+        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
+        return Ok((h, Body::from_stream(transcode.into_body())).into_response());
+    };
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (status, range) = match resolve(range_header, len) {
+        Ranged::Full => (StatusCode::OK, 0..len),
+        Ranged::Partial(r) => {
+            let v = format!("bytes {}-{}/{len}", r.start, r.end - 1);
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            (StatusCode::PARTIAL_CONTENT, r)
+        }
+        Ranged::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable(len)),
+    };
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
+    let body = transcode
+        .range(range)
+        .map_err(|e| ApiError::Internal(format!("on-demand range: {e}")))?;
+    Ok((status, h, Body::from_stream(body)).into_response())
 }

@@ -90,6 +90,12 @@ pub struct FileMedia {
     pub flac_for_lossless: Option<bool>,
     pub target_lufs: Option<f64>,
     pub peak_ceiling_dbtp: Option<f64>,
+    /// On-demand transcodes: disk cache size, bytes.
+    pub on_demand_cache_bytes: Option<u64>,
+    /// On-demand transcodes: ffmpeg processes at once.
+    pub on_demand_max_transcodes: Option<usize>,
+    /// On-demand transcodes: open transcoded streams per user.
+    pub on_demand_max_per_user: Option<usize>,
 }
 
 /// `[http]`.
@@ -321,6 +327,10 @@ impl FileConfig {
         set(&mut ladder.normalisation.target_lufs, m.target_lufs);
         set(&mut ladder.normalisation.peak_ceiling_dbtp, m.peak_ceiling_dbtp);
         ladder.validate().map_err(|e| format!("[media]: {e}"))?;
+        let od = &mut s.media.on_demand;
+        set(&mut od.cache_max_bytes, m.on_demand_cache_bytes);
+        set(&mut od.max_transcodes, m.on_demand_max_transcodes);
+        set(&mut od.max_per_user, m.on_demand_max_per_user);
         Ok(())
     }
 }

@@ -219,6 +219,7 @@ impl Settings {
     pub fn catalog_config(&self) -> CatalogConfig {
         CatalogConfig {
             public_url: self.http.public_url.clone(),
+            loudness: self.media.ladder.normalisation,
             ..self.catalog.clone()
         }
     }
