@@ -259,11 +259,15 @@ mod tests {
         let mut c = LadderConfig::default();
         c.rungs.push(Rung::lossy(Codec::Aac, 96));
         assert!(c.validate().unwrap_err().contains("twice"));
-        let mut c = LadderConfig::default();
-        c.segment_s = 0.2;
+        let c = LadderConfig {
+            segment_s: 0.2,
+            ..LadderConfig::default()
+        };
         assert!(c.validate().unwrap_err().contains("segment_s"));
-        let mut c = LadderConfig::default();
-        c.rungs = vec![Rung::lossy(Codec::Opus, 1000)];
+        let c = LadderConfig {
+            rungs: vec![Rung::lossy(Codec::Opus, 1000)],
+            ..LadderConfig::default()
+        };
         assert!(c.validate().unwrap_err().contains("Opus"));
         assert!(LadderConfig::default().validate().is_ok());
     }

@@ -6,7 +6,17 @@
 //! - [`ladder`]: which rungs a source gets (configured ladder, minus rungs above the source's
 //!   quality).
 //! - [`gain`]: the loudness-normalisation gain from integrated loudness and true peak.
+//! - [`fmp4`]: the facts read from the encoder's CMAF files (timescale, codec, segment
+//!   spans) and the Opus header gain patched in place.
+//! - [`hls`]: HLS master and media playlists (RFC 8216) written from a [`model::Ladder`].
+//! - [`dash`]: the static DASH MPD (ISO/IEC 23009-1) written from a [`model::Ladder`].
+//! - [`manifest`]: what HLS and DASH share — names as URIs, the player order of
+//!   renditions, the checks a ladder passes before manifests are written from it.
 
+pub mod dash;
+pub mod fmp4;
 pub mod gain;
+pub mod hls;
 pub mod ladder;
+pub mod manifest;
 pub mod model;
