@@ -93,6 +93,7 @@ pub fn parse_segment(bytes: &[u8]) -> Result<SegmentInfo, Fmp4Error> {
     let mut track = None;
     // A fragment's samples are in the `mdat` after its `moof`: without it the file was cut.
     let mut awaiting_mdat = false;
+    let mut saw_moof = false;
     for b in Boxes::new(bytes) {
         let b = b?;
         match &b.kind.0 {
@@ -104,6 +105,7 @@ pub fn parse_segment(bytes: &[u8]) -> Result<SegmentInfo, Fmp4Error> {
         if b.kind.0 != *b"moof" {
             continue;
         }
+        saw_moof = true;
         for traf in Boxes::children(&b) {
             let traf = traf?;
             if traf.kind.0 != *b"traf" {
@@ -138,7 +140,8 @@ pub fn parse_segment(bytes: &[u8]) -> Result<SegmentInfo, Fmp4Error> {
     if awaiting_mdat {
         return Err(Fmp4Error::Missing(BoxType(*b"mdat")));
     }
-    info.ok_or(Fmp4Error::Missing(BoxType(*b"moof")))
+    let missing = if saw_moof { *b"traf" } else { *b"moof" };
+    info.ok_or(Fmp4Error::Missing(BoxType(missing)))
 }
 
 /// One track fragment's span.

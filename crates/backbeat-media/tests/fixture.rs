@@ -42,7 +42,10 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
 pub fn run_clean(cmd: &mut Command) -> Vec<u8> {
     let out = cmd.output().expect("spawn");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.is_empty(), "{cmd:?}: {stderr}");
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "{cmd:?}: {stderr}"
+    );
     out.stdout
 }
 

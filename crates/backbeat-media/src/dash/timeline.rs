@@ -120,7 +120,12 @@ mod tests {
     #[test]
     fn equal_back_to_back_segments_share_one_entry() {
         let mut out = String::new();
-        let segs = [seg("a", 0, 10), seg("b", 10, 10), seg("c", 20, 4), seg("d", 30, 4)];
+        let segs = [
+            seg("a", 0, 10),
+            seg("b", 10, 10),
+            seg("c", 20, 4),
+            seg("d", 30, 4),
+        ];
         timeline(&mut out, &segs, "");
         assert_eq!(
             out,

@@ -135,6 +135,20 @@ fn a_moof_without_its_mdat_is_a_cut_file() {
 }
 
 #[test]
+fn what_is_missing_is_named() {
+    assert_eq!(
+        parse_segment(&bx(b"styp", b"msdh")),
+        Err(Fmp4Error::Missing(BoxType(*b"moof")))
+    );
+    let mut seg = bx(b"moof", &bx(b"mfhd", &[0; 8]));
+    seg.extend(bx(b"mdat", &[]));
+    assert_eq!(
+        parse_segment(&seg),
+        Err(Fmp4Error::Missing(BoxType(*b"traf")))
+    );
+}
+
+#[test]
 fn box_types_print_escaped() {
     assert_eq!(BoxType(*b"mo\x00\xff").to_string(), "mo\\x00\\xff");
 }
