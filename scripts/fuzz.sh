@@ -13,7 +13,7 @@ fi
 cd "$root/fuzz"
 # Seed corpora from the checked-in fixtures (libFuzzer truncates seeds to -max_len).
 formats="$root/testdata/formats"
-mkdir -p corpus/{sniff,decode,mp4,adts,range,signing,jobs_file}
+mkdir -p corpus/{sniff,decode,mp4,adts,range,signing,jobs_file,fmp4}
 cp -n "$formats"/* corpus/decode/
 cp -n "$formats"/*.m4a corpus/mp4/
 cp -n "$formats"/chord.aac corpus/adts/
@@ -32,9 +32,20 @@ command = ["python3", "research/tempo.py", "{input:downsample.audio.wav}", "{out
 timeout_secs = 300
 class = "cpu"
 TOML
+# CMAF seeds: init and media segments as the transcode job writes them (AAC, Opus, FLAC).
+if command -v ffmpeg >/dev/null && [ -z "$(ls corpus/fmp4)" ]; then
+  for c in "aac -b:a 96k" "libopus -b:a 64k" "flac -strict -2"; do
+    n="${c%% *}"
+    # shellcheck disable=SC2086
+    ffmpeg -v error -f lavfi -i sine=d=3 -ar 48000 -c:a $c -f hls -hls_segment_type fmp4 \
+      -hls_time 1.28 -hls_fmp4_init_filename "$n-init.mp4" \
+      -hls_segment_filename "corpus/fmp4/$n-%d.m4s" "corpus/fmp4/$n.m3u8"
+  done
+  rm -f corpus/fmp4/*.m3u8
+fi
 cargo +nightly fuzz build
 status=0
-for target in sniff decode mp4 adts range signing jobs_file; do
+for target in sniff decode mp4 adts range signing jobs_file fmp4; do
   echo "== $target ($secs s)"
   cargo +nightly fuzz run "$target" "corpus/$target" -- \
     -rss_limit_mb=2048 -max_len=65536 -timeout=20 -max_total_time="$secs" || status=1

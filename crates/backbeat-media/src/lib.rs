@@ -11,11 +11,21 @@
 //! - [`gain`]: the loudness-normalisation gain from integrated loudness and true peak.
 //! - [`ondemand`]: progressive MP3/Opus/AAC transcodes for clients without HLS or DASH,
 //!   shared between concurrent requests and kept in an LRU disk cache.
+//! - [`fmp4`]: the facts read from the encoder's CMAF files (timescale, codec, segment
+//!   spans) and the Opus header gain patched in place.
+//! - [`hls`]: HLS master and media playlists (RFC 8216) written from a [`model::Ladder`].
+//! - [`dash`]: the static DASH MPD (ISO/IEC 23009-1) written from a [`model::Ladder`].
+//! - [`manifest`]: what HLS and DASH share — names as URIs, the player order of
+//!   renditions, the checks a ladder passes before manifests are written from it.
 
 mod error;
+pub mod dash;
 pub mod ffmpeg;
+pub mod fmp4;
 pub mod gain;
+pub mod hls;
 pub mod ladder;
+pub mod manifest;
 pub mod model;
 pub mod ondemand;
 pub mod package;
