@@ -79,9 +79,7 @@ pub(crate) async fn transcode(
             .map_err(|e| e.to_string())?;
         Ok::<_, String>(temp)
     };
-    let user = caller
-        .user_id
-        .map_or_else(|| "anonymous".to_string(), |u| u.to_string());
+    let user = caller.user_id.to_string();
     engine.stream(key, &user, source).await.map_err(|e| match e {
         OnDemandError::Busy => CatalogError::Busy {
             detail: "every on-demand transcode slot is taken".into(),

@@ -12,24 +12,20 @@
 //! PostgreSQL tests get a database of their own (`backbeat_store::testing`); unreachable, they
 //! print `SKIP` unless `BACKBEAT_REQUIRE_SERVICES=1`.
 
-use std::fs::File;
 use std::io::Write as _;
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use backbeat_store::prelude::*;
-use backbeat_store::sql::SqlCatalog;
 use backbeat_store::testing::TestDb;
 use backbeat_store::{now_millis, SlotState};
-use serde_json::Value;
 
 use crate::common::scratch;
 use crate::live::{
     album_tracks, artist_with_album, create_track, json, key_of, noise_wav, put, rt, slot, Server,
 };
-use crate::process::{http, read_reply, request_head};
+use crate::process::{path_of, read_reply, request_head};
 
 /// The slot lock's lease (`backbeat-catalog`'s `slot_lock::LEASE_MS`) plus slack: how long a
 /// dead request may keep a slot busy.
