@@ -85,9 +85,9 @@ pub struct SegmentInfo {
 }
 
 /// Reads a media segment: one or more `moof`/`mdat` pairs of one track (other top-level
-/// boxes — `styp`, `sidx` — are skipped; a `moof` without its `mdat` is a cut file). The start is the first fragment's `tfdt`;
-/// each later fragment must start where the previous one ended, so that the segment is one
-/// unbroken span.
+/// boxes — `styp`, `sidx` — are skipped; a `moof` without its `mdat` is a cut file). The
+/// start is the first fragment's `tfdt`; each later fragment must start where the previous
+/// one ended, so that the segment is one unbroken span.
 pub fn parse_segment(bytes: &[u8]) -> Result<SegmentInfo, Fmp4Error> {
     let mut info: Option<SegmentInfo> = None;
     let mut track = None;

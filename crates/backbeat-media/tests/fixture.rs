@@ -21,7 +21,7 @@ pub fn have(tool: &str) -> bool {
             std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
             "{tool} is required (BACKBEAT_REQUIRE_TOOLS=1) but does not run"
         );
-        eprintln!("skipped: {tool} is not installed");
+        eprintln!("SKIP: {tool} not found on PATH; install it (scripts/setup.sh) to run this test");
     }
     ok
 }
@@ -77,50 +77,53 @@ pub fn packaged() -> Option<&'static Packaged> {
     Some(FIXTURE.get_or_init(|| {
         // In the target directory's scratch space, replaced on each run (not left in /tmp).
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("backbeat-media-ladder");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let split = format!(
-            "[0:a]aresample=48000,aformat=channel_layouts=stereo,asplit={}{}",
-            RUNGS.len(),
-            RUNGS
-                .iter()
-                .map(|(id, _)| format!("[{id}]"))
-                .collect::<String>()
-        );
-        let mut cmd = Command::new("ffmpeg");
-        cmd.current_dir(&dir)
-            .args(["-v", "error", "-y", "-f", "lavfi", "-i"]);
-        // Two tones so that the signal is not a single sinusoid.
-        cmd.arg(format!(
-            "sine=f=440:d={SOURCE_S}:sample_rate=44100,volume=0.5[a];\
-             sine=f=1234:d={SOURCE_S}:sample_rate=44100[b];[a][b]amix=2"
-        ));
-        cmd.args(["-filter_complex", &split]);
-        for (id, codec) in RUNGS {
-            cmd.args(["-map", &format!("[{id}]")]).args(codec);
-            cmd.args([
-                "-f",
-                "hls",
-                "-hls_segment_type",
-                "fmp4",
-                "-hls_time",
-                "6.08",
-            ]);
-            cmd.args(["-hls_playlist_type", "vod"]);
-            cmd.args(["-hls_fmp4_init_filename", &format!("{id}-init.mp4")]);
-            cmd.args(["-hls_segment_filename", &format!("{id}-%05d.m4s")]);
-            cmd.arg(format!("ffmpeg-{id}.m3u8"));
-        }
-        run(&mut cmd);
-        let renditions = RUNGS.iter().map(|(id, _)| measure(&dir, id)).collect();
-        Packaged {
-            dir,
-            ladder: Ladder {
-                renditions,
-                segment_s: 6.08,
-            },
-        }
+        package(&dir, SOURCE_S, &RUNGS)
     }))
+}
+
+/// Encodes `seconds` of two tones into `rungs` with one ffmpeg process, the way the
+/// transcode job does, in a fresh `dir`, and measures the files.
+pub fn package(dir: &Path, seconds: f64, rungs: &[(&str, &[&str])]) -> Packaged {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let labels: String = rungs.iter().map(|(id, _)| format!("[{id}]")).collect();
+    let split = format!(
+        "[0:a]aresample=48000,aformat=channel_layouts=stereo,asplit={}{labels}",
+        rungs.len()
+    );
+    let mut cmd = Command::new("ffmpeg");
+    cmd.current_dir(dir)
+        .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"]);
+    // Two tones so that the signal is not a single sinusoid.
+    cmd.arg(format!(
+        "sine=f=440:d={seconds}:sample_rate=44100,volume=0.5[a];\
+         sine=f=1234:d={seconds}:sample_rate=44100[b];[a][b]amix=2"
+    ));
+    cmd.args(["-filter_complex", &split]);
+    for (id, codec) in rungs {
+        cmd.args(["-map", &format!("[{id}]")]).args(*codec);
+        cmd.args([
+            "-f",
+            "hls",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_time",
+            "6.08",
+        ]);
+        cmd.args(["-hls_playlist_type", "vod"]);
+        cmd.args(["-hls_fmp4_init_filename", &format!("{id}-init.mp4")]);
+        cmd.args(["-hls_segment_filename", &format!("{id}-%05d.m4s")]);
+        cmd.arg(format!("ffmpeg-{id}.m3u8"));
+    }
+    run(&mut cmd);
+    let renditions = rungs.iter().map(|(id, _)| measure(dir, id)).collect();
+    Packaged {
+        dir: dir.to_path_buf(),
+        ladder: Ladder {
+            renditions,
+            segment_s: 6.08,
+        },
+    }
 }
 
 /// A rendition measured from its files: `<id>-init.mp4` and `<id>-NNNNN.m4s`.

@@ -91,6 +91,7 @@ fn several_fragments_in_one_segment_are_summed() {
     let path = dir.path().join("frag.mp4");
     run(Command::new("ffmpeg")
         .args([
+            "-nostdin",
             "-v",
             "error",
             "-f",
@@ -128,7 +129,7 @@ fn several_fragments_in_one_segment_are_summed() {
 /// RMS of the first channel of `path` decoded by ffmpeg.
 fn decoded_rms(path: &std::path::Path) -> f64 {
     let raw = run(Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
+        .args(["-nostdin", "-v", "error", "-i"])
         .arg(path)
         .args(["-map", "0:a", "-ac", "1", "-f", "f32le", "-"]));
     let samples: Vec<f64> = raw

@@ -8,7 +8,7 @@ use backbeat_media::manifest::{check_ladder, player_order};
 use backbeat_media::model::Codec;
 use backbeat_media::{dash, hls};
 
-use crate::fixture::{have, packaged, run_clean, Packaged};
+use crate::fixture::{have, package, packaged, run_clean, Packaged, RUNGS};
 use crate::validate;
 
 #[test]
@@ -25,6 +25,37 @@ fn manifests_of_real_files_validate() {
     assert_eq!(mpd.matches("<AdaptationSet ").count(), 3);
     assert_eq!(mpd.matches("segmentAlignment=\"true\"").count(), 3);
     assert!(mpd.contains("media=\"aac-96-$Number%05d$.m4s\" startNumber=\"0\""));
+}
+
+#[test]
+fn a_track_shorter_than_one_segment() {
+    let Some(_) = packaged() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let p = package(dir.path(), 0.5, &RUNGS);
+    for r in &p.ladder.renditions {
+        assert_eq!(r.segments.len(), 1, "{}", r.id);
+        assert!(
+            (r.duration_s() - 0.5).abs() <= 1024.0 / 48_000.0,
+            "{}",
+            r.id
+        );
+    }
+    check_ladder(&p.ladder).unwrap();
+    validate::hls::check_master(&hls::master_playlist(&p.ladder), &p.ladder);
+    for r in &p.ladder.renditions {
+        let m = hls::media_playlist(r);
+        validate::hls::check_media(&m, r);
+        assert!(m.contains("#EXT-X-TARGETDURATION:1\n"));
+    }
+    validate::dash::check_mpd(&dash::mpd(&p.ladder), &p.ladder);
+    if have("ffprobe") {
+        write_manifests(&p);
+        let master = ffprobe_duration(&p, "master.m3u8");
+        assert!(
+            (master - p.ladder.duration_s()).abs() <= 1024.0 / 48_000.0,
+            "{master}"
+        );
+    }
 }
 
 /// Writes the master and media playlists and the MPD next to the segments.
