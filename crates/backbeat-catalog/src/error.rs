@@ -68,10 +68,7 @@ pub enum CatalogError {
     /// Every slot of a limited resource (on-demand transcodes) is taken; retry after
     /// `retry_after_s` (the text is safe to show).
     #[error("busy: {detail}")]
-    Busy {
-        detail: String,
-        retry_after_s: u64,
-    },
+    Busy { detail: String, retry_after_s: u64 },
     /// A capability this server does not have (the text is safe to show).
     #[error("unavailable: {0}")]
     Unavailable(String),

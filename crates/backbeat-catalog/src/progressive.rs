@@ -80,23 +80,26 @@ pub(crate) async fn transcode(
         Ok::<_, String>(temp)
     };
     let user = caller.user_id.to_string();
-    engine.stream(key, &user, source).await.map_err(|e| match e {
-        OnDemandError::Busy => CatalogError::Busy {
-            detail: "every on-demand transcode slot is taken".into(),
-            retry_after_s: RETRY_BUSY_S,
-        },
-        OnDemandError::UserBusy => CatalogError::Busy {
-            detail: "you have as many transcoded streams open as allowed".into(),
-            retry_after_s: RETRY_BUSY_S,
-        },
-        OnDemandError::BadRequest(d) => CatalogError::field("bitrate", &d),
-        OnDemandError::Ffmpeg(d) => CatalogError::UnprocessableAudio(format!(
-            "the audio could not be transcoded: {}",
-            last_line(&d)
-        )),
-        OnDemandError::Source(d) => CatalogError::Internal(format!("on-demand source: {d}")),
-        OnDemandError::Io(e) => CatalogError::Internal(format!("on-demand cache: {e}")),
-    })
+    engine
+        .stream(key, &user, source)
+        .await
+        .map_err(|e| match e {
+            OnDemandError::Busy => CatalogError::Busy {
+                detail: "every on-demand transcode slot is taken".into(),
+                retry_after_s: RETRY_BUSY_S,
+            },
+            OnDemandError::UserBusy => CatalogError::Busy {
+                detail: "you have as many transcoded streams open as allowed".into(),
+                retry_after_s: RETRY_BUSY_S,
+            },
+            OnDemandError::BadRequest(d) => CatalogError::field("bitrate", &d),
+            OnDemandError::Ffmpeg(d) => CatalogError::UnprocessableAudio(format!(
+                "the audio could not be transcoded: {}",
+                last_line(&d)
+            )),
+            OnDemandError::Source(d) => CatalogError::Internal(format!("on-demand source: {d}")),
+            OnDemandError::Io(e) => CatalogError::Internal(format!("on-demand cache: {e}")),
+        })
 }
 
 /// ffmpeg's last line, which names the problem, without the paths before it.

@@ -29,7 +29,15 @@ const MAX_INDEX_BYTES: u64 = 1 << 20;
 /// one.
 pub fn ladder_file_name(key: &str) -> Option<&str> {
     let mut parts = key.split('/');
-    let (Some("derived"), Some(_track), Some(LADDER_JOB), Some(version), Some(LADDER_DIR), Some(name), None) = (
+    let (
+        Some("derived"),
+        Some(_track),
+        Some(LADDER_JOB),
+        Some(version),
+        Some(LADDER_DIR),
+        Some(name),
+        None,
+    ) = (
         parts.next(),
         parts.next(),
         parts.next(),
@@ -37,7 +45,8 @@ pub fn ladder_file_name(key: &str) -> Option<&str> {
         parts.next(),
         parts.next(),
         parts.next(),
-    ) else {
+    )
+    else {
         return None;
     };
     version.strip_prefix('v')?.parse::<u32>().ok()?;
@@ -59,7 +68,10 @@ pub struct LadderGrant {
 
 /// The ladder's index for `track`'s current audio, if the job has made one (and could: an
 /// unavailable job's placeholder does not count).
-pub(crate) async fn current_index(cat: &Inner, track: &Track) -> CatalogResult<Option<StreamIndex>> {
+pub(crate) async fn current_index(
+    cat: &Inner,
+    track: &Track,
+) -> CatalogResult<Option<StreamIndex>> {
     let Some(spec) = cat.pipeline.graph.job(LADDER_JOB) else {
         return Ok(None);
     };
@@ -94,7 +106,9 @@ pub(crate) fn grant(
     normalise: bool,
 ) -> CatalogResult<LadderGrant> {
     let Some(spec) = cat.pipeline.graph.job(LADDER_JOB) else {
-        return Err(crate::CatalogError::Internal("no ladder job in the graph".into()));
+        return Err(crate::CatalogError::Internal(
+            "no ladder job in the graph".into(),
+        ));
     };
     let prefix = artifacts::output_key(track.id, &spec.name, spec.version, LADDER_DIR);
     let root = format!(

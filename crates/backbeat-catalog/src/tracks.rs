@@ -224,7 +224,12 @@ impl Tracks<'_> {
     /// one (`normalise` picks the manifests that play the loudness gain by themselves). Anyone
     /// signed in may stream a ready track; a track still processing (or failed) only its
     /// owners and admins.
-    pub async fn stream(&self, caller: &Caller, id: Id, normalise: bool) -> CatalogResult<StreamGrant> {
+    pub async fn stream(
+        &self,
+        caller: &Caller,
+        id: Id,
+        normalise: bool,
+    ) -> CatalogResult<StreamGrant> {
         let cat = self.0;
         let t = policy::track(cat, id).await?;
         if t.track.status != TrackStatus::Ready

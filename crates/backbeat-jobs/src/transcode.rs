@@ -115,9 +115,11 @@ impl Job for Transcode {
             generation: format!("{:x}", now_millis()),
             limit: FFMPEG_LIMIT,
         };
-        let index = package(&spec, &work, &ladder_dir).await.map_err(media_err)?;
+        let made = package(&spec, &work, &ladder_dir)
+            .await
+            .map_err(media_err)?;
         let _ = tokio::fs::remove_dir_all(&work).await;
-        write_json(&index_path, &index)
+        write_json(&index_path, &made.index)
     }
 }
 

@@ -44,16 +44,29 @@ pub fn encoder_args(rung: &Rung, shape: SourceShape) -> Vec<String> {
     let mut a = Vec::new();
     match rung.codec {
         Codec::Aac => {
-            a.extend([encoder_name(Codec::Aac).into(), "-aac_coder".into(), "fast".into()]);
+            a.extend([
+                encoder_name(Codec::Aac).into(),
+                "-aac_coder".into(),
+                "fast".into(),
+            ]);
         }
         Codec::Opus => {
             a.extend([encoder_name(Codec::Opus).into(), "-vbr".into(), "on".into()]);
         }
         Codec::Flac => {
             // 1920-sample blocks: 40 ms at 48 kHz, so a 6.08 s segment is whole blocks.
-            a.extend([encoder_name(Codec::Flac).into(), "-frame_size".into(), "1920".into()]);
+            a.extend([
+                encoder_name(Codec::Flac).into(),
+                "-frame_size".into(),
+                "1920".into(),
+            ]);
+            // FLAC in MP4 is still marked experimental in ffmpeg 5.1.
+            a.extend(["-strict".into(), "-2".into()]);
             let bits = shape.bits_per_sample.unwrap_or(16);
-            a.extend(["-sample_fmt".into(), if bits > 16 { "s32" } else { "s16" }.into()]);
+            a.extend([
+                "-sample_fmt".into(),
+                if bits > 16 { "s32" } else { "s16" }.into(),
+            ]);
         }
     }
     if let Some(k) = rung.kbps {
@@ -77,7 +90,11 @@ pub fn ladder_args(
         .collect();
     args.push("-i".into());
     args.push(source.as_os_str().to_owned());
-    let layout = if shape.channels <= 1 { "mono" } else { "stereo" };
+    let layout = if shape.channels <= 1 {
+        "mono"
+    } else {
+        "stereo"
+    };
     let labels: String = (0..rungs.len()).map(|i| format!("[r{i}]")).collect();
     args.push("-filter_complex".into());
     args.push(
@@ -166,7 +183,9 @@ pub async fn run(ffmpeg: &Path, args: &[OsString], limit: Duration) -> Result<()
     let tail = tail(&err);
     match status.code() {
         Some(code) => Err(MediaError::BadSource(format!("exit {code}: {tail}"))),
-        None => Err(MediaError::Ffmpeg(format!("killed by a signal ({status}): {tail}"))),
+        None => Err(MediaError::Ffmpeg(format!(
+            "killed by a signal ({status}): {tail}"
+        ))),
     }
 }
 
@@ -210,11 +229,7 @@ fn die_with_parent(_cmd: &mut Command) {}
 /// Whether `ffmpeg` runs and has every encoder `ladder` needs; the error says what is missing
 /// and how to install it.
 pub fn check(ffmpeg: &Path, ladder: &crate::ladder::LadderConfig) -> Result<(), String> {
-    let mut needed: Vec<&str> = ladder
-        .rungs
-        .iter()
-        .map(|r| encoder_name(r.codec))
-        .collect();
+    let mut needed: Vec<&str> = ladder.rungs.iter().map(|r| encoder_name(r.codec)).collect();
     if ladder.flac_for_lossless {
         needed.push("flac");
     }
@@ -234,10 +249,11 @@ pub fn check_encoders(ffmpeg: &Path, needed: &[&str]) -> Result<(), String> {
         .entry(ffmpeg.to_path_buf())
         .or_insert_with(|| list_encoders(ffmpeg))
         .clone()?;
-    match needed
-        .iter()
-        .find(|e| !listed.lines().any(|l| l.split_whitespace().nth(1) == Some(**e)))
-    {
+    match needed.iter().find(|e| {
+        !listed
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some(**e))
+    }) {
         Some(e) => Err(format!(
             "{} has no `{e}` encoder; install a full ffmpeg (Debian: apt-get install ffmpeg)",
             ffmpeg.display()
@@ -267,7 +283,11 @@ fn list_encoders(ffmpeg: &Path) -> Result<String, String> {
             )
         })?;
     if !out.status.success() {
-        return Err(format!("{} -encoders failed ({})", ffmpeg.display(), out.status));
+        return Err(format!(
+            "{} -encoders failed ({})",
+            ffmpeg.display(),
+            out.status
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -290,7 +310,13 @@ mod tests {
             channels: 2,
             bits_per_sample: None,
         };
-        let args = ladder_args(Path::new("/in/x.flac"), Path::new("/w"), &rungs, 6.08, shape);
+        let args = ladder_args(
+            Path::new("/in/x.flac"),
+            Path::new("/w"),
+            &rungs,
+            6.08,
+            shape,
+        );
         let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
         assert_eq!(args.iter().filter(|a| *a == "-i").count(), 1);
         assert_eq!(args.iter().filter(|a| *a == "hls").count(), 2);

@@ -18,8 +18,8 @@
 //! - [`manifest`]: what HLS and DASH share — names as URIs, the player order of
 //!   renditions, the checks a ladder passes before manifests are written from it.
 
-mod error;
 pub mod dash;
+mod error;
 pub mod ffmpeg;
 pub mod fmp4;
 pub mod gain;

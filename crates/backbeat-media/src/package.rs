@@ -84,9 +84,20 @@ pub struct StreamIndex {
     pub renditions: Vec<RenditionSummary>,
 }
 
+/// What [`package`] made: the index to store and the measured ladder it was written from.
+#[derive(Debug, Clone)]
+pub struct PackageOutput {
+    pub index: StreamIndex,
+    pub ladder: Ladder,
+}
+
 /// Packages `spec.source` into `out` (which must exist), using `work` (an empty folder) for
-/// the encoder's own files. Returns the index; every file it names is in `out`.
-pub async fn package(spec: &PackageSpec, work: &Path, out: &Path) -> Result<StreamIndex, MediaError> {
+/// the encoder's own files. Every file the index names is in `out`.
+pub async fn package(
+    spec: &PackageSpec,
+    work: &Path,
+    out: &Path,
+) -> Result<PackageOutput, MediaError> {
     if spec.rungs.is_empty() {
         return Err(MediaError::Output("no rung to encode".into()));
     }
@@ -108,15 +119,28 @@ pub async fn package(spec: &PackageSpec, work: &Path, out: &Path) -> Result<Stre
         renditions,
         segment_s: spec.segment_s,
     };
-    let manifests = write_manifests(&ladder, out, &format!("{g}master.m3u8"), &format!("{g}manifest.mpd")).await?;
+    crate::manifest::check_ladder(&ladder)
+        .map_err(|e| MediaError::Output(format!("the measured ladder: {e}")))?;
+    let manifests = write_manifests(
+        &ladder,
+        out,
+        &format!("{g}master.m3u8"),
+        &format!("{g}manifest.mpd"),
+    )
+    .await?;
     let normalised = match normalised_ladder(&ladder, &spec.gain, out).await? {
         Some(n) => Some(
-            write_manifests(&n, out, &format!("{g}master-n.m3u8"), &format!("{g}manifest-n.mpd"))
-                .await?,
+            write_manifests(
+                &n,
+                out,
+                &format!("{g}master-n.m3u8"),
+                &format!("{g}manifest-n.mpd"),
+            )
+            .await?,
         ),
         None => None,
     };
-    Ok(StreamIndex {
+    let index = StreamIndex {
         generation: spec.generation.clone(),
         manifests,
         normalised,
@@ -136,7 +160,8 @@ pub async fn package(spec: &PackageSpec, work: &Path, out: &Path) -> Result<Stre
                 segments: r.segments.len(),
             })
             .collect(),
-    })
+    };
+    Ok(PackageOutput { index, ladder })
 }
 
 /// Largest init or media segment read back for measuring (a 30 s FLAC segment of 96 kHz
@@ -162,7 +187,10 @@ async fn read_file(path: &Path) -> Result<Vec<u8>, MediaError> {
 async fn rename(from: &Path, to: &Path) -> Result<(), MediaError> {
     tokio::fs::rename(from, to)
         .await
-        .map_err(MediaError::io(format!("moving {} into the ladder", from.display())))
+        .map_err(MediaError::io(format!(
+            "moving {} into the ladder",
+            from.display()
+        )))
 }
 
 /// Measures `rung`'s init and segments in `work` and moves them into `out` under their final
@@ -194,7 +222,9 @@ async fn collect(rung: &Rung, work: &Path, out: &Path, g: &str) -> Result<Rendit
         });
     }
     if segments.is_empty() {
-        return Err(MediaError::Output(format!("{id}: the encoder wrote no segment")));
+        return Err(MediaError::Output(format!(
+            "{id}: the encoder wrote no segment"
+        )));
     }
     Ok(Rendition {
         id: id.clone(),
@@ -262,7 +292,12 @@ async fn write_file(out: &Path, name: &str, body: impl AsRef<[u8]>) -> Result<()
 }
 
 /// Writes the master and media playlists and the MPD of `ladder` into `out`.
-async fn write_manifests(ladder: &Ladder, out: &Path, master: &str, mpd: &str) -> Result<Manifests, MediaError> {
+async fn write_manifests(
+    ladder: &Ladder,
+    out: &Path,
+    master: &str,
+    mpd: &str,
+) -> Result<Manifests, MediaError> {
     for r in &ladder.renditions {
         write_file(out, &r.playlist, hls::media_playlist(r)).await?;
     }
@@ -276,9 +311,17 @@ async fn write_manifests(ladder: &Ladder, out: &Path, master: &str, mpd: &str) -
 
 /// The Opus renditions with a second init segment carrying `gain` (written into `out`), or
 /// `None` when the ladder has no Opus rendition.
-async fn normalised_ladder(ladder: &Ladder, gain: &Gain, out: &Path) -> Result<Option<Ladder>, MediaError> {
+async fn normalised_ladder(
+    ladder: &Ladder,
+    gain: &Gain,
+    out: &Path,
+) -> Result<Option<Ladder>, MediaError> {
     let mut renditions = Vec::new();
-    for r in ladder.renditions.iter().filter(|r| r.rung.codec == Codec::Opus) {
+    for r in ladder
+        .renditions
+        .iter()
+        .filter(|r| r.rung.codec == Codec::Opus)
+    {
         let mut init = read_file(&out.join(&r.init)).await?;
         fmp4::set_opus_output_gain(&mut init, gain.opus_output_gain())
             .map_err(|e| MediaError::Output(format!("{} init segment: {e}", r.id)))?;

@@ -75,8 +75,10 @@ pub fn packaged() -> Option<&'static Packaged> {
         return None;
     }
     Some(FIXTURE.get_or_init(|| {
-        // In the target directory's scratch space, replaced on each run (not left in /tmp).
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("backbeat-media-ladder");
+        // In the target directory's scratch space, replaced on each run (not left in /tmp);
+        // one per process, as nextest runs each test in a process of its own.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("backbeat-media-ladder-{}", std::process::id()));
         package(&dir, SOURCE_S, &RUNGS)
     }))
 }

@@ -1,6 +1,7 @@
 //! Integration tests of `backbeat-media` (one binary; modules per area).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod ondemand;
+mod package;
 
 mod fixture;
 mod fmp4_hostile;

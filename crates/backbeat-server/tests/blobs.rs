@@ -395,11 +395,21 @@ async fn prefix_grants_read_below_their_prefix_only() {
 #[tokio::test]
 async fn cross_origin_players_get_cors_headers_on_answers_errors_and_preflights() {
     let (app, url) = streaming().await;
-    let r = raw(&app, Method::GET, &url, &[("origin", "https://player.example")], vec![]).await;
+    let r = raw(
+        &app,
+        Method::GET,
+        &url,
+        &[("origin", "https://player.example")],
+        vec![],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers["access-control-allow-origin"], "*");
     let exposed = r.headers["access-control-expose-headers"].to_str().unwrap();
-    assert!(exposed.contains("Content-Range") && exposed.contains("ETag"), "{exposed}");
+    assert!(
+        exposed.contains("Content-Range") && exposed.contains("ETag"),
+        "{exposed}"
+    );
     // A refusal is readable cross-origin too: the player sees 403, not a network error.
     let tampered = url.replace("sig=", "sig=A");
     let r = raw(&app, Method::GET, &tampered, &[], vec![]).await;
@@ -422,5 +432,8 @@ async fn cross_origin_players_get_cors_headers_on_answers_errors_and_preflights(
     assert_eq!(r.headers["access-control-allow-origin"], "*");
     let allowed = r.headers["access-control-allow-headers"].to_str().unwrap();
     assert!(allowed.contains("Range"), "{allowed}");
-    assert!(r.headers["access-control-allow-methods"].to_str().unwrap().contains("GET"));
+    assert!(r.headers["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("GET"));
 }

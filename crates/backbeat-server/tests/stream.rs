@@ -58,7 +58,10 @@ async fn the_ladder_is_served_with_its_types_caching_ranges_and_cors() {
 
     let master = raw(&app, Method::GET, &hls, &[], vec![]).await;
     assert_eq!(master.status, StatusCode::OK);
-    assert_eq!(master.headers["content-type"], "application/vnd.apple.mpegurl");
+    assert_eq!(
+        master.headers["content-type"],
+        "application/vnd.apple.mpegurl"
+    );
     assert_eq!(master.headers["cache-control"], "public, max-age=60");
     assert_eq!(master.headers["access-control-allow-origin"], "*");
     let text = String::from_utf8(master.body.to_vec()).unwrap();
@@ -69,7 +72,10 @@ async fn the_ladder_is_served_with_its_types_caching_ranges_and_cors() {
 
     // A media playlist, then its init and first segment: immutable, ranged, typed.
     let dir = &hls[..hls.rfind('/').unwrap() + 1];
-    let media = text.lines().find(|l| l.ends_with(".m3u8")).expect("a variant");
+    let media = text
+        .lines()
+        .find(|l| l.ends_with(".m3u8"))
+        .expect("a variant");
     let playlist = raw(&app, Method::GET, &format!("{dir}{media}"), &[], vec![]).await;
     let playlist = String::from_utf8(playlist.body.to_vec()).unwrap();
     let init = playlist
@@ -77,7 +83,10 @@ async fn the_ladder_is_served_with_its_types_caching_ranges_and_cors() {
         .find_map(|l| l.strip_prefix("#EXT-X-MAP:URI=\""))
         .and_then(|l| l.strip_suffix('"'))
         .expect("EXT-X-MAP");
-    let segment = playlist.lines().find(|l| l.ends_with(".m4s")).expect("a segment");
+    let segment = playlist
+        .lines()
+        .find(|l| l.ends_with(".m4s"))
+        .expect("a segment");
     for file in [init, segment] {
         let url = format!("{dir}{file}");
         let r = raw(&app, Method::GET, &url, &[], vec![]).await;
@@ -123,10 +132,7 @@ async fn on_demand_transcodes_stream_then_come_from_the_cache_with_ranges() {
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.body.as_ref(), &first.body[10..20]);
     // Normalised audio is another entry; so is Opus.
-    let n = app
-        .get(format!("{url}&normalize=true"))
-        .auth(&a)
-        .await;
+    let n = app.get(format!("{url}&normalize=true")).auth(&a).await;
     assert_eq!(n.status, StatusCode::OK);
     assert_ne!(n.body, first.body);
     let o = app
@@ -151,7 +157,9 @@ async fn bad_on_demand_requests_are_refused_with_the_reason() {
     let p = r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.to_string().contains("mp3, opus, aac"), "{p}");
     let r = app
-        .get(format!("/api/v1/tracks/{id}/stream?format=mp3&bitrate=1000"))
+        .get(format!(
+            "/api/v1/tracks/{id}/stream?format=mp3&bitrate=1000"
+        ))
         .auth(&a)
         .await;
     let p = r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);

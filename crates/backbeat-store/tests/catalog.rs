@@ -148,7 +148,10 @@ pub async fn track(c: &SqlCatalog, album: Id, user: Id, title: &str) -> Track {
 
 /// The whole garbage list as `(key, prefix)` pairs.
 pub async fn garbage(c: &SqlCatalog) -> BTreeSet<(String, bool)> {
-    let list = c.garbage(100_000, backbeat_store::now_millis()).await.expect("garbage");
+    let list = c
+        .garbage(100_000, backbeat_store::now_millis())
+        .await
+        .expect("garbage");
     list.into_iter().map(|g| (g.key, g.prefix)).collect()
 }
 

@@ -88,7 +88,10 @@ fn wait_for_transcode(addr: SocketAddr, token: &str, track: &str, timeout: Durat
         ) {
             return job;
         }
-        assert!(Instant::now() < deadline, "transcode did not finish: {reply}");
+        assert!(
+            Instant::now() < deadline,
+            "transcode did not finish: {reply}"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }
@@ -172,7 +175,10 @@ fn the_ladder_plays_in_ffmpeg_as_hls_and_dash() {
     let s = stream(addr, &token, &track, "");
     let hls = s["hlsUrl"].as_str().expect("hlsUrl").to_string();
     let dash = s["dashUrl"].as_str().expect("dashUrl").to_string();
-    assert!(path_of(&hls).starts_with("/blobs/~"), "token in the path: {hls}");
+    assert!(
+        path_of(&hls).starts_with("/blobs/~"),
+        "token in the path: {hls}"
+    );
     assert!(!hls.contains('?'), "no query string: {hls}");
     let renditions = s["renditions"].as_array().expect("renditions");
     assert_eq!(renditions.len(), 6, "{s}");
@@ -260,8 +266,14 @@ fn ladder_tokens_are_scoped_to_one_track_and_refuse_tampering_and_traversal() {
     assert_eq!(status_of(addr, &format!("{dir_a}{segment}")), 200);
 
     // B's objects through A's token: refused.
-    let (token_a, _) = master_a.trim_start_matches("/blobs/").split_once('/').unwrap();
-    let (_, key_b) = master_b.trim_start_matches("/blobs/").split_once('/').unwrap();
+    let (token_a, _) = master_a
+        .trim_start_matches("/blobs/")
+        .split_once('/')
+        .unwrap();
+    let (_, key_b) = master_b
+        .trim_start_matches("/blobs/")
+        .split_once('/')
+        .unwrap();
     assert_eq!(status_of(addr, &format!("/blobs/{token_a}/{key_b}")), 403);
     // Traversal out of A's ladder, raw and percent-encoded.
     let b_track_dir = format!("../../../../{b}/transcode/v1/ladder/x.m3u8");
@@ -277,10 +289,17 @@ fn ladder_tokens_are_scoped_to_one_track_and_refuse_tampering_and_traversal() {
         t.push(if last == 'A' { 'B' } else { 'A' });
         t
     };
-    let key_a = master_a.trim_start_matches("/blobs/").split_once('/').unwrap().1;
+    let key_a = master_a
+        .trim_start_matches("/blobs/")
+        .split_once('/')
+        .unwrap()
+        .1;
     assert_eq!(status_of(addr, &format!("/blobs/{tampered}/{key_a}")), 403);
     let seg_key = format!("{}{segment}", &key_a[..key_a.rfind('/').unwrap() + 1]);
-    assert_eq!(status_of(addr, &format!("/blobs/{tampered}/{seg_key}")), 403);
+    assert_eq!(
+        status_of(addr, &format!("/blobs/{tampered}/{seg_key}")),
+        403
+    );
     // A token's expiry cannot be moved: the signature covers it.
     let mut fields: Vec<&str> = token_a.split('.').collect();
     let later = (fields[1].parse::<i64>().unwrap() + 3600).to_string();
@@ -330,7 +349,10 @@ fn a_worker_killed_during_transcode_serves_nothing_half_written_and_finishes_onc
         if running {
             break;
         }
-        assert!(Instant::now() < deadline, "transcode never started: {reply}");
+        assert!(
+            Instant::now() < deadline,
+            "transcode never started: {reply}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(1500));
@@ -357,7 +379,8 @@ fn browser_harness() -> Option<std::path::PathBuf> {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    let ready = node && dir.join("node_modules").is_dir() && Path::new("/usr/bin/chromium").exists();
+    let ready =
+        node && dir.join("node_modules").is_dir() && Path::new("/usr/bin/chromium").exists();
     if !ready {
         assert!(
             std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use backbeat_catalog::progressive::ProgressiveRequest;
-use backbeat_media::ondemand::Format;
 use backbeat_media::gain::Gain;
+use backbeat_media::ondemand::Format;
 use backbeat_media::package::RenditionSummary;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,8 +23,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::dto::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::range::{resolve, Ranged};
 use crate::extract::{Json, Path, Query};
+use crate::range::{resolve, Ranged};
 use crate::state::AppState;
 
 /// The stream route.
@@ -145,7 +145,9 @@ pub async fn stream(
     if let Some(format) = &params.format {
         return on_demand(state, caller, id, &params, format, &headers).await;
     }
-    urls(state, caller, id, params.normalize).await.map(IntoResponse::into_response)
+    urls(state, caller, id, params.normalize)
+        .await
+        .map(IntoResponse::into_response)
 }
 
 /// The stream document.
@@ -238,7 +240,10 @@ async fn on_demand(
         }
         Ranged::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable(len)),
     };
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(range.end - range.start),
+    );
     let body = transcode
         .range(range)
         .map_err(|e| ApiError::Internal(format!("on-demand range: {e}")))?;

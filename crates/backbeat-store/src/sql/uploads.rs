@@ -202,7 +202,11 @@ pub(super) async fn expire_uploads(c: &SqlCatalog, now: Millis) -> StoreResult<u
 
 /// Adds blobs to the garbage list to be collected no sooner than `not_before` (an entry
 /// already listed keeps its time).
-pub(super) async fn garbage_later(c: &SqlCatalog, keys: &[String], not_before: Millis) -> StoreResult<()> {
+pub(super) async fn garbage_later(
+    c: &SqlCatalog,
+    keys: &[String],
+    not_before: Millis,
+) -> StoreResult<()> {
     let now = now_millis();
     let mut tx = c.begin().await?;
     for chunk in keys.chunks(CHUNK) {
@@ -214,7 +218,10 @@ pub(super) async fn garbage_later(c: &SqlCatalog, keys: &[String], not_before: M
             "INSERT INTO garbage (key, prefix, created_at, not_before) VALUES {values}
              ON CONFLICT (key) DO NOTHING"
         );
-        let mut q = sqlx::query(&sql).persistent(false).bind(now).bind(not_before);
+        let mut q = sqlx::query(&sql)
+            .persistent(false)
+            .bind(now)
+            .bind(not_before);
         for k in chunk {
             q = q.bind(k.as_str());
         }
@@ -251,9 +258,9 @@ pub(super) async fn garbage(c: &SqlCatalog, limit: u32, now: Millis) -> StoreRes
     )
     .bind(i64::from(limit))
     .bind(now)
-        .fetch_all(&c.read)
-        .await
-        .map_err(db)?;
+    .fetch_all(&c.read)
+    .await
+    .map_err(db)?;
     rows.iter()
         .map(|r| {
             Ok(Garbage {

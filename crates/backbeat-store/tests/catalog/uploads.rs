@@ -131,7 +131,10 @@ async fn garbage_list_paging_and_done(c: &SqlCatalog) {
         keys.push(upload_expiring(c, u.id, past).await);
     }
     assert_eq!(c.expire_uploads(now_millis()).await.expect("expire"), 5);
-    let first = c.garbage(3, backbeat_store::now_millis()).await.expect("page");
+    let first = c
+        .garbage(3, backbeat_store::now_millis())
+        .await
+        .expect("page");
     assert_eq!(first.len(), 3);
     assert!(first.iter().all(|g| !g.prefix && keys.contains(&g.key)));
 
@@ -139,12 +142,19 @@ async fn garbage_list_paging_and_done(c: &SqlCatalog) {
     c.garbage_done(&done).await.expect("done");
     c.garbage_done(&done).await.expect("done twice is harmless");
     c.garbage_done(&[]).await.expect("nothing done");
-    let rest = c.garbage(100, backbeat_store::now_millis()).await.expect("rest");
+    let rest = c
+        .garbage(100, backbeat_store::now_millis())
+        .await
+        .expect("rest");
     assert_eq!(rest.len(), 2);
     assert!(rest.iter().all(|g| !done.contains(&g.key)));
     let all: Vec<String> = rest.into_iter().map(|g| g.key).collect();
     c.garbage_done(&all).await.expect("done");
-    assert!(c.garbage(100, backbeat_store::now_millis()).await.expect("empty").is_empty());
+    assert!(c
+        .garbage(100, backbeat_store::now_millis())
+        .await
+        .expect("empty")
+        .is_empty());
 }
 
 /// A user with an album, for the lock tests.

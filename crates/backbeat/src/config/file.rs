@@ -319,13 +319,18 @@ impl FileConfig {
         if let Some(rungs) = m.rungs {
             ladder.rungs = rungs
                 .iter()
-                .map(|r| backbeat_media::model::Rung::parse(r).map_err(|e| format!("media.rungs: {e}")))
+                .map(|r| {
+                    backbeat_media::model::Rung::parse(r).map_err(|e| format!("media.rungs: {e}"))
+                })
                 .collect::<Result<_, _>>()?;
         }
         set(&mut ladder.segment_s, m.segment_s);
         set(&mut ladder.flac_for_lossless, m.flac_for_lossless);
         set(&mut ladder.normalisation.target_lufs, m.target_lufs);
-        set(&mut ladder.normalisation.peak_ceiling_dbtp, m.peak_ceiling_dbtp);
+        set(
+            &mut ladder.normalisation.peak_ceiling_dbtp,
+            m.peak_ceiling_dbtp,
+        );
         ladder.validate().map_err(|e| format!("[media]: {e}"))?;
         let od = &mut s.media.on_demand;
         set(&mut od.cache_max_bytes, m.on_demand_cache_bytes);
