@@ -6,12 +6,14 @@ set, joined end to end), it measures:
 
 - ladder: the single-process ladder, one decode, `aresample=48000,asplit=6`, six encoders, six
   fMP4 HLS outputs (6.08 s segments): the way Backbeat transcodes, with the chosen settings
-  (LADDER), and the same with the issue's reference settings and with ffmpeg's defaults;
+  (LADDER), and the same with the issue's reference settings, with ffmpeg's defaults and with
+  the cheapest settings measured (a floor, at a quality cost);
 - naive: one ffmpeg process per rendition, each decoding and resampling the source itself, same
   outputs: with the chosen settings, and with AAC `fast` + Opus default (the issue's ~18 CPU-s);
 - navidrome: one rendition on the fly as Navidrome does it
   (`ffmpeg -i SRC -ss 0 -map 0:a:0 -b:a 192k -v 0 -f mp3 -`, output discarded);
-- backbeat (with --backbeat BIN): `BIN transcode SRC --out DIR`, children included.
+- backbeat (with --backbeat BIN): `BIN transcode SRC --out DIR`, children included (its
+  outputs are not checked here; a non-zero exit is reported as a failed row).
 
 CPU = user+sys of the child and everything it waited for (getrusage(RUSAGE_CHILDREN) deltas;
 the commands run one at a time). CPU time, not wall time: the machine is shared with other
