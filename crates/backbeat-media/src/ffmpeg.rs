@@ -48,16 +48,30 @@ pub fn encoder_args(rung: &Rung, shape: SourceShape) -> Vec<String> {
         // 8.6 dB at 256 kb/s) and PNS are off (docs/BENCHMARKS.md, "Transcoding ladder").
         Codec::Aac => {
             a.extend(
-                [encoder_name(Codec::Aac), "-aac_coder", "fast", "-aac_is", "0", "-aac_pns", "0"]
-                    .map(String::from),
+                [
+                    encoder_name(Codec::Aac),
+                    "-aac_coder",
+                    "fast",
+                    "-aac_is",
+                    "0",
+                    "-aac_pns",
+                    "0",
+                ]
+                .map(String::from),
             );
         }
         // Complexity 5: the default's distance from the source (log-spectral distance within
         // 0.05 dB) at 0.62–0.68x its CPU.
         Codec::Opus => {
             a.extend(
-                [encoder_name(Codec::Opus), "-compression_level", "5", "-vbr", "on"]
-                    .map(String::from),
+                [
+                    encoder_name(Codec::Opus),
+                    "-compression_level",
+                    "5",
+                    "-vbr",
+                    "on",
+                ]
+                .map(String::from),
             );
         }
         Codec::Flac => {

@@ -227,7 +227,11 @@ async fn a_corrupt_source_fails_as_a_bad_source_with_ffmpegs_reason() {
     }
     let dir = scratch("corrupt");
     let bad = dir.join("bad.mp3");
-    std::fs::write(&bad, b"ID3\x04\0\0\0\0\0\0 this is not audio at all, only words").unwrap();
+    std::fs::write(
+        &bad,
+        b"ID3\x04\0\0\0\0\0\0 this is not audio at all, only words",
+    )
+    .unwrap();
     let spec = PackageSpec {
         ffmpeg: "ffmpeg".into(),
         source: bad,

@@ -13,6 +13,7 @@ mod secret;
 mod seed;
 mod serve;
 mod table;
+mod transcode;
 mod wiring;
 
 use std::process::ExitCode;
@@ -52,6 +53,8 @@ enum Command {
     Jobs(pipeline::JobsCmd),
     /// Bring a job up to date over a catalog subset.
     Backfill(pipeline::BackfillArgs),
+    /// Make the HLS/DASH streaming ladder of one file into a folder, as the pipeline does.
+    Transcode(transcode::TranscodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Worker(args) => pipeline::worker(args),
         Command::Jobs(cmd) => pipeline::jobs(cmd),
         Command::Backfill(args) => pipeline::backfill(args),
+        Command::Transcode(args) => transcode::run(args),
     };
     match result {
         Ok(code) => code,

@@ -90,6 +90,20 @@ pub enum ConfigError {
 }
 
 impl Settings {
+    /// The defaults with one configuration file applied (for commands that read only a
+    /// section of it, like `transcode`'s `[media]`).
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let mut settings = Settings::default();
+        let mut queue = QueueDraft::default();
+        FileConfig::read(path)?
+            .apply(&mut settings, &mut queue)
+            .map_err(|message| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message,
+            })?;
+        Ok(settings)
+    }
+
     /// Assembles the configuration from defaults, config files, environment and flags
     /// (see the module documentation for the order), then validates it.
     pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
