@@ -22,5 +22,15 @@ fi
 command -v ffmpeg >/dev/null || { echo "error: ffmpeg not installed (run ./scripts/setup.sh)" >&2; exit 2; }
 mkdir -p "$REPO/bench/out"
 out="$REPO/bench/out/transcode_cost.txt"
-python3 "$REPO/bench/transcode_cost.py" --dev "$DEV" "$@" | tee "$out"
+# Backbeat's own row (`backbeat transcode`, what the pipeline's job runs), unless a binary is
+# given or BACKBEAT_BENCH_NO_BUILD=1.
+backbeat=()
+case " $* " in
+  *" --backbeat "*) ;;
+  *) if [ "${BACKBEAT_BENCH_NO_BUILD:-0}" != 1 ]; then
+       (cd "$REPO" && . scripts/env.sh && cargo build --release --locked -p backbeat >&2)
+       backbeat=(--backbeat "$(cd "$REPO" && . scripts/env.sh && echo "$CARGO_TARGET_DIR")/release/backbeat")
+     fi ;;
+esac
+python3 "$REPO/bench/transcode_cost.py" --dev "$DEV" "${backbeat[@]}" "$@" | tee "$out"
 echo "results in $out" >&2

@@ -151,6 +151,21 @@ impl Catalog {
         &self.0.pipeline
     }
 
+    /// Brings the gauges that mirror other parts' state (the on-demand transcoder's) up to
+    /// date; the metrics endpoint calls it before rendering.
+    pub fn refresh_gauges(&self) {
+        let parts = self.parts();
+        if let Some(o) = &parts.on_demand {
+            let m = &parts.metrics;
+            m.ondemand_started
+                .set(i64::try_from(o.spawned()).unwrap_or(i64::MAX));
+            m.ondemand_running
+                .set(i64::try_from(o.running()).unwrap_or(i64::MAX));
+            m.ondemand_cache_bytes
+                .set(i64::try_from(o.cache_bytes()).unwrap_or(i64::MAX));
+        }
+    }
+
     /// The parts (for maintenance commands and tests that reach below the use cases).
     pub fn parts(&self) -> &CatalogParts {
         &self.0

@@ -2,6 +2,7 @@
 //! (the server's `/metrics`). The names are part of the monitoring contract: keep them.
 
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 /// The catalog's counters (cheap to clone: each is a shared atomic).
@@ -19,6 +20,12 @@ pub struct CatalogMetrics {
     pub cache_misses: Counter,
     /// Search queries run.
     pub search_queries: Counter,
+    /// ffmpeg processes the on-demand transcoder started (set when metrics are read).
+    pub ondemand_started: Gauge,
+    /// On-demand transcodes running now.
+    pub ondemand_running: Gauge,
+    /// Bytes of complete transcodes in the on-demand cache.
+    pub ondemand_cache_bytes: Gauge,
 }
 
 impl CatalogMetrics {
@@ -42,6 +49,26 @@ impl CatalogMetrics {
         ];
         for (counter, name, help) in counters {
             registry.register(name, help, counter.clone());
+        }
+        let gauges = [
+            (
+                &self.ondemand_started,
+                "ondemand_transcodes_started",
+                "ffmpeg processes started by the on-demand transcoder",
+            ),
+            (
+                &self.ondemand_running,
+                "ondemand_transcodes_running",
+                "On-demand transcodes running",
+            ),
+            (
+                &self.ondemand_cache_bytes,
+                "ondemand_cache_bytes",
+                "Bytes of complete transcodes in the on-demand cache",
+            ),
+        ];
+        for (gauge, name, help) in gauges {
+            registry.register(name, help, gauge.clone());
         }
     }
 }

@@ -6,4 +6,5 @@ mod builtins;
 mod common;
 mod graph;
 mod stale;
+mod transcode;
 mod unavailable;

@@ -50,6 +50,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
 
 /// Prometheus metrics in the OpenMetrics text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    state.catalog.refresh_gauges();
     (
         [
             (header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE),

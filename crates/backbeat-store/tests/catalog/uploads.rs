@@ -20,6 +20,7 @@ conformance!(
     a_claimed_or_gone_slot_cannot_be_locked,
     expiry_collects_only_unclaimed_uploads,
     garbage_list_paging_and_done,
+    garbage_put_off_waits_for_its_time,
 );
 
 async fn upload_claim_rules(c: &SqlCatalog) {
@@ -158,6 +159,25 @@ async fn garbage_list_paging_and_done(c: &SqlCatalog) {
 }
 
 /// A user with an album, for the lock tests.
+/// Files a job replaced (a streaming ladder's previous generation) are listed for collection
+/// only once their time has come; listing them again does not move that time.
+async fn garbage_put_off_waits_for_its_time(c: &SqlCatalog) {
+    let now = now_millis();
+    let keys: Vec<String> = (0..3)
+        .map(|i| format!("derived/{}/transcode/v1/ladder/g1-aac-96-0000{i}.m4s", new_id()))
+        .collect();
+    c.collect_later(&keys, now + HOUR).await.expect("put off");
+    let due = |g: &[backbeat_store::Garbage]| g.iter().filter(|g| keys.contains(&g.key)).count();
+    assert_eq!(due(&c.garbage(100, now).await.expect("now")), 0);
+    assert_eq!(due(&c.garbage(100, now + HOUR - 1).await.expect("just before")), 0);
+    // Listed again by a later run, later: the first time stands.
+    c.collect_later(&keys, now + 5 * HOUR).await.expect("again");
+    let at = c.garbage(100, now + HOUR).await.expect("due");
+    assert_eq!(due(&at), 3);
+    assert!(at.iter().all(|g| !g.prefix));
+    c.collect_later(&[], now).await.expect("nothing");
+}
+
 async fn owner_with_album(c: &SqlCatalog, email: &str) -> (Id, Id) {
     let u = user(c, email).await;
     let a = c.create_artist("A", u.id).await.expect("artist");

@@ -1,0 +1,136 @@
+//! `transcode`: the ladder of an upload, a re-run that writes a new generation beside the old
+//! one and puts the old one off for collection, and a source ffmpeg refuses. Real ffmpeg;
+//! without it the tests print `SKIP` unless `BACKBEAT_REQUIRE_TOOLS=1`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use backbeat_jobs::{builtin_registry, default_graph, DEFAULT_KEEP_REPLACED};
+use backbeat_media::package::StreamIndex;
+use backbeat_pipeline::artifacts;
+use backbeat_pipeline::{Job, JobContext, JobError, Plan};
+use backbeat_store::jobs::JobState;
+use backbeat_store::prelude::*;
+use backbeat_store::now_millis;
+
+use crate::common::{fixture, state_of, Harness};
+
+fn have_ffmpeg() -> bool {
+    let ok = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "ffmpeg is required (BACKBEAT_REQUIRE_TOOLS=1)"
+        );
+        eprintln!("SKIP: ffmpeg not found; install it (scripts/setup.sh)");
+    }
+    ok
+}
+
+async fn index(h: &Harness, track: backbeat_store::Id) -> StreamIndex {
+    let bytes = h.output(track, "transcode", "stream.json").await.expect("stream.json");
+    serde_json::from_slice(&bytes).expect("a stream index")
+}
+
+/// The ladder's files that the transcode manifest lists.
+async fn ladder_keys(h: &Harness, track: backbeat_store::Id) -> Vec<String> {
+    let spec = h.engine.graph.job("transcode").unwrap();
+    let m = artifacts::read_manifest(&h.blobs, track, spec)
+        .await
+        .unwrap()
+        .expect("a manifest");
+    m.outputs
+        .iter()
+        .filter(|(n, _)| n.starts_with("ladder/"))
+        .map(|(n, _)| artifacts::output_key(track, "transcode", spec.version, n))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rerun_switches_generation_and_keeps_the_old_one_until_its_time() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let h = Harness::new(default_graph(vec![]).unwrap(), builtin_registry()).await;
+    let t = h.track_from(&fixture("chord.flac")).await;
+    h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph)).await;
+    assert_eq!(state_of(&h.records(t.id).await, "transcode"), Some(JobState::Done));
+    let first = index(&h, t.id).await;
+    let old = ladder_keys(&h, t.id).await;
+    assert!(old.len() > 6, "{old:?}");
+    assert!(old.iter().all(|k| k.contains(&format!("/g{}-", first.generation))));
+    assert!(first.normalised.is_some());
+
+    // Force the job again: a new generation; the old files stay readable, put off.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let graph = Arc::clone(&h.engine.graph);
+    let plan = Plan::force(&graph, "transcode", false, |_| true).unwrap();
+    let before = now_millis();
+    h.run_to_completion(t.id, &plan).await;
+    let second = index(&h, t.id).await;
+    assert_ne!(first.generation, second.generation);
+    let new = ladder_keys(&h, t.id).await;
+    assert!(new.iter().all(|k| !old.contains(k)));
+    for k in &old {
+        h.blobs.head(k).await.unwrap_or_else(|e| panic!("{k} gone: {e}"));
+    }
+    let listed = |g: Vec<backbeat_store::Garbage>| {
+        old.iter()
+            .filter(|k| g.iter().any(|x| &x.key == *k))
+            .count()
+    };
+    let keep = i64::try_from(DEFAULT_KEEP_REPLACED.as_millis()).unwrap();
+    assert_eq!(listed(h.db.garbage(10_000, before + keep - 1).await.unwrap()), 0);
+    let after = now_millis();
+    assert_eq!(
+        listed(h.db.garbage(10_000, after + keep).await.unwrap()),
+        old.len()
+    );
+}
+
+/// A `downsample` that vouches for any upload: the facts of a good file, so `transcode` gets
+/// to run ffmpeg on bytes it cannot read.
+struct VouchingDownsample(serde_json::Value);
+
+#[async_trait]
+impl Job for VouchingDownsample {
+    async fn run(&self, ctx: JobContext) -> Result<(), JobError> {
+        std::fs::write(ctx.output("audio.wav")?, b"").map_err(JobError::io("writing"))?;
+        std::fs::write(ctx.output("source.json")?, self.0.to_string())
+            .map_err(JobError::io("writing"))
+    }
+}
+
+#[tokio::test]
+async fn a_source_ffmpeg_refuses_fails_the_transcode_for_good_with_its_reason() {
+    if !have_ffmpeg() {
+        return;
+    }
+    // The facts of a real file, measured by a real run.
+    let h = Harness::new(default_graph(vec![]).unwrap(), builtin_registry()).await;
+    let good = h.track_from(&fixture("chord.mp3")).await;
+    h.run_to_completion(good.id, &Plan::top_down(&h.engine.graph)).await;
+    let facts: serde_json::Value =
+        serde_json::from_slice(&h.output(good.id, "downsample", "source.json").await.unwrap())
+            .unwrap();
+    let mut registry = builtin_registry();
+    registry.register("downsample", VouchingDownsample(facts));
+    let graph = Arc::clone(&h.engine.graph);
+    let engine = h.engine_with(registry);
+    let bad = h
+        .track_with(b"ID3\x04\0\0\0\0\0\0 and then nothing that is audio".repeat(40))
+        .await;
+    engine.submit(bad.id, &Plan::top_down(&graph)).await.unwrap();
+    Harness::drain_with(&engine).await;
+    let records = h.records(bad.id).await;
+    let t = records.iter().find(|r| r.job == "transcode").expect("transcode ran");
+    assert_eq!(t.state, JobState::Failed, "{t:?}");
+    let why = t.error.clone().unwrap_or_default();
+    assert!(why.contains("ffmpeg"), "{why}");
+    assert_eq!(t.attempts, 1, "a bad source is not retried: {t:?}");
+    assert!(h.output(bad.id, "transcode", "stream.json").await.is_none());
+}
