@@ -51,7 +51,10 @@ fn args() -> Result<Args, String> {
         "ondemand" => Mode::OnDemand,
         _ => return Err(usage.into()),
     };
-    let num = |s: &str| s.parse::<u64>().map_err(|_| format!("{s} is not a number\n{usage}"));
+    let num = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("{s} is not a number\n{usage}"))
+    };
     Ok(Args {
         mode,
         base: a[1].trim_end_matches('/').to_string(),
@@ -139,7 +142,11 @@ async fn first_byte(request: reqwest::RequestBuilder, read_all: bool) -> Result<
     Ok(took)
 }
 
-async fn player(i: usize, a: std::sync::Arc<Args>, client: reqwest::Client) -> Vec<Result<Duration, String>> {
+async fn player(
+    i: usize,
+    a: std::sync::Arc<Args>,
+    client: reqwest::Client,
+) -> Vec<Result<Duration, String>> {
     let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ (i as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     let track = &a.tracks[i % a.tracks.len()];
     let mut out = Vec::with_capacity(a.rounds);
@@ -169,11 +176,16 @@ async fn player(i: usize, a: std::sync::Arc<Args>, client: reqwest::Client) -> V
                 None => Err(format!("no hlsUrl: {doc}")),
             },
             Mode::Progressive => match doc["trackUrl"].as_str() {
-                Some(url) => first_byte(client.get(url).header("range", "bytes=0-65535"), true).await,
+                Some(url) => {
+                    first_byte(client.get(url).header("range", "bytes=0-65535"), true).await
+                }
                 None => Err(format!("no trackUrl: {doc}")),
             },
             Mode::OnDemand => {
-                let url = format!("{}/api/v1/tracks/{track}/stream?format=mp3&bitrate=128", a.base);
+                let url = format!(
+                    "{}/api/v1/tracks/{track}/stream?format=mp3&bitrate=128",
+                    a.base
+                );
                 first_byte(client.get(url).bearer_auth(&a.token), true).await
             }
         };

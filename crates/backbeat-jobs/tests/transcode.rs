@@ -11,8 +11,8 @@ use backbeat_media::package::StreamIndex;
 use backbeat_pipeline::artifacts;
 use backbeat_pipeline::{Job, JobContext, JobError, Plan};
 use backbeat_store::jobs::JobState;
-use backbeat_store::prelude::*;
 use backbeat_store::now_millis;
+use backbeat_store::prelude::*;
 
 use crate::common::{fixture, state_of, Harness};
 
@@ -32,7 +32,10 @@ fn have_ffmpeg() -> bool {
 }
 
 async fn index(h: &Harness, track: backbeat_store::Id) -> StreamIndex {
-    let bytes = h.output(track, "transcode", "stream.json").await.expect("stream.json");
+    let bytes = h
+        .output(track, "transcode", "stream.json")
+        .await
+        .expect("stream.json");
     serde_json::from_slice(&bytes).expect("a stream index")
 }
 
@@ -57,12 +60,18 @@ async fn a_rerun_switches_generation_and_keeps_the_old_one_until_its_time() {
     }
     let h = Harness::new(default_graph(vec![]).unwrap(), builtin_registry()).await;
     let t = h.track_from(&fixture("chord.flac")).await;
-    h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph)).await;
-    assert_eq!(state_of(&h.records(t.id).await, "transcode"), Some(JobState::Done));
+    h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph))
+        .await;
+    assert_eq!(
+        state_of(&h.records(t.id).await, "transcode"),
+        Some(JobState::Done)
+    );
     let first = index(&h, t.id).await;
     let old = ladder_keys(&h, t.id).await;
     assert!(old.len() > 6, "{old:?}");
-    assert!(old.iter().all(|k| k.contains(&format!("/g{}-", first.generation))));
+    assert!(old
+        .iter()
+        .all(|k| k.contains(&format!("/g{}-", first.generation))));
     assert!(first.normalised.is_some());
 
     // Force the job again: a new generation; the old files stay readable, put off.
@@ -76,7 +85,10 @@ async fn a_rerun_switches_generation_and_keeps_the_old_one_until_its_time() {
     let new = ladder_keys(&h, t.id).await;
     assert!(new.iter().all(|k| !old.contains(k)));
     for k in &old {
-        h.blobs.head(k).await.unwrap_or_else(|e| panic!("{k} gone: {e}"));
+        h.blobs
+            .head(k)
+            .await
+            .unwrap_or_else(|e| panic!("{k} gone: {e}"));
     }
     let listed = |g: Vec<backbeat_store::Garbage>| {
         old.iter()
@@ -84,7 +96,10 @@ async fn a_rerun_switches_generation_and_keeps_the_old_one_until_its_time() {
             .count()
     };
     let keep = i64::try_from(DEFAULT_KEEP_REPLACED.as_millis()).unwrap();
-    assert_eq!(listed(h.db.garbage(10_000, before + keep - 1).await.unwrap()), 0);
+    assert_eq!(
+        listed(h.db.garbage(10_000, before + keep - 1).await.unwrap()),
+        0
+    );
     let after = now_millis();
     assert_eq!(
         listed(h.db.garbage(10_000, after + keep).await.unwrap()),
@@ -113,10 +128,14 @@ async fn a_source_ffmpeg_refuses_fails_the_transcode_for_good_with_its_reason() 
     // The facts of a real file, measured by a real run.
     let h = Harness::new(default_graph(vec![]).unwrap(), builtin_registry()).await;
     let good = h.track_from(&fixture("chord.mp3")).await;
-    h.run_to_completion(good.id, &Plan::top_down(&h.engine.graph)).await;
-    let facts: serde_json::Value =
-        serde_json::from_slice(&h.output(good.id, "downsample", "source.json").await.unwrap())
-            .unwrap();
+    h.run_to_completion(good.id, &Plan::top_down(&h.engine.graph))
+        .await;
+    let facts: serde_json::Value = serde_json::from_slice(
+        &h.output(good.id, "downsample", "source.json")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     let mut registry = builtin_registry();
     registry.register("downsample", VouchingDownsample(facts));
     let graph = Arc::clone(&h.engine.graph);
@@ -124,10 +143,16 @@ async fn a_source_ffmpeg_refuses_fails_the_transcode_for_good_with_its_reason() 
     let bad = h
         .track_with(b"ID3\x04\0\0\0\0\0\0 and then nothing that is audio".repeat(40))
         .await;
-    engine.submit(bad.id, &Plan::top_down(&graph)).await.unwrap();
+    engine
+        .submit(bad.id, &Plan::top_down(&graph))
+        .await
+        .unwrap();
     Harness::drain_with(&engine).await;
     let records = h.records(bad.id).await;
-    let t = records.iter().find(|r| r.job == "transcode").expect("transcode ran");
+    let t = records
+        .iter()
+        .find(|r| r.job == "transcode")
+        .expect("transcode ran");
     assert_eq!(t.state, JobState::Failed, "{t:?}");
     let why = t.error.clone().unwrap_or_default();
     assert!(why.contains("ffmpeg"), "{why}");

@@ -164,12 +164,20 @@ async fn garbage_list_paging_and_done(c: &SqlCatalog) {
 async fn garbage_put_off_waits_for_its_time(c: &SqlCatalog) {
     let now = now_millis();
     let keys: Vec<String> = (0..3)
-        .map(|i| format!("derived/{}/transcode/v1/ladder/g1-aac-96-0000{i}.m4s", new_id()))
+        .map(|i| {
+            format!(
+                "derived/{}/transcode/v1/ladder/g1-aac-96-0000{i}.m4s",
+                new_id()
+            )
+        })
         .collect();
     c.collect_later(&keys, now + HOUR).await.expect("put off");
     let due = |g: &[backbeat_store::Garbage]| g.iter().filter(|g| keys.contains(&g.key)).count();
     assert_eq!(due(&c.garbage(100, now).await.expect("now")), 0);
-    assert_eq!(due(&c.garbage(100, now + HOUR - 1).await.expect("just before")), 0);
+    assert_eq!(
+        due(&c.garbage(100, now + HOUR - 1).await.expect("just before")),
+        0
+    );
     // Listed again by a later run, later: the first time stands.
     c.collect_later(&keys, now + 5 * HOUR).await.expect("again");
     let at = c.garbage(100, now + HOUR).await.expect("due");
