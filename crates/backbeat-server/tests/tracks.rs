@@ -78,9 +78,11 @@ async fn every_fixture_format_becomes_a_ready_track() {
             .collect();
         // Parents before children.
         let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
-        assert_eq!(names.len(), 5, "{names:?}");
+        assert_eq!(names.len(), 6, "{names:?}");
         assert!(
-            at("downsample") < at("analyze") && at("analyze") < at("summary"),
+            at("downsample") < at("analyze")
+                && at("analyze") < at("summary")
+                && at("downsample") < at("transcode"),
             "{names:?}"
         );
         assert!(

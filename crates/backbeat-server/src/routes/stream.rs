@@ -132,8 +132,15 @@ pub struct StreamDto {
     params(("id" = Uuid, Path), StreamParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = StreamDto, description = "The URLs (no `format`), or the transcoded audio (`format` given)"),
-        (status = 206, description = "A range of a complete on-demand transcode"),
+        (status = 200, description = "The URLs (no `format`), or the transcoded audio (`format` given)",
+            content(
+                (StreamDto = "application/json"),
+                (Vec<u8> = "audio/mpeg"),
+                (Vec<u8> = "audio/ogg"),
+                (Vec<u8> = "audio/aac"),
+            )),
+        (status = 206, description = "A range of a complete on-demand transcode",
+            content((Vec<u8> = "audio/mpeg"), (Vec<u8> = "audio/ogg"), (Vec<u8> = "audio/aac"))),
         crate::openapi::Errors))]
 pub async fn stream(
     state: AppState,

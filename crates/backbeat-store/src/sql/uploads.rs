@@ -211,7 +211,7 @@ pub(super) async fn garbage_later(
     let mut tx = c.begin().await?;
     for chunk in keys.chunks(CHUNK) {
         let values = (0..chunk.len())
-            .map(|i| format!("(${}, 0, $1, $2)", i + 3))
+            .map(|i| format!("(${}, $3, $1, $2)", i + 4))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
@@ -221,7 +221,8 @@ pub(super) async fn garbage_later(
         let mut q = sqlx::query(&sql)
             .persistent(false)
             .bind(now)
-            .bind(not_before);
+            .bind(not_before)
+            .bind(false);
         for k in chunk {
             q = q.bind(k.as_str());
         }
