@@ -13,23 +13,9 @@ use backbeat_pipeline::{Job, JobContext, JobError, Plan};
 use backbeat_store::jobs::JobState;
 use backbeat_store::now_millis;
 use backbeat_store::prelude::*;
+use backbeat_store::testing::have_tools;
 
 use crate::common::{fixture, state_of, Harness};
-
-fn have_ffmpeg() -> bool {
-    let ok = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "ffmpeg is required (BACKBEAT_REQUIRE_TOOLS=1)"
-        );
-        eprintln!("SKIP: ffmpeg not found; install it (scripts/setup.sh)");
-    }
-    ok
-}
 
 async fn index(h: &Harness, track: backbeat_store::Id) -> StreamIndex {
     let bytes = h
@@ -55,7 +41,7 @@ async fn ladder_keys(h: &Harness, track: backbeat_store::Id) -> Vec<String> {
 
 #[tokio::test]
 async fn a_rerun_switches_generation_and_keeps_the_old_one_until_its_time() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg"]) {
         return;
     }
     let h = Harness::new(default_graph(vec![]).unwrap(), builtin_registry()).await;
@@ -122,7 +108,7 @@ impl Job for VouchingDownsample {
 
 #[tokio::test]
 async fn a_source_ffmpeg_refuses_fails_the_transcode_for_good_with_its_reason() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg"]) {
         return;
     }
     // The facts of a real file, measured by a real run.

@@ -3,7 +3,7 @@
 //! Opus header gain patched in place.
 //!
 //! The files are treated as hostile: every field is read through bounds-checked readers
-//! ([`reader`]), sizes a file states never size an allocation, and the walk goes down fixed
+//! (`reader`), sizes a file states never size an allocation, and the walk goes down fixed
 //! paths (`moov/trak/mdia/…`, `moof/traf`) rather than recursing, so no nesting of boxes can
 //! exhaust the stack. Anything unexpected is an [`Fmp4Error`], never a panic.
 

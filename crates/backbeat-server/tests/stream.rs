@@ -3,26 +3,12 @@
 //! tests print `SKIP` unless `BACKBEAT_REQUIRE_TOOLS=1`.
 
 use axum::http::{Method, StatusCode};
+use backbeat_store::testing::have_tools;
 use backbeat_store::Role;
 use serde_json::Value;
 
 use crate::common::{TestApp, TestUser};
 use crate::support::{artist_with_album, path_of, raw, track};
-
-fn have_ffmpeg() -> bool {
-    let ok = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "ffmpeg is required (BACKBEAT_REQUIRE_TOOLS=1)"
-        );
-        eprintln!("SKIP: ffmpeg not found; install it (scripts/setup.sh)");
-    }
-    ok
-}
 
 /// A ready track (its ladder made) and its owner.
 async fn ready_track() -> (TestApp, TestUser, String) {
@@ -44,7 +30,7 @@ async fn document(app: &TestApp, user: &TestUser, id: &str, query: &str) -> Valu
 
 #[tokio::test]
 async fn the_ladder_is_served_with_its_types_caching_ranges_and_cors() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg"]) {
         return;
     }
     let (app, a, id) = ready_track().await;
@@ -110,7 +96,7 @@ async fn the_ladder_is_served_with_its_types_caching_ranges_and_cors() {
 
 #[tokio::test]
 async fn on_demand_transcodes_stream_then_come_from_the_cache_with_ranges() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg"]) {
         return;
     }
     let (app, a, id) = ready_track().await;
@@ -146,7 +132,7 @@ async fn on_demand_transcodes_stream_then_come_from_the_cache_with_ranges() {
 
 #[tokio::test]
 async fn bad_on_demand_requests_are_refused_with_the_reason() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg"]) {
         return;
     }
     let (app, a, id) = ready_track().await;

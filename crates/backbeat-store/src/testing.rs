@@ -41,6 +41,31 @@ enum Cleanup {
     Postgres { admin_url: String, name: String },
 }
 
+/// Whether every tool in `tools` (`ffmpeg`, `ffprobe`, …) runs here (`TOOL -version`). When
+/// one does not, the calling test prints `SKIP` and should return — unless
+/// `BACKBEAT_REQUIRE_TOOLS=1` (CI), which makes the absence a failure.
+pub fn have_tools(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| {
+            !std::process::Command::new(t)
+                .arg("-version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
+        "{missing:?} required (BACKBEAT_REQUIRE_TOOLS=1) but not found; run scripts/setup.sh"
+    );
+    eprintln!("SKIP: {missing:?} not found; install them (scripts/setup.sh) to run this test");
+    false
+}
+
 /// `true` when a missing service must fail the test instead of skipping it.
 pub fn services_required() -> bool {
     std::env::var("BACKBEAT_REQUIRE_SERVICES").is_ok_and(|v| v == "1")

@@ -11,29 +11,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use backbeat_store::testing::have_tools;
 use serde_json::Value;
 
 use crate::common::scratch;
 use crate::live::{artist_with_album, create_track, json, put, slot, Server};
 use crate::process::{http, path_of, send};
-
-/// Whether ffmpeg and ffprobe run here; a printed `SKIP` otherwise (a failure in CI).
-fn have_ffmpeg() -> bool {
-    let ok = ["ffmpeg", "ffprobe"].iter().all(|t| {
-        Command::new(t)
-            .arg("-version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if !ok {
-        assert!(
-            std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "ffmpeg/ffprobe are required (BACKBEAT_REQUIRE_TOOLS=1) but were not found"
-        );
-        eprintln!("SKIP: ffmpeg/ffprobe not found; install them (scripts/setup.sh)");
-    }
-    ok
-}
 
 /// A FLAC of `secs` seconds: a chord with a slow tremolo over quiet noise, at `rate` Hz, made
 /// by ffmpeg.
@@ -160,7 +143,7 @@ const FRAME_S: f64 = 1024.0 / 48_000.0;
 
 #[test]
 fn the_ladder_plays_in_ffmpeg_as_hls_and_dash() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg", "ffprobe"]) {
         return;
     }
     let data = scratch("streaming-ladder");
@@ -228,7 +211,7 @@ fn status_of(addr: SocketAddr, path: &str) -> u16 {
 
 #[test]
 fn ladder_tokens_are_scoped_to_one_track_and_refuse_tampering_and_traversal() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg", "ffprobe"]) {
         return;
     }
     let data = scratch("streaming-tokens");
@@ -324,7 +307,7 @@ fn ladder_tokens_are_scoped_to_one_track_and_refuse_tampering_and_traversal() {
 
 #[test]
 fn a_worker_killed_during_transcode_serves_nothing_half_written_and_finishes_once() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg", "ffprobe"]) {
         return;
     }
     let data = scratch("streaming-kill9");
@@ -396,7 +379,7 @@ fn browser_harness() -> Option<std::path::PathBuf> {
 
 #[test]
 fn chromium_plays_the_ladder_with_hls_js_and_shaka_and_switches_rendition() {
-    if !have_ffmpeg() {
+    if !have_tools(&["ffmpeg", "ffprobe"]) {
         return;
     }
     let Some(harness) = browser_harness() else {
