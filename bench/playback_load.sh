@@ -2,14 +2,16 @@
 # Start-of-playback figures for the streaming ladder (issue 14), against a release build on
 # this machine, loopback:
 #   1. HLS start: master playlist + first media playlist + init segment + first media segment,
-#      summed per player, 200 concurrent players with think time (target p99 < 50 ms);
+#      summed per player, 200 concurrent players each starting ROUNDS tracks with a think time
+#      of 0..THINK_MS between them (target p99 < 50 ms);
 #   2. the progressive trackUrl's first byte, same players;
 #   3. on-demand MP3 first byte, 200 players on 20 tracks all at once (target < 300 ms), and
 #      how many ffmpeg processes that started (target <= 20: one per track).
 # The load is bench/src/bin/playback_load.rs (Rust, reqwest; one connection pool). Rate limits
 # are off (one client address would be limited by design) and the per-user on-demand limit is
 # raised (every player uses one token).
-# Usage: bench/playback_load.sh [PLAYERS] [ROUNDS]   Results: bench/out/playback_load.txt
+# Usage: bench/playback_load.sh [PLAYERS] [ROUNDS] [THINK_MS...]   (defaults: 200 5 2000 200)
+# Results: bench/out/playback_load.txt
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -17,6 +19,8 @@ scripts/setup.sh
 . scripts/env.sh
 players="${1:-200}"
 rounds="${2:-5}"
+thinks=("${@:3}")
+[ ${#thinks[@]} -gt 0 ] || thinks=(2000 200)
 tracks_n=20
 cargo build --release --locked -p backbeat -p backbeat-bench --bin backbeat --bin playback_load
 bin="$CARGO_TARGET_DIR/release/backbeat"
@@ -83,9 +87,13 @@ done
 started() { curl -sf "$base/metrics" | awk '$1=="ondemand_transcodes_started" {print $2}'; }
 
 echo "# bench/playback_load.sh, $(date -u +%F), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $players players, $tracks_n tracks of 60 s" | tee -a "$out"
-echo "## $rounds rounds per player, think time 0-200 ms" | tee -a "$out"
-"$load" hls "$base" "$token" "$players" "$rounds" 200 "${ids[@]}" | tee -a "$out"
-"$load" progressive "$base" "$token" "$players" "$rounds" 200 "${ids[@]}" | tee -a "$out"
+for think in "${thinks[@]}"; do
+  echo "## $rounds rounds per player, think time 0-$think ms" | tee -a "$out"
+  "$load" hls "$base" "$token" "$players" "$rounds" "$think" "${ids[@]}" | tee -a "$out"
+  "$load" progressive "$base" "$token" "$players" "$rounds" "$think" "${ids[@]}" | tee -a "$out"
+done
+echo "## on demand: one player, one track, cold cache (nothing else running)" | tee -a "$out"
+PLAYBACK_BITRATE=192 "$load" ondemand "$base" "$token" 1 1 0 "${ids[0]}" | tee -a "$out"
 echo "## on demand: every player at once, one round, cold cache" | tee -a "$out"
 before=$(started)
 "$load" ondemand "$base" "$token" "$players" 1 0 "${ids[@]}" | tee -a "$out"

@@ -13,8 +13,8 @@
 //!   segment → its first media segment, each read whole, in order, as a player starts; the
 //!   time is the sum of the four.
 //! - `progressive`: `trackUrl` with `Range: bytes=0-65535`, time to the first body byte.
-//! - `ondemand`: `?format=mp3&bitrate=128`, time to the first body byte, then read to the end
-//!   (the player listens).
+//! - `ondemand`: `?format=mp3&bitrate=N` (`PLAYBACK_BITRATE`, default 128), time to the first
+//!   body byte, then read to the end (the player listens).
 //!
 //! Prints one line: mode, count, errors, p50/p90/p99/max in ms.
 
@@ -182,8 +182,9 @@ async fn player(
                 None => Err(format!("no trackUrl: {doc}")),
             },
             Mode::OnDemand => {
+                let kbps = std::env::var("PLAYBACK_BITRATE").unwrap_or_else(|_| "128".into());
                 let url = format!(
-                    "{}/api/v1/tracks/{track}/stream?format=mp3&bitrate=128",
+                    "{}/api/v1/tracks/{track}/stream?format=mp3&bitrate={kbps}",
                     a.base
                 );
                 first_byte(client.get(url).bearer_auth(&a.token), true).await
