@@ -155,6 +155,12 @@ async fn bad_on_demand_requests_are_refused_with_the_reason() {
         .auth(&a)
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = app
+        .get(format!("/api/v1/tracks/{id}/stream?bitrate=128"))
+        .auth(&a)
+        .await;
+    let p = r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.to_string().contains("format"), "{p}");
     // Unauthenticated: 401, as for the document.
     let r = app
         .get(format!("/api/v1/tracks/{id}/stream?format=mp3"))

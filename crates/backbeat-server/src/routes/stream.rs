@@ -152,6 +152,12 @@ pub async fn stream(
     if let Some(format) = &params.format {
         return on_demand(state, caller, id, &params, format, &headers).await;
     }
+    if params.bitrate.is_some() {
+        return Err(ApiError::field(
+            "bitrate",
+            "applies to an on-demand transcode: give `format` (mp3, opus or aac) too",
+        ));
+    }
     urls(state, caller, id, params.normalize)
         .await
         .map(IntoResponse::into_response)
