@@ -71,10 +71,38 @@ impl BlobGrant {
 /// What a file of a streaming ladder is, for its caching and media type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LadderFile {
-    /// A playlist or an MPD.
-    Manifest,
+    /// An HLS playlist.
+    Playlist,
+    /// A DASH MPD.
+    Mpd,
     /// An init or media segment.
     Segment,
+}
+
+impl LadderFile {
+    /// The kind of a ladder file, by its extension.
+    fn of(name: &str) -> Option<Self> {
+        match name.rsplit_once('.')?.1 {
+            "m3u8" => Some(LadderFile::Playlist),
+            "mpd" => Some(LadderFile::Mpd),
+            "m4s" | "mp4" => Some(LadderFile::Segment),
+            _ => None,
+        }
+    }
+
+    /// Whether the file is a manifest (short-lived in caches) rather than a segment.
+    pub fn is_manifest(self) -> bool {
+        self != LadderFile::Segment
+    }
+
+    /// The HTTP media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            LadderFile::Playlist => "application/vnd.apple.mpegurl",
+            LadderFile::Mpd => "application/dash+xml",
+            LadderFile::Segment => "audio/mp4",
+        }
+    }
 }
 
 /// A blob opened for reading through a valid signed URL.
@@ -207,25 +235,14 @@ impl BlobAccess<'_> {
     /// Whether `key` is a file of a streaming ladder (`derived/T/transcode/vN/ladder/NAME`),
     /// and which kind.
     pub fn ladder_file(&self, key: &str) -> Option<LadderFile> {
-        let name = crate::streaming::ladder_file_name(key)?;
-        let ext = name.rsplit_once('.')?.1;
-        match ext {
-            "m3u8" | "mpd" => Some(LadderFile::Manifest),
-            "m4s" | "mp4" => Some(LadderFile::Segment),
-            _ => None,
-        }
+        crate::streaming::ladder_file_name(key).and_then(LadderFile::of)
     }
 
     /// The media type of an opened blob: by name for a streaming ladder's files, otherwise
     /// from its first bytes (the container's magic).
     pub async fn media_type(&self, key: &str, size: u64) -> &'static str {
-        if let Some(name) = crate::streaming::ladder_file_name(key) {
-            match name.rsplit_once('.').map(|(_, ext)| ext) {
-                Some("m3u8") => return "application/vnd.apple.mpegurl",
-                Some("mpd") => return "application/dash+xml",
-                Some("m4s" | "mp4") => return "audio/mp4",
-                _ => {}
-            }
+        if let Some(kind) = self.ladder_file(key) {
+            return kind.media_type();
         }
         let mut head = Vec::with_capacity(16);
         if let Ok(mut s) = self.0.blobs.get_range(key, 0..size.min(16)).await {

@@ -55,6 +55,22 @@ pub(crate) async fn track(cat: &Inner, id: Id) -> CatalogResult<Arc<CachedTrack>
     Ok(t)
 }
 
+/// Track `id` if `caller` may listen to it: anyone signed in to a ready track; to one still
+/// processing (or failed), only its owners and admins.
+pub(crate) async fn streamable_track(
+    cat: &Inner,
+    caller: &Caller,
+    id: Id,
+) -> CatalogResult<Arc<CachedTrack>> {
+    let t = track(cat, id).await?;
+    if t.track.status != backbeat_store::TrackStatus::Ready
+        && !owns_album(cat, caller, t.track.album_id).await?
+    {
+        return Err(CatalogError::Forbidden);
+    }
+    Ok(t)
+}
+
 /// `true` for the roles that may write to the catalog: artists and admins.
 pub fn may_write(role: Role) -> bool {
     match role {

@@ -9,7 +9,7 @@
 
 use backbeat_media::gain::{normalisation_gain, Gain};
 use backbeat_media::ondemand::{Format, OnDemandError, Transcode, TranscodeKey};
-use backbeat_store::{Id, TrackStatus};
+use backbeat_store::Id;
 
 use crate::error::{CatalogError, CatalogResult};
 use crate::{policy, streaming, Caller, Inner};
@@ -40,12 +40,7 @@ pub(crate) async fn transcode(
                 .into(),
         ));
     };
-    let t = policy::track(cat, id).await?;
-    if t.track.status != TrackStatus::Ready
-        && !policy::owns_album(cat, caller, t.track.album_id).await?
-    {
-        return Err(CatalogError::Forbidden);
-    }
+    let t = policy::streamable_track(cat, caller, id).await?;
     let kbps = req.kbps.unwrap_or_else(|| req.format.default_kbps());
     req.format
         .check_kbps(kbps)

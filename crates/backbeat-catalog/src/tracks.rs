@@ -231,12 +231,7 @@ impl Tracks<'_> {
         normalise: bool,
     ) -> CatalogResult<StreamGrant> {
         let cat = self.0;
-        let t = policy::track(cat, id).await?;
-        if t.track.status != TrackStatus::Ready
-            && !policy::owns_album(cat, caller, t.track.album_id).await?
-        {
-            return Err(CatalogError::Forbidden);
-        }
+        let t = policy::streamable_track(cat, caller, id).await?;
         let ttl_s = i64::try_from(cat.config.stream_url_ttl_s).unwrap_or(i64::MAX / 4_000);
         let exp = now_millis() / 1000 + ttl_s;
         let query = cat.signer.sign(SignedOp::Get, &t.track.blob_key, exp, None);

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use backbeat_catalog::blobs::{BlobGrant, LadderFile, OpenBlob};
+use backbeat_catalog::blobs::{BlobGrant, OpenBlob};
 use backbeat_store::blob::BlobMeta;
 use futures_util::TryStreamExt;
 
@@ -114,10 +114,10 @@ pub async fn serve(
     let OpenBlob { meta, valid_for_s } = blobs.open(key, &grant).await?;
     let mut h = validators(&meta);
     let caching = match blobs.ladder_file(key) {
-        // Named by their generation, never rewritten: a CDN may keep them for good.
-        Some(LadderFile::Segment) => "public, max-age=31536000, immutable".to_string(),
         // Never rewritten either, but a player should come back for a fresh token.
-        Some(LadderFile::Manifest) => "public, max-age=60".to_string(),
+        Some(kind) if kind.is_manifest() => "public, max-age=60".to_string(),
+        // Named by their generation, never rewritten: a CDN may keep them for good.
+        Some(_) => "public, max-age=31536000, immutable".to_string(),
         // Blob keys are never reused, so the bytes are immutable; cached for as long as the
         // URL is valid.
         None => format!("private, max-age={}, immutable", valid_for_s.max(0)),
