@@ -1,0 +1,1 @@
+//! Agreement between annotators (filled in by the agreement work).

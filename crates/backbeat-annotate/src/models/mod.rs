@@ -1,0 +1,1 @@
+//! Model annotators (filled in by the model-annotator work).
