@@ -11,6 +11,7 @@
 //!   read-only grants for every object under one key prefix (streaming manifests).
 //! - [`search`]: the tantivy index over titles and names, rebuilt from the database on demand.
 
+pub mod annotation;
 pub mod blob;
 pub mod catalog;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use annotation::AnnotationStore;
 pub use catalog::{
     prelude, AccountStore, Charge, ChargeOutcome, DocSource, Health, LibraryStore, PlaylistStore,
     Quota, QuotaLimits, QuotaStore, Stores, UploadStore, Usage, DAY_MS,

@@ -44,6 +44,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// What a user may do. Annotator and expert come with the review issue.

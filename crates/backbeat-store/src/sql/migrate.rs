@@ -64,6 +64,11 @@ const SQLITE: &[Migration] = &[
         name: "garbage_not_before",
         sql: include_str!("../../migrations/sqlite/0009_garbage_not_before.sql"),
     },
+    Migration {
+        version: 10,
+        name: "annotation",
+        sql: include_str!("../../migrations/sqlite/0010_annotation.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -111,6 +116,11 @@ const POSTGRES: &[Migration] = &[
         version: 9,
         name: "garbage_not_before",
         sql: include_str!("../../migrations/postgres/0009_garbage_not_before.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "annotation",
+        sql: include_str!("../../migrations/postgres/0010_annotation.sql"),
     },
 ];
 

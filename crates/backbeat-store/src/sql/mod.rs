@@ -10,6 +10,7 @@
 mod accounts;
 mod albums;
 mod analysis;
+mod annotation;
 mod artists;
 mod connect;
 mod errors;

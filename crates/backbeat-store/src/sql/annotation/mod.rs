@@ -1,0 +1,161 @@
+//! The annotation store on SQL: a table of contents; the queries live in the modules named
+//! after what they store.
+
+mod claims;
+mod items;
+mod projects;
+mod rows;
+
+use async_trait::async_trait;
+
+use crate::annotation::*;
+use crate::error::StoreResult;
+use crate::model::{Id, Millis};
+
+use super::SqlCatalog;
+
+#[async_trait]
+impl AnnotationStore for SqlCatalog {
+    async fn create_project(&self, p: NewProject) -> StoreResult<ProjectRecord> {
+        projects::create_project(self, p).await
+    }
+    async fn project(&self, id: Id) -> StoreResult<ProjectRecord> {
+        projects::project(self, id).await
+    }
+    async fn projects(&self) -> StoreResult<Vec<ProjectRecord>> {
+        projects::projects(self).await
+    }
+    async fn set_project_settings(
+        &self,
+        id: Id,
+        settings: &serde_json::Value,
+        now: Millis,
+    ) -> StoreResult<ProjectRecord> {
+        projects::set_project_settings(self, id, settings, now).await
+    }
+    async fn change_schema(
+        &self,
+        id: Id,
+        expected: i64,
+        body: &serde_json::Value,
+        changes: &serde_json::Value,
+        check: &mut Visit<'_>,
+        now: Millis,
+    ) -> StoreResult<ProjectRecord> {
+        projects::change_schema(self, id, expected, body, changes, check, now).await
+    }
+    async fn schema(&self, project: Id, version: i64) -> StoreResult<SchemaRecord> {
+        projects::schema(self, project, version).await
+    }
+    async fn delete_project(&self, id: Id) -> StoreResult<()> {
+        projects::delete_project(self, id).await
+    }
+    async fn add_annotator(&self, a: NewAnnotator) -> StoreResult<AnnotatorRecord> {
+        projects::add_annotator(self, a).await
+    }
+    async fn annotators(&self, project: Id) -> StoreResult<Vec<AnnotatorRecord>> {
+        projects::annotators(self, project).await
+    }
+    async fn annotator(&self, id: Id) -> StoreResult<AnnotatorRecord> {
+        projects::annotator(self, id).await
+    }
+    async fn member(&self, project: Id, user: Id) -> StoreResult<AnnotatorRecord> {
+        projects::member(self, project, user).await
+    }
+    async fn set_paused(
+        &self,
+        annotator: Id,
+        paused: Option<(Millis, String)>,
+    ) -> StoreResult<AnnotatorRecord> {
+        projects::set_paused(self, annotator, paused).await
+    }
+    async fn add_items(
+        &self,
+        project: Id,
+        items: &[NewItem],
+        start: ItemStart,
+        now: Millis,
+    ) -> StoreResult<AddedItems> {
+        items::add_items(self, project, items, start, now).await
+    }
+    async fn add_selected(
+        &self,
+        project: Id,
+        selection: &TrackSelection,
+        start: ItemStart,
+        now: Millis,
+    ) -> StoreResult<AddedItems> {
+        items::add_selected(self, project, selection, start, now).await
+    }
+    async fn item(&self, id: i64) -> StoreResult<ItemRecord> {
+        items::item(self, id).await
+    }
+    async fn items(
+        &self,
+        project: Id,
+        state: Option<ItemState>,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ItemRecord>> {
+        items::items(self, project, state, after, limit).await
+    }
+    async fn item_counts(&self, project: Id) -> StoreResult<Vec<(ItemState, u64)>> {
+        items::item_counts(self, project).await
+    }
+    async fn annotations(&self, item: i64) -> StoreResult<Vec<AnnotationRecord>> {
+        items::annotations(self, item).await
+    }
+    async fn project_annotations(
+        &self,
+        project: Id,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AnnotationRecord>> {
+        items::project_annotations(self, project, after, limit).await
+    }
+    async fn take_for_routing(
+        &self,
+        project: Id,
+        limit: u32,
+        now: Millis,
+        lease_until: Millis,
+    ) -> StoreResult<Vec<RoutingInput>> {
+        items::take_for_routing(self, project, limit, now, lease_until).await
+    }
+    async fn route(&self, routes: &[Routed], now: Millis) -> StoreResult<u64> {
+        items::route(self, routes, now).await
+    }
+    async fn claim(&self, c: &Claim) -> StoreResult<Option<ClaimedItem>> {
+        claims::claim(self, c).await
+    }
+    async fn renew(&self, item: i64, annotator: Id, until: Millis) -> StoreResult<bool> {
+        claims::renew(self, item, annotator, until).await
+    }
+    async fn release(
+        &self,
+        item: i64,
+        annotator: Id,
+        to: AssignmentState,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        claims::release(self, item, annotator, to, now).await
+    }
+    async fn expire_leases(&self, project: Id, now: Millis) -> StoreResult<u64> {
+        claims::expire_leases(self, project, now).await
+    }
+    async fn submit(&self, s: &Submission, decide: &Decide) -> StoreResult<Submitted> {
+        claims::submit(self, s, decide).await
+    }
+    async fn flag(&self, item: i64, now: Millis) -> StoreResult<()> {
+        items::flag(self, item, now).await
+    }
+    async fn log_event(&self, e: &NewEvent) -> StoreResult<()> {
+        projects::log_event(self, e).await
+    }
+    async fn events(&self, project: Id, limit: u32) -> StoreResult<Vec<EventRecord>> {
+        projects::events(self, project, limit).await
+    }
+    async fn assignments(&self, item: i64) -> StoreResult<Vec<AssignmentRecord>> {
+        items::assignments(self, item).await
+    }
+}
