@@ -247,6 +247,10 @@ fn check_value(ctx: &Ctx<'_>, v: &Value, window: Window, path: &Path<'_>, sink: 
             rules::label(ctx.labels(), s, path, sink);
         }
         (QuestionKind::MultiLabel { .. }, Value::Tags(set)) => {
+            // A model's set of a million unknown tags is one error, as in JSON.
+            if !rules::count(set.len(), ctx.labels().len(), "tags", path, sink) {
+                return;
+            }
             for (i, tag) in set.iter().enumerate() {
                 rules::label(ctx.labels(), tag, &path.index(i), sink);
             }
