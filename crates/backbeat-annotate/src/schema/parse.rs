@@ -239,7 +239,12 @@ fn kind(
                 Some(v) => labels(v, &path.key("labels"), sink)?,
                 None => vec![],
             };
+            let before = sink.len();
             let vocabulary: Option<String> = optional(obj, "vocabulary", path, sink).flatten();
+            if sink.len() > before {
+                // A malformed vocabulary is its own error, not also "no labels".
+                return None;
+            }
             let distance = optional(obj, "distance", path, sink).unwrap_or_default();
             let labels = match &vocabulary {
                 None => given,

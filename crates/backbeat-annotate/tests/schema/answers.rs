@@ -751,3 +751,117 @@ fn json_and_typed_refusals_are_identical() {
         ]
     );
 }
+
+/// Every position in `v` with its path as the errors write it (`root.a[2].b`).
+fn positions(v: &Json, path: String, out: &mut Vec<(String, Vec<PathStep>)>, steps: Vec<PathStep>) {
+    out.push((path.clone(), steps.clone()));
+    match v {
+        Json::Object(o) => {
+            for (k, child) in o {
+                let mut s = steps.clone();
+                s.push(PathStep::Key(k.clone()));
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                positions(child, p, out, s);
+            }
+        }
+        Json::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                let mut s = steps.clone();
+                s.push(PathStep::Index(i));
+                positions(child, format!("{path}[{i}]"), out, s);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Clone)]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+/// Every JSON position of `doc` (but the root), with its path under `root`.
+pub fn every_position(doc: &Json, root: &str) -> Vec<(String, Vec<PathStep>)> {
+    let mut out = Vec::new();
+    positions(doc, root.to_owned(), &mut out, vec![]);
+    out.remove(0);
+    out
+}
+
+pub fn replace(doc: &Json, steps: &[PathStep], value: Json) -> Json {
+    let mut doc = doc.clone();
+    let mut at = &mut doc;
+    for s in steps {
+        at = match s {
+            PathStep::Key(k) => &mut at[k.as_str()],
+            PathStep::Index(i) => &mut at[*i],
+        };
+    }
+    *at = value;
+    doc
+}
+
+/// One value of each JSON type.
+pub fn one_of_each_type() -> [Json; 6] {
+    [
+        json!(null),
+        json!(true),
+        json!(7),
+        json!("s"),
+        json!([]),
+        json!({}),
+    ]
+}
+
+pub fn same_type(a: &Json, b: &Json) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+#[test]
+fn every_field_of_a_real_answer_refuses_every_other_json_type() {
+    // Walk the realistic answer: each field (leaf or container) replaced by a value of each
+    // other JSON type is refused, naming that field and nothing else.
+    let s = music();
+    let doc = answer_json();
+    let mut tried = 0;
+    for (path, steps) in every_position(&doc, "answers") {
+        let original = {
+            let mut at = &doc;
+            for st in &steps {
+                at = match st {
+                    PathStep::Key(k) => &at[k.as_str()],
+                    PathStep::Index(i) => &at[*i],
+                };
+            }
+            at.clone()
+        };
+        for v in one_of_each_type() {
+            if same_type(&v, &original) {
+                continue;
+            }
+            let answer = replace(&doc, &steps, v.clone());
+            // null means "no answer": fine for an optional question or attribute; refused as
+            // missing for a required one (a region's attributes as a whole: its required
+            // attribute is missing).
+            let optional = path == "answers.notes" || path.ends_with(".loudness");
+            if v.is_null() && optional {
+                s.parse_answers(&answer, TRACK).unwrap();
+                continue;
+            }
+            let expected = if v.is_null() && path.ends_with(".attributes") {
+                format!("{path}.instrumental")
+            } else {
+                path.clone()
+            };
+            tried += 1;
+            let e = refused(&s, &answer, TRACK);
+            assert_eq!(fields(&e), [expected.as_str()], "{path} = {v}: {e:?}");
+        }
+    }
+    assert!(tried > 200, "{tried}");
+}

@@ -356,3 +356,40 @@ fn every_fault_of_a_schema_comes_back_at_once() {
         ]
     );
 }
+
+#[test]
+fn every_field_of_a_real_schema_refuses_every_other_json_type() {
+    use super::answers::{every_position, one_of_each_type, replace, same_type, PathStep};
+    let doc = music_json();
+    let mut tried = 0;
+    for (path, steps) in every_position(&doc, "") {
+        let mut original = &doc;
+        for st in &steps {
+            original = match st {
+                PathStep::Key(k) => &original[k.as_str()],
+                PathStep::Index(i) => &original[*i],
+            };
+        }
+        for v in one_of_each_type() {
+            if same_type(&v, original) {
+                continue;
+            }
+            let json = replace(&doc, &steps, v.clone());
+            // A null title is no title; a null vocabulary leaves the moods without labels.
+            if v.is_null() && path.ends_with(".title") {
+                assert!(Schema::parse(&json, &vocab()).is_ok());
+                continue;
+            }
+            let expected = if v.is_null() && path.ends_with(".vocabulary") {
+                path.replace(".vocabulary", ".labels")
+            } else {
+                path.clone()
+            };
+            tried += 1;
+            let e = schema_refused(&json);
+            let f: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(f, [expected.as_str()], "{path} = {v}: {e:?}");
+        }
+    }
+    assert!(tried > 200, "{tried}");
+}

@@ -251,3 +251,108 @@ proptest! {
         prop_assert!(schema.changes(&schema).is_empty());
     }
 }
+
+/// Arbitrary JSON built from the words schemas and answers use, so that it often comes close
+/// to fitting: keys are question and field names, strings are labels and note names.
+fn near_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value as J;
+    const WORDS: &[&str] = &[
+        "genre",
+        "moods",
+        "bpm",
+        "key",
+        "energy",
+        "notes",
+        "sections",
+        "beats",
+        "start",
+        "end",
+        "label",
+        "time",
+        "tonic",
+        "mode",
+        "attributes",
+        "instrumental",
+        "loudness",
+        "rock",
+        "sad",
+        "verse",
+        "beat",
+        "yes",
+        "no",
+        "F#",
+        "Gb",
+        "minor",
+        "major",
+        "name",
+        "type",
+        "labels",
+        "min",
+        "max",
+        "single_choice",
+        "multi_label",
+        "number",
+        "rating",
+        "text",
+        "regions",
+        "markers",
+        "questions",
+        "vocabulary",
+        "tagger:mood",
+        "max_length",
+    ];
+    let leaf = prop_oneof![
+        Just(J::Null),
+        any::<bool>().prop_map(J::Bool),
+        (-10i64..400).prop_map(|n| J::from(n)),
+        (-1e3f64..1e3).prop_map(|x| J::from(x)),
+        any::<f64>().prop_map(|x| J::from(x)),
+        select(WORDS).prop_map(|w| J::String(w.to_owned())),
+        ".{0,8}".prop_map(J::String),
+    ];
+    leaf.prop_recursive(5, 64, 8, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+            prop::collection::btree_map(select(WORDS), inner, 0..8).prop_map(|m| {
+                J::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Whatever arrives, the answer check does not panic, and what it accepts the typed check
+    /// accepts too.
+    #[test]
+    fn arbitrary_answers_never_panic_and_both_checks_agree(json in near_json()) {
+        let s = super::common::music();
+        let w = super::common::TRACK;
+        let mut answer = super::common::answer_json();
+        if let serde_json::Value::Object(o) = &json {
+            for (k, v) in o {
+                answer[k.as_str()] = v.clone();
+            }
+        }
+        for doc in [&json, &answer] {
+            match s.parse_answers(doc, w) {
+                Ok(a) => prop_assert_eq!(s.check_answers(&a, w), Ok(())),
+                Err(e) => prop_assert!(!e.is_empty()),
+            }
+        }
+    }
+
+    /// Whatever arrives as a schema, parsing does not panic, and what it accepts reads back
+    /// as itself.
+    #[test]
+    fn arbitrary_schemas_never_panic(json in near_json()) {
+        let vocab = super::common::vocab();
+        let wrapped = serde_json::json!({"questions": [json.clone()]});
+        for doc in [&json, &wrapped] {
+            if let Ok(s) = Schema::parse(doc, &vocab) {
+                prop_assert_eq!(Schema::parse(&s.to_json(), &vocab), Ok(s.clone()));
+            }
+        }
+    }
+}
