@@ -304,9 +304,9 @@ fn near_json() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(J::Null),
         any::<bool>().prop_map(J::Bool),
-        (-10i64..400).prop_map(|n| J::from(n)),
-        (-1e3f64..1e3).prop_map(|x| J::from(x)),
-        any::<f64>().prop_map(|x| J::from(x)),
+        (-10i64..400).prop_map(J::from),
+        (-1e3f64..1e3).prop_map(J::from),
+        any::<f64>().prop_map(J::from),
         select(WORDS).prop_map(|w| J::String(w.to_owned())),
         ".{0,8}".prop_map(J::String),
     ];
