@@ -130,3 +130,74 @@ pub fn schema_refuses_at(json: &Json, expected: &[&str]) {
 pub fn one(question: Json) -> Json {
     json!({ "questions": [question] })
 }
+
+/// Every position in `v` with its path as the errors write it (`root.a[2].b`).
+fn positions(v: &Json, path: String, out: &mut Vec<(String, Vec<PathStep>)>, steps: Vec<PathStep>) {
+    out.push((path.clone(), steps.clone()));
+    match v {
+        Json::Object(o) => {
+            for (k, child) in o {
+                let mut s = steps.clone();
+                s.push(PathStep::Key(k.clone()));
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                positions(child, p, out, s);
+            }
+        }
+        Json::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                let mut s = steps.clone();
+                s.push(PathStep::Index(i));
+                positions(child, format!("{path}[{i}]"), out, s);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One step into a JSON document.
+#[derive(Clone)]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+/// Every JSON position of `doc` (but the root), with its path under `root`.
+pub fn every_position(doc: &Json, root: &str) -> Vec<(String, Vec<PathStep>)> {
+    let mut out = Vec::new();
+    positions(doc, root.to_owned(), &mut out, vec![]);
+    out.remove(0);
+    out
+}
+
+pub fn replace(doc: &Json, steps: &[PathStep], value: Json) -> Json {
+    let mut doc = doc.clone();
+    let mut at = &mut doc;
+    for s in steps {
+        at = match s {
+            PathStep::Key(k) => &mut at[k.as_str()],
+            PathStep::Index(i) => &mut at[*i],
+        };
+    }
+    *at = value;
+    doc
+}
+
+/// One value of each JSON type.
+pub fn one_of_each_type() -> [Json; 6] {
+    [
+        json!(null),
+        json!(true),
+        json!(7),
+        json!("s"),
+        json!([]),
+        json!({}),
+    ]
+}
+
+pub fn same_type(a: &Json, b: &Json) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}

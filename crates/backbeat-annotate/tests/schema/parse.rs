@@ -359,7 +359,7 @@ fn every_fault_of_a_schema_comes_back_at_once() {
 
 #[test]
 fn every_field_of_a_real_schema_refuses_every_other_json_type() {
-    use super::answers::{every_position, one_of_each_type, replace, same_type, PathStep};
+    use super::common::{every_position, one_of_each_type, replace, same_type, PathStep};
     let doc = music_json();
     let mut tried = 0;
     for (path, steps) in every_position(&doc, "") {
