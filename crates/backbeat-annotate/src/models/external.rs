@@ -43,7 +43,18 @@ impl ExternalModel {
         let (transport, target, kind, limits, params) = match config {
             ModelConfig::Http(c) => {
                 let url = c.url.trim();
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                if url.starts_with("https://") {
+                    // The workspace's reqwest is built without TLS; refusing here beats three
+                    // failed connection attempts per batch.
+                    return Err(invalid(
+                        "url",
+                        format!(
+                            "{url:?}: https is not supported by this build; use http:// on an \
+                             internal network or a local TLS-terminating proxy"
+                        ),
+                    ));
+                }
+                if !url.starts_with("http://") {
                     return Err(invalid("url", format!("{url:?} is not an http:// URL")));
                 }
                 c.limits.check()?;

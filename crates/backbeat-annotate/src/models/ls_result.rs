@@ -194,7 +194,7 @@ fn read_value(
             Ok(Value::Choice(choice))
         }
         (QuestionKind::SingleChoice { .. } | QuestionKind::Key, _) => wrong("choices"),
-        (QuestionKind::MultiLabel { .. }, "choices" | "taxonomy") => {
+        (QuestionKind::MultiLabel { .. }, "choices") => {
             let choices = strings(v, "choices").map_err(|p| (field("choices"), p))?;
             Ok(Value::Tags(choices.into_iter().collect::<BTreeSet<_>>()))
         }

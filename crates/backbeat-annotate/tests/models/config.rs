@@ -59,6 +59,10 @@ fn misspelt_or_impossible_settings_are_refused() {
     let cases = [
         (json!({"kind": "http", "url": "ftp://x"}), "url"),
         (
+            json!({"kind": "http", "url": "https://ml.example/predict"}),
+            "url",
+        ),
+        (
             json!({"kind": "http", "url": "http://x", "limits": {"timeout_seconds": 0}}),
             "timeout_seconds",
         ),
