@@ -6,4 +6,5 @@ mod command;
 mod config;
 mod fixture;
 mod http;
+mod robust;
 mod server;

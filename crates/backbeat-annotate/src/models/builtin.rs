@@ -148,7 +148,6 @@ impl How {
                 labels,
                 threshold,
             } => {
-                let in_group: Vec<_> = stored.tags.iter().filter(|t| &t.group == group).collect();
                 if stored.tags.is_empty() {
                     // An untagged track: nothing to say, not "none of these".
                     return None;
@@ -159,7 +158,7 @@ impl How {
                     .flatten()
                     .map(|l| (l.clone(), 0.0))
                     .collect();
-                for t in in_group {
+                for t in stored.tags.iter().filter(|t| &t.group == group) {
                     let label = match labels.label_of(&t.tag) {
                         Some(l) => l.to_string(),
                         None if labels.closed.is_none() => t.tag.clone(),

@@ -139,7 +139,8 @@ pub struct Limits {
     #[serde(default = "default_timeout")]
     pub timeout_seconds: f64,
     /// Tries per batch, the first included (default 3). Timeouts, connection errors, 5xx and
-    /// (for commands) a non-zero exit are retried; 4xx and malformed responses are not.
+    /// cut-off bodies are retried; 4xx, a command's non-zero exit, an oversized or malformed
+    /// response are not.
     #[serde(default = "default_attempts")]
     pub attempts: u32,
     /// The first retry's delay in milliseconds (default 500), doubling at each retry, with

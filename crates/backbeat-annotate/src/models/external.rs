@@ -133,11 +133,21 @@ impl ExternalModel {
                 Err(f) => return Err(self.error(f, attempt)),
             }
         };
+        self.parse_response(&bytes, tasks)
+    }
+
+    /// Reads a response body as [`Self::predict_batch`] does after a successful request
+    /// (for replaying a stored response, and for tests).
+    pub fn parse_response(
+        &self,
+        body: &[u8],
+        tasks: &[Task],
+    ) -> Result<Vec<Prediction>, ModelError> {
         let origin = Origin {
             target: &self.target,
             kind: self.kind,
         };
-        parse_response(&bytes, tasks, &self.schema, &origin)
+        parse_response(body, tasks, &self.schema, &origin)
     }
 
     fn error(&self, failure: Failure, attempts: u32) -> ModelError {

@@ -6,12 +6,10 @@
 //!  "project": "<project id>", "label_config": "<View>…</View>", "params": {}}
 //! ```
 
-use serde::Serialize;
 use serde_json::json;
 
 /// One item to predict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     /// The item's id, echoed as the task's `id`.
     pub id: String,
@@ -21,9 +19,8 @@ pub struct Task {
     /// The item's span within the track, in seconds.
     pub start: f64,
     pub end: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Left out of the request when unknown.
     pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub artist: Option<String>,
 }
 
@@ -36,7 +33,17 @@ pub(crate) fn request_body(
 ) -> Vec<u8> {
     let tasks: Vec<_> = tasks
         .iter()
-        .map(|t| json!({"id": t.id, "data": t}))
+        .map(|t| {
+            let mut data = json!({
+                "audio": t.audio, "trackId": t.track_id, "start": t.start, "end": t.end,
+            });
+            for (key, value) in [("title", &t.title), ("artist", &t.artist)] {
+                if let Some(value) = value {
+                    data[key] = json!(value);
+                }
+            }
+            json!({"id": t.id, "data": data})
+        })
         .collect();
     let body = json!({
         "tasks": tasks,

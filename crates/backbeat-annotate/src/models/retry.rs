@@ -24,3 +24,22 @@ fn random() -> u64 {
     h.write_u64(0x9e37_79b9_7f4a_7c15);
     h.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_with_at_most_half_again_of_jitter() {
+        for retry in 1..=5u32 {
+            let exp = 100u64 << (retry - 1);
+            for _ in 0..200 {
+                let d = backoff(100, retry).as_millis() as u64;
+                assert!((exp..=exp + exp / 2).contains(&d), "retry {retry}: {d} ms");
+            }
+        }
+        assert_eq!(backoff(0, 3).as_millis(), 0);
+        // Absurd retry numbers neither overflow nor wait forever.
+        assert!(backoff(60_000, u32::MAX).as_secs() <= 60 * 65_536 * 3 / 2);
+    }
+}

@@ -206,6 +206,16 @@ async fn request_body_is_label_studio_predict_compatible() {
     assert_eq!(sent[1]["data"]["end"], 60.0);
     assert_eq!(sent[1]["data"]["title"], "Song 1");
     assert_eq!(sent[1]["data"]["artist"], "Band");
+    let keys: Vec<_> = sent[1]["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        keys,
+        ["artist", "audio", "end", "start", "title", "trackId"]
+    );
     let head = server.heads.lock().unwrap()[0].to_ascii_lowercase();
     assert!(head.starts_with("post /predict http/1.1"), "{head}");
     assert!(head.contains("authorization: token t0k"), "{head}");
