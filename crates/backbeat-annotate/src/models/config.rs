@@ -50,8 +50,9 @@ pub struct BuiltinConfig {
 pub struct Binding {
     /// The schema question it answers.
     pub question: String,
-    /// `tags:<group>` (`tags:genre`, `tags:mood`, `tags:instrument`, `tags:era`,
-    /// `tags:vocals`), `analysis:bpm` or `analysis:key` (see [`Source`]).
+    /// `tags:<group>` (a group of [`TAG_GROUPS`]: `tags:genre`, `tags:mood`,
+    /// `tags:instrument`, `tags:vocals`, `tags:era`), `analysis:bpm` or `analysis:key` (see
+    /// [`Source`]).
     pub source: String,
     /// Tagger tag → schema label, for tags whose names differ from the labels (matching is
     /// otherwise case-insensitive on the names).
@@ -62,6 +63,9 @@ pub struct Binding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
 }
+
+/// The tagger's tag groups as the store keeps them (`backbeat_store::jobs::TrackTag::group`).
+pub const TAG_GROUPS: [&str; 5] = ["genre", "mood", "instrument", "vocals", "era"];
 
 /// Where a binding reads from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,19 +79,15 @@ pub enum Source {
 }
 
 impl Source {
-    /// Parses `tags:<group>`, `analysis:bpm`, `analysis:key`.
+    /// Parses `tags:<group>` (one of [`TAG_GROUPS`]), `analysis:bpm`, `analysis:key`.
     pub fn parse(text: &str) -> Option<Source> {
         match text.trim() {
             "analysis:bpm" => Some(Source::Bpm),
             "analysis:key" => Some(Source::Key),
             other => {
                 let group = other.strip_prefix("tags:")?.trim();
-                let ok = !group.is_empty()
-                    && group
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                ok.then(|| Source::Tags {
-                    group: group.to_ascii_lowercase(),
+                TAG_GROUPS.contains(&group).then(|| Source::Tags {
+                    group: group.to_string(),
                 })
             }
         }

@@ -35,8 +35,8 @@ pub enum ConfigError {
     },
     /// A source string that is not one of the known forms.
     #[error(
-        "binding #{index}: unknown source {from:?} (use tags:<group> such as tags:genre, \
-         analysis:bpm or analysis:key)"
+        "binding #{index}: unknown source {from:?} (use tags:genre, tags:mood, \
+         tags:instrument, tags:vocals, tags:era, analysis:bpm or analysis:key)"
     )]
     UnknownSource { index: usize, from: String },
     /// A setting outside what makes sense.

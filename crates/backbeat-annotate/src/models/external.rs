@@ -58,7 +58,7 @@ impl ExternalModel {
                     return Err(invalid("url", format!("{url:?} is not an http:// URL")));
                 }
                 c.limits.check()?;
-                let transport = Transport::http(c).map_err(|e| invalid("url", e))?;
+                let transport = Transport::http(c).map_err(|(field, e)| invalid(field, e))?;
                 (transport, url.to_string(), "http", &c.limits, &c.params)
             }
             ModelConfig::Command(c) => {

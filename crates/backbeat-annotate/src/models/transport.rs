@@ -50,16 +50,29 @@ impl Failure {
 const DETAIL_BYTES: usize = 2048;
 
 impl Transport {
-    pub(crate) fn http(config: &HttpConfig) -> Result<Transport, String> {
+    /// The client for an endpoint; the error names the setting at fault.
+    pub(crate) fn http(config: &HttpConfig) -> Result<Transport, (&'static str, String)> {
+        let url = reqwest::Url::parse(config.url.trim())
+            .map_err(|e| ("url", format!("{:?}: {e}", config.url)))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(("url", format!("{:?} has no host", config.url)));
+        }
+        for (name, value) in &config.headers {
+            let ok = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+                && reqwest::header::HeaderValue::from_str(value).is_ok();
+            if !ok {
+                return Err(("headers", format!("{name:?} is not a valid header")));
+            }
+        }
         let timeout = config.limits.timeout();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ("url", e.to_string()))?;
         Ok(Transport::Http {
             client,
-            url: config.url.clone(),
+            url: url.to_string(),
             headers: config.headers.clone().into_iter().collect(),
         })
     }

@@ -268,8 +268,13 @@ fn bindings_that_cannot_work_are_refused_naming_the_binding() {
         ),
         (
             json!([{"question": "genre", "source": "tags:"}]),
-            "binding #0: unknown source \"tags:\" (use tags:<group> such as tags:genre, \
-             analysis:bpm or analysis:key)",
+            "binding #0: unknown source \"tags:\" (use tags:genre, tags:mood, \
+             tags:instrument, tags:vocals, tags:era, analysis:bpm or analysis:key)",
+        ),
+        (
+            // The tagger's JSON says "instruments"; the store's group is "instrument".
+            json!([{"question": "moods", "source": "tags:instruments"}]),
+            "binding #0: unknown source \"tags:instruments\"",
         ),
         (
             json!([{"question": "genre", "source": "essentia:genre"}]),

@@ -169,3 +169,25 @@ async fn bad_command_output_and_missing_programs_are_clear_errors() {
     assert!(matches!(err, ModelError::Spawn { .. }), "{err:?}");
     assert!(err.to_string().contains("/nonexistent/predict"), "{err}");
 }
+
+#[tokio::test]
+async fn a_chatty_stderr_neither_blocks_the_command_nor_floods_the_error() {
+    // 1 MB of log lines: far more than a pipe buffer, so an unread stderr would block it.
+    let log = "cat >/dev/null; yes 'loading weights' | head -c 1000000 >&2;";
+    let got = command(
+        &format!("{log} echo '{{\"predictions\": [{{\"answers\": {{\"bpm\": 90}}}}]}}'"),
+        json!({"timeout_seconds": 10}),
+    )
+    .predict(&tasks(1))
+    .await
+    .unwrap();
+    assert_eq!(got[0].answers["bpm"], Value::Number(90.0));
+    let err = command(&format!("{log} exit 1"), json!({"timeout_seconds": 10}))
+        .predict(&tasks(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ModelError::Exit { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("loading weights"), "{message}");
+    assert!(message.len() < 1000, "{} bytes", message.len());
+}

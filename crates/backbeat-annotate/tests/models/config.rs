@@ -58,6 +58,15 @@ fn misspelt_or_impossible_settings_are_refused() {
     }
     let cases = [
         (json!({"kind": "http", "url": "ftp://x"}), "url"),
+        (json!({"kind": "http", "url": "http://"}), "url"),
+        (
+            json!({"kind": "http", "url": "http://ml/p", "headers": {"Bad Name": "x"}}),
+            "headers",
+        ),
+        (
+            json!({"kind": "http", "url": "http://ml/p", "headers": {"X-T": "a\nb"}}),
+            "headers",
+        ),
         (
             json!({"kind": "http", "url": "https://ml.example/predict"}),
             "url",
