@@ -7,9 +7,10 @@
 //!   reported mass is below 1 the rest is unaccounted for, and a lone weak tag must not look
 //!   certain.
 //! - `tags:<group>` → multi-label: the labels whose probability (the highest of their tags)
-//!   reaches the threshold. Confidence is the least certain decision, min over the labels of
-//!   max(p, 1 − p); a label without a stored tag counts as p = 0 (the tagger did not report
-//!   it).
+//!   reaches the threshold (default 0.5). Confidence is the least certain decision: min over
+//!   the labels of p for a label chosen and 1 − p for one left out (max(p, 1 − p) at 0.5). A
+//!   label without a stored tag counts as p = 0: the tagger did not report it, and the store
+//!   does not keep the probabilities below the tagger's own thresholds (0.1–0.4).
 //! - `analysis:bpm` → number, with the tempo estimate's confidence; a tempo outside the
 //!   question's range is left unanswered.
 //! - `analysis:key` → key, with the key strength.
@@ -167,12 +168,19 @@ impl How {
                     let e = p.entry(label).or_default();
                     *e = e.max(t.confidence);
                 }
+                // A label the tagger did not report (p = 0) is never chosen, even at threshold 0.
+                let is_chosen = |q: f64| q > 0.0 && q >= *threshold;
                 let chosen: BTreeSet<String> = p
                     .iter()
-                    .filter(|(_, &q)| q >= *threshold)
+                    .filter(|(_, &q)| is_chosen(q))
                     .map(|(l, _)| l.clone())
                     .collect();
-                let conf = p.values().map(|&q| q.max(1.0 - q)).fold(1.0, f64::min);
+                // The certainty of each decision made: p for a label chosen, 1 − p for one
+                // left out (max(p, 1 − p) at the usual 0.5 threshold).
+                let conf = p
+                    .values()
+                    .map(|&q| if is_chosen(q) { q } else { 1.0 - q })
+                    .fold(1.0, f64::min);
                 Some((Value::Tags(chosen), Some(conf)))
             }
             How::Bpm { min, max } => {

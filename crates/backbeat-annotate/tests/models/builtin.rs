@@ -336,7 +336,24 @@ fn builtin_open_vocabulary_takes_the_taggers_tags() {
         p.answers["instruments"],
         Value::Tags(["guitar".to_string(), "piano".to_string()].into())
     );
-    assert!(close(p.confidence["instruments"], 0.55));
+    // Least certain decision: piano chosen at 0.45 (drums left out at 0.3 → 0.7 sure).
+    assert!(close(p.confidence["instruments"], 0.45));
+}
+
+#[test]
+fn builtin_threshold_zero_takes_what_the_tagger_reported() {
+    let config: BuiltinConfig = serde_json::from_value(json!({"bindings": [
+        {"question": "moods", "source": "tags:mood", "threshold": 0.0}
+    ]}))
+    .unwrap();
+    let model = BuiltinModel::new(&config, &schema()).unwrap();
+    let stored = StoredOutputs {
+        tags: vec![tag("mood", "sad", 0.15), tag("genre", "rock", 0.9)],
+        ..StoredOutputs::default()
+    };
+    let p = model.predict(&stored);
+    assert_eq!(p.answers["moods"], Value::Tags(["sad".to_string()].into()));
+    assert!(close(p.confidence["moods"], 0.15));
 }
 
 /// Measures the built-in model's cost per item (the budget is ≪ 1 ms).
