@@ -75,7 +75,7 @@ pub enum ModelError {
     /// The command could not be started.
     #[error("{target}: cannot start the command: {detail}")]
     Spawn { target: String, detail: String },
-    /// The command exited unsuccessfully.
+    /// The command exited unsuccessfully; `stderr` is the end of what it wrote there.
     #[error("{target}: the command exited with {status}; stderr: {stderr}")]
     Exit {
         target: String,

@@ -9,7 +9,7 @@
 use super::config::{Limits, ModelConfig};
 use super::label_config::label_config;
 use super::request::request_body;
-use super::response::{parse_response, snippet, Origin};
+use super::response::{parse_response, snippet, tail, Origin};
 use super::retry::backoff;
 use super::transport::{Failure, Transport};
 use super::{ConfigError, ModelError, Prediction, Task};
@@ -173,7 +173,7 @@ impl ExternalModel {
             Failure::Exit(status, stderr) => ModelError::Exit {
                 target,
                 status,
-                stderr: snippet(&stderr),
+                stderr: tail(&stderr),
             },
             Failure::TooLarge => ModelError::TooLarge {
                 target,

@@ -102,6 +102,17 @@ fn derived_from(origin: &Origin<'_>) -> Json {
     Json::Object(m)
 }
 
+/// The end of a text, for messages (at most 600 characters): the last lines of a log.
+pub(crate) fn tail(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= 600 {
+        return text.to_string();
+    }
+    let mut s = String::from("…");
+    s.extend(text.chars().skip(n - 600));
+    s
+}
+
 /// The start of a text, for messages (at most 200 characters).
 pub(crate) fn snippet(text: &str) -> String {
     let mut s: String = text.chars().take(200).collect();

@@ -227,7 +227,7 @@ async fn run_command(
     let stderr = child
         .stderr
         .take()
-        .map(|pipe| tokio::spawn(read_head(pipe)));
+        .map(|pipe| tokio::spawn(read_tail(pipe)));
     let out = read_capped(child.stdout.take(), cap).await?;
     // Too large: the guard kills the command rather than waiting for it to finish writing.
     let out = out.ok_or(Failure::TooLarge)?;
@@ -257,20 +257,25 @@ async fn run_command(
     ))
 }
 
-/// The first [`DETAIL_BYTES`] of a pipe, reading (and dropping) the rest so the writer never
-/// blocks on it.
-async fn read_head(mut pipe: impl AsyncRead + Unpin) -> Vec<u8> {
-    let mut head = Vec::new();
+/// The last [`DETAIL_BYTES`] of a pipe (where a traceback says what went wrong), reading
+/// everything so the writer never blocks on it.
+async fn read_tail(mut pipe: impl AsyncRead + Unpin) -> Vec<u8> {
+    let mut tail = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
         match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => return head,
+            Ok(0) | Err(_) => break,
             Ok(n) => {
-                let room = DETAIL_BYTES.saturating_sub(head.len());
-                head.extend_from_slice(&buf[..n.min(room)]);
+                tail.extend_from_slice(&buf[..n]);
+                if tail.len() > 2 * DETAIL_BYTES {
+                    tail.drain(..tail.len() - DETAIL_BYTES);
+                }
             }
         }
     }
+    let excess = tail.len().saturating_sub(DETAIL_BYTES);
+    tail.drain(..excess);
+    tail
 }
 
 /// Reads a pipe to its end; `None` as soon as it holds more than `cap` bytes.

@@ -190,4 +190,21 @@ async fn a_chatty_stderr_neither_blocks_the_command_nor_floods_the_error() {
     let message = err.to_string();
     assert!(message.contains("loading weights"), "{message}");
     assert!(message.len() < 1000, "{} bytes", message.len());
+    // A long traceback: the error keeps its end, where the cause is.
+    let err = command(
+        "cat >/dev/null; echo 'Traceback (most recent call last):' >&2; \
+         for i in $(seq 1 200); do echo \"  File \\\"predict.py\\\", line $i, in run\" >&2; done; \
+         echo 'FileNotFoundError: /models/beat.onnx' >&2; exit 1",
+        json!({"timeout_seconds": 10}),
+    )
+    .predict(&tasks(1))
+    .await
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("FileNotFoundError: /models/beat.onnx"),
+        "{message}"
+    );
+    assert!(message.contains("line 200, in run"), "{message}");
+    assert!(!message.contains("line 1, in run"), "{message}");
 }

@@ -97,3 +97,19 @@ fn misspelt_or_impossible_settings_are_refused() {
         }
     }
 }
+
+#[test]
+fn models_and_their_futures_can_move_across_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    let config: ModelConfig =
+        serde_json::from_value(json!({"kind": "http", "url": "http://127.0.0.1:9/p"})).unwrap();
+    let Model::External(model) = Model::new(&config, &schema(), "p").unwrap() else {
+        panic!("not external")
+    };
+    send_sync(&model);
+    let tasks = super::fixture::tasks(1);
+    // Not polled: only the future's type is checked (the engine spawns it on tokio).
+    send(model.predict(&tasks));
+    send(model.predict_batch(&tasks));
+}
