@@ -1,4 +1,5 @@
 //! The integration tests of `backbeat-annotate`, one binary (see CONVENTIONS: one per crate).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod models;
 mod schema;
