@@ -1,2 +1,4 @@
 //! The integration tests of `backbeat-annotate`, one binary (see CONVENTIONS: one per crate).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod agreement;
