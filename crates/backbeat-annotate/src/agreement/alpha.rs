@@ -19,8 +19,14 @@
 //! pairable values. Expected pairs are counted as `n_c (n_k − [c = k])`, which equals the paper's
 //! `n_c n_k` whenever δ(c, c) = 0 and stays exact for a δ that is not zero on equal values.
 //!
-//! Cost: O(Σ m_u²) for `D_o` plus O(d²) distance evaluations for `D_e`, where `d` is the number
-//! of *distinct* pairable values (a rating scale, 24 keys, a few hundred tag sets).
+//! Cost. `D_o` is O(Σ m_u²). For `D_e` the nominal, ordinal and interval levels use closed
+//! forms, O(d) over the `d` distinct pairable values after an O(n log n) sort: nominal
+//! `Σ_{c≠k} n_c n_k = n² − Σ n_c²`; interval `Σ n_c n_k (c − k)² = 2(n Σ n_c c² − (Σ n_c c)²)`;
+//! and ordinal is the interval form over "mid-ranks" `r_c = Σ_{g<c} n_g + n_c/2`, because
+//! `Σ_{g=c..k} n_g − (n_c + n_k)/2 = r_k − r_c`. The ratio level and a custom δ evaluate δ for
+//! every pair of distinct values, O(d²) (a rating scale, 24 keys, a few hundred tag sets are
+//! cheap; a caller with unbounded distinct values bounds them, as the CLI does), and
+//! [`alpha_with`] finds distinct values by `PartialEq`, O(n d).
 
 use serde::{Deserialize, Serialize};
 
@@ -70,38 +76,46 @@ pub fn alpha(data: &ReliabilityData<f64>, level: Level) -> Option<Alpha> {
     let index = |v: &f64| distinct.binary_search_by(|d| d.total_cmp(v)).ok();
     let units = pairable_units(data, |v| if v.is_finite() { index(v) } else { None });
     let n_c = marginals(&units, distinct.len());
+    if n_c.len() < 2 {
+        // One distinct value: D_e is 0 exactly (the closed forms could leave rounding dust).
+        return None;
+    }
+    let value = |i: usize| distinct.get(i).copied().unwrap_or(0.0);
     match level {
-        Level::Nominal => core(&units, &n_c, |c, k| f64::from(u8::from(c != k))),
-        Level::Interval => core(&units, &n_c, |c, k| {
-            let d = value(&distinct, c) - value(&distinct, k);
-            d * d
-        }),
-        Level::Ratio => core(&units, &n_c, |c, k| {
-            let (a, b) = (value(&distinct, c), value(&distinct, k));
-            let sum = a + b;
-            if sum == 0.0 {
-                f64::from(u8::from(a != b))
-            } else {
-                let r = (a - b) / sum;
-                r * r
-            }
-        }),
+        Level::Nominal => {
+            let n: f64 = n_c.iter().sum();
+            let expected = n * n - n_c.iter().map(|x| x * x).sum::<f64>();
+            finish(&units, |c, k| f64::from(u8::from(c != k)), expected)
+        }
+        Level::Interval => {
+            let expected = squared_spread(&n_c, value);
+            finish(&units, |c, k| (value(c) - value(k)).powi(2), expected)
+        }
         Level::Ordinal => {
-            // cum[i] = Σ_{g < i} n_g over the sorted distinct values.
-            let mut cum = Vec::with_capacity(n_c.len() + 1);
-            cum.push(0.0);
-            let mut acc = 0.0;
+            let mut ranks = Vec::with_capacity(n_c.len());
+            let mut before = 0.0;
             for &n in &n_c {
-                acc += n;
-                cum.push(acc);
+                ranks.push(before + n / 2.0);
+                before += n;
             }
-            let at = |i: usize| cum.get(i).copied().unwrap_or(0.0);
-            let n_at = |i: usize| n_c.get(i).copied().unwrap_or(0.0);
-            core(&units, &n_c, |c, k| {
-                let (lo, hi) = if c <= k { (c, k) } else { (k, c) };
-                let d = at(hi + 1) - at(lo) - (n_at(lo) + n_at(hi)) / 2.0;
-                d * d
-            })
+            let rank = |i: usize| ranks.get(i).copied().unwrap_or(0.0);
+            let expected = squared_spread(&n_c, rank);
+            finish(&units, |c, k| (rank(c) - rank(k)).powi(2), expected)
+        }
+        Level::Ratio => {
+            let delta = |c: usize, k: usize| {
+                let (a, b) = (value(c), value(k));
+                let sum = a + b;
+                // 0/0 for two zeros; a zero sum of unequal values (negative data, outside the
+                // ratio level's domain) counts as the largest difference rather than infinity.
+                if sum == 0.0 {
+                    f64::from(u8::from(a != b))
+                } else {
+                    ((a - b) / sum).powi(2)
+                }
+            };
+            let expected = expected_pairs(&n_c, delta);
+            finish(&units, delta, expected)
         }
     }
 }
@@ -126,23 +140,12 @@ pub fn alpha_with<T: PartialEq>(
     }
     let units = pairable_units(data, |v| distinct.iter().position(|d| *d == v));
     let n_c = marginals(&units, distinct.len());
-    // Each distinct pair once: the distance may be costly (MASI builds set intersections).
-    let d = distinct.len();
-    let mut table = vec![0.0; d * d];
-    for (c, a) in distinct.iter().enumerate() {
-        for (k, b) in distinct.iter().enumerate() {
-            if let Some(cell) = table.get_mut(c * d + k) {
-                *cell = delta(a, b);
-            }
-        }
-    }
-    core(&units, &n_c, |c, k| {
-        table.get(c * d + k).copied().unwrap_or(0.0)
-    })
-}
-
-fn value(distinct: &[f64], i: usize) -> f64 {
-    distinct.get(i).copied().unwrap_or(0.0)
+    let delta = |c: usize, k: usize| match (distinct.get(c), distinct.get(k)) {
+        (Some(a), Some(b)) => delta(a, b),
+        _ => 0.0,
+    };
+    let expected = expected_pairs(&n_c, delta);
+    finish(&units, delta, expected)
 }
 
 /// The units with at least two values, each as indexes into the distinct values.
@@ -168,7 +171,42 @@ fn marginals(units: &[Vec<usize>], distinct: usize) -> Vec<f64> {
     n_c
 }
 
-fn core(units: &[Vec<usize>], n_c: &[f64], delta: impl Fn(usize, usize) -> f64) -> Option<Alpha> {
+/// `Σ_c Σ_k n_c (n_k − [c = k]) δ(c, k)`: every ordered pair of distinct pairable values.
+fn expected_pairs(n_c: &[f64], delta: impl Fn(usize, usize) -> f64) -> f64 {
+    let mut sum = 0.0;
+    for (c, &nc) in n_c.iter().enumerate() {
+        for (k, &nk) in n_c.iter().enumerate() {
+            let pairs = if c == k { nc * (nk - 1.0) } else { nc * nk };
+            if pairs > 0.0 {
+                sum += pairs * delta(c, k);
+            }
+        }
+    }
+    sum
+}
+
+/// `Σ_c Σ_k n_c n_k (x_c − x_k)² = 2(n Σ n_c x_c² − (Σ n_c x_c)²)`, computed about the mean
+/// so that large values do not cancel catastrophically.
+fn squared_spread(n_c: &[f64], x: impl Fn(usize) -> f64) -> f64 {
+    let n: f64 = n_c.iter().sum();
+    if n == 0.0 {
+        return 0.0;
+    }
+    let mean = n_c.iter().enumerate().map(|(i, c)| c * x(i)).sum::<f64>() / n;
+    let centred: f64 = n_c
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c * (x(i) - mean).powi(2))
+        .sum();
+    2.0 * n * centred
+}
+
+/// `α = 1 − D_o/D_e` from the pairable units, δ, and the expected-pairs sum.
+fn finish(
+    units: &[Vec<usize>],
+    delta: impl Fn(usize, usize) -> f64,
+    expected_sum: f64,
+) -> Option<Alpha> {
     let pairable: usize = units.iter().map(Vec::len).sum();
     if pairable < 2 {
         return None;
@@ -187,14 +225,7 @@ fn core(units: &[Vec<usize>], n_c: &[f64], delta: impl Fn(usize, usize) -> f64) 
         observed += sum / (values.len() - 1) as f64;
     }
     observed /= n;
-    let mut expected = 0.0;
-    for (c, &nc) in n_c.iter().enumerate() {
-        for (k, &nk) in n_c.iter().enumerate() {
-            let pairs = if c == k { nc * (nk - 1.0) } else { nc * nk };
-            expected += pairs * delta(c, k);
-        }
-    }
-    expected /= n * (n - 1.0);
+    let expected = expected_sum / (n * (n - 1.0));
     if expected <= 0.0 || !expected.is_finite() || !observed.is_finite() {
         return None;
     }

@@ -4,7 +4,7 @@ use backbeat_annotate::agreement::hungarian::max_weight_assignment;
 use backbeat_annotate::agreement::markers::max_matching;
 use backbeat_annotate::agreement::regions::iou;
 use backbeat_annotate::agreement::{
-    alpha, cohen_kappa_labels, match_regions, Level, ReliabilityData,
+    alpha, alpha_with, cohen_kappa_labels, match_regions, Level, ReliabilityData,
 };
 use backbeat_annotate::answer::Region;
 use proptest::prelude::*;
@@ -169,6 +169,40 @@ proptest! {
             let y = alpha(&b, level).map(|r| r.alpha);
             prop_assert!(same(x, y), "{:?}: {:?} vs {:?}", level, x, y);
         }
+    }
+
+    /// The closed forms of D_e (nominal, ordinal via mid-ranks, interval) equal the paper's
+    /// pair sums, here evaluated the slow way through `alpha_with`.
+    #[test]
+    fn closed_forms_equal_pair_sums(rows in reliability_rows(), shift in 0.0f64..1e6) {
+        let data = table(&rows);
+        let n_g = |v: f64| -> f64 {
+            (0..data.units())
+                .filter(|&u| data.unit_values(u).count() >= 2)
+                .flat_map(|u| data.unit_values(u))
+                .filter(|&&x| x == v)
+                .count() as f64
+        };
+        let ordinal = |a: &f64, b: &f64| {
+            let (lo, hi) = if a <= b { (*a, *b) } else { (*b, *a) };
+            let between: f64 = (1..=5).map(f64::from).filter(|g| *g >= lo && *g <= hi).map(n_g).sum();
+            (between - (n_g(lo) + n_g(hi)) / 2.0).powi(2)
+        };
+        let pairs = [
+            (Level::Nominal, alpha_with(&data, |a, b| f64::from(u8::from(a != b)))),
+            (Level::Interval, alpha_with(&data, |a, b| (a - b).powi(2))),
+            (Level::Ordinal, alpha_with(&data, ordinal)),
+            (Level::Ratio, alpha_with(&data, |a, b| ((a - b) / (a + b)).powi(2))),
+        ];
+        for (level, slow) in pairs {
+            let fast = alpha(&data, level).map(|r| r.alpha);
+            prop_assert!(same(fast, slow.map(|r| r.alpha)), "{:?}: {:?} vs {:?}", level, fast, slow);
+        }
+        // Interval α does not depend on where the scale starts.
+        let shifted = data.filter_map(|x| Some(x + shift));
+        let a = alpha(&data, Level::Interval).map(|r| r.alpha);
+        let b = alpha(&shifted, Level::Interval).map(|r| r.alpha);
+        prop_assert!(match (a, b) { (Some(x), Some(y)) => (x - y).abs() < 1e-6, (x, y) => x == y }, "{:?} vs {:?}", a, b);
     }
 
     #[test]
