@@ -14,6 +14,8 @@
 //! Both are undefined (0/0) when chance agreement is total — every label in one category —
 //! which is reported as [`AgreementError::Undefined`] rather than NaN.
 
+use std::collections::BTreeMap;
+
 use super::AgreementError;
 
 /// Cohen's κ from a square confusion matrix (`matrix[i][j]`: units coder A put in category `i`
@@ -116,6 +118,37 @@ pub fn fleiss_kappa(table: &[Vec<u64>]) -> Result<f64, AgreementError> {
     }
     p_bar /= units;
     let chance: f64 = p_j.iter().map(|&c| (c / (units * nf)).powi(2)).sum();
+    kappa(p_bar, chance)
+}
+
+/// Fleiss' κ from each unit's labels (any number of distinct labels, counted sparsely: a table
+/// of units × categories could be huge where most cells are 0). Every unit needs the same
+/// number of labels, at least 2.
+pub fn fleiss_kappa_labels<T: Ord>(units: &[Vec<T>]) -> Result<f64, AgreementError> {
+    let first = units.first().ok_or(AgreementError::Empty)?;
+    let n = first.len() as u64;
+    let mut totals: BTreeMap<&T, f64> = BTreeMap::new();
+    let mut p_bar = 0.0;
+    let nf = n as f64;
+    for (unit, labels) in units.iter().enumerate() {
+        if labels.len() as u64 != n || n < 2 {
+            return Err(AgreementError::UnequalRaters {
+                unit,
+                found: labels.len() as u64,
+                expected: n,
+            });
+        }
+        let mut counts: BTreeMap<&T, f64> = BTreeMap::new();
+        for l in labels {
+            *counts.entry(l).or_default() += 1.0;
+            *totals.entry(l).or_default() += 1.0;
+        }
+        let squares: f64 = counts.values().map(|c| c * c).sum();
+        p_bar += (squares - nf) / (nf * (nf - 1.0));
+    }
+    let all = units.len() as f64 * nf;
+    p_bar /= units.len() as f64;
+    let chance: f64 = totals.values().map(|&c| (c / all).powi(2)).sum();
     kappa(p_bar, chance)
 }
 

@@ -34,7 +34,7 @@ pub use distance::{
     BPM_TOLERANCE,
 };
 pub use item::item_agreement;
-pub use kappa::{cohen_kappa, cohen_kappa_labels, fleiss_kappa};
+pub use kappa::{cohen_kappa, cohen_kappa_labels, fleiss_kappa, fleiss_kappa_labels};
 pub use markers::{marker_f_measure, MARKER_WINDOW_SECS};
 pub use regions::{match_regions, region_scores, RegionScores, DEFAULT_IOU_THRESHOLD};
 pub use reliability::ReliabilityData;

@@ -1,6 +1,8 @@
 //! Cohen's and Fleiss' κ against their textbook examples, and their refusals.
 
-use backbeat_annotate::agreement::{cohen_kappa, cohen_kappa_labels, fleiss_kappa, AgreementError};
+use backbeat_annotate::agreement::{
+    cohen_kappa, cohen_kappa_labels, fleiss_kappa, fleiss_kappa_labels, AgreementError,
+};
 
 use super::round4;
 
@@ -74,6 +76,27 @@ fn fleiss_classic_table() {
     let k = fleiss_kappa(&table).unwrap();
     println!("Fleiss kappa = {k}");
     assert_eq!(round4(k), 0.2099);
+    // The sparse form over the same ratings, written as labels, agrees.
+    let labels: Vec<Vec<usize>> = table
+        .iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .flat_map(|(c, &n)| std::iter::repeat_n(c, n as usize))
+                .collect()
+        })
+        .collect();
+    let sparse = fleiss_kappa_labels(&labels).unwrap();
+    assert!((sparse - k).abs() < 1e-12, "{sparse} vs {k}");
+    assert!(matches!(
+        fleiss_kappa_labels(&[vec![1, 2], vec![1]]),
+        Err(AgreementError::UnequalRaters { unit: 1, .. })
+    ));
+    assert_eq!(fleiss_kappa_labels::<u8>(&[]), Err(AgreementError::Empty));
+    assert_eq!(
+        fleiss_kappa_labels(&[vec![1, 1], vec![1, 1]]),
+        Err(AgreementError::Undefined)
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use backbeat_annotate::agreement::{alpha, fleiss_kappa, Level, ReliabilityData};
+use backbeat_annotate::agreement::{alpha, fleiss_kappa_labels, Level, ReliabilityData};
 use backbeat_audio::eval::csv;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -260,23 +260,9 @@ fn numbers(rows: &[Row], level: Level) -> anyhow::Result<ReliabilityData<f64>> {
 
 /// Fleiss' κ when every unit has the same number of ratings, at least 2; else `None`.
 fn fleiss(data: &ReliabilityData<f64>) -> Option<f64> {
-    let mut categories: Vec<f64> = (0..data.units())
-        .flat_map(|u| data.unit_values(u).copied())
+    // Nominal codes are small non-negative integers, so their bits order like the codes.
+    let units: Vec<Vec<u64>> = (0..data.units())
+        .map(|u| data.unit_values(u).map(|v| v.to_bits()).collect())
         .collect();
-    categories.sort_by(f64::total_cmp);
-    categories.dedup();
-    let table: Vec<Vec<u64>> = (0..data.units())
-        .map(|u| {
-            let mut counts = vec![0u64; categories.len()];
-            for v in data.unit_values(u) {
-                if let Ok(i) = categories.binary_search_by(|c| c.total_cmp(v)) {
-                    if let Some(n) = counts.get_mut(i) {
-                        *n += 1;
-                    }
-                }
-            }
-            counts
-        })
-        .collect();
-    fleiss_kappa(&table).ok()
+    fleiss_kappa_labels(&units).ok()
 }
