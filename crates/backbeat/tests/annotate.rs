@@ -1,7 +1,7 @@
 //! `backbeat annotate agreement`: Krippendorff's published table gives the published α at
 //! every level, Fleiss' table gives Fleiss' κ, and hostile tables fail clearly.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::common::{backbeat, scratch};
@@ -21,7 +21,7 @@ fn write(name: &str, contents: &[u8]) -> PathBuf {
     path
 }
 
-fn agreement(path: &PathBuf, level: &str) -> Output {
+fn agreement(path: &Path, level: &str) -> Output {
     backbeat(&[
         "annotate",
         "agreement",
