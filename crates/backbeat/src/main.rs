@@ -3,6 +3,7 @@
 
 mod admin;
 mod analyze;
+mod annotate;
 mod config;
 mod eval;
 mod files;
@@ -55,6 +56,9 @@ enum Command {
     Backfill(pipeline::BackfillArgs),
     /// Make the HLS/DASH streaming ladder of one file into a folder, as the pipeline does.
     Transcode(transcode::TranscodeArgs),
+    /// The annotation engine: agreement between annotators.
+    #[command(subcommand)]
+    Annotate(annotate::AnnotateCommand),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Jobs(cmd) => pipeline::jobs(cmd),
         Command::Backfill(args) => pipeline::backfill(args),
         Command::Transcode(args) => transcode::run(args),
+        Command::Annotate(cmd) => annotate::run(cmd),
     };
     match result {
         Ok(code) => code,

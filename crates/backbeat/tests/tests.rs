@@ -1,6 +1,7 @@
 //! Integration tests of the `backbeat` binary, run as a real process.
 
 mod analyze;
+mod annotate;
 mod common;
 mod eval;
 mod faults;

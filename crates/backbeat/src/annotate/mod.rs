@@ -1,0 +1,24 @@
+//! `backbeat annotate …`: the annotation engine from the command line. One variant per
+//! subcommand, one file per variant; each `run` returns the process's exit code, so a new
+//! subcommand (projects, items, status, export) is a variant, a file and a match arm.
+
+mod agreement;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+/// The `backbeat annotate` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AnnotateCommand {
+    /// Krippendorff's α (and Fleiss' κ where it applies) of a reliability table CSV: one row
+    /// per coder, one column per unit, empty cell = missing.
+    Agreement(agreement::AgreementArgs),
+}
+
+/// Run one `backbeat annotate` subcommand.
+pub fn run(command: AnnotateCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AnnotateCommand::Agreement(args) => agreement::run(args),
+    }
+}

@@ -1,0 +1,220 @@
+//! `backbeat annotate agreement`: Krippendorff's published table gives the published α at
+//! every level, Fleiss' table gives Fleiss' κ, and hostile tables fail clearly.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::{backbeat, scratch};
+
+/// Krippendorff (2011) §C: 4 coders × 12 units, missing values as empty cells; a header row
+/// naming the units, and a quoted coder name with a comma.
+const KRIPPENDORFF: &str = "coder,u1,u2,u3,u4,u5,u6,u7,u8,u9,u10,u11,u12\n\
+A,1,2,3,3,2,1,4,1,2,,,\n\
+\"B, second\",1,2,3,3,2,2,4,1,2,5,,3\n\
+C,,3,3,3,2,3,4,2,2,5,1,\r\n\
+D,1,2,3,3,2,4,4,1,2,\"5\",1,\n";
+
+fn write(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = scratch(&format!("annotate-{name}"));
+    let path = dir.join("table.csv");
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn agreement(path: &Path, level: &str) -> Output {
+    backbeat(&[
+        "annotate",
+        "agreement",
+        path.to_str().unwrap(),
+        "--level",
+        level,
+    ])
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn round4(x: &serde_json::Value) -> f64 {
+    (x.as_f64().unwrap() * 10_000.0).round() / 10_000.0
+}
+
+/// The failure's message, after checking the exit code is non-zero.
+fn refused(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(out.status.code(), Some(2));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn krippendorff_table_at_every_level() {
+    let path = write("kripp", KRIPPENDORFF.as_bytes());
+    for (level, expected) in [
+        ("nominal", 0.7434),
+        ("ordinal", 0.8154),
+        ("interval", 0.8491),
+        ("ratio", 0.7974),
+    ] {
+        let v = json(&agreement(&path, level));
+        assert_eq!(v["level"], level);
+        assert_eq!(round4(&v["alpha"]), expected, "{level}: {v}");
+        assert_eq!(v["coders"], 4);
+        assert_eq!(v["units"], 12);
+        assert_eq!(v["pairableValues"], 40);
+        // Units have 1 to 4 ratings: Fleiss' κ does not apply.
+        assert!(v["fleissKappa"].is_null(), "{v}");
+    }
+}
+
+/// The header may also be marked by an empty first cell, or be absent; a BOM is ignored.
+#[test]
+fn header_is_optional() {
+    let body: String = KRIPPENDORFF
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let empty_first = format!("\u{feff},1,2,3,4,5,6,7,8,9,10,11,12\n{body}");
+    for (name, text) in [("noheader", body.clone()), ("emptyfirst", empty_first)] {
+        let path = write(name, text.as_bytes());
+        let v = json(&agreement(&path, "interval"));
+        assert_eq!(round4(&v["alpha"]), 0.8491, "{name}");
+        assert_eq!(v["coders"], 4, "{name}");
+    }
+}
+
+/// Fleiss (1971) / Wikipedia: 10 subjects, 5 categories, 14 ratings each, written as 14 rater
+/// slots × 10 units of labels; κ = 0.2099.
+#[test]
+fn fleiss_kappa_when_every_unit_has_the_same_ratings() {
+    let counts: [[usize; 5]; 10] = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ];
+    let labels = ["one", "two", "three", "four", "five"];
+    let columns: Vec<Vec<&str>> = counts
+        .iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .flat_map(|(c, &n)| std::iter::repeat_n(labels[c], n))
+                .collect()
+        })
+        .collect();
+    let mut csv = String::new();
+    for rater in 0..14 {
+        csv.push_str(&format!("rater{rater}"));
+        for unit in &columns {
+            csv.push(',');
+            csv.push_str(unit[rater]);
+        }
+        csv.push('\n');
+    }
+    let path = write("fleiss", csv.as_bytes());
+    let v = json(&agreement(&path, "nominal"));
+    assert_eq!(round4(&v["fleissKappa"]), 0.2099, "{v}");
+    assert_eq!(v["pairableValues"], 140);
+    // α and Fleiss' κ differ only by α's small-sample correction here.
+    let alpha = v["alpha"].as_f64().unwrap();
+    assert!((alpha - 0.2099).abs() < 0.01, "{v}");
+    // Not at a numeric level (the labels are not numbers there anyway).
+    let numeric = agreement(&path, "ordinal");
+    assert!(refused(&numeric).contains("not a number"));
+}
+
+#[test]
+fn no_variation_gives_null_alpha() {
+    let path = write("same", b"a,1,1,1\nb,1,1,1\n");
+    let v = json(&agreement(&path, "interval"));
+    assert!(v["alpha"].is_null(), "{v}");
+    assert_eq!(v["pairableValues"], 6);
+}
+
+#[test]
+fn a_non_number_is_named_by_line_and_column() {
+    let path = write("nan-cell", b"coder,u1,u2,u3\nA,1,2,3\nB,1,two,3\n");
+    let err = refused(&agreement(&path, "interval"));
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("column 3"), "{err}");
+    assert!(err.contains("\"two\""), "{err}");
+    assert!(err.contains("table.csv"), "{err}");
+    // Labels are fine at the nominal level.
+    assert!(agreement(&path, "nominal").status.success());
+    let nan = write("nan-literal", b"A,1,NaN\nB,1,2\n");
+    assert!(refused(&agreement(&nan, "ratio")).contains("not a number"));
+    let negative = write("negative", b"A,1,-2\nB,1,2\n");
+    assert!(refused(&agreement(&negative, "ratio")).contains("negative"));
+    assert!(agreement(&negative, "interval").status.success());
+}
+
+#[test]
+fn hostile_tables_are_refused() {
+    let cases: [(&str, &[u8], &str); 10] = [
+        ("empty", b"", "empty"),
+        ("blank", b" \n\r\n", "empty"),
+        ("bom-only", "\u{feff}".as_bytes(), "empty"),
+        ("header-only", b"coder,u1,u2\n", "no coder rows"),
+        ("one-coder", b"A,1,2,3\n", "only one coder"),
+        ("ragged", b"A,1,2,3\nB,1,2\n", "line 2: 3 cells, expected 4"),
+        ("no-units", b"A\nB\n", "no units"),
+        ("unterminated", b"A,1,2\nB,\"1,2\n", "never closed"),
+        ("duplicate", b"A,1,2\nA,1,2\n", "already has a row"),
+        ("not-utf8", b"A,1,\xff\nB,1,2\n", "UTF-8"),
+    ];
+    for (name, bytes, message) in cases {
+        let path = write(name, bytes);
+        let err = refused(&agreement(&path, "nominal"));
+        assert!(err.contains(message), "{name}: {err}");
+    }
+    let missing = scratch("annotate-missing").join("nope.csv");
+    assert!(refused(&agreement(&missing, "nominal")).contains("nope.csv"));
+    let bad_level = write("bad-level", b"A,1\nB,1\n");
+    assert!(!agreement(&bad_level, "cardinal").status.success());
+}
+
+/// A long table (2 coders × 50 000 units, 100 000 distinct values) finishes and is bounded
+/// at the ratio level.
+#[test]
+fn large_tables() {
+    let mut csv = String::from("A");
+    for u in 0..50_000 {
+        csv.push_str(&format!(",{}", u * 2));
+    }
+    csv.push_str("\nB");
+    for u in 0..50_000 {
+        csv.push_str(&format!(",{}", u * 2 + 1));
+    }
+    csv.push('\n');
+    let path = write("large", csv.as_bytes());
+    let v = json(&agreement(&path, "interval"));
+    assert!(v["alpha"].as_f64().unwrap() > 0.99, "{v}");
+    assert!(
+        json(&agreement(&path, "ordinal"))["alpha"]
+            .as_f64()
+            .unwrap()
+            > 0.99
+    );
+    // Every value distinct: D_o = D_e = 1 at the nominal level.
+    let nominal = json(&agreement(&path, "nominal"))["alpha"]
+        .as_f64()
+        .unwrap();
+    assert!(nominal.abs() < 1e-9, "{nominal}");
+    assert!(refused(&agreement(&path, "ratio")).contains("distinct values"));
+}
