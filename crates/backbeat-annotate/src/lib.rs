@@ -14,5 +14,7 @@
 
 pub mod agreement;
 pub mod answer;
+pub mod engine;
 pub mod models;
 pub mod schema;
+pub mod settings;

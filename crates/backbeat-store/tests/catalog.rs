@@ -54,6 +54,7 @@ macro_rules! conformance {
 }
 
 mod accounts;
+mod annotation;
 mod artists;
 mod concurrency;
 mod full_disk;

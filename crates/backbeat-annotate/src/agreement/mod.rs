@@ -33,7 +33,7 @@ pub use distance::{
     bpm_agree, bpm_distance, jaccard_distance, key_distance, masi_distance, mirex_key_score,
     BPM_TOLERANCE,
 };
-pub use item::item_agreement;
+pub use item::{item_agreement, value_agreement};
 pub use kappa::{cohen_kappa, cohen_kappa_labels, fleiss_kappa, fleiss_kappa_labels};
 pub use markers::{marker_f_measure, MARKER_WINDOW_SECS};
 pub use regions::{match_regions, region_scores, RegionScores, DEFAULT_IOU_THRESHOLD};

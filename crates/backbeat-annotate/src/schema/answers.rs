@@ -85,6 +85,25 @@ impl Schema {
         sink.finish(answers)
     }
 
+    /// Reads stored answers back (they were checked when written): whatever fits this
+    /// schema, without complaint about the rest — a partial answer (the questions people were
+    /// asked) or one written under an earlier version.
+    pub fn read_stored(&self, json: &Json) -> Answers {
+        let mut sink = Sink::default();
+        let Some(obj) = json.as_object() else {
+            return Answers::new();
+        };
+        let ctxs = contexts(&self.questions);
+        decode_object(
+            &ctxs,
+            obj,
+            Window::unbounded(),
+            &Path::Root("answers"),
+            "question",
+            &mut sink,
+        )
+    }
+
     /// Checks typed answers (a model's) by the same rules as [`Schema::parse_answers`].
     pub fn check_answers(&self, answers: &Answers, window: Window) -> Result<(), Vec<FieldError>> {
         let mut sink = Sink::default();

@@ -146,6 +146,11 @@ pub trait AnnotationStore: Send + Sync + 'static {
     async fn log_event(&self, e: &NewEvent) -> StoreResult<()>;
     /// The decision log of a project, newest first.
     async fn events(&self, project: Id, limit: u32) -> StoreResult<Vec<EventRecord>>;
+    /// An annotator's answers to gold items with the gold answers: (answer, gold).
+    async fn gold_answers(
+        &self,
+        annotator: Id,
+    ) -> StoreResult<Vec<(serde_json::Value, serde_json::Value)>>;
     /// The assignments of an item.
     async fn assignments(&self, item: i64) -> StoreResult<Vec<AssignmentRecord>>;
 }

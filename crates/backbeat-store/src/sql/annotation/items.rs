@@ -14,8 +14,8 @@ use super::super::rows::{count, int, opt_text, text};
 use super::super::{Backend, SqlCatalog, Tx};
 use super::projects::log_events_in;
 use super::rows::{
-    annotation_row, assignment_row, item_row, opt_json, opt_to_json, to_json, ANNOTATION_COLUMNS,
-    ITEM_COLUMNS,
+    annotation_row, assignment_row, item_row, json, opt_json, opt_to_json, to_json,
+    ANNOTATION_COLUMNS, ITEM_COLUMNS,
 };
 
 /// Rows per multi-row insert (6 parameters each).
@@ -598,4 +598,21 @@ pub(super) async fn flag(c: &SqlCatalog, item: i64, now: Millis) -> StoreResult<
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+pub(super) async fn gold_answers(
+    c: &SqlCatalog,
+    annotator: Id,
+) -> StoreResult<Vec<(serde_json::Value, serde_json::Value)>> {
+    let rows = sqlx::query(
+        "SELECT a.answers, i.gold FROM ann_annotations a JOIN ann_items i ON i.id = a.item_id
+         WHERE a.annotator_id = $1 AND a.stage = 'gold' AND i.gold IS NOT NULL ORDER BY a.id",
+    )
+    .bind(annotator.to_string())
+    .fetch_all(&c.read)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((json(r, "answers")?, json(r, "gold")?)))
+        .collect()
 }

@@ -158,4 +158,10 @@ impl AnnotationStore for SqlCatalog {
     async fn assignments(&self, item: i64) -> StoreResult<Vec<AssignmentRecord>> {
         items::assignments(self, item).await
     }
+    async fn gold_answers(
+        &self,
+        annotator: Id,
+    ) -> StoreResult<Vec<(serde_json::Value, serde_json::Value)>> {
+        items::gold_answers(self, annotator).await
+    }
 }
