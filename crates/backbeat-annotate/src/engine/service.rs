@@ -61,10 +61,10 @@ pub struct Annotation {
 }
 
 /// A project's schema and settings, read together.
-struct Loaded {
-    record: ProjectRecord,
-    schema: Schema,
-    settings: Settings,
+pub(crate) struct Loaded {
+    pub(crate) record: ProjectRecord,
+    pub(crate) schema: Schema,
+    pub(crate) settings: Settings,
 }
 
 impl Annotation {
@@ -80,7 +80,7 @@ impl Annotation {
         &self.store
     }
 
-    async fn load(&self, project: Id) -> AnnotateResult<Loaded> {
+    pub(crate) async fn load(&self, project: Id) -> AnnotateResult<Loaded> {
         let record = self.store.project(project).await?;
         let schema = Schema::parse(&record.schema, &*self.vocab)?;
         let settings = Settings::parse(&record.settings)?;
@@ -93,7 +93,7 @@ impl Annotation {
 
     /// The caller's annotator record in a project; `Forbidden` for non-members, `Conflict`
     /// while they are paused.
-    async fn membership(&self, actor: &Actor, project: Id) -> AnnotateResult<AnnotatorRecord> {
+    pub(crate) async fn membership(&self, actor: &Actor, project: Id) -> AnnotateResult<AnnotatorRecord> {
         match self.store.member(project, actor.user_id).await {
             Ok(m) => Ok(m),
             Err(backbeat_store::StoreError::NotFound) => {
@@ -103,7 +103,7 @@ impl Annotation {
         }
     }
 
-    fn require_admin(actor: &Actor) -> AnnotateResult<()> {
+    pub(crate) fn require_admin(actor: &Actor) -> AnnotateResult<()> {
         if actor.admin {
             Ok(())
         } else {
