@@ -167,5 +167,4 @@ impl Settings {
 pub mod purpose {
     pub const SPOT_CHECK: u64 = 1;
     pub const QA: u64 = 2;
-    pub const GOLD: u64 = 3;
 }

@@ -4,3 +4,4 @@
 mod agreement;
 mod models;
 mod schema;
+mod workflow;

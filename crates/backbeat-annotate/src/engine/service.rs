@@ -14,7 +14,7 @@ use crate::engine::error::{AnnotateError, AnnotateResult};
 use crate::engine::workflow::{self, ModelAnswer};
 use crate::models::{BuiltinModel, ModelConfig, StoredOutputs, StoredTag};
 use crate::schema::{FieldError, LabelUsage, Schema, Vocabularies, Window};
-use crate::settings::{purpose, Settings};
+use crate::settings::Settings;
 
 /// Who asks: a user, and whether they manage every project (admins do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,11 @@ impl Annotation {
 
     /// The caller's annotator record in a project; `Forbidden` for non-members, `Conflict`
     /// while they are paused.
-    pub(crate) async fn membership(&self, actor: &Actor, project: Id) -> AnnotateResult<AnnotatorRecord> {
+    pub(crate) async fn membership(
+        &self,
+        actor: &Actor,
+        project: Id,
+    ) -> AnnotateResult<AnnotatorRecord> {
         match self.store.member(project, actor.user_id).await {
             Ok(m) => Ok(m),
             Err(backbeat_store::StoreError::NotFound) => {
@@ -465,19 +469,21 @@ impl Annotation {
         self.store.expire_leases(project, now).await?;
         let stages = match me.role {
             MemberRole::Annotator => vec![ItemState::Open],
-            MemberRole::Expert => vec![ItemState::Expert, ItemState::Open],
+            MemberRole::Expert => vec![ItemState::Expert],
             MemberRole::Qa => vec![ItemState::Review],
             MemberRole::Model => return Err(AnnotateError::Forbidden("models do not claim")),
         };
-        // Gold is drawn per claim: about `gold_share` of an annotator's stream.
-        let draw = p
-            .settings
-            .draw(purpose::GOLD, (now / 7) ^ (me.id.as_u128() as i64), 0);
+        // Gold items come every `1 / gold_share`-th claim of an annotator, counted from
+        // their own history: unseen among the rest, and the same on a replay.
+        let gold_first = me.role == MemberRole::Annotator && p.settings.gold_share > 0.0 && {
+            let period = (1.0 / p.settings.gold_share).round().max(1.0) as u64;
+            self.store.held_count(me.id).await? % period == period - 1
+        };
         let claim = Claim {
             project_id: project,
             annotator_id: me.id,
             stages,
-            gold_first: me.role == MemberRole::Annotator && draw < p.settings.gold_share,
+            gold_first,
             now,
             lease_until: now + p.settings.lease_seconds * 1000,
         };

@@ -146,6 +146,8 @@ pub trait AnnotationStore: Send + Sync + 'static {
     async fn log_event(&self, e: &NewEvent) -> StoreResult<()>;
     /// The decision log of a project, newest first.
     async fn events(&self, project: Id, limit: u32) -> StoreResult<Vec<EventRecord>>;
+    /// How many items an annotator has held in their project (any assignment state).
+    async fn held_count(&self, annotator: Id) -> StoreResult<u64>;
     /// An annotator's answers to gold items with the gold answers: (answer, gold).
     async fn gold_answers(
         &self,

@@ -366,3 +366,12 @@ pub(super) async fn submit(
         before: item.state,
     })
 }
+
+pub(super) async fn held_count(c: &SqlCatalog, annotator: Id) -> StoreResult<u64> {
+    let r = sqlx::query("SELECT count(*) AS n FROM ann_assignments WHERE annotator_id = $1")
+        .bind(annotator.to_string())
+        .fetch_one(&c.read)
+        .await
+        .map_err(db)?;
+    Ok(super::super::rows::count(int(&r, "n")?))
+}

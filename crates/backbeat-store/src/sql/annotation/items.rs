@@ -430,7 +430,8 @@ pub(super) async fn apply_change_in(
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE ann_items SET state = $2, needed = $3, taken = $4, round = $5, extra = $6,
-             spot_check = $7, flagged = $8, open_questions = $9, agreement = $10,
+             spot_check = $7, flagged = $8, open_questions = $9,
+             agreement = CAST($10 AS DOUBLE PRECISION),
              resolution = $11, result = $12, resolved_at = $13, lease_until = NULL,
              updated_at = $14
          WHERE id = $1",
@@ -444,7 +445,9 @@ pub(super) async fn apply_change_in(
     .bind(ch.spot_check)
     .bind(ch.flagged)
     .bind(opt_to_json(ch.open_questions.as_ref()))
-    .bind(ch.agreement)
+    // As text: a float read back through the Any driver and bound again was refused by
+    // PostgreSQL ("incorrect binary data format"); the cast is exact (shortest round trip).
+    .bind(ch.agreement.map(|a| a.to_string()))
     .bind(ch.resolution.map(Resolution::as_str))
     .bind(opt_to_json(ch.result.as_ref()))
     .bind(ch.resolved_at)

@@ -164,4 +164,7 @@ impl AnnotationStore for SqlCatalog {
     ) -> StoreResult<Vec<(serde_json::Value, serde_json::Value)>> {
         items::gold_answers(self, annotator).await
     }
+    async fn held_count(&self, annotator: Id) -> StoreResult<u64> {
+        claims::held_count(self, annotator).await
+    }
 }
