@@ -160,7 +160,8 @@ async fn simulate(db: &TestDb, seed: u64) -> Outcome {
                 ]}),
                 settings: json!({
                     "seed": seed, "spotCheckShare": 0.25, "goldShare": 0.2, "qaShare": 0.1,
-                    "goldMinAnswers": 4, "goldPauseBelow": 0.6, "maxExtra": 1
+                    "goldMinAnswers": 4, "goldPauseBelow": 0.6, "maxExtra": 1,
+                    "minSpotChecks": 8
                 }),
             },
         )
@@ -426,6 +427,13 @@ async fn simulate(db: &TestDb, seed: u64) -> Outcome {
     assert!(kinds("escalated") >= 1);
     assert!(kinds("spot_check") >= 5);
     assert_eq!(kinds("paused"), 1);
+    // Confident model answers are right 9 times in 11: below the 0.9 target, so the spot
+    // checks raised the genre question's accept threshold, and said why.
+    let moves: Vec<_> = events.iter().filter(|e| e.kind == "threshold").collect();
+    assert!(!moves.is_empty(), "spot checks moved the threshold");
+    assert!(moves
+        .iter()
+        .all(|m| m.detail["to"].as_f64() > m.detail["from"].as_f64()));
     assert!(
         events
             .iter()
@@ -451,4 +459,30 @@ async fn simulated_workforce_postgres() {
         return;
     };
     simulate(&db, 7).await;
+}
+
+#[test]
+fn thresholds_move_with_measured_accuracy() {
+    use backbeat_annotate::engine::threshold::next_threshold;
+    use backbeat_annotate::settings::Settings;
+    let s = Settings::default(); // target 0.9, 20 spot checks
+    assert_eq!(next_threshold(&s, 0.9, 0.5, 19), None, "too few checks");
+    assert_eq!(
+        next_threshold(&s, 0.9, 0.5, 20),
+        Some(0.95),
+        "below target: stricter"
+    );
+    assert_eq!(next_threshold(&s, 0.97, 0.5, 40), Some(0.99), "capped");
+    assert_eq!(
+        next_threshold(&s, 0.99, 0.5, 40),
+        None,
+        "already at the ceiling"
+    );
+    assert_eq!(next_threshold(&s, 0.9, 0.92, 40), None, "on target: kept");
+    assert_eq!(next_threshold(&s, 0.9, 0.99, 40), Some(0.88), "well above target: looser");
+    let off = Settings {
+        auto_threshold: false,
+        ..Settings::default()
+    };
+    assert_eq!(next_threshold(&off, 0.9, 0.1, 400), None);
 }

@@ -4,6 +4,7 @@
 mod error;
 pub mod result;
 pub mod service;
+pub mod threshold;
 
 pub use error::{AnnotateError, AnnotateResult};
 pub use service::{Actor, Annotation, ItemsInput, ProjectInput, Work};

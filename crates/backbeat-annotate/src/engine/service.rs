@@ -606,6 +606,10 @@ impl Annotation {
         if item.state == ItemState::Gold {
             self.judge_gold(&p, &me).await?;
         }
+        // The answer to a spot check measured the model: its thresholds may move.
+        if item.spot_check && item.state == ItemState::Open {
+            self.tune_thresholds(&p).await?;
+        }
         Ok(done)
     }
 

@@ -153,6 +153,13 @@ pub trait AnnotationStore: Send + Sync + 'static {
         &self,
         annotator: Id,
     ) -> StoreResult<Vec<(serde_json::Value, serde_json::Value)>>;
+    /// The decision log of a project restricted to some kinds, newest first.
+    async fn events_of(
+        &self,
+        project: Id,
+        kinds: &[&str],
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>>;
     /// The assignments of an item.
     async fn assignments(&self, item: i64) -> StoreResult<Vec<AssignmentRecord>>;
 }

@@ -167,4 +167,12 @@ impl AnnotationStore for SqlCatalog {
     async fn held_count(&self, annotator: Id) -> StoreResult<u64> {
         claims::held_count(self, annotator).await
     }
+    async fn events_of(
+        &self,
+        project: Id,
+        kinds: &[&str],
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        projects::events_of(self, project, kinds, limit).await
+    }
 }

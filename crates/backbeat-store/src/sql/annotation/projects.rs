@@ -338,27 +338,47 @@ pub(super) async fn events(
     project: Id,
     limit: u32,
 ) -> StoreResult<Vec<EventRecord>> {
-    sqlx::query(
+    events_of(c, project, &[], limit).await
+}
+
+/// Events of some kinds (all kinds when `kinds` is empty), newest first.
+pub(super) async fn events_of(
+    c: &SqlCatalog,
+    project: Id,
+    kinds: &[&str],
+    limit: u32,
+) -> StoreResult<Vec<EventRecord>> {
+    let filter = if kinds.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
+        format!(" AND kind IN ({})", list.join(", "))
+    };
+    let sql = format!(
         "SELECT id, project_id, item_id, kind, detail, created_at FROM ann_events
-         WHERE project_id = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(project.to_string())
-    .bind(i64::from(limit))
-    .fetch_all(&c.read)
-    .await
-    .map_err(db)?
-    .iter()
-    .map(|r| {
-        Ok(EventRecord {
-            id: int(r, "id")?,
-            project_id: id(r, "project_id")?,
-            item_id: opt_int(r, "item_id")?,
-            kind: text(r, "kind")?,
-            detail: json(r, "detail")?,
-            created_at: int(r, "created_at")?,
+         WHERE project_id = $1{filter} ORDER BY id DESC LIMIT $2"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(project.to_string())
+        .bind(i64::from(limit));
+    for k in kinds {
+        q = q.bind(*k);
+    }
+    q.fetch_all(&c.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            Ok(EventRecord {
+                id: int(r, "id")?,
+                project_id: id(r, "project_id")?,
+                item_id: opt_int(r, "item_id")?,
+                kind: text(r, "kind")?,
+                detail: json(r, "detail")?,
+                created_at: int(r, "created_at")?,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 /// `FOR SHARE` on PostgreSQL: readers that must not overlap a writer of the row.
