@@ -11,7 +11,7 @@ use backbeat_store::model::now_millis;
 
 use crate::engine::error::AnnotateResult;
 use crate::engine::service::{Annotation, Loaded};
-use crate::settings::{QuestionSettings, Settings};
+use crate::settings::Settings;
 
 /// The largest threshold a move may reach, and the smallest.
 const CEILING: f64 = 0.99;
@@ -74,7 +74,7 @@ impl Annotation {
                 settings
                     .questions
                     .entry(q.name.clone())
-                    .or_insert_with(QuestionSettings::default)
+                    .or_default()
                     .accept_threshold = Some(next);
                 moved.push(json!({
                     "question": q.name, "from": current, "to": next,
