@@ -93,7 +93,11 @@ impl Annotation {
 
     /// The caller's annotator record in a project; `Forbidden` for non-members, `Conflict`
     /// while they are paused.
-    pub(crate) async fn membership(&self, actor: &Actor, project: Id) -> AnnotateResult<AnnotatorRecord> {
+    pub(crate) async fn membership(
+        &self,
+        actor: &Actor,
+        project: Id,
+    ) -> AnnotateResult<AnnotatorRecord> {
         match self.store.member(project, actor.user_id).await {
             Ok(m) => Ok(m),
             Err(backbeat_store::StoreError::NotFound) => {
