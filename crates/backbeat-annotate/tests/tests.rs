@@ -3,4 +3,5 @@
 
 mod agreement;
 mod models;
+mod reports;
 mod schema;

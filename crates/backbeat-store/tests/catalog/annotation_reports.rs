@@ -4,6 +4,7 @@
 //! errors.
 
 use backbeat_store::annotation::*;
+use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{new_id, AlbumKind, AnnotationStore, Id};
 use serde_json::json;
