@@ -10,11 +10,15 @@
 //! - [`models`]: model annotators — built-in ones reading stored pipeline outputs, external
 //!   ones behind an HTTP endpoint (Label Studio ML-backend compatible) or a command.
 //!
+//! - [`reports`]: throughput and quality metrics, report-level agreement, Prometheus gauges,
+//!   and streamed exports (JSON Lines, CSV, Label Studio JSON).
+//!
 //! Storage goes through `backbeat-store`; HTTP lives in `backbeat-server`.
 
 pub mod agreement;
 pub mod answer;
 pub mod engine;
 pub mod models;
+pub mod reports;
 pub mod schema;
 pub mod settings;

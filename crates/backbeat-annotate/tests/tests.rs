@@ -3,5 +3,6 @@
 
 mod agreement;
 mod models;
+mod reports;
 mod schema;
 mod workflow;

@@ -12,6 +12,7 @@
 //!   with submissions held off meanwhile.
 
 mod records;
+mod report_records;
 
 use async_trait::async_trait;
 
@@ -19,6 +20,7 @@ use crate::error::StoreResult;
 use crate::model::{Id, Millis};
 
 pub use records::*;
+pub use report_records::*;
 
 /// The engine's decision on an item under its lock, given the item and its annotations of the
 /// current round (oldest first). `None` leaves the item as the submission left it.
@@ -162,4 +164,49 @@ pub trait AnnotationStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<EventRecord>>;
     /// The assignments of an item.
     async fn assignments(&self, item: i64) -> StoreResult<Vec<AssignmentRecord>>;
+
+    // Reports: aggregates computed by the database (see `report_records`).
+
+    /// Human answers (every stage but `model`) created in `span`.
+    async fn throughput(&self, project: Id, span: Span) -> StoreResult<Throughput>;
+    /// Answers created in `span`, per annotator (models included, each its own row).
+    async fn annotator_throughput(
+        &self,
+        project: Id,
+        span: Span,
+    ) -> StoreResult<Vec<PerAnnotator<Throughput>>>;
+    /// The median lead time (ms) of human answers created in `span`; `None` without any.
+    async fn median_lead(&self, project: Id, span: Span) -> StoreResult<Option<f64>>;
+    /// The median lead time (ms) of each annotator's answers created in `span`.
+    async fn annotator_median_leads(
+        &self,
+        project: Id,
+        span: Span,
+    ) -> StoreResult<Vec<PerAnnotator<f64>>>;
+    /// Human answers per bucket of `bucket_ms` (aligned on the epoch), buckets without
+    /// answers left out, oldest first.
+    async fn answer_buckets(
+        &self,
+        project: Id,
+        span: Span,
+        bucket_ms: i64,
+    ) -> StoreResult<Vec<(Millis, u64)>>;
+    /// Items with a resolution (in review or resolved), per resolution.
+    async fn resolution_counts(&self, project: Id) -> StoreResult<Vec<(Resolution, u64)>>;
+    /// Items escalated to the experts, and items given annotators beyond the overlap.
+    async fn escalation_counts(&self, project: Id) -> StoreResult<Escalations>;
+    /// Spot checks the person agreed and disagreed with the model on.
+    async fn spot_check_counts(&self, project: Id) -> StoreResult<SpotChecks>;
+    /// Mean agreement of the items resolved per UTC day of `span`, oldest first.
+    async fn agreement_by_day(&self, project: Id, span: Span) -> StoreResult<Vec<DailyAgreement>>;
+    /// The annotations of some items (a page of an export), by item then id.
+    async fn item_annotations(&self, items: &[i64]) -> StoreResult<Vec<AnnotationRecord>>;
+    /// The decision log of one kind, by id after `after`, oldest first.
+    async fn project_events(
+        &self,
+        project: Id,
+        kind: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>>;
 }

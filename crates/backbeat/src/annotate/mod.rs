@@ -3,6 +3,7 @@
 //! subcommand (projects, items, status, export) is a variant, a file and a match arm.
 
 mod agreement;
+mod export;
 
 use std::process::ExitCode;
 
@@ -14,11 +15,14 @@ pub enum AnnotateCommand {
     /// Krippendorff's α (and Fleiss' κ where it applies) of a reliability table CSV: one row
     /// per coder, one column per unit, empty cell = missing.
     Agreement(agreement::AgreementArgs),
+    /// Export a project's resolved items (JSON Lines, CSV or Label Studio JSON), streamed.
+    Export(export::ExportArgs),
 }
 
 /// Run one `backbeat annotate` subcommand.
 pub fn run(command: AnnotateCommand) -> anyhow::Result<ExitCode> {
     match command {
         AnnotateCommand::Agreement(args) => agreement::run(args),
+        AnnotateCommand::Export(args) => export::run(args),
     }
 }

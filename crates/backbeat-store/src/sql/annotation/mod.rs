@@ -4,6 +4,7 @@
 mod claims;
 mod items;
 mod projects;
+mod reports;
 mod rows;
 
 use async_trait::async_trait;
@@ -174,5 +175,57 @@ impl AnnotationStore for SqlCatalog {
         limit: u32,
     ) -> StoreResult<Vec<EventRecord>> {
         projects::events_of(self, project, kinds, limit).await
+    }
+    async fn throughput(&self, project: Id, span: Span) -> StoreResult<Throughput> {
+        reports::throughput(self, project, span).await
+    }
+    async fn annotator_throughput(
+        &self,
+        project: Id,
+        span: Span,
+    ) -> StoreResult<Vec<PerAnnotator<Throughput>>> {
+        reports::annotator_throughput(self, project, span).await
+    }
+    async fn median_lead(&self, project: Id, span: Span) -> StoreResult<Option<f64>> {
+        reports::median_lead(self, project, span).await
+    }
+    async fn annotator_median_leads(
+        &self,
+        project: Id,
+        span: Span,
+    ) -> StoreResult<Vec<PerAnnotator<f64>>> {
+        reports::annotator_median_leads(self, project, span).await
+    }
+    async fn answer_buckets(
+        &self,
+        project: Id,
+        span: Span,
+        bucket_ms: i64,
+    ) -> StoreResult<Vec<(Millis, u64)>> {
+        reports::answer_buckets(self, project, span, bucket_ms).await
+    }
+    async fn resolution_counts(&self, project: Id) -> StoreResult<Vec<(Resolution, u64)>> {
+        reports::resolution_counts(self, project).await
+    }
+    async fn escalation_counts(&self, project: Id) -> StoreResult<Escalations> {
+        reports::escalation_counts(self, project).await
+    }
+    async fn spot_check_counts(&self, project: Id) -> StoreResult<SpotChecks> {
+        reports::spot_check_counts(self, project).await
+    }
+    async fn agreement_by_day(&self, project: Id, span: Span) -> StoreResult<Vec<DailyAgreement>> {
+        reports::agreement_by_day(self, project, span).await
+    }
+    async fn item_annotations(&self, items: &[i64]) -> StoreResult<Vec<AnnotationRecord>> {
+        reports::item_annotations(self, items).await
+    }
+    async fn project_events(
+        &self,
+        project: Id,
+        kind: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        reports::project_events(self, project, kind, after, limit).await
     }
 }
