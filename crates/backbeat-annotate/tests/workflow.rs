@@ -479,7 +479,11 @@ fn thresholds_move_with_measured_accuracy() {
         "already at the ceiling"
     );
     assert_eq!(next_threshold(&s, 0.9, 0.92, 40), None, "on target: kept");
-    assert_eq!(next_threshold(&s, 0.9, 0.99, 40), Some(0.88), "well above target: looser");
+    assert_eq!(
+        next_threshold(&s, 0.9, 0.99, 40),
+        Some(0.88),
+        "well above target: looser"
+    );
     let off = Settings {
         auto_threshold: false,
         ..Settings::default()

@@ -47,11 +47,13 @@ fn pick_sql(pick: Pick, lock: &str) -> String {
                 _ => ("postponed", "i.state = s.stage"),
             };
             let lock = lock.replace("FOR UPDATE", "FOR UPDATE OF i");
+            // Ordered by the assignment's column: SQLite then starts from the annotator's own
+            // assignments (a few) instead of walking every claimable item (94 ms at 200k).
             format!(
                 "SELECT i.id FROM ann_assignments s JOIN ann_items i ON i.id = s.item_id
                  WHERE s.annotator_id = $2 AND s.state = '{state}' AND i.project_id = $1
                    AND {stage} AND i.taken < i.needed AND $3 = $3
-                 ORDER BY i.id LIMIT 1{lock}"
+                 ORDER BY s.item_id LIMIT 1{lock}"
             )
         }
         Pick::Gold => format!(
