@@ -34,17 +34,25 @@ fn schema_json(per_kind: usize) -> Json {
     let mut qs = Vec::new();
     for k in 0..per_kind {
         qs.push(json!({"name": format!("genre{k}"), "type": "single_choice", "labels": GENRES}));
-        qs.push(json!({"name": format!("moods{k}"), "type": "multi_label", "labels": MOODS,
-                       "distance": "masi"}));
-        qs.push(json!({"name": format!("bpm{k}"), "type": "number", "min": 30, "max": 300,
-                       "distance": "bpm"}));
+        qs.push(
+            json!({"name": format!("moods{k}"), "type": "multi_label", "labels": MOODS,
+                       "distance": "masi"}),
+        );
+        qs.push(
+            json!({"name": format!("bpm{k}"), "type": "number", "min": 30, "max": 300,
+                       "distance": "bpm"}),
+        );
         qs.push(json!({"name": format!("key{k}"), "type": "key"}));
         qs.push(json!({"name": format!("energy{k}"), "type": "rating", "min": 1, "max": 5}));
-        qs.push(json!({"name": format!("notes{k}"), "type": "text", "max_length": 2000,
-                       "required": false}));
-        qs.push(json!({"name": format!("sections{k}"), "type": "regions", "labels": SECTIONS,
+        qs.push(
+            json!({"name": format!("notes{k}"), "type": "text", "max_length": 2000,
+                       "required": false}),
+        );
+        qs.push(
+            json!({"name": format!("sections{k}"), "type": "regions", "labels": SECTIONS,
                        "attributes": [{"name": "instrumental", "type": "single_choice",
-                                       "labels": ["yes", "no"]}]}));
+                                       "labels": ["yes", "no"]}]}),
+        );
         qs.push(json!({"name": format!("beats{k}"), "type": "markers",
                        "labels": ["beat", "downbeat"]}));
     }
@@ -56,7 +64,10 @@ fn answer(per_kind: usize, who: usize) -> Json {
     let mut a = serde_json::Map::new();
     let j = who as f64;
     for k in 0..per_kind {
-        a.insert(format!("genre{k}"), json!(if who == 2 { "jazz" } else { "rock" }));
+        a.insert(
+            format!("genre{k}"),
+            json!(if who == 2 { "jazz" } else { "rock" }),
+        );
         let moods: Vec<&str> = if who == 1 {
             vec!["happy", "party", "mellow"]
         } else {
@@ -205,8 +216,7 @@ fn main() {
     let batches = 15;
     let per = (iters / batches).max(1);
     let (med, min) = time(batches, per, || {
-        workflow::decide(&schema, &settings, &it3, &round, 1)
-            .map_or(0, |c| c.events.len())
+        workflow::decide(&schema, &settings, &it3, &round, 1).map_or(0, |c| c.events.len())
     });
     println!("decide_us_per_item: median {med:.1} min {min:.1} (target < 1000)");
 

@@ -74,9 +74,7 @@ fn args() -> Args {
             "--tracks" => a.tracks = v().parse().unwrap(),
             "--annotators" => a.annotators = v().parse().unwrap(),
             "--duration" => a.duration = v().parse().unwrap(),
-            "--think-ms" => {
-                a.think_ms = v().split(',').map(|t| t.parse().unwrap()).collect()
-            }
+            "--think-ms" => a.think_ms = v().split(',').map(|t| t.parse().unwrap()).collect(),
             "--abandon" => a.abandon = v().parse().unwrap(),
             "--lease-ms" => a.lease_ms = v().parse().unwrap(),
             "--expire" => a.expire = v(),
@@ -179,7 +177,8 @@ struct Lat(Vec<u32>);
 
 impl Lat {
     fn push(&mut self, d: Duration) {
-        self.0.push(u32::try_from(d.as_micros()).unwrap_or(u32::MAX));
+        self.0
+            .push(u32::try_from(d.as_micros()).unwrap_or(u32::MAX));
     }
     fn report(&mut self, name: &str) {
         let v = &mut self.0;
@@ -240,7 +239,11 @@ async fn main() {
     sqlx::any::install_default_drivers();
     let tmp = tempfile::Builder::new()
         .prefix("annotate-load-")
-        .tempdir_in(a.dir.clone().unwrap_or_else(|| std::env::temp_dir().display().to_string()))
+        .tempdir_in(
+            a.dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().display().to_string()),
+        )
         .unwrap();
     let db_name = format!("backbeat_annbench_{}", std::process::id());
     let url = if sqlite {
@@ -338,7 +341,10 @@ async fn main() {
 
     // Every lease ends: sweep once after the longest lease, then nothing may be left leased
     // and past its end.
-    tokio::time::sleep(Duration::from_millis(u64::try_from(a.lease_ms).unwrap() + 50)).await;
+    tokio::time::sleep(Duration::from_millis(
+        u64::try_from(a.lease_ms).unwrap() + 50,
+    ))
+    .await;
     let t = Instant::now();
     let mut swept = 0;
     loop {
@@ -448,17 +454,20 @@ async fn phase(
     let mut tasks = Vec::new();
     for (n, me) in annotators.iter().copied().enumerate() {
         let (store, schema, settings) = (store.clone(), schema.clone(), settings.clone());
-        let (stop, claims, submits, expired) =
-            (stop.clone(), claims.clone(), submits.clone(), expired.clone());
-        let (think, abandon, lease_ms, expire) =
-            (think, a.abandon, a.lease_ms, a.expire.clone());
+        let (stop, claims, submits, expired) = (
+            stop.clone(),
+            claims.clone(),
+            submits.clone(),
+            expired.clone(),
+        );
+        let (think, abandon, lease_ms, expire) = (think, a.abandon, a.lease_ms, a.expire.clone());
         tasks.push(tokio::spawn(async move {
             let mut w = Worker::default();
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            let mut rng =
+                Rng(0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
             // Spread the start over the first think time.
             if think > 0 {
-                tokio::time::sleep(Duration::from_millis((rng.next() * think as f64) as u64))
-                    .await;
+                tokio::time::sleep(Duration::from_millis((rng.next() * think as f64) as u64)).await;
             }
             while !stop.load(Ordering::Relaxed) {
                 if expire == "claim" {
@@ -572,7 +581,10 @@ async fn phase(
         ))
         .await;
         if s % 10 == 0 {
-            let (c, u) = (claims.load(Ordering::Relaxed), submits.load(Ordering::Relaxed));
+            let (c, u) = (
+                claims.load(Ordering::Relaxed),
+                submits.load(Ordering::Relaxed),
+            );
             eprintln!(
                 "[{s:>4} s] claims/s {:.0} submits/s {:.0}",
                 (c - last.0) as f64 / 10.0,
@@ -620,6 +632,9 @@ async fn phase(
     }
 
     // Let this phase's leases end and sweep them, so the next phase starts clean.
-    tokio::time::sleep(Duration::from_millis(u64::try_from(a.lease_ms).unwrap() + 50)).await;
+    tokio::time::sleep(Duration::from_millis(
+        u64::try_from(a.lease_ms).unwrap() + 50,
+    ))
+    .await;
     while store.expire_leases(project, now_millis()).await.unwrap() > 0 {}
 }

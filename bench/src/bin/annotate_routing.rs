@@ -199,7 +199,12 @@ fn main() {
     // held back by unsure instruments, and the spot-check draw applies per question).
     let single: BTreeMap<&str, Schema> = [("genre", genre_q), ("instruments", inst_q)]
         .into_iter()
-        .map(|(n, q)| (n, Schema::parse(&json!({"questions": [q]}), &NoVocabularies).unwrap()))
+        .map(|(n, q)| {
+            (
+                n,
+                Schema::parse(&json!({"questions": [q]}), &NoVocabularies).unwrap(),
+            )
+        })
         .collect();
     let genre_aliases: BTreeMap<&str, &str> = GENRE_ALIASES
         .iter()
@@ -358,7 +363,13 @@ fn main() {
     let mut out = json!({"files": cases.len(), "genreAliases": GENRE_ALIASES, "curves": {}});
     for question in ["genre", "instruments"] {
         let d = run(Settings::default().accept_threshold, question);
-        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+        let pct = |a: u64, b: u64| {
+            if b == 0 {
+                0.0
+            } else {
+                100.0 * a as f64 / b as f64
+            }
+        };
         println!(
             "\n{question}: {} labelled items, model answered {} ({:.0} % correct over all answered)",
             d.items,
@@ -377,7 +388,10 @@ fn main() {
             pct(d.accepted - d.spot_checked, d.items),
             pct(d.correct, d.accepted),
             if question == "instruments" {
-                format!(" (exact set; mean Jaccard {:.2})", d.jaccard / d.accepted.max(1) as f64)
+                format!(
+                    " (exact set; mean Jaccard {:.2})",
+                    d.jaccard / d.accepted.max(1) as f64
+                )
             } else {
                 String::new()
             }
@@ -396,17 +410,27 @@ fn main() {
                 if t.accepted == 0 {
                     "–".to_string()
                 } else {
-                    format!("{:.1} % ({}/{})", pct(t.correct, t.accepted), t.correct, t.accepted)
+                    format!(
+                        "{:.1} % ({}/{})",
+                        pct(t.correct, t.accepted),
+                        t.correct,
+                        t.accepted
+                    )
                 }
             );
-            curve.push(json!({"threshold": th, "items": t.items, "accepted": t.accepted,
-                              "correct": t.correct}));
+            curve.push(
+                json!({"threshold": th, "items": t.items, "accepted": t.accepted,
+                              "correct": t.correct}),
+            );
         }
         out["curves"][question] = json!(curve);
     }
     if std::env::var_os("ANNOTATE_ROUTING_VERBOSE").is_some() {
         for c in &cases {
-            let g = c.best.get("genre").map(|m| (workflow::to_json(&m.value), m.confidence));
+            let g = c
+                .best
+                .get("genre")
+                .map(|m| (workflow::to_json(&m.value), m.confidence));
             eprintln!("{} truth={:?} model={:?}", c.path, c.genre, g);
         }
     }
