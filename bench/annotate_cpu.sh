@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 . scripts/env.sh
 kinds=("$@"); [ ${#kinds[@]} -gt 0 ] || kinds=(1 5)
-cargo build --release --locked -p backbeat-bench --bin annotate_cpu
+cargo build --release --locked -p backbeat -p backbeat-bench --bin annotate_cpu
 mkdir -p bench/out
 out=bench/out/annotate_cpu.txt
 {

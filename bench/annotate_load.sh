@@ -25,7 +25,8 @@ dur="${3:-60}"
 think="${4:-1000}"
 pg="${BACKBEAT_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 backends="${BACKENDS:-sqlite postgres}"
-cargo build --release --locked -p backbeat-bench --bin annotate_load
+# Built with -p backbeat too: the same feature set as the other scripts, so nothing rebuilds.
+cargo build --release --locked -p backbeat -p backbeat-bench --bin annotate_load
 load="$CARGO_TARGET_DIR/release/annotate_load"
 mkdir -p bench/out
 out=bench/out/annotate_load.txt
