@@ -148,6 +148,9 @@ fn gather_item(
     }
 }
 
+/// Two annotators' values on their common items, in item order.
+type PairValues = (Vec<Option<Value>>, Vec<Option<Value>>);
+
 fn question_report(
     name: &str,
     kind: &QuestionKind,
@@ -157,8 +160,7 @@ fn question_report(
     let slots = g.units.iter().map(Vec::len).max().unwrap_or(0);
     let mut table = ReliabilityData::new(slots, g.units.len());
     // Per pair (a < b): their values on common items, in item order.
-    let mut pairs: BTreeMap<(usize, usize), (Vec<Option<Value>>, Vec<Option<Value>>)> =
-        BTreeMap::new();
+    let mut pairs: BTreeMap<(usize, usize), PairValues> = BTreeMap::new();
     for (u, unit) in g.units.into_iter().enumerate() {
         for (i, (ci, vi)) in unit.iter().enumerate() {
             for (cj, vj) in unit.iter().skip(i + 1) {
