@@ -5,7 +5,7 @@
 #   2. a project and `add_selected` of every track in one statement (target < 60 s);
 #   3. 200 annotators (tokio tasks, one annotator row each, overlap 2) claiming and submitting
 #      for DURATION s with the real `workflow::decide`; 2 % of claims are abandoned so leases
-#      expire under load (lease 5 s; `expire_leases` before every claim, as the service does):
+#      expire under load (lease 5 s; ended leases returned once a second, as the service does):
 #      claim p50/p90/p99/max (target p99 < 20 ms), claims/s, submit latency, expiry cost;
 #   4. after the run, SQL checks: no item with more open-stage assignments than overlap +
 #      extra, taken <= needed, no annotator answering an item twice, no expired lease left.

@@ -6,8 +6,9 @@
 //! 2. a project (one single-choice question, `Settings::default()`: overlap 2) and
 //!    `AnnotationStore::add_selected` of every track, timed (target < 60 s);
 //! 3. A annotators (default 200) as tokio tasks over one `SqlCatalog` (its pools as the server
-//!    has them), each with its own user and annotator row, looping for D seconds: optional
-//!    `expire_leases` (the service calls it before every claim), `claim`, think, `submit`
+//!    has them), each with its own user and annotator row, looping for D seconds: `claim`,
+//!    think, `submit` (ended leases returned by a sweeper once a second, as the service
+//!    does; `--expire claim` runs `expire_leases` before every claim instead, as it once did)
 //!    with the real `workflow::decide` — or, for a share of claims, walking away so the lease
 //!    expires under load;
 //! 4. after the run: the invariants checked with SQL (no item with more open-stage
@@ -61,7 +62,7 @@ fn args() -> Args {
         think_ms: vec![0],
         abandon: 0.02,
         lease_ms: 5_000,
-        expire: "claim".into(),
+        expire: "sweeper".into(),
         pg: "postgres://postgres@127.0.0.1:5432".into(),
         dir: None,
         keep: false,

@@ -13,6 +13,9 @@
 //! - [`reports`]: throughput and quality metrics, report-level agreement, Prometheus gauges,
 //!   and streamed exports (JSON Lines, CSV, Label Studio JSON).
 //!
+//! - [`webhooks`]: `item.resolved` deliveries from the outbox, signed the Standard Webhooks
+//!   way, retried with backoff.
+//!
 //! Storage goes through `backbeat-store`; HTTP lives in `backbeat-server`.
 
 pub mod agreement;
@@ -22,3 +25,4 @@ pub mod models;
 pub mod reports;
 pub mod schema;
 pub mod settings;
+pub mod webhooks;

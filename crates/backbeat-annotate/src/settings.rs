@@ -44,8 +44,21 @@ pub struct Settings {
     pub min_spot_checks: u64,
     /// Seed of the draws (spot checks, QA samples, gold), so a run can be replayed.
     pub seed: u64,
-    /// Per-question overrides.
+    /// Per-question overrides (and where a question's resolved answer is written back).
     pub questions: BTreeMap<String, QuestionSettings>,
+    /// Where resolutions are announced (`item.resolved`, Standard Webhooks signatures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
+}
+
+/// A webhook endpoint: every resolved item is POSTed there, signed with `secret`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Webhook {
+    /// `http://` or `https://`.
+    pub url: String,
+    /// `whsec_` and the base64 of 24 to 64 random bytes (the Standard Webhooks format).
+    pub secret: String,
 }
 
 /// Overrides for one question; absent fields take the project's value.
@@ -56,6 +69,11 @@ pub struct QuestionSettings {
     pub accept_threshold: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agreement_threshold: Option<f64>,
+    /// The track field a resolved whole-track answer becomes (`source: reviewed`): `bpm` (a
+    /// number question), `key` (a key question), or `tags:GROUP` (a single choice or
+    /// multi-label question; the group's reviewed tags are replaced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_back: Option<String>,
 }
 
 impl Default for Settings {
@@ -77,6 +95,7 @@ impl Default for Settings {
             min_spot_checks: 20,
             seed: 0,
             questions: BTreeMap::new(),
+            webhook: None,
         }
     }
 }
@@ -125,11 +144,74 @@ impl Settings {
         range("overlap", s.overlap, 1, 50);
         range("maxExtra", s.max_extra, 0, 50);
         range("leaseSeconds", s.lease_seconds, 10, 7 * 24 * 3600);
+        for (name, q) in &s.questions {
+            if let Some(target) = &q.write_back {
+                if WriteBack::parse(target).is_none() {
+                    errors.push(FieldError {
+                        field: format!("settings.questions.{name}.writeBack"),
+                        message: format!(
+                            "must be `bpm`, `key` or `tags:GROUP` (GROUP of 1 to 40 letters, \
+                             digits, `-` or `_`), not {target:?}"
+                        ),
+                    });
+                }
+            }
+        }
+        if let Some(w) = &s.webhook {
+            errors.extend(w.check());
+        }
         if errors.is_empty() {
             Ok(s)
         } else {
             Err(errors)
         }
+    }
+
+    /// Write-back targets that do not fit their question's type (or name no question).
+    pub fn check_write_back(&self, schema: &crate::schema::Schema) -> Vec<FieldError> {
+        use crate::schema::QuestionKind as K;
+        let mut errors = Vec::new();
+        for (name, q) in &self.questions {
+            let Some(target) = q.write_back.as_deref().and_then(WriteBack::parse) else {
+                continue;
+            };
+            let field = format!("settings.questions.{name}.writeBack");
+            let Some(question) = schema.question(name) else {
+                errors.push(FieldError {
+                    field,
+                    message: format!("the schema has no question {name:?}"),
+                });
+                continue;
+            };
+            let fits = matches!(
+                (&target, &question.kind),
+                (WriteBack::Bpm, K::Number { .. })
+                    | (WriteBack::Key, K::Key)
+                    | (
+                        WriteBack::Tags(_),
+                        K::SingleChoice { .. } | K::MultiLabel { .. }
+                    )
+            );
+            if !fits {
+                errors.push(FieldError {
+                    field,
+                    message: format!(
+                        "{} cannot be written from a {} question",
+                        target.describe(),
+                        question.kind.question_type()
+                    ),
+                });
+            }
+        }
+        errors
+    }
+
+    /// The write-back target of a question, if any.
+    pub fn write_back(&self, question: &str) -> Option<WriteBack> {
+        self.questions
+            .get(question)
+            .and_then(|q| q.write_back.as_deref())
+            .and_then(WriteBack::parse)
     }
 
     /// The accept threshold of a question.
@@ -160,6 +242,63 @@ impl Settings {
         x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         x ^= x >> 31;
         (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A track field a question's resolved answer is written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteBack {
+    Bpm,
+    Key,
+    Tags(String),
+}
+
+impl WriteBack {
+    /// `bpm`, `key` or `tags:GROUP`.
+    pub fn parse(s: &str) -> Option<WriteBack> {
+        match s {
+            "bpm" => Some(WriteBack::Bpm),
+            "key" => Some(WriteBack::Key),
+            _ => {
+                let group = s.strip_prefix("tags:")?;
+                let ok = (1..=40).contains(&group.len())
+                    && group
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                ok.then(|| WriteBack::Tags(group.to_string()))
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            WriteBack::Bpm => "the BPM".into(),
+            WriteBack::Key => "the key".into(),
+            WriteBack::Tags(g) => format!("the {g} tags"),
+        }
+    }
+}
+
+impl Webhook {
+    /// The URL's scheme and the secret's format.
+    fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let url_ok = (self.url.starts_with("http://") || self.url.starts_with("https://"))
+            && self.url.len() <= 2000
+            && reqwest::Url::parse(&self.url).is_ok();
+        if !url_ok {
+            errors.push(FieldError {
+                field: "settings.webhook.url".into(),
+                message: "must be an http:// or https:// URL of at most 2000 characters".into(),
+            });
+        }
+        if crate::webhooks::secret_key(&self.secret).is_none() {
+            errors.push(FieldError {
+                field: "settings.webhook.secret".into(),
+                message: "must be `whsec_` and the base64 of 24 to 64 bytes".into(),
+            });
+        }
+        errors
     }
 }
 

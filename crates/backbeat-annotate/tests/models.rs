@@ -7,4 +7,4 @@ mod config;
 mod fixture;
 mod http;
 mod robust;
-mod server;
+pub(crate) mod server;

@@ -34,7 +34,8 @@ fn schema_json() -> Json {
         {"name": "energy", "type": "rating", "min": 1, "max": 5},
         {"name": "notes", "type": "text", "required": false},
         {"name": "sections", "type": "regions", "labels": ["verse", "chorus"],
-         "attributes": [{"name": "instrumental", "type": "single_choice", "labels": ["yes", "no"]}]},
+         "attributes": [{"name": "instrumental", "type": "single_choice", "labels": ["yes", "no"],
+                         "required": false}]},
         {"name": "beats", "type": "markers", "labels": ["beat", "downbeat"]}
     ]})
 }
@@ -64,7 +65,7 @@ async fn catalog() -> (SqlCatalog, tempfile::TempDir) {
 }
 
 /// A user, an album and one track.
-async fn track(c: &SqlCatalog) -> (Id, Id) {
+pub(crate) async fn track(c: &SqlCatalog) -> (Id, Id) {
     let u = c
         .create_user(NewUser {
             email: format!("{}@example.com", new_id().simple()),

@@ -2,7 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agreement;
+mod model_eval;
 mod models;
 mod reports;
+mod routing;
 mod schema;
+mod webhooks;
 mod workflow;

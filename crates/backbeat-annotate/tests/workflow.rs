@@ -161,7 +161,10 @@ async fn simulate(db: &TestDb, seed: u64) -> Outcome {
                 settings: json!({
                     "seed": seed, "spotCheckShare": 0.25, "goldShare": 0.2, "qaShare": 0.1,
                     "goldMinAnswers": 4, "goldPauseBelow": 0.6, "maxExtra": 1,
-                    "minSpotChecks": 8
+                    "minSpotChecks": 8,
+                    "questions": {"genre": {"writeBack": "tags:genre"}},
+                    "webhook": {"url": "http://127.0.0.1:9/hook",
+                                "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
                 }),
             },
         )
@@ -402,10 +405,28 @@ async fn simulate(db: &TestDb, seed: u64) -> Outcome {
         if genre.as_deref() == Some(truth(i)) {
             correct += 1;
         }
+        // The accepted label flowed back to the track as its reviewed genre.
+        let reviews = store.track_reviews(item.track_id).await.unwrap();
+        let reviewed: Vec<&str> = reviews.tags.iter().map(|t| t.tag.as_str()).collect();
+        assert_eq!(reviewed, [genre.as_deref().unwrap()], "item {}", item.id);
+        assert!(reviews
+            .tags
+            .iter()
+            .all(|t| t.group == "genre" && t.project_id == project && t.item_id == item.id));
         *resolutions
             .entry(item.resolution.map_or("none", |r| r.as_str()))
             .or_default() += 1;
         outcome.insert(i, (genre, item.resolution));
+    }
+    // One `item.resolved` delivery per resolved item, carrying its final result (a QA fix
+    // resolves an item already resolved once by review, so never twice).
+    let outbox = store.deliveries(project, 10_000).await.unwrap();
+    assert_eq!(outbox.len(), ITEMS);
+    for row in &outbox {
+        let id = row.payload["data"]["itemId"].as_i64().unwrap();
+        let item = all.iter().find(|i| i.id == id).unwrap();
+        assert_eq!(row.event, "item.resolved");
+        assert_eq!(Some(&row.payload["data"]["result"]), item.result.as_ref());
     }
     let accuracy = correct as f64 / ITEMS as f64;
     println!("accepted-label accuracy {accuracy:.3}, resolutions {resolutions:?}, claims {claims}");

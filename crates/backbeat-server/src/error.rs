@@ -61,6 +61,10 @@ pub enum ApiError {
     /// A uniqueness or state rule was broken.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An annotation schema change refused: the stored labels it would orphan (JSON objects
+    /// naming question, label and reason).
+    #[error("the schema change would orphan stored labels")]
+    Orphans(Vec<serde_json::Value>),
     /// The body is larger than allowed (the limit in bytes).
     #[error("payload too large (limit {0} bytes)")]
     PayloadTooLarge(u64),
@@ -124,6 +128,10 @@ pub struct Problem {
     /// Invalid fields, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Stored labels an annotation schema change would orphan, for `/problems/orphans`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub orphans: Vec<serde_json::Value>,
 }
 
 impl ApiError {
@@ -149,6 +157,11 @@ impl ApiError {
                 "Method not allowed",
             ),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::Orphans(_) => (
+                StatusCode::CONFLICT,
+                "orphans",
+                "The change would orphan stored labels",
+            ),
             Self::PayloadTooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -226,6 +239,10 @@ impl ApiError {
             Self::InsufficientStorage => {
                 Some("the server is out of storage space; nothing was stored, retry later".into())
             }
+            Self::Orphans(o) => Some(format!(
+                "{} stored label(s) would be left outside the schema; see `orphans`",
+                o.len()
+            )),
             Self::Validation(_)
             | Self::Unauthenticated
             | Self::Forbidden
@@ -247,6 +264,10 @@ impl ApiError {
             detail: self.detail(),
             errors: match self {
                 Self::Validation(e) => e.clone(),
+                _ => Vec::new(),
+            },
+            orphans: match self {
+                Self::Orphans(o) => o.clone(),
                 _ => Vec::new(),
             },
         }
@@ -369,6 +390,36 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// Every refusal of the annotation engine as its HTTP answer.
+impl From<backbeat_annotate::engine::AnnotateError> for ApiError {
+    fn from(e: backbeat_annotate::engine::AnnotateError) -> Self {
+        use backbeat_annotate::engine::AnnotateError as A;
+        match e {
+            A::NotFound => Self::NotFound,
+            // The engine's reasons are fixed phrases written for clients; the catalog's
+            // `Forbidden` carries none, so the reason is logged at debug level only.
+            A::Forbidden(why) => {
+                tracing::debug!(reason = why, "annotation: forbidden");
+                Self::Forbidden
+            }
+            A::Invalid(fields) => Self::Validation(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError::new(f.field, f.message))
+                    .collect(),
+            ),
+            A::Conflict(d) => Self::Conflict(d),
+            A::Orphans(o) => Self::Orphans(
+                o.iter()
+                    .map(|x| serde_json::to_value(x).unwrap_or_default())
+                    .collect(),
+            ),
+            A::Model(d) => Self::field("config", &d),
+            A::Store(e) => e.into(),
+        }
+    }
 }
 
 /// Result alias for handlers.

@@ -7,7 +7,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::routes::{albums, artists, blobs_doc, playlists, processing, search, stream, tracks};
+use crate::routes::{
+    albums, annotation, annotation_reports, artists, blobs_doc, playlists, processing, search,
+    stream, tracks,
+};
 
 /// The error responses every authenticated endpoint may give, as problem documents.
 #[derive(utoipa::IntoResponses)]
@@ -51,12 +54,21 @@ pub enum Errors {
         playlists::create, playlists::list, playlists::read, playlists::update, playlists::remove,
         search::search,
         blobs_doc::serve, blobs_doc::head, blobs_doc::receive,
+        annotation::create_project, annotation::list_projects, annotation::read_project,
+        annotation::patch_project, annotation::change_schema, annotation::add_member,
+        annotation::list_members, annotation::add_model, annotation::add_items,
+        annotation::claim, annotation::status, annotation::events, annotation::deliveries,
+        annotation::route,
+        annotation::read_item, annotation::answer, annotation::review, annotation::skip,
+        annotation::postpone, annotation::renew, annotation::flag, annotation_reports::metrics,
+        annotation_reports::agreement, annotation_reports::export,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&Bearer),
     tags(
         (name = "artists"), (name = "albums"), (name = "tracks"), (name = "playlists"),
         (name = "search"), (name = "blobs", description = "Signed URLs: the signature is the credential."),
+        (name = "annotation", description = "Annotation projects: schemas, members, items, claims, answers, reviews."),
     )
 )]
 struct ApiDoc;

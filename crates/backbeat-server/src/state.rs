@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use backbeat_annotate::engine::Annotation;
 use backbeat_catalog::Catalog;
 
 use crate::config::HttpConfig;
@@ -18,22 +19,26 @@ pub struct Inner {
     pub http: HttpConfig,
     /// The catalog's use cases: every handler is a call into it.
     pub catalog: Catalog,
+    /// The annotation engine (projects, items, claims, answers) over the same database.
+    pub annotation: Annotation,
     pub metrics: Metrics,
     pub limits: Limiters,
 }
 
 impl AppState {
-    /// The HTTP application over `catalog`: rate limiters from `http`, and a metrics registry
-    /// with the catalog's and the pipeline's families next to the HTTP ones.
-    pub fn new(catalog: Catalog, http: HttpConfig) -> Self {
+    /// The HTTP application over `catalog` and `annotation`: rate limiters from `http`, and a
+    /// metrics registry with the catalog's and the pipeline's families next to the HTTP ones.
+    pub fn new(catalog: Catalog, annotation: Annotation, http: HttpConfig) -> Self {
         let metrics = Metrics::with(|r| {
             catalog.metrics().register(r);
             catalog.pipeline().metrics.register(r);
+            annotation.gauges().register(r);
         });
         AppState(Arc::new(Inner {
             limits: Limiters::new(&http.rate_limits),
             metrics,
             catalog,
+            annotation,
             http,
         }))
     }

@@ -67,6 +67,8 @@ pub struct TestApp {
     pub workers: Option<backbeat_pipeline::Workers>,
     /// Deleted when the app is dropped.
     pub dir: tempfile::TempDir,
+    /// The database behind the stores, for tests that set up what the pipeline would write.
+    pub db: backbeat_store::sql::SqlCatalog,
 }
 
 /// A response, body collected.
@@ -152,18 +154,25 @@ impl TestApp {
         config.http.validate().expect("test configuration is valid");
         let workers_on = config.workers;
         let http = config.http.clone();
-        let catalog = crate::wiring::open_catalog(config, dir.path())
+        let (catalog, db) = crate::wiring::open_catalog(config, dir.path())
             .await
             .expect("opening the catalog");
+        // As the binary's wiring does, without the tagger's vocabularies (the server crate
+        // does not depend on the tagger): schemas here name their labels.
+        let annotation = backbeat_annotate::engine::Annotation::new(
+            std::sync::Arc::new(db.clone()),
+            std::sync::Arc::new(backbeat_annotate::schema::NoVocabularies),
+        );
         let workers =
             workers_on.then(|| backbeat_pipeline::Workers::start(catalog.pipeline().clone()));
-        let state = AppState::new(catalog, http);
+        let state = AppState::new(catalog, annotation, http);
         let router = backbeat_server::router(state.clone());
         Self {
             state,
             router,
             workers,
             dir,
+            db,
         }
     }
 

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod annotation;
+mod annotation_workforce;
 mod blobs;
 mod catalog;
 mod common;

@@ -21,8 +21,9 @@ use backbeat_store::sql::SqlCatalog;
 
 use crate::common::TestConfig;
 
-/// Opens a catalog in `dir` as `config` says.
-pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Catalog> {
+/// Opens a catalog in `dir` as `config` says, and the database under it (the annotation
+/// engine's store).
+pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<(Catalog, SqlCatalog)> {
     let url = config
         .database_url
         .clone()
@@ -75,7 +76,7 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
     );
     let secret = secret.as_bytes();
     let c: &CatalogConfig = &config.catalog;
-    Ok(Catalog::new(CatalogParts {
+    let catalog = Catalog::new(CatalogParts {
         config: CatalogConfig {
             public_url: config.http.public_url.clone(),
             ..c.clone()
@@ -99,5 +100,6 @@ pub async fn open_catalog(config: TestConfig, dir: &Path) -> anyhow::Result<Cata
                 .ok()
             }),
         metrics: CatalogMetrics::default(),
-    }))
+    });
+    Ok((catalog, db))
 }

@@ -55,6 +55,7 @@ macro_rules! conformance {
 
 mod accounts;
 mod annotation;
+mod annotation_flowback;
 mod annotation_reports;
 mod artists;
 mod concurrency;

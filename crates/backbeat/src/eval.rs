@@ -1,5 +1,6 @@
 //! `backbeat eval LABELS.csv`: analyse every labelled file and score it with the standard MIR
-//! metrics (the metrics themselves live in `backbeat_audio::eval`).
+//! metrics (the metrics themselves live in `backbeat_audio::eval`). `backbeat eval --project ID`
+//! scores against an annotation project's accepted labels instead (`eval_project.rs`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,15 @@ use serde::Serialize;
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Labels CSV (format of the dev set's labels.csv; paths relative to its folder).
-    labels: PathBuf,
+    #[arg(required_unless_present = "project", conflicts_with = "project")]
+    labels: Option<PathBuf>,
+    /// Instead of a labels CSV: score the stored analysis and tags (through the project's
+    /// built-in model annotators) against the labels people accepted in this annotation
+    /// project, on the configured database.
+    #[arg(long)]
+    project: Option<backbeat_store::Id>,
+    #[command(flatten)]
+    config: crate::config::ServeArgs,
     /// Parallel files (default: all cores).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
@@ -47,11 +56,15 @@ struct JsonReport<'a> {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.labels)
-        .with_context(|| format!("cannot read {}", args.labels.display()))?;
-    let labels = parse_labels(&bytes)
-        .with_context(|| format!("invalid labels file {}", args.labels.display()))?;
-    let base = args.labels.parent().unwrap_or(Path::new("."));
+    let path = match (&args.labels, args.project) {
+        (_, Some(project)) => return crate::eval_project::run(project, args.json, &args.config),
+        (Some(path), None) => path.clone(),
+        (None, None) => anyhow::bail!("give a labels CSV or --project"),
+    };
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let labels =
+        parse_labels(&bytes).with_context(|| format!("invalid labels file {}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
     // Reference beats are read up front: a broken annotation makes the whole evaluation wrong.
     let beats = labels
         .iter()
@@ -93,13 +106,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     if args.json {
         let json = JsonReport {
-            labels: args.labels.display().to_string(),
+            labels: path.display().to_string(),
             wall_secs,
             report: &report,
         };
         writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
     } else {
-        writeln!(stdout, "backbeat eval {}", args.labels.display())?;
+        writeln!(stdout, "backbeat eval {}", path.display())?;
         write!(stdout, "{}", report.render_text())?;
         writeln!(
             stdout,

@@ -6,6 +6,7 @@ mod analyze;
 mod annotate;
 mod config;
 mod eval;
+mod eval_project;
 mod files;
 mod logging;
 mod pipeline;
@@ -36,7 +37,9 @@ enum Command {
     /// dynamics and content, one JSON object per file.
     Analyze(analyze::AnalyzeArgs),
     /// Evaluate the analysis against a labels CSV: tempo ACC1/ACC2, beat F-measure, MIREX key
-    /// score, loudness and true-peak differences, speech and vocal accuracy.
+    /// score, loudness and true-peak differences, speech and vocal accuracy; or, with
+    /// `--project`, the stored analysis and tags against an annotation project's accepted
+    /// labels.
     Eval(eval::EvalArgs),
     /// Serve the catalog and streaming API (flags, `BACKBEAT_*` variables or a TOML file).
     Serve(serve::ServeCmd),

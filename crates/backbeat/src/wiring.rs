@@ -3,10 +3,12 @@
 //! `backfill`, `reindex`, `user`, `seed`) opens its parts here, so a new backend (S3, another
 //! queue) is added once.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use backbeat_annotate::engine::Annotation;
 use backbeat_catalog::accounts::tokens::{derive_key, TokenKeys};
 use backbeat_catalog::effects::CacheAwareStates;
 use backbeat_catalog::{Cache, Catalog, CatalogMetrics, CatalogParts};
@@ -161,6 +163,12 @@ pub async fn open_pipeline(settings: &Settings) -> anyhow::Result<(Arc<Engine>, 
 /// and the processing pipeline (its graph validated; workers are started by the caller).
 /// A new search index (or one recreated for a new schema) is rebuilt from the database first.
 pub async fn open_catalog(settings: &Settings) -> anyhow::Result<Catalog> {
+    Ok(open_catalog_with_db(settings).await?.0)
+}
+
+/// [`open_catalog`], and the database it runs on (for the stores outside the catalog: the
+/// annotation engine's).
+pub async fn open_catalog_with_db(settings: &Settings) -> anyhow::Result<(Catalog, SqlCatalog)> {
     ensure_data_dir(settings)?;
     let secret = secret::load_or_create(settings)?;
     let db = open_database(settings).await?;
@@ -189,7 +197,7 @@ pub async fn open_catalog(settings: &Settings) -> anyhow::Result<Catalog> {
         queue,
     )?);
     let c = &settings.catalog;
-    Ok(Catalog::new(CatalogParts {
+    let catalog = Catalog::new(CatalogParts {
         config: settings.catalog_config(),
         signer: UrlSigner::new(&derive_key(&secret, "backbeat/url/v1")),
         tokens: TokenKeys::new(&secret, c.access_token_ttl_s, c.refresh_token_ttl_s),
@@ -201,7 +209,32 @@ pub async fn open_catalog(settings: &Settings) -> anyhow::Result<Catalog> {
         index,
         on_demand: open_on_demand(settings),
         metrics: CatalogMetrics::default(),
-    }))
+    });
+    Ok((catalog, db))
+}
+
+/// The annotation engine over the catalog database, with the tagger's tag groups as the
+/// vocabularies a schema can name (`"tagger:genre"`, `"tagger:mood"`, …).
+pub fn open_annotation(db: &SqlCatalog) -> Annotation {
+    Annotation::new(Arc::new(db.clone()), Arc::new(tagger_vocabularies()))
+}
+
+/// The tagger's grouped tags by group, as `tagger:<group>` vocabularies.
+pub fn tagger_vocabularies() -> BTreeMap<String, Vec<String>> {
+    use backbeat_tagger::groups::{Group, GROUPED_TAGS};
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for t in GROUPED_TAGS {
+        let group = match t.group {
+            Group::Genre => "genre",
+            Group::Mood => "mood",
+            Group::Instrument => "instrument",
+            Group::Era => "era",
+        };
+        out.entry(format!("tagger:{group}"))
+            .or_default()
+            .push(t.tag.to_string());
+    }
+    out
 }
 
 /// The on-demand transcoder, its cache in `<data_dir>/transcodes`; `None` (with a warning)

@@ -218,3 +218,234 @@ fn large_tables() {
     assert!(nominal.abs() < 1e-9, "{nominal}");
     assert!(refused(&agreement(&path, "ratio")).contains("distinct values"));
 }
+
+/// Tracks made through the store in the SQLite catalog of `data_dir` (migrating it), owned
+/// by the account `email`; returns their ids.
+fn seed_tracks(data_dir: &Path, email: &str, n: usize) -> Vec<String> {
+    use backbeat_store::sql::SqlCatalog;
+    use backbeat_store::{
+        AccountStore, AlbumKind, AudioFacts, LibraryStore, NewTrack, TrackStatus, Upload,
+        UploadStore,
+    };
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("catalog.db").display()
+    );
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let c = SqlCatalog::connect(&url).await.unwrap();
+        let (user, _) = c.user_credentials(email).await.unwrap();
+        let artist = c.create_artist("CLI", user.id).await.unwrap();
+        let album = c
+            .create_album(artist.id, "Items", AlbumKind::Album, None)
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for i in 0..n {
+            let now = backbeat_store::now_millis();
+            let key = format!("audio/cli-{i}-{}", std::process::id());
+            c.create_upload(Upload {
+                key: key.clone(),
+                user_id: user.id,
+                max_bytes: 1_000_000,
+                expires_at: now + 3_600_000,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+            c.lock_upload(&key, "lock", now + 3_600_000, now)
+                .await
+                .unwrap();
+            let t = c
+                .create_track(NewTrack {
+                    album_id: album.id,
+                    title: format!("t{i}"),
+                    upload_key: key,
+                    lock_token: "lock".into(),
+                    uploader: user.id,
+                    audio: AudioFacts {
+                        container: "mp3".into(),
+                        codec: "mp3".into(),
+                        duration_ms: 60_000,
+                        sample_rate: 44_100,
+                        channels: 2,
+                        bytes: 900_000,
+                    },
+                    status: TrackStatus::Ready,
+                })
+                .await
+                .unwrap();
+            out.push(t.id.to_string());
+        }
+        out
+    })
+}
+
+/// `project create`, `items add` (a list file, a JSON file, a selection) and `status` on a
+/// SQLite database, and their refusals: a bad schema naming the field, a missing admin, an
+/// unknown project, a track id that is not one.
+#[test]
+fn project_items_and_status_on_sqlite() {
+    let dir = scratch("annotate-cli");
+    let data = dir.join("data");
+    let data_s = data.to_str().unwrap().to_string();
+    let with_data = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data-dir", &data_s]);
+        backbeat(&all)
+    };
+    let email = "cli-admin@example.org";
+    let out = with_data(&[
+        "user",
+        "create",
+        "--email",
+        email,
+        "--password",
+        "correct horse battery",
+        "--role",
+        "admin",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tracks = seed_tracks(&data, email, 3);
+
+    let schema = dir.join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"questions":[{"name":"genre","type":"single_choice","labels":["rock","jazz"]}]}"#,
+    )
+    .unwrap();
+    let settings = dir.join("settings.json");
+    std::fs::write(&settings, r#"{"overlap": 3}"#).unwrap();
+    let created = json(&with_data(&[
+        "annotate",
+        "project",
+        "create",
+        "--name",
+        "Genres",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--settings",
+        settings.to_str().unwrap(),
+        "--as",
+        email,
+    ]));
+    assert_eq!(created["name"], "Genres");
+    assert_eq!(created["schemaVersion"], 1);
+    let project = created["id"].as_str().unwrap().to_string();
+
+    // One id per line (with a comment and a blank line), then the same tracks again as JSON
+    // windows, then a selection of all three (whole tracks: already there).
+    let list = dir.join("tracks.txt");
+    std::fs::write(
+        &list,
+        format!("# two tracks\n{}\n\n{}\n", tracks[0], tracks[1]),
+    )
+    .unwrap();
+    let added = json(&with_data(&[
+        "annotate",
+        "items",
+        "add",
+        &project,
+        "--tracks",
+        list.to_str().unwrap(),
+    ]));
+    assert_eq!(added, serde_json::json!({"added": 2, "duplicates": 0}));
+    let windows = dir.join("windows.json");
+    std::fs::write(
+        &windows,
+        format!(
+            r#"[{{"trackId":"{}","start":0,"end":10}},{{"trackId":"{}","start":10,"end":20}}]"#,
+            tracks[0], tracks[0]
+        ),
+    )
+    .unwrap();
+    let added = json(&with_data(&[
+        "annotate",
+        "items",
+        "add",
+        &project,
+        "--tracks",
+        windows.to_str().unwrap(),
+    ]));
+    assert_eq!(added["added"], 2);
+    let selection = format!(
+        r#"{{"trackIds":["{}","{}","{}"]}}"#,
+        tracks[0], tracks[1], tracks[2]
+    );
+    let added = json(&with_data(&[
+        "annotate",
+        "items",
+        "add",
+        &project,
+        "--selection",
+        &selection,
+    ]));
+    assert_eq!(added, serde_json::json!({"added": 1, "duplicates": 2}));
+
+    let status = json(&with_data(&["annotate", "status", &project]));
+    assert_eq!(status["total"], 5, "{status}");
+    assert_eq!(status["items"]["open"], 5, "{status}");
+    assert_eq!(status["items"]["resolved"], 0, "{status}");
+    assert_eq!(status["schemaVersion"], 1);
+
+    // Refusals.
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"questions":[{"name":"genre","type":"single_choice","labels":[]}]}"#,
+    )
+    .unwrap();
+    let err = refused(&with_data(&[
+        "annotate",
+        "project",
+        "create",
+        "--name",
+        "x",
+        "--schema",
+        bad.to_str().unwrap(),
+        "--as",
+        email,
+    ]));
+    assert!(err.contains("schema.questions[0]"), "{err}");
+    let err = refused(&with_data(&[
+        "annotate",
+        "project",
+        "create",
+        "--name",
+        "x",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--as",
+        "nobody@example.org",
+    ]));
+    assert!(err.contains("nobody@example.org"), "{err}");
+    let err = refused(&with_data(&[
+        "annotate",
+        "status",
+        "00000000-0000-0000-0000-000000000001",
+    ]));
+    assert!(err.contains("no such project"), "{err}");
+    std::fs::write(&list, "not-a-track-id\n").unwrap();
+    let err = refused(&with_data(&[
+        "annotate",
+        "items",
+        "add",
+        &project,
+        "--tracks",
+        list.to_str().unwrap(),
+    ]));
+    assert!(err.contains("line 1"), "{err}");
+    std::fs::write(&list, "[{\"trackId\": \"").unwrap();
+    let err = refused(&with_data(&[
+        "annotate",
+        "items",
+        "add",
+        &project,
+        "--tracks",
+        list.to_str().unwrap(),
+    ]));
+    assert!(err.contains("not a list of items"), "{err}");
+}

@@ -1,8 +1,9 @@
 //! [`Annotation`]: the engine applied to a store — projects, members, items, routing, claims,
 //! submissions, reviews — with the rules of who may do what. Cheap to clone.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use backbeat_store::annotation::*;
 use backbeat_store::model::{new_id, now_millis, Id};
@@ -11,8 +12,9 @@ use serde_json::{json, Value as Json};
 
 use crate::answer::Answers;
 use crate::engine::error::{AnnotateError, AnnotateResult};
-use crate::engine::workflow::{self, ModelAnswer};
-use crate::models::{BuiltinModel, ModelConfig, StoredOutputs, StoredTag};
+use crate::engine::flowback::add_flow_back;
+use crate::engine::workflow;
+use crate::models::ModelConfig;
 use crate::schema::{FieldError, LabelUsage, Schema, Vocabularies, Window};
 use crate::settings::Settings;
 
@@ -36,7 +38,7 @@ pub struct ProjectInput {
 #[derive(Debug, Clone)]
 pub enum ItemsInput {
     List(Vec<NewItem>),
-    Selection(TrackSelection),
+    Selection(Box<TrackSelection>),
 }
 
 /// A claimed item as its annotator sees it.
@@ -58,7 +60,16 @@ pub struct Work {
 pub struct Annotation {
     store: Arc<dyn AnnotationStore>,
     vocab: Arc<dyn Vocabularies + Send + Sync>,
+    gauges: Arc<super::reporting::Gauges>,
+    /// Audio URLs for external models' tasks (see [`Annotation::with_audio_urls`]).
+    pub(crate) audio_urls: Option<super::routing::AudioUrls>,
+    /// When each project's ended leases were last returned (see [`Annotation::claim`]).
+    swept: Arc<std::sync::Mutex<HashMap<Id, Instant>>>,
 }
+
+/// How often a project's ended leases are returned at most: every claim used to run the
+/// expiry, and under 200 concurrent claimers that write was half the database's work.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// A project's schema and settings, read together.
 pub(crate) struct Loaded {
@@ -72,7 +83,39 @@ impl Annotation {
         store: Arc<dyn AnnotationStore>,
         vocab: Arc<dyn Vocabularies + Send + Sync>,
     ) -> Self {
-        Annotation { store, vocab }
+        Annotation {
+            store,
+            vocab,
+            gauges: Arc::default(),
+            audio_urls: None,
+            swept: Arc::default(),
+        }
+    }
+
+    /// The same engine, handing external models `urls(track)` as each task's audio (the
+    /// server signs a stream URL); without it a task names the API's stream route.
+    pub fn with_audio_urls(mut self, urls: super::routing::AudioUrls) -> Self {
+        self.audio_urls = Some(urls);
+        self
+    }
+
+    /// Whether the project's ended leases are due to be returned (at most once per
+    /// [`SWEEP_EVERY`] per process; each replica sweeps on its own clock, which only makes
+    /// returns more timely).
+    fn sweep_due(&self, project: Id) -> bool {
+        let mut swept = self.swept.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        match swept.get(&project) {
+            Some(t) if now.duration_since(*t) < SWEEP_EVERY => false,
+            _ => {
+                swept.insert(project, now);
+                true
+            }
+        }
+    }
+
+    pub(crate) fn gauges_state(&self) -> &Arc<super::reporting::Gauges> {
+        &self.gauges
     }
 
     /// The store (for reports that read it directly).
@@ -140,6 +183,9 @@ impl Annotation {
                 .collect::<Vec<_>>()
         });
         let settings = Settings::parse(&input.settings);
+        if let (Ok(s), Ok(t)) = (&schema, &settings) {
+            errors.extend(t.check_write_back(s));
+        }
         let (schema, settings) = match (schema, settings) {
             (Ok(s), Ok(t)) if errors.is_empty() => (s, t),
             (s, t) => {
@@ -163,6 +209,24 @@ impl Annotation {
             .await?)
     }
 
+    /// What annotation projects settled for a track (readable by anyone who may read the
+    /// track's analysis).
+    pub async fn track_reviews(&self, track: Id) -> AnnotateResult<TrackReviews> {
+        Ok(self.store.track_reviews(track).await?)
+    }
+
+    /// A project's webhook deliveries, newest first (managers).
+    pub async fn deliveries(
+        &self,
+        actor: &Actor,
+        project: Id,
+        limit: u32,
+    ) -> AnnotateResult<Vec<OutboxRecord>> {
+        Self::require_admin(actor)?;
+        self.store.project(project).await?;
+        Ok(self.store.deliveries(project, limit).await?)
+    }
+
     /// A project, for its managers and members.
     pub async fn project(&self, actor: &Actor, id: Id) -> AnnotateResult<ProjectRecord> {
         if !actor.admin {
@@ -180,6 +244,10 @@ impl Annotation {
     ) -> AnnotateResult<ProjectRecord> {
         Self::require_admin(actor)?;
         let s = Settings::parse(settings)?;
+        let errors = s.check_write_back(&self.load(id).await?.schema);
+        if !errors.is_empty() {
+            return Err(AnnotateError::Invalid(errors));
+        }
         let json = serde_json::to_value(&s).unwrap_or_else(|_| json!({}));
         Ok(self
             .store
@@ -375,87 +443,6 @@ impl Annotation {
         }
     }
 
-    /// Routes up to `limit` new items with the project's built-in models; how many.
-    pub async fn route_pending(&self, project: Id, limit: u32) -> AnnotateResult<u64> {
-        let p = self.load(project).await?;
-        let models: Vec<(AnnotatorRecord, BuiltinModel)> = self
-            .store
-            .annotators(project)
-            .await?
-            .into_iter()
-            .filter(|a| a.kind == AnnotatorKind::Builtin && a.paused_at.is_none())
-            .filter_map(|a| {
-                let cfg: ModelConfig = serde_json::from_value(a.config.clone()).ok()?;
-                match cfg {
-                    ModelConfig::Builtin(b) => {
-                        BuiltinModel::new(&b, &p.schema).ok().map(|m| (a, m))
-                    }
-                    _ => None,
-                }
-            })
-            .collect();
-        let now = now_millis();
-        let inputs = self
-            .store
-            .take_for_routing(project, limit, now, now + 60_000)
-            .await?;
-        let mut routes = Vec::with_capacity(inputs.len());
-        for input in &inputs {
-            let stored = StoredOutputs::from_analysis_json(
-                input.bpm,
-                input.key.as_deref(),
-                input.analysis.as_ref().unwrap_or(&Json::Null),
-                input
-                    .tags
-                    .iter()
-                    .map(|(group, tag, confidence)| StoredTag {
-                        group: group.clone(),
-                        tag: tag.clone(),
-                        confidence: *confidence,
-                    })
-                    .collect(),
-                input.item.updated_at,
-            );
-            let mut best: BTreeMap<String, ModelAnswer> = BTreeMap::new();
-            let mut annotations = Vec::new();
-            for (annotator, model) in &models {
-                let pred = model.predict(&stored);
-                for (q, v) in &pred.answers {
-                    let c = pred.confidence.get(q).copied().unwrap_or(0.0);
-                    if best.get(q).is_none_or(|b| c > b.confidence) {
-                        best.insert(
-                            q.clone(),
-                            ModelAnswer {
-                                value: v.clone(),
-                                confidence: c,
-                            },
-                        );
-                    }
-                }
-                annotations.push(NewAnnotation {
-                    annotator_id: annotator.id,
-                    stage: Stage::Model,
-                    answers: answers_json(&pred.answers),
-                    confidence: Some(json!(pred.confidence)),
-                    model_version: Some(pred.model_version.clone()),
-                    derived_from: Some(pred.derived_from.clone()),
-                    lead_ms: None,
-                    schema_version: p.record.schema_version,
-                    verdict: None,
-                    comment: None,
-                    now,
-                });
-            }
-            let change = workflow::route(&p.schema, &p.settings, &input.item, &best, now);
-            routes.push(Routed {
-                item_id: input.item.id,
-                annotations,
-                change,
-            });
-        }
-        Ok(self.store.route(&routes, now).await?)
-    }
-
     /// The next item for the caller, leased for the project's lease time.
     pub async fn claim(&self, actor: &Actor, project: Id) -> AnnotateResult<Option<Work>> {
         let me = self.membership(actor, project).await?;
@@ -466,7 +453,9 @@ impl Annotation {
         }
         let p = self.load(project).await?;
         let now = now_millis();
-        self.store.expire_leases(project, now).await?;
+        if self.sweep_due(project) {
+            self.store.expire_leases(project, now).await?;
+        }
         let stages = match me.role {
             MemberRole::Annotator => vec![ItemState::Open],
             MemberRole::Expert => vec![ItemState::Expert],
@@ -600,7 +589,10 @@ impl Annotation {
         let schema = p.schema.clone();
         let settings = p.settings.clone();
         let decide = move |item: &ItemRecord, round: &[AnnotationRecord]| {
-            workflow::decide(&schema, &settings, item, round, now_millis())
+            let now = now_millis();
+            let mut change = workflow::decide(&schema, &settings, item, round, now)?;
+            add_flow_back(&schema, &settings, item, &mut change, now);
+            Some(change)
         };
         let done = self.store.submit(&submission, &decide).await?;
         if item.state == ItemState::Gold {

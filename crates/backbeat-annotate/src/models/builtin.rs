@@ -97,6 +97,11 @@ impl BuiltinModel {
         Ok(BuiltinModel { rules })
     }
 
+    /// The questions it answers, in binding order.
+    pub fn questions(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.question.as_str())
+    }
+
     /// The pre-annotation of one item from its stored outputs.
     pub fn predict(&self, stored: &StoredOutputs) -> Prediction {
         let mut answers = Answers::new();

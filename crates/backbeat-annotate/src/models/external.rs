@@ -91,6 +91,23 @@ impl ExternalModel {
         })
     }
 
+    /// The longest [`Self::predict`] can take on `n` tasks: every batch timing out on every
+    /// attempt, with the longest backoffs between (jitter adds at most half again).
+    pub fn worst_case_seconds(&self, n: usize) -> f64 {
+        let batches = n.div_ceil(self.limits.batch_size.max(1)) as f64;
+        let attempts = self.limits.attempts.max(1);
+        let waits: f64 = (1..attempts)
+            .map(|retry| {
+                let exp = self
+                    .limits
+                    .backoff_ms
+                    .saturating_mul(1 << (retry - 1).min(16));
+                1.5 * exp as f64 / 1000.0
+            })
+            .sum();
+        batches * (f64::from(attempts) * self.limits.timeout().as_secs_f64() + waits)
+    }
+
     /// Tasks per request.
     pub fn batch_size(&self) -> usize {
         self.limits.batch_size

@@ -77,6 +77,8 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
     #[error("the project's stored schema cannot be read")]
     Schema,
+    #[error("only project managers (admins) may export a project")]
+    Forbidden,
 }
 
 /// The CSV header.

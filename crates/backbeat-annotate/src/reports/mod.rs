@@ -8,12 +8,15 @@
 //!   pair, each annotator's agreement with peers and with gold, the model's accuracy on spot
 //!   checks per question.
 //! - [`prometheus`]: gauges for `/metrics`, refreshed from the store.
-//! - [`export`]: JSON Lines, CSV and Label Studio JSON, streamed page by page to any
+//! - [`model_eval`]: the project's built-in models (the analysis and the tagger) scored
+//!   against the labels people accepted.
+//! - [`export`](mod@export): JSON Lines, CSV and Label Studio JSON, streamed page by page to any
 //!   `AsyncWrite`.
 
 pub mod agreement;
 pub mod export;
 mod ls;
+pub mod model_eval;
 pub mod prometheus;
 pub mod throughput;
 
@@ -24,6 +27,7 @@ pub use agreement::{
     QuestionReport, SpotCheckAccuracy,
 };
 pub use export::{export, ExportError, ExportFormat, ExportOptions, ExportSummary};
+pub use model_eval::{evaluate_models, ModelEval};
 pub use prometheus::AnnotationGauges;
 pub use throughput::{annotator_metrics, project_metrics, AnnotatorMetrics, ProjectMetrics};
 

@@ -51,6 +51,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
 /// Prometheus metrics in the OpenMetrics text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     state.catalog.refresh_gauges();
+    if let Err(e) = state.annotation.refresh_gauges().await {
+        tracing::warn!(error = %e, "refreshing the annotation gauges failed");
+    }
     (
         [
             (header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE),

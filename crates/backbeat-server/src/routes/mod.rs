@@ -6,6 +6,9 @@ use crate::state::AppState;
 
 pub mod accounts;
 pub mod albums;
+pub mod annotation;
+pub mod annotation_dto;
+pub mod annotation_reports;
 pub mod artists;
 pub mod blobs;
 pub mod blobs_doc;
@@ -15,7 +18,7 @@ pub mod search;
 pub mod stream;
 pub mod tracks;
 
-/// The catalog, search and blob routes (accounts are merged by the app).
+/// The catalog, search, blob and annotation routes (accounts are merged by the app).
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .merge(artists::router())
@@ -26,4 +29,6 @@ pub fn api_router() -> Router<AppState> {
         .merge(playlists::router())
         .merge(search::router())
         .merge(blobs::router())
+        .merge(annotation::router())
+        .merge(annotation_reports::router())
 }

@@ -81,18 +81,42 @@ pub struct AnalysisDto {
     #[schema(value_type = Object)]
     pub analysis: serde_json::Value,
     /// Grouped tags from the auto-tagger (`genre`, `mood`, `instrument`, `vocals`, `era`),
-    /// by group then decreasing confidence; raw probabilities and the embedding are in
-    /// `analysis.tags`.
+    /// by group then decreasing confidence (raw probabilities and the embedding are in
+    /// `analysis.tags`), followed by the tags people gave the track in an annotation project
+    /// (`source: reviewed`, confidence 1).
     pub tags: Vec<TagDto>,
+    /// What annotation projects settled for the whole track (BPM, key), each naming the
+    /// project and item it came from. Where present it is the value to trust over `bpm` and
+    /// `key`, which stay the analysis's.
+    pub reviewed: Vec<ReviewedDto>,
     pub updated_at: String,
 }
 
-/// One grouped tag with the tagger's confidence (0–1).
+/// One grouped tag with its confidence (0–1).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TagDto {
     pub group: String,
     pub tag: String,
     pub confidence: f64,
+    /// `tagger` or `reviewed`.
+    #[schema(example = "tagger")]
+    pub source: &'static str,
+}
+
+/// A value of the track that people settled in an annotation project.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewedDto {
+    /// `bpm` or `key`.
+    #[schema(example = "bpm")]
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub value: serde_json::Value,
+    /// Always `reviewed`.
+    pub source: &'static str,
+    pub project_id: Uuid,
+    pub item_id: i64,
+    pub updated_at: String,
 }
 
 fn job_dto(view: &JobView) -> JobDto {
@@ -139,6 +163,13 @@ pub async fn analysis(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<AnalysisDto>> {
     let a = state.catalog.processing().analysis(id).await?;
+    let reviews = state.annotation.track_reviews(id).await?;
+    let reviewed_tags = reviews.tags.into_iter().map(|t| TagDto {
+        group: t.group,
+        tag: t.tag,
+        confidence: 1.0,
+        source: "reviewed",
+    });
     Ok(Json(AnalysisDto {
         track_id: id,
         bpm: a.bpm,
@@ -152,6 +183,20 @@ pub async fn analysis(
                 group: t.group,
                 tag: t.tag,
                 confidence: t.confidence,
+                source: "tagger",
+            })
+            .chain(reviewed_tags)
+            .collect(),
+        reviewed: reviews
+            .values
+            .into_iter()
+            .map(|v| ReviewedDto {
+                field: v.field,
+                value: v.value,
+                source: "reviewed",
+                project_id: v.project_id,
+                item_id: v.item_id,
+                updated_at: rfc3339(v.updated_at),
             })
             .collect(),
         updated_at: rfc3339(a.updated_at),

@@ -11,6 +11,7 @@
 //! - a schema version is written only after the engine checked it against every stored answer,
 //!   with submissions held off meanwhile.
 
+mod flowback;
 mod records;
 mod report_records;
 
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use crate::error::StoreResult;
 use crate::model::{Id, Millis};
 
+pub use flowback::*;
 pub use records::*;
 pub use report_records::*;
 
@@ -209,4 +211,22 @@ pub trait AnnotationStore: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<EventRecord>>;
+
+    // Flow back: reviewed values and webhook deliveries (see `flowback`).
+
+    /// The reviewed values and tags of a track (empty when nothing was reviewed).
+    async fn track_reviews(&self, track: Id) -> StoreResult<TrackReviews>;
+    /// Takes outbox rows due at `now` (not delivered, not failed, `next_at <= now`) for
+    /// delivery: their `next_at` becomes `until`, so no other delivery loop takes them
+    /// meanwhile; a loop that dies leaves them due again at `until`.
+    async fn claim_deliveries(
+        &self,
+        now: Millis,
+        until: Millis,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxRecord>>;
+    /// Records what became of an attempt on an outbox row (one more attempt counted).
+    async fn record_delivery(&self, id: i64, outcome: &Delivery, now: Millis) -> StoreResult<()>;
+    /// A project's outbox rows, newest first.
+    async fn deliveries(&self, project: Id, limit: u32) -> StoreResult<Vec<OutboxRecord>>;
 }

@@ -215,12 +215,20 @@ pub struct TrackSelection {
     /// Only tracks in these (the result of a search, or a list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_ids: Option<Vec<Id>>,
+    /// The track's BPM: the reviewed one where people settled it, else the analysis's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bpm: Option<Range>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tempo_confidence: Option<Range>,
+    /// A tag of the tagger's, by its confidence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<TagRange>,
+    /// A tag people gave the track in a resolved item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_tag: Option<TagName>,
+    /// Only tracks with (`true`) or without (`false`) any reviewed value or tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed: Option<bool>,
     /// Only tracks whose processing finished.
     #[serde(default)]
     pub ready_only: bool,
@@ -237,6 +245,14 @@ pub struct Range {
     pub min: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+}
+
+/// One tag of one group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagName {
+    pub group: String,
+    pub tag: String,
 }
 
 /// Tracks whose tagger confidence for one tag lies in a range.
@@ -297,6 +313,10 @@ pub struct ItemChange {
     pub return_to_annotators: bool,
     /// Decisions to log with the change.
     pub events: Vec<(String, Json)>,
+    /// Reviewed values for the item's track (written only when the change resolves it).
+    pub reviews: Vec<super::Review>,
+    /// A webhook delivery to enqueue with the change.
+    pub notify: Option<super::Notify>,
 }
 
 impl ItemChange {
@@ -317,6 +337,8 @@ impl ItemChange {
             resolved_at: item.resolved_at,
             return_to_annotators: false,
             events: Vec::new(),
+            reviews: Vec::new(),
+            notify: None,
         }
     }
 }

@@ -69,6 +69,11 @@ const SQLITE: &[Migration] = &[
         name: "annotation",
         sql: include_str!("../../migrations/sqlite/0010_annotation.sql"),
     },
+    Migration {
+        version: 11,
+        name: "reviewed_and_outbox",
+        sql: include_str!("../../migrations/sqlite/0011_reviewed_and_outbox.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -121,6 +126,11 @@ const POSTGRES: &[Migration] = &[
         version: 10,
         name: "annotation",
         sql: include_str!("../../migrations/postgres/0010_annotation.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "reviewed_and_outbox",
+        sql: include_str!("../../migrations/postgres/0011_reviewed_and_outbox.sql"),
     },
 ];
 

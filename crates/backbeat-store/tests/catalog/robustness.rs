@@ -98,14 +98,14 @@ async fn migrations_are_idempotent_and_race_free(db: &TestDb) {
     let first = &catalogs[0];
     assert_eq!(
         first.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        (1..=11).collect::<Vec<i64>>()
     );
     let u = user(first, "mig@example.com").await;
 
     let again = open(db).await;
     assert_eq!(
         again.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        (1..=11).collect::<Vec<i64>>()
     );
     assert_eq!(again.user(u.id).await.expect("data survives"), u);
     let expected = match db.kind {
@@ -213,7 +213,7 @@ async fn a_database_from_before_upload_locks_opens(db: &TestDb) {
     let c = open(db).await;
     assert_eq!(
         c.schema_versions().await.expect("versions"),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        (1..=11).collect::<Vec<i64>>()
     );
     assert_eq!(
         c.upload_state(key, now).await.expect("state"),

@@ -4,6 +4,10 @@
 
 mod agreement;
 mod export;
+mod items;
+mod project;
+mod status;
+mod store;
 
 use std::process::ExitCode;
 
@@ -17,6 +21,14 @@ pub enum AnnotateCommand {
     Agreement(agreement::AgreementArgs),
     /// Export a project's resolved items (JSON Lines, CSV or Label Studio JSON), streamed.
     Export(export::ExportArgs),
+    /// Annotation projects on the configured database.
+    #[command(subcommand)]
+    Project(project::ProjectCmd),
+    /// A project's items on the configured database.
+    #[command(subcommand)]
+    Items(items::ItemsCmd),
+    /// A project's item counts by state, as JSON.
+    Status(status::StatusArgs),
 }
 
 /// Run one `backbeat annotate` subcommand.
@@ -24,5 +36,8 @@ pub fn run(command: AnnotateCommand) -> anyhow::Result<ExitCode> {
     match command {
         AnnotateCommand::Agreement(args) => agreement::run(args),
         AnnotateCommand::Export(args) => export::run(args),
+        AnnotateCommand::Project(cmd) => project::run(cmd),
+        AnnotateCommand::Items(cmd) => items::run(cmd),
+        AnnotateCommand::Status(args) => status::run(args),
     }
 }

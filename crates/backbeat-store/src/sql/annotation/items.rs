@@ -123,8 +123,14 @@ fn selection_sql(backend: Backend, s: &TrackSelection, first: usize, ids: &[Id])
             .collect();
         conds.push(format!("t.id IN ({})", list.join(", ")));
     }
-    if s.bpm.is_some() || s.tempo_confidence.is_some() {
+    if s.tempo_confidence.is_some() {
         from.push_str(" JOIN track_analysis ta ON ta.track_id = t.id");
+    } else if s.bpm.is_some() {
+        // A reviewed BPM counts even where the pipeline has not analysed the track.
+        from.push_str(" LEFT JOIN track_analysis ta ON ta.track_id = t.id");
+    }
+    if s.bpm.is_some() {
+        from.push_str(" LEFT JOIN track_reviewed rb ON rb.track_id = t.id AND rb.field = 'bpm'");
     }
     let range = |expr: &str, r: &Range, conds: &mut Vec<String>, binds: &mut Vec<Bind>| {
         if let Some(min) = r.min {
@@ -137,7 +143,7 @@ fn selection_sql(backend: Backend, s: &TrackSelection, first: usize, ids: &[Id])
         }
     };
     if let Some(r) = &s.bpm {
-        range("ta.bpm", r, &mut conds, &mut binds);
+        range("COALESCE(rb.num, ta.bpm)", r, &mut conds, &mut binds);
     }
     if let Some(r) = &s.tempo_confidence {
         let expr = match backend {
@@ -154,6 +160,21 @@ fn selection_sql(backend: Backend, s: &TrackSelection, first: usize, ids: &[Id])
         let n = next(Bind::Text(tag.tag.clone()), &mut binds);
         conds.push(format!("tg.grp = {g} AND tg.tag = {n}"));
         range("tg.confidence", &tag.confidence, &mut conds, &mut binds);
+    }
+    if let Some(tag) = &s.reviewed_tag {
+        from.push_str(" JOIN track_reviewed_tags rt ON rt.track_id = t.id");
+        let g = next(Bind::Text(tag.group.clone()), &mut binds);
+        let n = next(Bind::Text(tag.tag.clone()), &mut binds);
+        conds.push(format!("rt.grp = {g} AND rt.tag = {n}"));
+    }
+    if let Some(reviewed) = s.reviewed {
+        let any = "(EXISTS (SELECT 1 FROM track_reviewed r WHERE r.track_id = t.id)
+            OR EXISTS (SELECT 1 FROM track_reviewed_tags r WHERE r.track_id = t.id))";
+        conds.push(if reviewed {
+            any.into()
+        } else {
+            format!("NOT {any}")
+        });
     }
     SelectionSql {
         from_where: format!("{from} WHERE {}", conds.join(" AND ")),
@@ -466,6 +487,7 @@ pub(super) async fn apply_change_in(
         .await
         .map_err(db)?;
     }
+    super::flowback::write_in(tx, item, ch, now).await?;
     log_events_in(tx, item.project_id, Some(item.id), &ch.events, now).await
 }
 

@@ -2,6 +2,7 @@
 //! after what they store.
 
 mod claims;
+mod flowback;
 mod items;
 mod projects;
 mod reports;
@@ -227,5 +228,23 @@ impl AnnotationStore for SqlCatalog {
         limit: u32,
     ) -> StoreResult<Vec<EventRecord>> {
         reports::project_events(self, project, kind, after, limit).await
+    }
+
+    async fn track_reviews(&self, track: Id) -> StoreResult<TrackReviews> {
+        flowback::track_reviews(self, track).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: Millis,
+        until: Millis,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxRecord>> {
+        flowback::claim_deliveries(self, now, until, limit).await
+    }
+    async fn record_delivery(&self, id: i64, outcome: &Delivery, now: Millis) -> StoreResult<()> {
+        flowback::record_delivery(self, id, outcome, now).await
+    }
+    async fn deliveries(&self, project: Id, limit: u32) -> StoreResult<Vec<OutboxRecord>> {
+        flowback::deliveries(self, project, limit).await
     }
 }
