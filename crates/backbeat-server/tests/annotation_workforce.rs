@@ -420,6 +420,19 @@ async fn simulate(seed: u64) -> Outcome {
             .status,
         StatusCode::FORBIDDEN
     );
+    // And so do the Prometheus gauges.
+    let prom = app.get("/metrics").await;
+    assert_eq!(prom.status, StatusCode::OK);
+    let prom = prom.text();
+    let resolved_gauge =
+        format!("annotation_items{{project=\"{project}\",state=\"resolved\"}} {ITEMS}");
+    assert!(
+        prom.contains(&resolved_gauge),
+        "{resolved_gauge} not in /metrics"
+    );
+    assert!(prom.contains(&format!(
+        "annotation_model_spot_check_accuracy{{project=\"{project}\"}}"
+    )));
     let agreement = ok(
         app.get(format!("{pu}/agreement")).auth(&admin).await,
         "agreement",

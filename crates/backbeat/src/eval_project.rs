@@ -22,6 +22,7 @@ pub fn run(project: Id, json: bool, config: &ServeArgs) -> anyhow::Result<ExitCo
         let db = wiring::open_database(&settings).await?;
         evaluate_models(&db, &db, project)
             .await
+            .map_err(crate::annotate::refusal)
             .context("scoring the project's models")
     })?;
     let mut out = std::io::stdout().lock();

@@ -449,3 +449,192 @@ fn project_items_and_status_on_sqlite() {
     ]));
     assert!(err.contains("not a list of items"), "{err}");
 }
+
+/// Opens the data directory's database for a test's direct writes.
+async fn open_db(data_dir: &Path) -> backbeat_store::sql::SqlCatalog {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("catalog.db").display()
+    );
+    backbeat_store::sql::SqlCatalog::connect(&url)
+        .await
+        .unwrap()
+}
+
+/// What the pipeline would have stored (each track's genre tag) and a built-in model reading
+/// it; added before the items, so they wait for routing.
+fn tag_and_add_model(data_dir: &Path, project: &str, tracks: &[String], tagged: &[&str]) {
+    use backbeat_store::annotation::*;
+    use backbeat_store::jobs::{JobStore, TrackAnalysis, TrackTag};
+    use backbeat_store::AnnotationStore;
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let c = open_db(data_dir).await;
+        for (t, tag) in tracks.iter().zip(tagged) {
+            c.set_track_analysis(&TrackAnalysis {
+                track_id: t.parse().unwrap(),
+                bpm: Some(120.0),
+                key: Some("C major".into()),
+                loudness_lufs: None,
+                analysis: serde_json::json!({}),
+                tags: vec![TrackTag {
+                    group: "genre".into(),
+                    tag: tag.to_string(),
+                    confidence: 0.6,
+                }],
+                updated_at: backbeat_store::now_millis(),
+                source: None,
+            })
+            .await
+            .unwrap();
+        }
+        c.add_annotator(NewAnnotator {
+            id: backbeat_store::new_id(),
+            project_id: project.parse().unwrap(),
+            kind: AnnotatorKind::Builtin,
+            user_id: None,
+            role: MemberRole::Model,
+            name: "tagger".into(),
+            config: serde_json::json!({"kind": "builtin",
+                "bindings": [{"question": "genre", "source": "tags:genre"}]}),
+            now: backbeat_store::now_millis(),
+        })
+        .await
+        .unwrap();
+    })
+}
+
+/// Resolves every waiting item by consensus on `accepted[i]` (the routing write, as people
+/// agreeing would leave it).
+fn resolve_all(data_dir: &Path, project: &str, tracks: &[String], accepted: &[&str]) {
+    use backbeat_store::annotation::*;
+    use backbeat_store::AnnotationStore;
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let c = open_db(data_dir).await;
+        let now = backbeat_store::now_millis();
+        let taken = c
+            .take_for_routing(project.parse().unwrap(), 100, now, now + 60_000)
+            .await
+            .unwrap();
+        let routes: Vec<Routed> = taken
+            .iter()
+            .map(|t| {
+                let i = tracks
+                    .iter()
+                    .position(|x| *x == t.item.track_id.to_string())
+                    .unwrap();
+                let mut change = ItemChange::from_item(&t.item);
+                change.state = ItemState::Resolved;
+                change.resolution = Some(Resolution::Consensus);
+                change.result = Some(serde_json::json!({"genre": accepted[i]}));
+                change.resolved_at = Some(now);
+                Routed {
+                    item_id: t.item.id,
+                    annotations: vec![],
+                    change,
+                }
+            })
+            .collect();
+        assert_eq!(c.route(&routes, now).await.unwrap(), tracks.len() as u64);
+    })
+}
+
+/// `eval --project` scores the stored tags against the accepted labels, and `annotate
+/// export` writes the resolved items; both on the data directory's database.
+#[test]
+fn eval_and_export_a_resolved_project() {
+    let dir = scratch("annotate-eval");
+    let data = dir.join("data");
+    let data_s = data.to_str().unwrap().to_string();
+    let with_data = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data-dir", &data_s]);
+        backbeat(&all)
+    };
+    let email = "eval-admin@example.org";
+    let out = with_data(&[
+        "user",
+        "create",
+        "--email",
+        email,
+        "--password",
+        "correct horse battery",
+        "--role",
+        "admin",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tracks = seed_tracks(&data, email, 4);
+    let schema = dir.join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"questions":[{"name":"genre","type":"single_choice","labels":["rock","jazz","pop"]}]}"#,
+    )
+    .unwrap();
+    let created = json(&with_data(&[
+        "annotate",
+        "project",
+        "create",
+        "--name",
+        "Scored",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--as",
+        email,
+    ]));
+    let project = created["id"].as_str().unwrap().to_string();
+    // The tagger says rock, rock, jazz, pop; people accepted rock, jazz, jazz, rock.
+    tag_and_add_model(&data, &project, &tracks, &["rock", "rock", "jazz", "pop"]);
+    let list = dir.join("tracks.txt");
+    std::fs::write(&list, tracks.join("\n")).unwrap();
+    let added = json(&with_data(&[
+        "annotate",
+        "items",
+        "add",
+        &project,
+        "--tracks",
+        list.to_str().unwrap(),
+    ]));
+    assert_eq!(added["added"], 4);
+    resolve_all(&data, &project, &tracks, &["rock", "jazz", "jazz", "rock"]);
+
+    let report = json(&with_data(&["eval", "--project", &project, "--json"]));
+    assert_eq!(report["items"], 4, "{report}");
+    let genre = &report["models"][0]["questions"][0];
+    assert_eq!(genre["question"], "genre");
+    assert_eq!(genre["answered"], 4);
+    assert_eq!(genre["accuracy"], 0.5, "{report}");
+    let text = with_data(&["eval", "--project", &project]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(text.contains("accuracy 50.0 %"), "{text}");
+    let err = refused(&with_data(&[
+        "eval",
+        "--project",
+        "00000000-0000-0000-0000-000000000001",
+    ]));
+    assert!(
+        err.contains("no such project") || err.contains("not found"),
+        "{err}"
+    );
+
+    let csv = dir.join("out.csv");
+    let out = with_data(&[
+        "annotate",
+        "export",
+        &project,
+        "--format",
+        "csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(written.lines().count(), 1 + 4, "{written}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exported 4 items"));
+}

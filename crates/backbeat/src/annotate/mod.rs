@@ -9,6 +9,8 @@ mod project;
 mod status;
 mod store;
 
+pub use store::refusal;
+
 use std::process::ExitCode;
 
 use clap::Subcommand;
