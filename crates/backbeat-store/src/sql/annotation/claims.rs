@@ -61,10 +61,18 @@ fn pick_sql(pick: Pick, lock: &str) -> String {
              WHERE i.project_id = $1 AND i.state = 'gold' AND {not_held} AND $3 = $3
              ORDER BY i.id LIMIT 1{lock}"
         ),
+        // The state as a range, ordered by (state, id): only `ann_items_claimable` yields that
+        // order. With `state = $3` PostgreSQL reduces the order to `id` and, estimating a
+        // third of the items claimable, walks the primary key from the start instead —
+        // through every item already done, so each claim slowed as the project advanced
+        // (2.6 ms and 1,483 buffers with 2,855 items done at the head of a 1M-item project;
+        // this form: 0.25 ms, 17 buffers, whatever the progress). SQLite's planner picks the
+        // partial index either way.
         Pick::Fresh(_) => format!(
             "SELECT i.id FROM ann_items i
-             WHERE i.project_id = $1 AND i.state = $3 AND i.taken < i.needed AND {not_held}
-             ORDER BY i.id LIMIT 1{lock}"
+             WHERE i.project_id = $1 AND i.state >= $3 AND i.state <= $3
+               AND i.taken < i.needed AND {not_held}
+             ORDER BY i.state, i.id LIMIT 1{lock}"
         ),
     }
 }
