@@ -57,7 +57,7 @@ pub enum Errors {
         annotation::create_project, annotation::list_projects, annotation::read_project,
         annotation::patch_project, annotation::change_schema, annotation::add_member,
         annotation::list_members, annotation::add_model, annotation::add_items,
-        annotation::claim, annotation::status, annotation::events, annotation::deliveries,
+        annotation::claim, annotation::status, annotation::events, annotation::deliveries, annotation::list_items,
         annotation::route,
         annotation::read_item, annotation::answer, annotation::review, annotation::skip,
         annotation::postpone, annotation::renew, annotation::flag, annotation_reports::metrics,

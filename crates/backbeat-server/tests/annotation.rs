@@ -1032,3 +1032,58 @@ async fn resolved_labels_flow_back_to_the_track() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_selection_by_search_words() {
+    use backbeat_store::AnnotationStore as _;
+    let app = TestApp::new().await;
+    let admin = app.user(Role::Admin).await;
+    let ids = tracks(&app, &admin, 3).await;
+    // The tracks were written through the stores: index them as a reindex would.
+    let parts = app.state.catalog.parts();
+    parts.index.rebuild(&*parts.stores.docs).await.unwrap();
+    let id = project(&app, &admin, genre_schema(), json!({})).await;
+    let add = |selection: Value| {
+        app.post(format!("{}/items", project_uri(&id)))
+            .auth(&admin)
+            .json(json!({"selection": selection}))
+    };
+    // Titles are t0, t1, t2: the words find one track.
+    let r = add(json!({"query": "t1"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json(), json!({"added": 1, "duplicates": 0}));
+    let v = app
+        .db
+        .items(id.parse().unwrap(), None, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].track_id.to_string(), ids[1]);
+    // With a list too, only tracks in both.
+    let r = add(json!({"query": "t2", "trackIds": [ids[0]]})).await;
+    assert_eq!(
+        r.json(),
+        json!({"added": 0, "duplicates": 0}),
+        "{}",
+        r.text()
+    );
+    let r = add(json!({"query": "t2", "trackIds": [ids[2]]})).await;
+    assert_eq!(
+        r.json(),
+        json!({"added": 1, "duplicates": 0}),
+        "{}",
+        r.text()
+    );
+    // Words that find nothing add nothing (not every track).
+    let r = add(json!({"query": "nothing-called-this"})).await;
+    assert_eq!(
+        r.json(),
+        json!({"added": 0, "duplicates": 0}),
+        "{}",
+        r.text()
+    );
+    let p = add(json!({"query": "   "}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "selection.query", "{p}");
+}

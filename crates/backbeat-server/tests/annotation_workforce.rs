@@ -443,6 +443,34 @@ async fn simulate(seed: u64) -> Outcome {
     assert_eq!(genre["metric"], "alpha_nominal");
     assert!(genre["value"].as_f64().unwrap() > 0.5, "{genre}");
 
+    // The item listing pages through the resolved items (admins only).
+    let mut listed = 0;
+    let mut after = 0;
+    loop {
+        let page = ok(
+            app.get(format!("{pu}/items?state=resolved&limit=64&after={after}"))
+                .auth(&admin)
+                .await,
+            "items",
+        )
+        .await;
+        let page = page.as_array().unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.iter().all(|i| i["state"] == "resolved"));
+        listed += page.len();
+        after = last["id"].as_i64().unwrap();
+    }
+    assert_eq!(listed, ITEMS);
+    assert_eq!(
+        app.get(format!("{pu}/items")).auth(&people[0]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let bad = app.get(format!("{pu}/items?state=done")).auth(&admin).await;
+    assert_eq!(
+        bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
+        "state"
+    );
+
     // One webhook delivery per resolved item; the export holds every resolved item.
     let hooks = ok(
         app.get(format!("{pu}/webhooks?limit=1000"))

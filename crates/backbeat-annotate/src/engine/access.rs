@@ -275,6 +275,24 @@ impl Annotation {
         Ok(Status { counts, total })
     }
 
+    /// A project's items by id after `after`, optionally in one state, at most `limit` (1 to
+    /// 1000) — with their results and gold answers, so for managers (admins) only.
+    pub async fn list_items(
+        &self,
+        actor: &Actor,
+        project: Id,
+        state: Option<ItemState>,
+        after: i64,
+        limit: u32,
+    ) -> AnnotateResult<Vec<ItemRecord>> {
+        Self::require_admin(actor)?;
+        self.store().project(project).await?;
+        Ok(self
+            .store()
+            .items(project, state, after, limit.clamp(1, 1000))
+            .await?)
+    }
+
     /// The decision log, newest first (admins, and the project's experts and QA).
     pub async fn events(
         &self,

@@ -438,6 +438,14 @@ impl Annotation {
                 Ok(self.store.add_items(project, items, start, now).await?)
             }
             ItemsInput::Selection(sel) => {
+                if sel.query.is_some() {
+                    return Err(AnnotateError::Invalid(vec![FieldError {
+                        field: "selection.query".into(),
+                        message: "a search query needs the server's search index (POST it to \
+                                  /api/v1/annotation/projects/{id}/items), or give trackIds"
+                            .into(),
+                    }]));
+                }
                 Ok(self.store.add_selected(project, sel, start, now).await?)
             }
         }

@@ -11,7 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
 use backbeat_annotate::engine::{Actor, ItemsInput, ProjectInput};
-use backbeat_store::annotation::{AssignmentState, MemberRole, NewItem, Verdict};
+use backbeat_store::annotation::{
+    AssignmentState, ItemState, MemberRole, NewItem, TrackSelection, Verdict,
+};
+use backbeat_store::search::SearchQuery;
+use backbeat_store::DocKind;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
@@ -56,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{P}/projects/{{id}}/status"), get(status))
         .route(&format!("{P}/projects/{{id}}/events"), get(events))
         .route(&format!("{P}/projects/{{id}}/webhooks"), get(deliveries))
+        .route(&format!("{P}/projects/{{id}}/items"), get(list_items))
         .route(&format!("{P}/projects/{{id}}/route"), post(route))
         .route(&format!("{P}/items/{{id}}"), get(read_item))
         .route(&format!("{P}/items/{{id}}/answer"), post(answer))
@@ -252,9 +257,12 @@ pub async fn add_items(
     }
     let body = body.map_err(|_| ApiError::PayloadTooLarge(ITEMS_BODY_LIMIT as u64))?;
     // Parsing megabytes of JSON is CPU work: off the async threads.
-    let input = tokio::task::spawn_blocking(move || items_input(&body))
+    let mut input = tokio::task::spawn_blocking(move || items_input(&body))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
+    if let ItemsInput::Selection(sel) = &mut input {
+        resolve_query(&state, sel).await?;
+    }
     let added = state.annotation.add_items(&who, id, &input).await?;
     Ok((
         StatusCode::CREATED,
@@ -263,6 +271,56 @@ pub async fn add_items(
             duplicates: added.duplicates,
         }),
     ))
+}
+
+/// The most tracks a selection's search query picks (the search index's deepest window).
+pub const MAX_QUERY_TRACKS: usize = 10_000;
+
+/// Replaces a selection's search words by the tracks they find, best first (intersected with
+/// `trackIds` when both are given): the search index lives with the catalog, not the store.
+async fn resolve_query(state: &AppState, sel: &mut TrackSelection) -> ApiResult<()> {
+    let Some(text) = sel.query.take() else {
+        return Ok(());
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() || text.chars().count() > 200 {
+        return Err(ApiError::field(
+            "selection.query",
+            "must be 1 to 200 characters",
+        ));
+    }
+    let index = state.catalog.parts().index.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let mut ids: Vec<Uuid> = Vec::new();
+        while ids.len() < MAX_QUERY_TRACKS {
+            let page = index.search(&SearchQuery {
+                text: text.clone(),
+                kind: Some(DocKind::Track),
+                limit: 100,
+                offset: ids.len(),
+            })?;
+            if page.hits.is_empty() {
+                break;
+            }
+            ids.extend(page.hits.iter().map(|h| h.id));
+            if ids.len() as u64 >= page.total {
+                break;
+            }
+        }
+        ids.truncate(MAX_QUERY_TRACKS);
+        Ok::<_, backbeat_store::StoreError>(ids)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    sel.track_ids = Some(match sel.track_ids.take() {
+        Some(listed) => {
+            let listed: std::collections::HashSet<Uuid> = listed.into_iter().collect();
+            found.into_iter().filter(|t| listed.contains(t)).collect()
+        }
+        None => found,
+    });
+    Ok(())
 }
 
 /// The items body as the engine's input; windows in seconds become milliseconds.
@@ -346,6 +404,52 @@ pub async fn status(
 pub struct LimitParams {
     /// At most this many (default 100, at most 1000).
     pub limit: Option<u32>,
+}
+
+/// `GET …/items`: a page of a project's items.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ItemsParams {
+    /// Only items in this state (`new`, `routing`, `open`, `expert`, `review`, `resolved`,
+    /// `gold`).
+    pub state: Option<String>,
+    /// Items with a larger id than this (the last id of the previous page).
+    pub after: Option<i64>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// A project's items by id, a page at a time (admins): results, agreement, gold answers.
+#[utoipa::path(get, path = "/api/v1/annotation/projects/{id}/items", tag = "annotation",
+    params(("id" = Uuid, Path), ItemsParams), security(("bearer" = [])),
+    responses((status = 200, body = Vec<ItemDto>), crate::openapi::Errors))]
+pub async fn list_items(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ItemsParams>,
+) -> ApiResult<Json<Vec<ItemDto>>> {
+    let wanted = match q.state.as_deref() {
+        None => None,
+        Some(s) => Some(ItemState::parse(s).ok_or_else(|| {
+            ApiError::field(
+                "state",
+                "must be new, routing, open, expert, review, resolved or gold",
+            )
+        })?),
+    };
+    let items = state
+        .annotation
+        .list_items(
+            &actor(&caller),
+            id,
+            wanted,
+            q.after.unwrap_or(0),
+            q.limit.unwrap_or(100),
+        )
+        .await?;
+    Ok(Json(items.iter().map(ItemDto::from).collect()))
 }
 
 /// The decision log, newest first (admins, experts and QA of the project).

@@ -215,6 +215,11 @@ pub struct TrackSelection {
     /// Only tracks in these (the result of a search, or a list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_ids: Option<Vec<Id>>,
+    /// Full-text search words, as `GET /api/v1/search?q=`: the server resolves them into the
+    /// matching tracks (`track_ids`, intersected with a list given too) before the store sees
+    /// the selection; the store and the engine have no search index and refuse one left in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     /// The track's BPM: the reviewed one where people settled it, else the analysis's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bpm: Option<Range>,
