@@ -889,11 +889,15 @@ async fn resolved_labels_flow_back_to_the_track() {
     .await;
     member(&app, &admin, &id, &a1, "annotator").await;
     member(&app, &admin, &id, &a2, "annotator").await;
-    // The secret is shown to nobody; sending the redacted value back keeps it.
-    for who in [&admin, &a1] {
-        let p = app.get(project_uri(&id)).auth(who).await.json();
-        assert_eq!(p["settings"]["webhook"]["secret"], "whsec_********", "{p}");
-    }
+    // The secret is shown to nobody, the webhook not even to members; sending the redacted
+    // value back keeps the secret.
+    let p = app.get(project_uri(&id)).auth(&admin).await.json();
+    assert_eq!(p["settings"]["webhook"]["secret"], "whsec_********", "{p}");
+    let p = app.get(project_uri(&id)).auth(&a1).await.json();
+    assert!(p["settings"].get("webhook").is_none(), "{p}");
+    assert_eq!(p["settings"]["qaShare"], 0.0);
+    let listed = app.get(format!("{P}/projects")).auth(&a1).await.json();
+    assert!(listed[0]["settings"].get("webhook").is_none(), "{listed}");
     let r = app
         .patch(project_uri(&id))
         .auth(&admin)

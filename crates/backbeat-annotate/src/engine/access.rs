@@ -60,9 +60,12 @@ impl Annotation {
             return Ok(all);
         }
         let mut mine = Vec::new();
-        for p in all {
+        for mut p in all {
             match self.store().member(p.id, actor.user_id).await {
-                Ok(_) => mine.push(p),
+                Ok(_) => {
+                    super::service::hide_managers_settings(actor, &mut p);
+                    mine.push(p)
+                }
                 Err(backbeat_store::StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }

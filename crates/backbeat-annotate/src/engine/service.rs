@@ -232,7 +232,9 @@ impl Annotation {
         if !actor.admin {
             self.membership(actor, id).await?;
         }
-        Ok(self.store.project(id).await?)
+        let mut p = self.store.project(id).await?;
+        hide_managers_settings(actor, &mut p);
+        Ok(p)
     }
 
     /// Replaces the settings.
@@ -693,6 +695,16 @@ fn subset_schema(schema: &Schema, names: &[&str]) -> Schema {
             .filter(|q| names.contains(&q.name.as_str()))
             .cloned()
             .collect(),
+    }
+}
+
+/// Members see the project's settings without its webhook (an endpoint, and a secret that
+/// signs deliveries, are the managers' business).
+pub(crate) fn hide_managers_settings(actor: &Actor, p: &mut ProjectRecord) {
+    if !actor.admin {
+        if let Some(settings) = p.settings.as_object_mut() {
+            settings.remove("webhook");
+        }
     }
 }
 
