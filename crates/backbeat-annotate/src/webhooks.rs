@@ -42,29 +42,6 @@ pub fn sign(key: &[u8], id: &str, timestamp_s: i64, body: &[u8]) -> String {
     format!("v1,{}", B64.encode(mac.finalize().into_bytes()))
 }
 
-/// Milliseconds since the epoch as RFC 3339 UTC (`2026-12-06T18:24:24.123Z`).
-pub fn rfc3339(ms: Millis) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms.rem_euclid(1000)
-    )
-}
-
 /// The message id of an outbox row: stable across retries.
 pub fn message_id(row: &OutboxRecord) -> String {
     format!("msg_{}_{}", row.project_id.simple(), row.id)
@@ -215,12 +192,5 @@ mod tests {
         assert!(secret_key("whsec_c2hvcnQ=").is_none(), "5 bytes");
         assert!(secret_key("whsec_!!!").is_none());
         assert!(secret_key("").is_none());
-    }
-
-    #[test]
-    fn rfc3339_of_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(rfc3339(1_796_581_464_123), "2026-12-06T18:24:24.123Z");
     }
 }

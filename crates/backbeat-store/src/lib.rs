@@ -24,6 +24,7 @@ pub mod signing;
 pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod time;
 
 pub use annotation::AnnotationStore;
 pub use catalog::{

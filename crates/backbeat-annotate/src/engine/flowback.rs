@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::answer::{Mode, Value};
 use crate::schema::Schema;
 use crate::settings::{Settings, WriteBack};
-use crate::webhooks::rfc3339;
+use backbeat_store::time::rfc3339;
 
 /// Adds the reviews and the webhook to a change that resolves `item`; leaves other changes
 /// alone.

@@ -283,7 +283,7 @@ async fn resolve_query(state: &AppState, sel: &mut TrackSelection) -> ApiResult<
         return Ok(());
     };
     let text = text.trim().to_string();
-    if text.is_empty() || text.chars().count() > 200 {
+    if text.is_empty() || text.chars().count() > backbeat_catalog::search::MAX_QUERY {
         return Err(ApiError::field(
             "selection.query",
             "must be 1 to 200 characters",
