@@ -998,6 +998,16 @@ async fn resolved_labels_flow_back_to_the_track() {
             1,
         ),
         (json!({"reviewed": false, "trackIds": [track]}), 0),
+        (json!({"key": "Am", "trackIds": [track]}), 1),
+        (json!({"key": "C major", "trackIds": [track]}), 0),
+        (
+            json!({"tagged": {"group": "genre", "tag": "rock"}, "trackIds": [track]}),
+            0,
+        ),
+        (
+            json!({"tagged": {"group": "genre", "tag": "jazz"}, "trackIds": [track]}),
+            1,
+        ),
     ] {
         let r = app
             .post(format!("{}/items", project_uri(&other)))
@@ -1012,6 +1022,62 @@ async fn resolved_labels_flow_back_to_the_track() {
             "{selection}"
         );
     }
+
+    for (selection, field) in [
+        (json!({"key": "H minor"}), "selection.key"),
+        (
+            json!({"reviewedTag": {"group": "genre\u{0}", "tag": "rock"}}),
+            "selection.reviewedTag",
+        ),
+        (json!({"bpm": {"min": 90, "max": 60}}), "selection.bpm"),
+        (
+            json!({"tagged": {"group": "genre", "tag": "rock", "minConfidence": 1.5}}),
+            "selection.tagged.minConfidence",
+        ),
+    ] {
+        let p = app
+            .post(format!("{}/items", project_uri(&other)))
+            .auth(&admin)
+            .json(json!({"selection": selection}))
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], field, "{selection}: {p}");
+    }
+
+    // Search filters see them too: people's key, genre and BPM replace the pipeline's.
+    let parts = app.state.catalog.parts();
+    parts.index.rebuild(&*parts.stores.docs).await.unwrap();
+    for (filter, expected) in [
+        ("key=a%20minor", 1),
+        ("key=C%20major", 0),
+        ("tag=genre:rock", 0),
+        ("tag=genre:jazz", 1),
+        ("reviewedTag=genre:jazz", 1),
+        ("bpmMin=60&bpmMax=70", 1),
+        ("bpmMin=190", 0),
+        ("reviewed=false", 0),
+        ("q=t0&tag=genre:jazz&type=track", 1),
+        ("q=t0&key=C%20major", 0),
+    ] {
+        let r = app.get(format!("/api/v1/search?{filter}")).auth(&a1).await;
+        assert_eq!(r.status, StatusCode::OK, "{filter}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["total"], expected, "{filter}: {v}");
+        if expected == 1 {
+            assert_eq!(v["hits"][0]["id"], track.as_str(), "{filter}: {v}");
+            assert_eq!(v["hits"][0]["type"], "track");
+            assert_eq!(v["hits"][0]["artistName"], "Annotated");
+        }
+    }
+    let by_words = app
+        .get("/api/v1/search?q=t0&bpmMax=100")
+        .auth(&a1)
+        .await
+        .json();
+    assert!(
+        by_words["hits"][0]["score"].as_f64().unwrap() > 0.0,
+        "words keep their relevance: {by_words}"
+    );
 
     // One `item.resolved` delivery per resolved item, listed for admins only.
     let hooks = app

@@ -63,7 +63,7 @@ async fn search_refuses_bad_parameters_and_survives_hostile_text() {
     let app = TestApp::new().await;
     let l = app.user(Role::Listener).await;
     for (query, status) in [
-        ("", StatusCode::BAD_REQUEST),
+        ("", StatusCode::UNPROCESSABLE_ENTITY),
         ("q=", StatusCode::UNPROCESSABLE_ENTITY),
         ("q=%20%20", StatusCode::UNPROCESSABLE_ENTITY),
         ("q=a&limit=0", StatusCode::UNPROCESSABLE_ENTITY),
@@ -71,9 +71,36 @@ async fn search_refuses_bad_parameters_and_survives_hostile_text() {
         ("q=a&offset=5000", StatusCode::UNPROCESSABLE_ENTITY),
         ("q=a&type=song", StatusCode::BAD_REQUEST),
         ("q=a&limit=x", StatusCode::BAD_REQUEST),
+        ("bpmMin=abc", StatusCode::BAD_REQUEST),
+        ("reviewed=maybe", StatusCode::BAD_REQUEST),
+        ("q=a&key=C%20major", StatusCode::OK),
+        ("key=c%23m&tag=mood:happy&tagConfidence=0", StatusCode::OK),
+        ("bpmMax=0&reviewed=false", StatusCode::OK),
     ] {
         let r = app.get(format!("/api/v1/search?{query}")).auth(&l).await;
         assert_eq!(r.status, status, "{query}: {}", r.text());
+    }
+    // Descriptor filters that cannot mean anything are refused naming the parameter.
+    for (query, field) in [
+        ("", "q"),
+        ("bpmMin=100&bpmMax=50", "bpmMax"),
+        ("bpmMin=NaN", "bpmMin"),
+        ("bpmMax=inf", "bpmMax"),
+        ("bpmMin=-1", "bpmMin"),
+        ("key=H%20minor", "key"),
+        ("key=", "key"),
+        ("tag=rock", "tag"),
+        ("tag=:rock", "tag"),
+        ("tag=genre:ro%00ck", "tag"),
+        ("reviewedTag=genre:", "reviewedTag"),
+        ("tagConfidence=0.3", "q"),
+        ("tag=a:b&tagConfidence=2", "tagConfidence"),
+        ("bpmMin=1&type=album", "type"),
+        ("q=&bpmMin=1", "q"),
+    ] {
+        let r = app.get(format!("/api/v1/search?{query}")).auth(&l).await;
+        let p = r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], field, "{query}: {p}");
     }
     let long = "x".repeat(201);
     let r = app.get(format!("/api/v1/search?q={long}")).auth(&l).await;

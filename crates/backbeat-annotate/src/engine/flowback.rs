@@ -7,7 +7,8 @@ use backbeat_store::annotation::{ItemChange, ItemRecord, ItemState, Notify, Revi
 use backbeat_store::model::Millis;
 use serde_json::json;
 
-use crate::answer::{Mode, Value};
+use crate::answer::Value;
+use crate::models::catalog_key_name;
 use crate::schema::Schema;
 use crate::settings::{Settings, WriteBack};
 use backbeat_store::time::rfc3339;
@@ -66,13 +67,8 @@ pub fn add_flow_back(
 fn review(target: &WriteBack, value: &Value) -> Option<Review> {
     match (target, value) {
         (WriteBack::Bpm, Value::Number(bpm)) => Some(Review::Bpm(*bpm)),
-        (WriteBack::Key, Value::Key(k)) => {
-            let mode = match k.mode {
-                Mode::Major => "major",
-                Mode::Minor => "minor",
-            };
-            Some(Review::Key(format!("{} {mode}", k.tonic_name())))
-        }
+        // Spelled as the analysis spells keys, so that filters compare one text.
+        (WriteBack::Key, Value::Key(k)) => Some(Review::Key(catalog_key_name(*k))),
         (WriteBack::Tags(group), Value::Choice(label)) => Some(Review::Tags {
             group: group.clone(),
             tags: vec![label.clone()],

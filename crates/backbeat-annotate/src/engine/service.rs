@@ -14,7 +14,7 @@ use crate::answer::Answers;
 use crate::engine::error::{AnnotateError, AnnotateResult};
 use crate::engine::flowback::add_flow_back;
 use crate::engine::workflow;
-use crate::models::ModelConfig;
+use crate::models::{catalog_key_name, parse_key, ModelConfig};
 use crate::schema::{FieldError, LabelUsage, Schema, Vocabularies, Window};
 use crate::settings::Settings;
 
@@ -448,7 +448,9 @@ impl Annotation {
                             .into(),
                     }]));
                 }
-                Ok(self.store.add_selected(project, sel, start, now).await?)
+                let mut sel = sel.clone();
+                normalise_selection(&mut sel)?;
+                Ok(self.store.add_selected(project, &sel, start, now).await?)
             }
         }
     }
@@ -722,5 +724,68 @@ fn prefix(root: &str, field: &str) -> String {
         root.to_string()
     } else {
         format!("{root}.{field}")
+    }
+}
+
+/// Checks a catalog selection's values and writes its key as the catalog spells keys (a
+/// client may write `"d# minor"` or `"Ebm"`); errors name the field under `selection.`.
+pub fn normalise_selection(sel: &mut TrackSelection) -> AnnotateResult<()> {
+    let mut errors = Vec::new();
+    let mut check_range = |field: &str, r: &Option<Range>| {
+        if let Some(r) = r {
+            let bad = [r.min, r.max].iter().flatten().any(|v| !v.is_finite());
+            let reversed = matches!((r.min, r.max), (Some(a), Some(b)) if a > b);
+            if bad || reversed {
+                errors.push(FieldError {
+                    field: format!("selection.{field}"),
+                    message: "must be finite numbers with min <= max".into(),
+                });
+            }
+        }
+    };
+    check_range("bpm", &sel.bpm);
+    check_range("tempoConfidence", &sel.tempo_confidence);
+    check_range("tag.confidence", &sel.tag.as_ref().map(|t| t.confidence));
+    if let Some(key) = sel.key.as_mut() {
+        match parse_key(key) {
+            Some(k) => *key = catalog_key_name(k),
+            None => errors.push(FieldError {
+                field: "selection.key".into(),
+                message: "must be a key such as \"F# minor\" or \"Eb major\"".into(),
+            }),
+        }
+    }
+    // Tag names go to SQL as text: PostgreSQL refuses a NUL, so control characters are
+    // refused here, by name.
+    let names = [
+        ("tag", sel.tag.as_ref().map(|t| (&t.group, &t.tag))),
+        ("tagged", sel.tagged.as_ref().map(|t| (&t.group, &t.tag))),
+        (
+            "reviewedTag",
+            sel.reviewed_tag.as_ref().map(|t| (&t.group, &t.tag)),
+        ),
+    ];
+    for (field, name) in names {
+        if let Some((group, tag)) = name {
+            if [group, tag].iter().any(|s| s.chars().any(char::is_control)) {
+                errors.push(FieldError {
+                    field: format!("selection.{field}"),
+                    message: "must not contain control characters".into(),
+                });
+            }
+        }
+    }
+    if let Some(t) = &sel.tagged {
+        if !(0.0..=1.0).contains(&t.min_confidence) {
+            errors.push(FieldError {
+                field: "selection.tagged.minConfidence".into(),
+                message: "must be between 0 and 1".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AnnotateError::Invalid(errors))
     }
 }

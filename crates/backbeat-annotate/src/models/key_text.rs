@@ -44,6 +44,21 @@ pub fn parse_key(text: &str) -> Option<Key> {
     Some(Key { tonic, mode })
 }
 
+/// Tonic names as the catalog's analysis writes them (flats for E♭, A♭, B♭; sharps for C♯,
+/// F♯), so that a reviewed key and an analysed one compare as text in filters.
+const CATALOG_TONICS: [&str; 12] = [
+    "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B",
+];
+
+/// A key as the catalog spells it: `"Eb minor"`.
+pub fn catalog_key_name(key: Key) -> String {
+    let mode = match key.mode {
+        Mode::Major => "major",
+        Mode::Minor => "minor",
+    };
+    format!("{} {mode}", CATALOG_TONICS[usize::from(key.tonic % 12)])
+}
+
 /// The 24 keys as `"C major"` … `"B minor"`, sharps for black keys, majors first.
 pub fn all_key_names() -> Vec<String> {
     [("major"), ("minor")]

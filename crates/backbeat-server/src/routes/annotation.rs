@@ -14,8 +14,6 @@ use backbeat_annotate::engine::{Actor, ItemsInput, ProjectInput};
 use backbeat_store::annotation::{
     AssignmentState, ItemState, MemberRole, NewItem, TrackSelection, Verdict,
 };
-use backbeat_store::search::SearchQuery;
-use backbeat_store::DocKind;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
@@ -26,6 +24,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
 use crate::routes::annotation_dto::*;
 use crate::state::AppState;
+use backbeat_catalog::search::MAX_WORD_TRACKS;
 
 /// Body limit of `POST …/items`: 100,000 items of ~80 bytes of JSON each, with room to spare.
 pub const ITEMS_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -273,52 +272,33 @@ pub async fn add_items(
     ))
 }
 
-/// The most tracks a selection's search query picks (the search index's deepest window).
-pub const MAX_QUERY_TRACKS: usize = 10_000;
-
-/// Replaces a selection's search words by the tracks they find, best first (intersected with
-/// `trackIds` when both are given): the search index lives with the catalog, not the store.
+/// Replaces a selection's search words by the tracks they find, best first (at most
+/// [`MAX_WORD_TRACKS`], intersected with `trackIds` when both are given): the search index
+/// lives with the catalog, not the store.
 async fn resolve_query(state: &AppState, sel: &mut TrackSelection) -> ApiResult<()> {
     let Some(text) = sel.query.take() else {
         return Ok(());
     };
-    let text = text.trim().to_string();
+    let text = text.trim();
     if text.is_empty() || text.chars().count() > backbeat_catalog::search::MAX_QUERY {
         return Err(ApiError::field(
             "selection.query",
             "must be 1 to 200 characters",
         ));
     }
-    let index = state.catalog.parts().index.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let mut ids: Vec<Uuid> = Vec::new();
-        while ids.len() < MAX_QUERY_TRACKS {
-            let page = index.search(&SearchQuery {
-                text: text.clone(),
-                kind: Some(DocKind::Track),
-                limit: 100,
-                offset: ids.len(),
-            })?;
-            if page.hits.is_empty() {
-                break;
-            }
-            ids.extend(page.hits.iter().map(|h| h.id));
-            if ids.len() as u64 >= page.total {
-                break;
-            }
-        }
-        ids.truncate(MAX_QUERY_TRACKS);
-        Ok::<_, backbeat_store::StoreError>(ids)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let found = state
+        .catalog
+        .search()
+        .track_hits(text, MAX_WORD_TRACKS)
+        .await?
+        .into_iter()
+        .map(|h| h.id);
     sel.track_ids = Some(match sel.track_ids.take() {
         Some(listed) => {
             let listed: std::collections::HashSet<Uuid> = listed.into_iter().collect();
-            found.into_iter().filter(|t| listed.contains(t)).collect()
+            found.filter(|t| listed.contains(t)).collect()
         }
-        None => found,
+        None => found.collect(),
     });
     Ok(())
 }

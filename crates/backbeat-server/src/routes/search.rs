@@ -1,7 +1,10 @@
-//! `/api/v1/search`: titles and names, with prefix and typo-tolerant matching.
+//! `/api/v1/search`: titles and names, with prefix and typo-tolerant matching, and descriptor
+//! filters (BPM, key, tags) that prefer what people reviewed over what the pipeline computed.
 
 use axum::routing::get;
 use axum::Router;
+use backbeat_annotate::models::{catalog_key_name, parse_key};
+use backbeat_store::annotation::{Range, TagName, Tagged, TrackSelection};
 use backbeat_store::search::SearchHit;
 use backbeat_store::DocKind;
 use serde::{Deserialize, Serialize};
@@ -9,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
 
@@ -23,8 +26,9 @@ pub fn router() -> Router<AppState> {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Words to find (1–200 characters); the last word also matches as a prefix.
-    pub q: String,
+    /// Words to find (1–200 characters); the last word also matches as a prefix. Optional
+    /// when a descriptor filter is given.
+    pub q: Option<String>,
     /// `track`, `album` or `artist`; all kinds when absent.
     #[serde(rename = "type")]
     #[param(value_type = Option<String>)]
@@ -35,6 +39,102 @@ pub struct SearchParams {
     /// 0–1000 (default 0).
     #[param(minimum = 0, maximum = 1000)]
     pub offset: Option<usize>,
+    /// Tracks whose BPM is at least this: the reviewed BPM where people settled one, else the
+    /// analysis's.
+    #[param(minimum = 0)]
+    pub bpm_min: Option<f64>,
+    /// Tracks whose BPM is at most this (reviewed first, as `bpmMin`).
+    #[param(minimum = 0)]
+    pub bpm_max: Option<f64>,
+    /// Tracks in this key (`F# minor`, `Ebm`, `a minor`; enharmonic spellings match): the
+    /// reviewed key where people settled one, else the analysis's.
+    pub key: Option<String>,
+    /// Tracks carrying this tag, `group:tag` (e.g. `mood:happy`): where people reviewed the
+    /// group for a track their tags decide, else the tagger's confidence must reach
+    /// `tagConfidence`.
+    pub tag: Option<String>,
+    /// The tagger's confidence that counts for `tag`, 0–1 (default 0.5); nothing without `tag`.
+    #[param(minimum = 0, maximum = 1)]
+    pub tag_confidence: Option<f64>,
+    /// Tracks people gave this tag, `group:tag`, in a resolved annotation item.
+    pub reviewed_tag: Option<String>,
+    /// Only tracks with (`true`) or without (`false`) any reviewed value or tag.
+    pub reviewed: Option<bool>,
+}
+
+impl SearchParams {
+    /// The descriptor filters as a catalog selection, `None` when none is given.
+    fn filter(&self) -> ApiResult<Option<TrackSelection>> {
+        let mut errors = Vec::new();
+        let mut sel = TrackSelection::default();
+        for (name, v) in [("bpmMin", self.bpm_min), ("bpmMax", self.bpm_max)] {
+            if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                errors.push(FieldError::new(name, "must be a number of at least 0"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.bpm_min, self.bpm_max) {
+            if min > max {
+                errors.push(FieldError::new("bpmMax", "must be at least bpmMin"));
+            }
+        }
+        if self.bpm_min.is_some() || self.bpm_max.is_some() {
+            sel.bpm = Some(Range {
+                min: self.bpm_min,
+                max: self.bpm_max,
+            });
+        }
+        if let Some(key) = &self.key {
+            match parse_key(key) {
+                Some(k) => sel.key = Some(catalog_key_name(k)),
+                None => errors.push(FieldError::new(
+                    "key",
+                    "must be a key such as \"F# minor\" or \"Eb major\"",
+                )),
+            }
+        }
+        let confidence = self.tag_confidence.unwrap_or(Tagged::DEFAULT_CONFIDENCE);
+        if !(0.0..=1.0).contains(&confidence) {
+            errors.push(FieldError::new("tagConfidence", "must be between 0 and 1"));
+        }
+        if let Some(t) = &self.tag {
+            match tag_name(t) {
+                Some(TagName { group, tag }) => {
+                    sel.tagged = Some(Tagged {
+                        group,
+                        tag,
+                        min_confidence: confidence,
+                    })
+                }
+                None => errors.push(FieldError::new("tag", TAG_FORMAT)),
+            }
+        }
+        if let Some(t) = &self.reviewed_tag {
+            match tag_name(t) {
+                Some(name) => sel.reviewed_tag = Some(name),
+                None => errors.push(FieldError::new("reviewedTag", TAG_FORMAT)),
+            }
+        }
+        sel.reviewed = self.reviewed;
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok((sel != TrackSelection::default()).then_some(sel))
+    }
+}
+
+const TAG_FORMAT: &str = "must be group:tag, e.g. mood:happy";
+
+/// `group:tag`, both parts non-empty, at most 100 characters and free of control characters
+/// (PostgreSQL refuses a NUL in text).
+fn tag_name(text: &str) -> Option<TagName> {
+    let (group, tag) = text.split_once(':')?;
+    let (group, tag) = (group.trim(), tag.trim());
+    let fits =
+        |s: &str| !s.is_empty() && s.chars().count() <= 100 && !s.chars().any(char::is_control);
+    (fits(group) && fits(tag)).then(|| TagName {
+        group: group.to_string(),
+        tag: tag.to_string(),
+    })
 }
 
 /// One result.
@@ -81,7 +181,8 @@ pub struct SearchResponse {
     pub offset: usize,
 }
 
-/// Searches tracks, albums and artists by title and name.
+/// Searches tracks, albums and artists by title and name; descriptor filters narrow it to the
+/// tracks whose BPM, key or tags match (reviewed values first).
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
     security(("bearer" = [])),
     responses((status = 200, body = SearchResponse), crate::openapi::Errors))]
@@ -90,11 +191,21 @@ pub async fn search(
     _caller: Caller,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResponse>> {
-    let (results, limit, offset) = state
-        .catalog
-        .search()
-        .query(&p.q, p.kind, p.limit, p.offset)
-        .await?;
+    let search = state.catalog.search();
+    let (results, limit, offset) = match (p.filter()?, &p.q) {
+        (Some(filter), q) => {
+            search
+                .filtered(q.as_deref(), p.kind, filter, p.limit, p.offset)
+                .await?
+        }
+        (None, Some(q)) => search.query(q, p.kind, p.limit, p.offset).await?,
+        (None, None) => {
+            return Err(ApiError::field(
+                "q",
+                "give words to find, a descriptor filter, or both",
+            ))
+        }
+    };
     Ok(Json(SearchResponse {
         hits: results.hits.into_iter().map(HitDto::from).collect(),
         total: results.total,

@@ -225,6 +225,15 @@ pub struct TrackSelection {
     pub bpm: Option<Range>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tempo_confidence: Option<Range>,
+    /// The track's key as the catalog spells it (`"Eb minor"`, `"F# major"`): the reviewed
+    /// one where people settled it, else the analysis's. Callers normalise what a client
+    /// wrote (`backbeat_annotate::models::catalog_key_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A tag the track carries: where people reviewed the tag's group for the track, their
+    /// tags decide; elsewhere the tagger's confidence must reach `minConfidence`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagged: Option<Tagged>,
     /// A tag of the tagger's, by its confidence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<TagRange>,
@@ -258,6 +267,26 @@ pub struct Range {
 pub struct TagName {
     pub group: String,
     pub tag: String,
+}
+
+/// A tag a track carries, by people's word where they gave it, else by the tagger's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tagged {
+    pub group: String,
+    pub tag: String,
+    /// The tagger's confidence that counts as carrying the tag (default 0.5).
+    #[serde(default = "Tagged::default_confidence")]
+    pub min_confidence: f64,
+}
+
+impl Tagged {
+    /// The confidence at which the tagger's tag counts when a filter does not say.
+    pub const DEFAULT_CONFIDENCE: f64 = 0.5;
+
+    fn default_confidence() -> f64 {
+        Self::DEFAULT_CONFIDENCE
+    }
 }
 
 /// Tracks whose tagger confidence for one tag lies in a range.

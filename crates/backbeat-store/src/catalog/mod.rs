@@ -24,7 +24,7 @@ mod uploads;
 use crate::model::Id;
 
 pub use accounts::AccountStore;
-pub use docs::DocSource;
+pub use docs::{DocSource, FilteredTracks};
 pub use health::Health;
 pub use library::LibraryStore;
 pub use playlists::PlaylistStore;

@@ -4,10 +4,9 @@
 //! lower-case, fold diacritics to ASCII) used both at indexing and at query time, so "Beyoncé",
 //! "BEYONCE" and "beyonce" are the same term.
 //!
-//! Descriptor fields are reserved now (empty until analysis results are stored) so that
-//! filtering by BPM range, key or tags later is a change to the query builder, not a schema
-//! change and a rebuild: `bpm` is a fast f64 field (range filters), `key` an untokenised string
-//! (`"C major"`), `tags` a facet (`/genre/techno`, `/mood/dark`).
+//! Descriptor fields (`bpm` fast f64, `key` untokenised, `tags` facet) are reserved and stay
+//! empty: the search's descriptor filters run in SQL (`DocSource::filter_tracks`) because
+//! reviewed values change inside annotation transactions that cannot re-index a track.
 //!
 //! Prefix matching (search-as-you-type) reads a precomputed prefix field per name field: every
 //! analysed token is indexed once per leading substring of 1 to [`MAX_PREFIX_CHARS`] characters,

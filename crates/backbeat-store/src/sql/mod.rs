@@ -22,6 +22,7 @@ mod queue;
 mod quota;
 mod rows;
 mod search;
+mod selection;
 mod stores;
 mod tracks;
 mod uploads;

@@ -3,11 +3,14 @@
 
 use sqlx::any::AnyRow;
 
-use crate::error::StoreResult;
+use crate::annotation::TrackSelection;
+use crate::catalog::FilteredTracks;
+use crate::error::{StoreError, StoreResult};
 use crate::model::{DocKind, DocScope, Id, SearchDoc};
 
 use super::errors::db;
-use super::rows::{enumerated, id, int, opt_id, opt_text, text};
+use super::rows::{count, enumerated, id, int, opt_id, opt_text, text};
+use super::selection::{bind_all, selection_sql};
 use super::SqlCatalog;
 
 const ARTISTS: &str = "SELECT 'artist' AS kind, ar.id AS id, ar.name AS title,
@@ -88,4 +91,76 @@ pub(super) async fn all_search_docs(
         .await
         .map_err(db)?;
     rows.iter().map(doc_row).collect()
+}
+
+/// Ids per statement when a selection names its tracks.
+const ID_CHUNK: usize = 500;
+
+pub(super) async fn filter_tracks(
+    c: &SqlCatalog,
+    s: &TrackSelection,
+    limit: u32,
+    offset: u64,
+) -> StoreResult<FilteredTracks> {
+    if s.query.is_some() {
+        return Err(StoreError::Search {
+            context: "a selection's search words must be resolved into trackIds by the index first"
+                .into(),
+            source: None,
+        });
+    }
+    match &s.track_ids {
+        Some(ids) => {
+            // Every match of every chunk, then one page: the ids come from a text search
+            // (at most 10,000) and the caller wants them all to keep its own order.
+            let mut docs = Vec::new();
+            for chunk in ids.chunks(ID_CHUNK) {
+                let sel = selection_sql(c.backend, s, 1, chunk);
+                let sql = format!(
+                    "SELECT * FROM ({TRACKS}) d WHERE d.id IN (SELECT t.id {})",
+                    sel.from_where
+                );
+                let rows = bind_all(sqlx::query(&sql), &sel.binds)
+                    .fetch_all(&c.read)
+                    .await
+                    .map_err(db)?;
+                for r in &rows {
+                    docs.push(doc_row(r)?);
+                }
+            }
+            docs.sort_by_key(|d| (d.created_at, d.id));
+            let total = docs.len() as u64;
+            let docs = docs
+                .into_iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .take(limit as usize)
+                .collect();
+            Ok(FilteredTracks { docs, total })
+        }
+        None => {
+            let sel = selection_sql(c.backend, s, 1, &[]);
+            let count_sql = format!(
+                "SELECT count(*) AS n FROM (SELECT t.id {}) m",
+                sel.from_where
+            );
+            let total = count(int(
+                &bind_all(sqlx::query(&count_sql), &sel.binds)
+                    .fetch_one(&c.read)
+                    .await
+                    .map_err(db)?,
+                "n",
+            )?);
+            let sql = format!(
+                "SELECT * FROM ({TRACKS}) d WHERE d.id IN (SELECT t.id {})
+                 ORDER BY d.created_at, d.id LIMIT {limit} OFFSET {offset}",
+                sel.from_where
+            );
+            let rows = bind_all(sqlx::query(&sql), &sel.binds)
+                .fetch_all(&c.read)
+                .await
+                .map_err(db)?;
+            let docs = rows.iter().map(doc_row).collect::<StoreResult<_>>()?;
+            Ok(FilteredTracks { docs, total })
+        }
+    }
 }

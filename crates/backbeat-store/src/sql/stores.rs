@@ -3,9 +3,10 @@
 
 use async_trait::async_trait;
 
+use crate::annotation::TrackSelection;
 use crate::catalog::{
-    AccountStore, Charge, ChargeOutcome, DocSource, Health, LibraryStore, PlaylistStore,
-    QuotaLimits, QuotaStore, Stores, UploadStore, Usage,
+    AccountStore, Charge, ChargeOutcome, DocSource, FilteredTracks, Health, LibraryStore,
+    PlaylistStore, QuotaLimits, QuotaStore, Stores, UploadStore, Usage,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::model::*;
@@ -233,6 +234,14 @@ impl DocSource for SqlCatalog {
         limit: u32,
     ) -> StoreResult<Vec<SearchDoc>> {
         search::all_search_docs(self, kind, after, limit).await
+    }
+    async fn filter_tracks(
+        &self,
+        selection: &TrackSelection,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<FilteredTracks> {
+        search::filter_tracks(self, selection, limit, offset).await
     }
 }
 

@@ -1,10 +1,11 @@
 //! Flow back on both backends: a resolving change writes the track's reviewed values and tags
 //! (a later resolution replaces them; a change that does not resolve writes none), selections
-//! see reviewed values over the pipeline's, and the webhook outbox hands each due row to one
+//! see reviewed values over the pipeline's (and so do the search's descriptor filters:
+//! reviewed key and tags over the analysis's and the tagger's), and the webhook outbox hands each due row to one
 //! delivery loop at a time, retries and gives up as told.
 
 use backbeat_store::annotation::*;
-use backbeat_store::jobs::TrackAnalysis;
+use backbeat_store::jobs::{TrackAnalysis, TrackTag};
 use backbeat_store::prelude::*;
 use backbeat_store::sql::SqlCatalog;
 use backbeat_store::{new_id, now_millis, AlbumKind, AnnotationStore, Id};
@@ -15,6 +16,7 @@ use super::{track, user};
 conformance!(
     resolutions_write_reviewed_values,
     selections_see_reviewed_values,
+    search_filters_prefer_reviewed_values,
     the_outbox_hands_out_each_row_once,
 );
 
@@ -258,6 +260,116 @@ async fn selections_see_reviewed_values(c: &SqlCatalog) {
     };
     assert_eq!(picked(c, u, reviewed(true)).await, only(&t[..2]));
     assert_eq!(picked(c, u, reviewed(false)).await, only(&t[2..]));
+}
+
+async fn search_filters_prefer_reviewed_values(c: &SqlCatalog) {
+    let u = user(c, &format!("{}@example.com", new_id().simple())).await;
+    let artist = c.create_artist("Filtered", u.id).await.expect("artist");
+    let album = c
+        .create_album(artist.id, "Keys", AlbumKind::Album, None)
+        .await
+        .expect("album");
+    let mut t = Vec::new();
+    for i in 0..3 {
+        t.push(track(c, album.id, u.id, &format!("k{i}")).await.id);
+    }
+    let tag = |tag: &str, confidence: f64| TrackTag {
+        group: "genre".into(),
+        tag: tag.into(),
+        confidence,
+    };
+    // Track 0: C major, rock 0.8. Track 1: never analysed. Track 2: C major, rock 0.3, jazz 0.7.
+    for (id, tags) in [
+        (t[0], vec![tag("rock", 0.8)]),
+        (t[2], vec![tag("rock", 0.3), tag("jazz", 0.7)]),
+    ] {
+        c.set_track_analysis(&TrackAnalysis {
+            track_id: id,
+            bpm: Some(120.0),
+            key: Some("C major".into()),
+            loudness_lufs: None,
+            analysis: json!({}),
+            tags,
+            updated_at: now_millis(),
+            source: None,
+        })
+        .await
+        .expect("analysis");
+    }
+    // People hear track 0 as jazz in E♭ minor, and track 1 as rock.
+    let p = project(c, u.id).await;
+    route(c, p, &t[..2], |i, item| match i {
+        0 => resolved(
+            item,
+            vec![Review::Key("Eb minor".into()), genre(&["jazz"])],
+            false,
+        ),
+        _ => resolved(item, vec![genre(&["rock"])], false),
+    })
+    .await;
+    let of_artist = |f: fn(&mut TrackSelection)| {
+        let mut s = TrackSelection {
+            artist_id: Some(artist.id),
+            ..TrackSelection::default()
+        };
+        f(&mut s);
+        s
+    };
+    let found = |sel: TrackSelection, limit: u32, offset: u64| async move {
+        let page = c.filter_tracks(&sel, limit, offset).await.expect("filter");
+        (
+            page.docs.iter().map(|d| d.id).collect::<Vec<Id>>(),
+            page.total,
+        )
+    };
+    assert_eq!(
+        found(of_artist(|s| s.key = Some("C major".into())), 10, 0).await,
+        (vec![t[2]], 1),
+        "the reviewed key replaces the analysis's"
+    );
+    assert_eq!(
+        found(of_artist(|s| s.key = Some("Eb minor".into())), 10, 0).await,
+        (vec![t[0]], 1)
+    );
+    let tagged = |tag: &str, min_confidence: f64| Tagged {
+        group: "genre".into(),
+        tag: tag.into(),
+        min_confidence,
+    };
+    let mut rock = of_artist(|_| ());
+    rock.tagged = Some(tagged("rock", 0.5));
+    assert_eq!(
+        found(rock.clone(), 10, 0).await,
+        (vec![t[1]], 1),
+        "people's genres replace the tagger's; the tagger's 0.3 is under the bar"
+    );
+    rock.tagged = Some(tagged("rock", 0.2));
+    assert_eq!(found(rock, 10, 0).await, (vec![t[1], t[2]], 2));
+    let mut jazz = of_artist(|_| ());
+    jazz.tagged = Some(tagged("jazz", 0.5));
+    assert_eq!(found(jazz.clone(), 10, 0).await, (vec![t[0], t[2]], 2));
+
+    // Pages: oldest first, the total counts every page; documents carry their names.
+    let all = found(of_artist(|_| ()), 2, 1).await;
+    assert_eq!(all, (vec![t[1], t[2]], 3));
+    let page = c.filter_tracks(&of_artist(|_| ()), 1, 0).await.unwrap();
+    let doc = &page.docs[0];
+    assert_eq!(
+        (
+            doc.title.as_str(),
+            doc.artist_name.as_str(),
+            doc.album_title.as_deref()
+        ),
+        ("k0", "Filtered", Some("Keys"))
+    );
+    // A list of tracks (what words found): the same rules, paged the same way.
+    jazz.artist_id = None;
+    jazz.track_ids = Some(vec![t[2], t[1], t[0]]);
+    assert_eq!(found(jazz.clone(), 10, 0).await, (vec![t[0], t[2]], 2));
+    assert_eq!(found(jazz.clone(), 1, 1).await, (vec![t[2]], 2));
+    // Words are the index's business: one left in is refused, not ignored.
+    jazz.query = Some("jazz".into());
+    assert!(c.filter_tracks(&jazz, 10, 0).await.is_err());
 }
 
 async fn the_outbox_hands_out_each_row_once(c: &SqlCatalog) {

@@ -2,6 +2,8 @@
 //! and nothing else, and must not depend on the SQL implementation.
 
 use async_trait::async_trait;
+use backbeat_store::annotation::TrackSelection;
+use backbeat_store::catalog::FilteredTracks;
 use backbeat_store::model::*;
 use backbeat_store::{DocSource, StoreError, StoreResult};
 
@@ -56,5 +58,13 @@ impl DocSource for FakeCatalog {
         limit: u32,
     ) -> StoreResult<Vec<SearchDoc>> {
         (self.pages)(kind, after, limit)
+    }
+    async fn filter_tracks(
+        &self,
+        _selection: &TrackSelection,
+        _limit: u32,
+        _offset: u64,
+    ) -> StoreResult<FilteredTracks> {
+        unused()
     }
 }
