@@ -13,6 +13,7 @@ mod error;
 pub mod eval;
 pub mod key;
 pub mod loudness;
+pub mod peaks;
 pub mod resample;
 pub mod rhythm;
 mod spectrum;

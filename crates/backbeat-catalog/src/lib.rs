@@ -22,6 +22,7 @@ pub mod error;
 pub mod gc;
 pub mod links;
 pub mod metrics;
+pub mod peaks;
 pub mod playlists;
 pub mod policy;
 pub mod processing;

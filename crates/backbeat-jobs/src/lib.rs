@@ -5,13 +5,14 @@
 //! upload ─► downsample (audio.wav: mono 22,050 Hz 32-bit float; source.json: file facts,
 //!           │            loudness at the source rate, decoding warnings)
 //!           ├─► analyze (analysis.json: every descriptor) ─┬─► summary (catalog database)
-//!           └─► tag (tags.json: musicnn tags, embedding) ──┘
+//!           ├─► tag (tags.json: musicnn tags, embedding) ──┘
+//!           └─► peaks (peaks.dat: the waveform, BBC audiowaveform format)
 //! upload ─┬─► transcode (stream.json, ladder/: HLS + DASH over CMAF, AAC and Opus rungs,
 //!         │              loudness gain; one ffmpeg process)
 //! downsample.source.json ┘
 //! ```
 //!
-//! `downsample` decodes the upload once; `analyze` and `tag` read its mono signal from the
+//! `downsample` decodes the upload once; `analyze`, `tag` and `peaks` read its mono signal from the
 //! chain's [`Memo`](backbeat_pipeline::Memo) when the same worker just computed it (decode
 //! once), else stream `audio.wav`.
 //! The signal is stored as 32-bit float WAV: exactly the samples the analysers saw, so
@@ -22,6 +23,7 @@
 
 mod analyze;
 mod downsample;
+mod peaks;
 mod probe;
 mod signal;
 mod summary;
@@ -66,6 +68,7 @@ pub fn builtin_specs_with(keep_replaced: Duration) -> Vec<JobSpec> {
             &["downsample.audio.wav", "downsample.source.json"],
             &["tags.json"],
         ),
+        JobSpec::builtin("peaks", 1, &["downsample.audio.wav"], &["peaks.dat"]),
         // v2: also stores the tagger's results.
         JobSpec::builtin(
             "summary",
@@ -130,6 +133,7 @@ pub fn register_builtin_jobs(registry: &mut Registry, settings: &BuiltinSettings
                 models_dir: models_dir.to_path_buf(),
             },
         )
+        .register("peaks", peaks::PeaksJob)
         .register("summary", summary::Summary)
         .register(
             "transcode",

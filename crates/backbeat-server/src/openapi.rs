@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    albums, annotation, annotation_reports, artists, blobs_doc, playlists, processing, search,
-    stream, tracks,
+    albums, annotation, annotation_reports, artists, blobs_doc, peaks, playlists, processing,
+    search, stream, tracks,
 };
 
 /// The error responses every authenticated endpoint may give, as problem documents.
@@ -50,7 +50,7 @@ pub enum Errors {
         artists::add_owner, artists::remove_owner,
         albums::create, albums::list, albums::read, albums::update, albums::remove,
         tracks::upload_url, tracks::update_url, tracks::create, tracks::list, tracks::read,
-        tracks::update, tracks::remove, stream::stream, processing::jobs, processing::analysis,
+        tracks::update, tracks::remove, stream::stream, processing::jobs, processing::analysis, peaks::peaks,
         playlists::create, playlists::list, playlists::read, playlists::update, playlists::remove,
         search::search,
         blobs_doc::serve, blobs_doc::head, blobs_doc::receive,

@@ -78,7 +78,8 @@ async fn every_fixture_format_becomes_a_ready_track() {
             .collect();
         // Parents before children.
         let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
-        assert_eq!(names.len(), 6, "{names:?}");
+        assert_eq!(names.len(), 7, "{names:?}");
+        assert!(at("downsample") < at("peaks"), "{names:?}");
         assert!(
             at("downsample") < at("analyze")
                 && at("analyze") < at("summary")
@@ -131,7 +132,50 @@ async fn every_fixture_format_becomes_a_ready_track() {
                 .any(|t| t["group"] == "vocals"),
             "{file}: {a:#}"
         );
+        waveform_is_served_by_range(&app, &artist, id, ms).await;
     }
+}
+
+/// The track's peaks: the documented header, and any window by one range request.
+async fn waveform_is_served_by_range(
+    app: &TestApp,
+    user: &crate::common::TestUser,
+    id: &str,
+    duration_ms: i64,
+) {
+    use backbeat_audio::peaks::Peaks;
+    let r = app
+        .get(format!("{}/peaks", api::track(id)))
+        .auth(user)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(doc["sampleRate"], 22_050, "{doc}");
+    assert_eq!(doc["samplesPerPixel"], 256, "{doc}");
+    let pixels = doc["pixels"].as_u64().unwrap();
+    let expected = (duration_ms as f64 / 1000.0 * 22_050.0 / 256.0).ceil() as u64;
+    assert!(pixels.abs_diff(expected) <= 2, "{pixels} vs {expected}");
+    assert_eq!(doc["bytes"].as_u64().unwrap(), 20 + 4 * pixels);
+    let url = crate::support::path_of(doc["url"].as_str().unwrap());
+    let whole = app.get(&url).await;
+    assert_eq!(whole.status, StatusCode::OK, "{}", whole.text());
+    let peaks = Peaks::from_dat(&whole.body).expect("a .dat file");
+    assert_eq!(peaks.len() as u64, pixels);
+    // The fixtures are a loud chord: the middle pixels swing well both ways.
+    let (lo, hi) = peaks.pixel(pixels as usize / 2).unwrap();
+    assert!(lo < -3000 && hi > 3000, "{lo} {hi}");
+    // Pixels 10 and 11 alone, as a player scrolled to them fetches them.
+    let part = app.get(&url).header("range", "bytes=60-67").await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(&part.body[..], &whole.body[60..68]);
+    let unknown = app
+        .get(format!(
+            "{}/peaks",
+            api::track(uuid::Uuid::new_v4().to_string())
+        ))
+        .auth(user)
+        .await;
+    unknown.assert_problem(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ pub mod annotation_reports;
 pub mod artists;
 pub mod blobs;
 pub mod blobs_doc;
+pub mod peaks;
 pub mod playlists;
 pub mod processing;
 pub mod search;
@@ -26,6 +27,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(tracks::router())
         .merge(stream::router())
         .merge(processing::router())
+        .merge(peaks::router())
         .merge(playlists::router())
         .merge(search::router())
         .merge(blobs::router())

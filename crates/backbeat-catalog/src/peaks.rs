@@ -1,0 +1,86 @@
+//! A track's waveform peaks, as the `peaks` job left them: a signed URL to the `.dat` file
+//! (BBC audiowaveform format) and its header, so a player fetches the pixels of the window it
+//! shows by HTTP range (`bytes=20+4i-…`) instead of the whole file.
+
+use backbeat_audio::peaks::{DAT_HEADER_BYTES, DAT_PIXEL_BYTES};
+use backbeat_pipeline::artifacts;
+use backbeat_store::model::now_millis;
+use backbeat_store::{Id, StoreError};
+use futures_util::TryStreamExt;
+
+use crate::blobs::BlobAccess;
+use crate::error::{CatalogError, CatalogResult};
+use crate::tracks::Tracks;
+use crate::{policy, Caller};
+
+/// The job whose output is the waveform.
+pub const PEAKS_JOB: &str = "peaks";
+/// Its output.
+const FILE: &str = "peaks.dat";
+
+/// The waveform handed to one caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeaksGrant {
+    /// The `.dat` file; answers range requests.
+    pub url: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    pub sample_rate: u32,
+    pub samples_per_pixel: u32,
+    pub pixels: u64,
+    pub bytes: u64,
+}
+
+impl Tracks<'_> {
+    /// The track's waveform, once the `peaks` job has drawn it from the current audio; who may
+    /// read it is who may stream the track. `NotFound` until then.
+    pub async fn peaks(&self, caller: &Caller, id: Id) -> CatalogResult<PeaksGrant> {
+        let cat = self.0;
+        let t = policy::streamable_track(cat, caller, id).await?;
+        let Some(spec) = cat.pipeline.graph.job(PEAKS_JOB) else {
+            return Err(CatalogError::NotFound);
+        };
+        let manifest = artifacts::read_manifest(&cat.blobs, t.track.id, spec).await?;
+        if !manifest.is_some_and(|m| m.is_from(&t.track.blob_key) && m.unavailable.is_none()) {
+            return Err(CatalogError::NotFound);
+        }
+        let key = artifacts::output_key(t.track.id, &spec.name, spec.version, FILE);
+        let header = match read_header(cat, &key).await {
+            Ok(h) => h,
+            // Deleted between the two reads (the track is going away).
+            Err(StoreError::NotFound) => return Err(CatalogError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let word =
+            |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+        let pixels = u64::from(word(16));
+        let ttl_s = cat.config.stream_url_ttl_s;
+        let prefix = artifacts::output_key(t.track.id, &spec.name, spec.version, "");
+        let grant = BlobAccess(cat).grant_prefix(prefix.trim_end_matches('/'), ttl_s)?;
+        Ok(PeaksGrant {
+            url: format!("{}/blobs/{grant}/{FILE}", cat.config.public_url),
+            expires_at: (now_millis() / 1000 + i64::try_from(ttl_s).unwrap_or(i64::MAX / 4_000))
+                * 1000,
+            sample_rate: word(8),
+            samples_per_pixel: word(12),
+            pixels,
+            bytes: DAT_HEADER_BYTES as u64 + pixels * DAT_PIXEL_BYTES as u64,
+        })
+    }
+}
+
+/// The file's 20-byte header.
+async fn read_header(cat: &crate::Inner, key: &str) -> Result<Vec<u8>, StoreError> {
+    let mut head = Vec::with_capacity(DAT_HEADER_BYTES);
+    let mut s = cat.blobs.get_range(key, 0..DAT_HEADER_BYTES as u64).await?;
+    while let Some(chunk) = s.try_next().await? {
+        head.extend_from_slice(&chunk);
+    }
+    if head.len() < DAT_HEADER_BYTES {
+        return Err(StoreError::blob(
+            format!("reading `{key}`"),
+            "a waveform file shorter than its header",
+        ));
+    }
+    Ok(head)
+}
