@@ -756,7 +756,7 @@ pub fn normalise_selection(sel: &mut TrackSelection) -> AnnotateResult<()> {
         }
     }
     // Tag names go to SQL as text: PostgreSQL refuses a NUL, so control characters are
-    // refused here, by name.
+    // refused here, by name; an empty tag is how the store marks a group reviewed with none.
     let names = [
         ("tag", sel.tag.as_ref().map(|t| (&t.group, &t.tag))),
         ("tagged", sel.tagged.as_ref().map(|t| (&t.group, &t.tag))),
@@ -767,10 +767,13 @@ pub fn normalise_selection(sel: &mut TrackSelection) -> AnnotateResult<()> {
     ];
     for (field, name) in names {
         if let Some((group, tag)) = name {
-            if [group, tag].iter().any(|s| s.chars().any(char::is_control)) {
+            if [group, tag]
+                .iter()
+                .any(|s| s.is_empty() || s.chars().any(char::is_control))
+            {
                 errors.push(FieldError {
                     field: format!("selection.{field}"),
-                    message: "must not contain control characters".into(),
+                    message: "group and tag must be non-empty, without control characters".into(),
                 });
             }
         }

@@ -35,18 +35,25 @@ async fn project(c: &SqlCatalog, by: Id) -> Id {
     .id
 }
 
-/// Three tracks; the first has an analysis BPM of 200, the third of 100.
-async fn tracks(c: &SqlCatalog) -> (Id, Vec<Id>) {
+/// A new user, their artist (named `artist`) with one album, and three tracks titled
+/// `{prefix}0`…`{prefix}2`: (user, artist, tracks).
+async fn catalog_of_three(c: &SqlCatalog, artist: &str, prefix: &str) -> (Id, Id, Vec<Id>) {
     let u = user(c, &format!("{}@example.com", new_id().simple())).await;
-    let artist = c.create_artist("Reviewed", u.id).await.expect("artist");
+    let artist = c.create_artist(artist, u.id).await.expect("artist");
     let album = c
-        .create_album(artist.id, "Flow", AlbumKind::Album, None)
+        .create_album(artist.id, "Album", AlbumKind::Album, None)
         .await
         .expect("album");
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(track(c, album.id, u.id, &format!("t{i}")).await.id);
+        ids.push(track(c, album.id, u.id, &format!("{prefix}{i}")).await.id);
     }
+    (u.id, artist.id, ids)
+}
+
+/// Three tracks; the first has an analysis BPM of 200, the third of 100.
+async fn tracks(c: &SqlCatalog) -> (Id, Vec<Id>) {
+    let (u, _, ids) = catalog_of_three(c, "Reviewed", "t").await;
     for (t, bpm) in [(ids[0], 200.0), (ids[2], 100.0)] {
         c.set_track_analysis(&TrackAnalysis {
             track_id: t,
@@ -61,7 +68,7 @@ async fn tracks(c: &SqlCatalog) -> (Id, Vec<Id>) {
         .await
         .expect("analysis");
     }
-    (u.id, ids)
+    (u, ids)
 }
 
 /// Adds whole-track items for `tracks` to `project` and routes each with its change.
@@ -263,16 +270,7 @@ async fn selections_see_reviewed_values(c: &SqlCatalog) {
 }
 
 async fn search_filters_prefer_reviewed_values(c: &SqlCatalog) {
-    let u = user(c, &format!("{}@example.com", new_id().simple())).await;
-    let artist = c.create_artist("Filtered", u.id).await.expect("artist");
-    let album = c
-        .create_album(artist.id, "Keys", AlbumKind::Album, None)
-        .await
-        .expect("album");
-    let mut t = Vec::new();
-    for i in 0..3 {
-        t.push(track(c, album.id, u.id, &format!("k{i}")).await.id);
-    }
+    let (u, artist, t) = catalog_of_three(c, "Filtered", "k").await;
     let tag = |tag: &str, confidence: f64| TrackTag {
         group: "genre".into(),
         tag: tag.into(),
@@ -297,7 +295,7 @@ async fn search_filters_prefer_reviewed_values(c: &SqlCatalog) {
         .expect("analysis");
     }
     // People hear track 0 as jazz in E♭ minor, and track 1 as rock.
-    let p = project(c, u.id).await;
+    let p = project(c, u).await;
     route(c, p, &t[..2], |i, item| match i {
         0 => resolved(
             item,
@@ -309,7 +307,7 @@ async fn search_filters_prefer_reviewed_values(c: &SqlCatalog) {
     .await;
     let of_artist = |f: fn(&mut TrackSelection)| {
         let mut s = TrackSelection {
-            artist_id: Some(artist.id),
+            artist_id: Some(artist),
             ..TrackSelection::default()
         };
         f(&mut s);
@@ -360,13 +358,25 @@ async fn search_filters_prefer_reviewed_values(c: &SqlCatalog) {
             doc.artist_name.as_str(),
             doc.album_title.as_deref()
         ),
-        ("k0", "Filtered", Some("Keys"))
+        ("k0", "Filtered", Some("Album"))
     );
     // A list of tracks (what words found): the same rules, paged the same way.
     jazz.artist_id = None;
     jazz.track_ids = Some(vec![t[2], t[1], t[0]]);
     assert_eq!(found(jazz.clone(), 10, 0).await, (vec![t[0], t[2]], 2));
     assert_eq!(found(jazz.clone(), 1, 1).await, (vec![t[2]], 2));
+    // People find no genre for track 2: the tagger's jazz no longer counts, and the empty
+    // verdict is no tag in listings but makes the track reviewed.
+    let q = project(c, u).await;
+    route(c, q, &t[2..], |_, item| {
+        resolved(item, vec![genre(&[])], false)
+    })
+    .await;
+    assert_eq!(found(jazz.clone(), 10, 0).await, (vec![t[0]], 1));
+    assert!(c.track_reviews(t[2]).await.unwrap().tags.is_empty());
+    let mut reviewed = of_artist(|_| ());
+    reviewed.reviewed = Some(false);
+    assert_eq!(found(reviewed, 10, 0).await, (vec![], 0));
     // Words are the index's business: one left in is refused, not ignored.
     jazz.query = Some("jazz".into());
     assert!(c.filter_tracks(&jazz, 10, 0).await.is_err());

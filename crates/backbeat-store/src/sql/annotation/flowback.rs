@@ -40,6 +40,10 @@ pub(super) async fn write_in(
     Ok(())
 }
 
+/// The tag of a group's row when people reviewed it and gave no tag (never a tag name: they
+/// are non-empty).
+const NO_TAGS: &str = "";
+
 async fn write_review_in(
     tx: &mut Tx,
     item: &ItemRecord,
@@ -58,7 +62,16 @@ async fn write_review_in(
                 .execute(&mut **tx)
                 .await
                 .map_err(db)?;
-            for tag in tags {
+            // People who found no tag of the group keep one row with the empty tag: filters
+            // then know the group was reviewed (the tagger's tags of it no longer count),
+            // while listings skip the row.
+            let none = [NO_TAGS.to_string()];
+            let rows = if tags.is_empty() {
+                &none[..]
+            } else {
+                &tags[..]
+            };
+            for tag in rows {
                 sqlx::query(
                     "INSERT INTO track_reviewed_tags
                          (track_id, grp, tag, project_id, item_id, updated_at)
@@ -121,7 +134,7 @@ pub(super) async fn track_reviews(c: &SqlCatalog, track: Id) -> StoreResult<Trac
     .collect::<StoreResult<Vec<_>>>()?;
     let tags = sqlx::query(
         "SELECT grp, tag, project_id, item_id, updated_at FROM track_reviewed_tags
-         WHERE track_id = $1 ORDER BY grp, tag",
+         WHERE track_id = $1 AND tag <> '' ORDER BY grp, tag",
     )
     .bind(track.to_string())
     .fetch_all(&c.read)
