@@ -77,6 +77,9 @@ pub fn sql_outage(e: &sqlx::Error) -> Option<Outage> {
 pub fn io_outage(e: &(dyn Error + 'static)) -> Option<Outage> {
     let mut next = Some(e);
     while let Some(err) = next {
+        if let Some(outage) = tantivy_outage(err) {
+            return Some(outage);
+        }
         if let Some(io) = err.downcast_ref::<io::Error>() {
             if is_storage_full(io) {
                 return Some(Outage::StorageFull);
@@ -91,6 +94,26 @@ pub fn io_outage(e: &(dyn Error + 'static)) -> Option<Outage> {
         next = err.source();
     }
     None
+}
+
+/// A full disk under the search index. tantivy keeps io errors in an `Arc` that it does not
+/// expose as a source, or flattens an indexing thread's failure into its message, so the
+/// source chain alone never finds them (a commit that ran out of space answered 500).
+fn tantivy_outage(e: &(dyn Error + 'static)) -> Option<Outage> {
+    use tantivy::directory::error::OpenWriteError;
+    use tantivy::TantivyError;
+    let full = match e.downcast_ref::<TantivyError>()? {
+        TantivyError::IoError(io) => is_storage_full(io),
+        TantivyError::OpenWriteError(OpenWriteError::IoError { io_error, .. }) => {
+            is_storage_full(io_error)
+        }
+        // The io error's text (ENOSPC, EDQUOT) is all a thread's failure keeps.
+        TantivyError::ErrorInThread(message) => [28, 122]
+            .iter()
+            .any(|code| message.contains(&io::Error::from_raw_os_error(*code).to_string())),
+        _ => false,
+    };
+    full.then_some(Outage::StorageFull)
 }
 
 /// ENOSPC and EDQUOT, whichever way the io error carries them.
@@ -117,6 +140,34 @@ mod tests {
         let e = StoreError::blob("writing a part", wrapped);
         assert_eq!(e.outage(), Some(Outage::StorageFull));
         assert!(e.is_storage_full());
+    }
+
+    #[test]
+    fn a_full_disk_under_the_search_index_is_seen_inside_tantivy_errors() {
+        use std::sync::Arc;
+        use tantivy::directory::error::OpenWriteError;
+        use tantivy::TantivyError;
+        let enospc = || Arc::new(io::Error::from_raw_os_error(28));
+        let full = [
+            TantivyError::IoError(enospc()),
+            TantivyError::OpenWriteError(OpenWriteError::IoError {
+                io_error: enospc(),
+                filepath: "meta.json".into(),
+            }),
+            TantivyError::ErrorInThread(format!(
+                "segment serializer failed: {}",
+                io::Error::from_raw_os_error(28)
+            )),
+        ];
+        for t in full {
+            let e = StoreError::search("writing documents", t.clone());
+            assert_eq!(e.outage(), Some(Outage::StorageFull), "{t}");
+        }
+        let denied = Arc::new(io::Error::from(io::ErrorKind::PermissionDenied));
+        let e = StoreError::search("writing documents", TantivyError::IoError(denied));
+        assert_eq!(e.outage(), None);
+        let e = StoreError::search("x", TantivyError::ErrorInThread("a panic".into()));
+        assert_eq!(e.outage(), None);
     }
 
     #[test]
