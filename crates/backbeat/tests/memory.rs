@@ -117,4 +117,37 @@ fn a_one_hour_upload_is_processed_in_bounded_memory() {
     );
     println!("peak RSS {peak} MB for a one-hour upload ({wav_mb} MB of stored signal)");
     assert!(peak > 0 && peak < PEAK_LIMIT_MB, "peak RSS {peak} MB");
+
+    // The waveform of a signal too long for the memo: `peaks` streams the stored hour back.
+    let status = Command::new(env!("CARGO_BIN_EXE_backbeat"))
+        .args([
+            "backfill",
+            "--job",
+            "peaks",
+            "--where",
+            "all",
+            "--run-workers",
+        ])
+        .args(["--queue", "sql", "--cpu-slots", "1", "--data-dir"])
+        .arg(&data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "backfill peaks: {status:?}");
+    let key = backbeat_pipeline::artifacts::output_key(
+        tracks[0],
+        "peaks",
+        graph.job("peaks").unwrap().version,
+        "peaks.dat",
+    );
+    let size = rt.block_on(blobs.head(&key)).expect("peaks.dat").size;
+    // 3,600 s × 22,050 Hz / 256 samples a pixel, 4 bytes each after a 20-byte header.
+    let pixels = (3600u64 * 22_050).div_ceil(256);
+    assert_eq!(
+        size,
+        20 + 4 * pixels,
+        "one pixel per 256 samples of the hour"
+    );
 }
