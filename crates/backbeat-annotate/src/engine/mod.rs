@@ -13,5 +13,7 @@ pub mod threshold;
 pub use access::{ItemView, Status};
 pub use error::{AnnotateError, AnnotateResult};
 pub use reporting::Metrics;
-pub use service::{Actor, Annotation, ItemsInput, ProjectInput, Work};
+pub use service::{
+    is_tag_name, normalise_selection, Actor, Annotation, ItemsInput, ProjectInput, Work,
+};
 pub mod workflow;

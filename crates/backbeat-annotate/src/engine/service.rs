@@ -14,7 +14,7 @@ use crate::answer::Answers;
 use crate::engine::error::{AnnotateError, AnnotateResult};
 use crate::engine::flowback::add_flow_back;
 use crate::engine::workflow;
-use crate::models::{catalog_key_name, parse_key, ModelConfig};
+use crate::models::{catalog_key, ModelConfig};
 use crate::schema::{FieldError, LabelUsage, Schema, Vocabularies, Window};
 use crate::settings::Settings;
 
@@ -747,16 +747,15 @@ pub fn normalise_selection(sel: &mut TrackSelection) -> AnnotateResult<()> {
     check_range("tempoConfidence", &sel.tempo_confidence);
     check_range("tag.confidence", &sel.tag.as_ref().map(|t| t.confidence));
     if let Some(key) = sel.key.as_mut() {
-        match parse_key(key) {
-            Some(k) => *key = catalog_key_name(k),
+        match catalog_key(key) {
+            Some(k) => *key = k,
             None => errors.push(FieldError {
                 field: "selection.key".into(),
                 message: "must be a key such as \"F# minor\" or \"Eb major\"".into(),
             }),
         }
     }
-    // Tag names go to SQL as text: PostgreSQL refuses a NUL, so control characters are
-    // refused here, by name; an empty tag is how the store marks a group reviewed with none.
+    // Tag names go to SQL as text (see `is_tag_name`).
     let names = [
         ("tag", sel.tag.as_ref().map(|t| (&t.group, &t.tag))),
         ("tagged", sel.tagged.as_ref().map(|t| (&t.group, &t.tag))),
@@ -767,10 +766,7 @@ pub fn normalise_selection(sel: &mut TrackSelection) -> AnnotateResult<()> {
     ];
     for (field, name) in names {
         if let Some((group, tag)) = name {
-            if [group, tag]
-                .iter()
-                .any(|s| s.is_empty() || s.chars().any(char::is_control))
-            {
+            if ![group, tag].iter().all(|s| is_tag_name(s)) {
                 errors.push(FieldError {
                     field: format!("selection.{field}"),
                     message: "group and tag must be non-empty, without control characters".into(),
@@ -791,4 +787,10 @@ pub fn normalise_selection(sel: &mut TrackSelection) -> AnnotateResult<()> {
     } else {
         Err(AnnotateError::Invalid(errors))
     }
+}
+
+/// A tag or group name a filter may carry: non-empty (the store marks a group reviewed with
+/// no tag by the empty tag) and free of control characters (PostgreSQL refuses a NUL in text).
+pub fn is_tag_name(s: &str) -> bool {
+    !s.is_empty() && !s.chars().any(char::is_control)
 }

@@ -59,6 +59,12 @@ pub fn catalog_key_name(key: Key) -> String {
     format!("{} {mode}", CATALOG_TONICS[usize::from(key.tonic % 12)])
 }
 
+/// A key written any way [`parse_key`] reads, spelled as the catalog spells keys; `None` when
+/// it is not one. What filters on keys compare.
+pub fn catalog_key(text: &str) -> Option<String> {
+    parse_key(text).map(catalog_key_name)
+}
+
 /// The 24 keys as `"C major"` … `"B minor"`, sharps for black keys, majors first.
 pub fn all_key_names() -> Vec<String> {
     [("major"), ("minor")]

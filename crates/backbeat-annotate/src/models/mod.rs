@@ -32,7 +32,7 @@ pub use builtin::BuiltinModel;
 pub use config::{Binding, BuiltinConfig, CommandConfig, HttpConfig, Limits, ModelConfig, Source};
 pub use error::{ConfigError, ModelError};
 pub use external::ExternalModel;
-pub use key_text::{catalog_key_name, parse_key};
+pub use key_text::{catalog_key, catalog_key_name, parse_key};
 pub use prediction::Prediction;
 pub use request::Task;
 pub use stored::{StoredOutputs, StoredTag};

@@ -3,7 +3,8 @@
 
 use axum::routing::get;
 use axum::Router;
-use backbeat_annotate::models::{catalog_key_name, parse_key};
+use backbeat_annotate::engine::is_tag_name;
+use backbeat_annotate::models::catalog_key;
 use backbeat_store::annotation::{Range, TagName, Tagged, TrackSelection};
 use backbeat_store::search::SearchHit;
 use backbeat_store::DocKind;
@@ -84,8 +85,8 @@ impl SearchParams {
             });
         }
         if let Some(key) = &self.key {
-            match parse_key(key) {
-                Some(k) => sel.key = Some(catalog_key_name(k)),
+            match catalog_key(key) {
+                Some(k) => sel.key = Some(k),
                 None => errors.push(FieldError::new(
                     "key",
                     "must be a key such as \"F# minor\" or \"Eb major\"",
@@ -124,13 +125,11 @@ impl SearchParams {
 
 const TAG_FORMAT: &str = "must be group:tag, e.g. mood:happy";
 
-/// `group:tag`, both parts non-empty, at most 100 characters and free of control characters
-/// (PostgreSQL refuses a NUL in text).
+/// `group:tag`, both parts tag names ([`is_tag_name`]) of at most 100 characters.
 fn tag_name(text: &str) -> Option<TagName> {
     let (group, tag) = text.split_once(':')?;
     let (group, tag) = (group.trim(), tag.trim());
-    let fits =
-        |s: &str| !s.is_empty() && s.chars().count() <= 100 && !s.chars().any(char::is_control);
+    let fits = |s: &str| is_tag_name(s) && s.chars().count() <= 100;
     (fits(group) && fits(tag)).then(|| TagName {
         group: group.to_string(),
         tag: tag.to_string(),
