@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Backbeat needs on a fresh Debian/Ubuntu machine, only what is missing, without
 # asking: ffmpeg and sox (reference tools used by tests and benchmarks), libopus (the Opus
-# decoder) and pkg-config (to find it), chromium and node/npm (the real-browser player test in
-# tests/browser plays the streams with hls.js and Shaka Player). Safe to run any number of times.
+# decoder) and pkg-config (to find it), chromium and node/npm (the web app is built with npm
+# packages; the real-browser tests in tests/browser drive chromium). Safe to run any number of times.
 set -euo pipefail
 
 need=()
@@ -42,15 +42,19 @@ if ! "$api_venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS
   "$api_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-# The browser test's npm packages (playwright-core, hls.js, shaka-player), pinned by the lock
-# file; again when the lock file is newer than node_modules. Playwright drives /usr/bin/chromium
-# and must not try to download browsers of its own.
-browser_tests="$(dirname "$0")/../tests/browser"
-if [ ! -d "$browser_tests/node_modules" ] || [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules" ]; then
-  echo "setup: npm ci in tests/browser" >&2
-  (cd "$browser_tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch "$browser_tests/node_modules"
-fi
+# npm packages pinned by lock files, installed again when a lock file is newer than its
+# node_modules: the web app's build (esbuild, TypeScript, Preact, hls.js; crates/backbeat-server's
+# build.rs runs it, so `cargo build` embeds the app) and the browser tests' (playwright-core,
+# hls.js, shaka-player, axe-core). Playwright drives /usr/bin/chromium and must not try to
+# download browsers of its own.
+for dir in web tests/browser; do
+  pkg="$(dirname "$0")/../$dir"
+  if [ ! -d "$pkg/node_modules" ] || [ "$pkg/package-lock.json" -nt "$pkg/node_modules" ]; then
+    echo "setup: npm ci in $dir" >&2
+    (cd "$pkg" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$pkg/node_modules"
+  fi
+done
 
 # The auto-tagger's models, converted from the musicnn PyPI package (no TensorFlow).
 "$(dirname "$0")/install-models.sh"

@@ -12,6 +12,9 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 cargo fmt --all -- --check
+# The web app: TypeScript's type check and its unit tests (waveform windowing, region lanes,
+# the keyboard map) under Node's test runner.
+node web/test.mjs
 cargo clippy --locked --workspace --all-targets -- -D warnings
 # Broken intra-doc links and malformed docs are errors too: ARCHITECTURE.md sends readers there.
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps

@@ -14,8 +14,8 @@ use crate::config::MAX_JSON_BODY;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The whole HTTP application: accounts, the catalog routes, health, metrics and the OpenAPI
-/// document behind the middleware stack (outermost first): the request middleware (request
+/// The whole HTTP application: accounts, the catalog routes, health, metrics, the OpenAPI
+/// document and the web app behind the middleware stack (outermost first): the request middleware (request
 /// id, rate limits, authentication, metrics, access log, default `Cache-Control`), the body
 /// timeouts (408 for a stalled body), the 64 KiB JSON body limit (routes that take uploads
 /// lift it themselves), and panic catching.
@@ -27,7 +27,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/api/v1/openapi.json", get(health::openapi))
-        .fallback(|| async { ApiError::NotFound })
+        // Paths no route takes: the web app's files and pages, else the API's 404.
+        .fallback(crate::web::fallback)
         // Must follow every route: it is applied to the routes present when it is called.
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(CatchPanicLayer::custom(health::PanicResponse))

@@ -1,5 +1,6 @@
 //! Backbeat's HTTP API (axum): the catalog, uploads and streaming through signed URLs, search,
-//! accounts and roles, rate limits, problem-document errors, metrics and the OpenAPI document.
+//! accounts and roles, rate limits, problem-document errors, metrics, the OpenAPI document and
+//! the web app's embedded files ([`web`]).
 //! Handlers are thin: extract, call the catalog domain (`backbeat-catalog`), map its error.
 //! Holds no state between requests beyond rate-limit buckets.
 
@@ -19,6 +20,7 @@ pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod time;
+pub mod web;
 
 pub use app::router;
 pub use config::HttpConfig;

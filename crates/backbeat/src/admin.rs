@@ -130,7 +130,7 @@ async fn reindex_now(config: &Settings) -> anyhow::Result<(u64, Duration)> {
 }
 
 /// Creates an account with any role (the only way to make the first admin).
-async fn create_account(
+pub(crate) async fn create_account(
     config: &Settings,
     email: &str,
     password: String,

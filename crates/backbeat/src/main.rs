@@ -5,6 +5,7 @@ mod admin;
 mod analyze;
 mod annotate;
 mod config;
+mod demo;
 mod eval;
 mod eval_project;
 mod files;
@@ -62,6 +63,10 @@ enum Command {
     /// The annotation engine: agreement between annotators.
     #[command(subcommand)]
     Annotate(annotate::AnnotateCommand),
+    /// The whole product on one machine: serve a demo catalog, filled the first time with the
+    /// sample recordings, an account for each role and an annotation project; prints the URL
+    /// and the logins.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
         Command::Backfill(args) => pipeline::backfill(args),
         Command::Transcode(args) => transcode::run(args),
         Command::Annotate(cmd) => annotate::run(cmd),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => code,

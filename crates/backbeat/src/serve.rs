@@ -33,13 +33,18 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Loads the configuration and serves until SIGINT or SIGTERM.
 pub fn run(cmd: ServeCmd) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&cmd.args)?;
-    runtime()?.block_on(serve(settings))?;
+    runtime()?.block_on(serve_with(settings, |_| {}))?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Binds first, so the public URL can default to the address actually bound; opens the
-/// catalog; serves, then stops the in-process workers once requests have drained.
-async fn serve(mut settings: Settings) -> anyhow::Result<()> {
+/// catalog; calls `on_ready` with the address once requests are about to be served (the demo
+/// seeds itself through the API from there); serves, then stops the in-process workers once
+/// requests have drained.
+pub async fn serve_with(
+    mut settings: Settings,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
     crate::logging::init(&settings.log_format);
     let bind = settings.http.bind;
     let listener = TcpListener::bind(bind)
@@ -69,6 +74,7 @@ async fn serve(mut settings: Settings) -> anyhow::Result<()> {
         Deliverer::new(Arc::new(db.clone()), WEBHOOK_TIMEOUT).context("the webhook client")?;
     let webhooks = tokio::spawn(deliver_webhooks(deliverer));
     let workers = settings.pipeline.workers.then(|| Workers::start(engine));
+    on_ready(addr);
     let served = serve_on(listener, state, shutdown_signal()).await;
     depth.abort();
     router.abort();

@@ -11,4 +11,5 @@ mod process;
 mod serve;
 mod streaming;
 mod tags;
+mod webapp;
 mod worker;

@@ -1,0 +1,332 @@
+// The web app in a real Chromium against a real `backbeat demo`: every role signs in through
+// the login form and does its work the way a person would (keyboard in the annotation
+// workspace, drag and drop for uploads), the API is then asked whether what was done is what
+// is stored, axe-core checks every page, and every page is photographed at 360 and 1440 px.
+//
+//   node webapp.mjs --base http://127.0.0.1:PORT --demo DATA_DIR/demo.json --upload FILE
+//                   [--out DIR] [--chromium /usr/bin/chromium]
+//
+// Prints a JSON report; exit status 0 when every step passed, 1 otherwise, 2 on bad usage.
+import { chromium } from "playwright-core";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const base = arg("--base");
+const demoFile = arg("--demo");
+const uploadFile = arg("--upload");
+const out = arg("--out", "screenshots");
+const executablePath = arg("--chromium", "/usr/bin/chromium");
+if (!base || !demoFile || !uploadFile) {
+  console.error("usage: node webapp.mjs --base URL --demo demo.json --upload FILE [--out DIR]");
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+const demo = JSON.parse(readFileSync(demoFile, "utf8"));
+const login = (role, n = 0) => demo.logins.filter((l) => l.role === role)[n];
+const project = demo.projectId;
+
+const report = { ok: true, steps: [], axe: {}, screenshots: [] };
+function check(name, cond, detail) {
+  report.steps.push({ name, ok: !!cond, detail });
+  if (!cond) report.ok = false;
+  return !!cond;
+}
+
+/** The API as a signed-in role sees it (for checking what the UI stored). */
+async function apiAs(role) {
+  const l = login(role);
+  const t = await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: l.email, password: l.password }) })).json();
+  return async (path, init = {}) => {
+    const r = await fetch(`${base}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${t.accessToken}`, "content-type": "application/json", ...(init.headers ?? {}) } });
+    return { status: r.status, body: r.status === 204 ? null : await r.json() };
+  };
+}
+
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"] });
+const errors = [];
+
+async function session(role, width = 1440) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => errors.push(`${role}: ${e.message}`));
+  const l = login(role);
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/login/);
+  await page.getByLabel("E-mail").fill(l.email);
+  await page.getByLabel("Password").fill(l.password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+  return { context, page };
+}
+
+/** axe-core on the page as it is; serious and critical violations fail the run. */
+async function axe(page, name) {
+  await page.addScriptTag({ content: AXE });
+  const r = await page.evaluate(async () => {
+    const res = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+    return res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help, target: v.nodes[0]?.target }));
+  });
+  report.axe[name] = r;
+  const bad = r.filter((v) => v.impact === "serious" || v.impact === "critical");
+  check(`axe: no serious violations on ${name}`, bad.length === 0, bad);
+}
+
+/** The page at both widths: 1440 from this session, 360 from a narrow copy of it. */
+async function shoot(page, name) {
+  const url = page.url();
+  await page.waitForTimeout(300);
+  const wide = join(out, `${name}-1440.png`);
+  await page.screenshot({ path: wide, fullPage: true });
+  const narrow = await page.context().newPage();
+  await narrow.setViewportSize({ width: 360, height: 780 });
+  await narrow.goto(url);
+  await narrow.waitForLoadState("networkidle").catch(() => undefined);
+  await narrow.waitForTimeout(600);
+  const small = join(out, `${name}-360.png`);
+  await narrow.screenshot({ path: small, fullPage: true });
+  const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(`${name} fits 360 px without sideways scrolling`, overflow <= 1, { overflow });
+  await narrow.close();
+  report.screenshots.push(basename(wide), basename(small));
+}
+
+async function step(name, f) {
+  try {
+    await f();
+  } catch (e) {
+    check(name, false, String(e?.stack ?? e));
+  }
+}
+
+// Login page first, signed out.
+await step("login page", async () => {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/login/);
+  await page.getByLabel("E-mail").fill("nobody@demo.backbeat");
+  await page.getByLabel("Password").fill("wrong-password");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  check("a refused sign-in shows the problem's title", /authentication|unauth|invalid|password/i.test(await alert.innerText()), await alert.innerText());
+  await axe(page, "login");
+  await shoot(page, "login");
+  await context.close();
+});
+
+// A listener searches, plays a track through HLS, toggles normalisation; annotation is 403.
+await step("listener", async () => {
+  const { context, page } = await session("listener");
+  const admin = await apiAs("admin");
+  const list = await admin("/tracks?limit=50");
+  const track = list.body.items.find((t) => t.status === "ready");
+  const word = track.title.split(/\s+/)[0];
+  await page.getByLabel("Search tracks, albums and artists").fill(word.slice(0, Math.max(3, word.length - 1)));
+  const results = page.getByTestId("search-results");
+  await results.getByRole("link", { name: track.title }).first().waitFor({ timeout: 10_000 });
+  check("search as you type finds the track", true, word);
+  await axe(page, "search");
+  await shoot(page, "search");
+  await results.getByRole("link", { name: track.title }).first().click();
+  await page.waitForURL(/\/tracks\//);
+  await page.getByTestId("waveform").waitFor();
+  await page.getByTestId("bpm").waitFor();
+  await page.getByTestId("play-track").click();
+  const rendition = page.getByTestId("rendition");
+  await page.waitForFunction(() => (document.querySelector(".player audio")?.currentTime ?? 0) > 1.0, null, { timeout: 20_000 });
+  const what = await rendition.innerText();
+  check("the player plays through HLS and currentTime advances", /HLS/.test(what), what);
+  const gainOn = await page.getByTestId("normalize-gain").innerText();
+  await page.getByTestId("normalize").click();
+  const gainOff = await page.getByTestId("normalize-gain").innerText();
+  const t1 = await page.evaluate(() => document.querySelector(".player audio").currentTime);
+  await page.waitForTimeout(800);
+  const t2 = await page.evaluate(() => document.querySelector(".player audio").currentTime);
+  check("normalisation toggles without stopping playback", /dB/.test(gainOn) && /off/.test(gainOff) && t2 > t1, { gainOn, gainOff, t1, t2 });
+  await axe(page, "track");
+  await shoot(page, "track");
+  await page.goto(`${base}/annotate/${project}`);
+  const alert = page.getByRole("alert").first();
+  await alert.waitFor();
+  const text = await alert.innerText();
+  check("a listener gets the annotation workspace's 403 as a problem", /forbidden/i.test(text) && /403/.test(text), text);
+  await shoot(page, "listener-annotate-403");
+  await context.close();
+});
+
+// An annotator draws two overlapping regions and taps 8 beats with the keyboard, answers the
+// clip questions and submits; the API must hold exactly that.
+await step("annotator", async () => {
+  const { context, page } = await session("annotator");
+  await page.goto(`${base}/annotate`);
+  await page.getByRole("link", { name: "Start working" }).first().waitFor();
+  await axe(page, "annotate-projects");
+  await shoot(page, "annotate-projects");
+  await page.goto(`${base}/annotate/${project}`);
+  const ws = page.getByTestId("workspace");
+  await ws.waitFor({ timeout: 15_000 });
+  const item = Number(await ws.getAttribute("data-item"));
+  await page.getByTestId("waveform").waitFor();
+  // Start playing with the keyboard, from the page (not from a field).
+  await page.locator("body").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("Space");
+  await page.waitForFunction(() => (document.querySelector("[data-testid=item-audio]")?.currentTime ?? 0) > 0.3, null, { timeout: 20_000 });
+  // The script's clock: performance.now() of each key press, against one reading of the
+  // media clock taken at a known performance.now().
+  await page.evaluate(() => {
+    const a = document.querySelector("[data-testid=item-audio]");
+    window.__ref = { perf: performance.now(), media: a.currentTime };
+    window.__taps = [];
+    window.__marks = [];
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "b" || e.key === "n") window.__taps.push(e.timeStamp);
+      if (e.key === "r") window.__marks.push(e.timeStamp);
+    }, true);
+  });
+  const sleep = (ms) => page.waitForTimeout(ms);
+  // Region A: r … r, 1.2 s apart.
+  await page.keyboard.press("r");
+  await sleep(1200);
+  await page.keyboard.press("r");
+  // Region B after it, then its start pulled back 0.5 s into A with Shift+← (50 ms a press).
+  await sleep(300);
+  await page.keyboard.press("r");
+  await sleep(900);
+  await page.keyboard.press("r");
+  for (let i = 0; i < 16; i++) await page.keyboard.press("Shift+ArrowLeft");
+  await page.keyboard.press("2");
+  // 8 beats, a downbeat every fourth.
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press(i % 4 === 0 ? "n" : "b");
+    await sleep(350);
+  }
+  await page.keyboard.press("Space");
+  const lanesTops = await page.$$eval("[data-testid=region]", (els) => els.map((e) => e.style.top));
+  check("two overlapping regions are drawn in two lanes", lanesTops.length === 2 && lanesTops[0] !== lanesTops[1], lanesTops);
+  // Clip questions: whatever the model left open.
+  for (const fs of await page.$$("fieldset.question, div.question")) {
+    const name = await fs.getAttribute("data-question");
+    const radio = await fs.$("input[type=radio]");
+    if (radio) {
+      await radio.check();
+      continue;
+    }
+    const num = await fs.$("input[type=number]");
+    if (num) {
+      await num.fill("120");
+      continue;
+    }
+    const select = await fs.$("select");
+    if (select && name === "key") {
+      await select.selectOption("A");
+    }
+  }
+  // Out of the answer fields (keys typed there stay there), then ? opens the sheet.
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press("?");
+  await page.getByTestId("shortcuts").waitFor();
+  await shoot(page, "workspace-shortcuts");
+  await page.keyboard.press("Escape");
+  await axe(page, "workspace");
+  await shoot(page, "workspace");
+  const ref = await page.evaluate(() => ({ ref: window.__ref, taps: window.__taps, marks: window.__marks }));
+  await page.getByTestId("submit").focus();
+  await page.keyboard.press("Control+Enter");
+  await page.waitForFunction((id) => document.querySelector("[data-testid=workspace]")?.getAttribute("data-item") !== String(id), item, { timeout: 15_000 }).catch(() => undefined);
+  const admin = await apiAs("admin");
+  const stored = await admin(`/annotation/items/${item}`);
+  const mine = stored.body.annotations.filter((a) => a.stage === "open").at(-1);
+  const beats = mine?.answers?.beats ?? [];
+  const expected = ref.taps.map((ts) => ref.ref.media + (ts - ref.ref.perf) / 1000);
+  const errs = beats.map((b, i) => Math.abs(b.time - expected[i]));
+  check("the API holds the 8 tapped markers, each within 20 ms of the script's clock", beats.length === 8 && errs.every((e) => e < 0.02), { beats, expected, errs });
+  check("downbeats are the 1st and 5th taps", beats.length === 8 && beats[0].label === "downbeat" && beats[4].label === "downbeat" && beats[1].label === "beat", beats.map((b) => b.label));
+  const sections = mine?.answers?.sections ?? [];
+  const overlap = sections.length === 2 && sections[1].start < sections[0].end;
+  check("the API holds the two overlapping regions", overlap, sections);
+  const markTimes = ref.marks.map((ts) => ref.ref.media + (ts - ref.ref.perf) / 1000);
+  check(
+    "region A spans the two R presses (within 20 ms)",
+    sections.length === 2 && Math.abs(sections[0].start - markTimes[0]) < 0.02 && Math.abs(sections[0].end - markTimes[1]) < 0.02,
+    { sections, markTimes },
+  );
+  await context.close();
+});
+
+// The expert takes an escalated item, sees the annotators side by side, and resolves it.
+await step("expert", async () => {
+  const { context, page } = await session("expert");
+  await page.goto(`${base}/annotate/${project}`);
+  const review = page.getByTestId("review");
+  await review.waitFor({ timeout: 15_000 });
+  const item = Number(await page.getByTestId("workspace").getAttribute("data-item"));
+  const state = await page.getByTestId("workspace").getAttribute("data-state");
+  check("the expert is given an escalated item with the answers side by side", state === "expert", state);
+  await axe(page, "expert-review");
+  await shoot(page, "expert-review");
+  await page.getByRole("button", { name: /Start from A/ }).click();
+  await page.getByTestId("submit").click();
+  await page.waitForFunction((id) => document.querySelector("[data-testid=workspace]")?.getAttribute("data-item") !== String(id), item, { timeout: 15_000 }).catch(() => undefined);
+  const admin = await apiAs("admin");
+  const stored = await admin(`/annotation/items/${item}`);
+  check("the escalated item is resolved by the expert", stored.body.item.state === "resolved" || stored.body.item.state === "review", stored.body.item);
+  await context.close();
+});
+
+// The project manager's dashboard.
+await step("admin dashboard", async () => {
+  const { context, page } = await session("admin");
+  await page.goto(`${base}/dashboard/${project}`);
+  await page.getByTestId("stats").waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(500);
+  const svgs = await page.$$eval(".chart svg", (s) => s.length);
+  check("the dashboard draws its plots", svgs >= 3, svgs);
+  await axe(page, "dashboard");
+  await shoot(page, "dashboard");
+  await page.goto(`${base}/?browse=albums`);
+  await page.locator(".tile").first().waitFor();
+  await shoot(page, "catalog-albums");
+  await context.close();
+});
+
+// The artist drops a file on the upload page and watches it become ready.
+await step("artist upload", async () => {
+  const { context, page } = await session("artist");
+  await page.goto(`${base}/upload`);
+  await page.getByTestId("dropzone").waitFor();
+  await page.getByTestId("upload-album").locator("option").first().waitFor({ state: "attached" });
+  const bytes = [...readFileSync(uploadFile)];
+  const name = basename(uploadFile);
+  const dt = await page.evaluateHandle(({ bytes, name }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], name, { type: "audio/flac" }));
+    return dt;
+  }, { bytes, name });
+  await page.dispatchEvent("[data-testid=dropzone]", "dragover", { dataTransfer: dt });
+  await page.dispatchEvent("[data-testid=dropzone]", "drop", { dataTransfer: dt });
+  const row = page.getByTestId("upload").first();
+  await row.waitFor();
+  await page.waitForFunction(() => ["processing", "ready"].includes(document.querySelector("[data-testid=upload]")?.getAttribute("data-phase")), null, { timeout: 30_000 });
+  await shoot(page, "upload-processing");
+  await page.waitForFunction(() => ["ready", "failed"].includes(document.querySelector("[data-testid=upload]")?.getAttribute("data-phase")), null, { timeout: 180_000 });
+  const phase = await row.getAttribute("data-phase");
+  check("a dropped file goes through the pre-signed upload and becomes ready", phase === "ready", phase);
+  await axe(page, "upload");
+  await shoot(page, "upload");
+  await context.close();
+});
+
+check("no uncaught page errors", errors.length === 0, errors);
+await browser.close();
+writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2));
+console.log(JSON.stringify(report, null, 2));
+process.exit(report.ok ? 0 : 1);
