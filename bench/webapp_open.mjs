@@ -88,7 +88,19 @@ for (const t of made) {
   for (let i = 0; i <= runs; i++) {
     // A fresh page each time: the claim, the track, its peaks and its stream fetched anew.
     await page.goto(`${base}/annotate/${t.project}`);
-    await page.waitForFunction(() => performance.getEntriesByName("backbeat:item-ready").length > 0, null, { timeout: 30_000 });
+    try {
+      await page.waitForFunction(() => performance.getEntriesByName("backbeat:item-ready").length > 0, null, { timeout: 30_000 });
+    } catch (e) {
+      const state = await page.evaluate(() => {
+        const a = document.querySelector("[data-testid=item-audio]");
+        return {
+          marks: performance.getEntriesByType("mark").map((m) => m.name),
+          audio: a && { readyState: a.readyState, error: a.error?.code ?? null },
+          main: document.querySelector("main")?.innerText.slice(0, 400),
+        };
+      });
+      throw new Error(`${t.label}, open ${i}: not ready in 30 s: ${JSON.stringify(state)}`);
+    }
     const r = await page.evaluate(() => {
       const claim = performance.getEntriesByName("backbeat:claim").at(-1);
       const ready = performance.getEntriesByName("backbeat:item-ready").at(-1);
@@ -108,11 +120,18 @@ for (const t of made) {
     peer.push(
       await page.evaluate(async (url) => {
         const t0 = performance.now();
-        const buf = await (await fetch(url, { cache: "no-store" })).arrayBuffer();
-        const ctx = new OfflineAudioContext(1, 1, 44100);
-        await ctx.decodeAudioData(buf);
-        return { ms: performance.now() - t0, bytes: buf.byteLength };
-      }, t.stream.trackUrl),
+        let bytes = 0;
+        try {
+          const buf = await (await fetch(url, { cache: "no-store" })).arrayBuffer();
+          bytes = buf.byteLength; // decodeAudioData detaches the buffer
+          const ctx = new OfflineAudioContext(1, 1, 44100);
+          await ctx.decodeAudioData(buf);
+          return { ms: performance.now() - t0, bytes };
+        } catch (e) {
+          // Two hours of decoded float samples (2.5 GB) is more than a tab may hold.
+          return { ms: performance.now() - t0, bytes, failed: String(e?.message ?? e) };
+        }
+      }, t.stream.trackUrl).catch((e) => ({ ms: NaN, bytes: 0, failed: `the page crashed: ${e.message}` })),
     );
   }
   console.log(
@@ -125,6 +144,7 @@ for (const t of made) {
       peaksBytes: pct(bytes, 50),
       peerP50: pct(peer.map((p) => p.ms), 50),
       peerBytes: peer[0]?.bytes ?? 0,
+      peerFailed: peer.find((p) => p.failed)?.failed ?? null,
     }),
   );
 }

@@ -57,6 +57,8 @@ node "$REPO/bench/webapp_open.mjs" --base "http://127.0.0.1:$PORT" --admin admin
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    print(f"| {r['label']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {r['peaksBytes']:,} | {r['peerP50']:.0f} | {r['peerBytes']:,} | {r['peerP50'] / r['p50']:.1f} |")
+    peer = f"{r['peerP50']:.0f}" if not r.get("peerFailed") else f"failed after {r['peerP50']:.0f} ms: {r['peerFailed']}"
+    ratio = f"{r['peerP50'] / r['p50']:.1f}" if not r.get("peerFailed") else "—"
+    print(f"| {r['label']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {r['peaksBytes']:,} | {peer} | {r['peerBytes']:,} | {ratio} |")
 PY
 } | tee "$out"

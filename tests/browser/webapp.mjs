@@ -53,8 +53,29 @@ async function apiAs(role) {
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"] });
 const errors = [];
 
-async function session(role, width = 1440) {
+/** Every page counts its layout shifts (Cumulative Layout Shift, as Core Web Vitals does). */
+const CLS_OBSERVER = `
+  window.__cls = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+  }).observe({ type: "layout-shift", buffered: true });
+`;
+
+async function newContext(width = 1440) {
   const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
+  await context.addInitScript(CLS_OBSERVER);
+  return context;
+}
+
+/** No layout jump when data arrives: the page's layout shift stays "good" (< 0.1). */
+async function stable(page, name) {
+  await page.waitForTimeout(300);
+  const cls = await page.evaluate(() => window.__cls);
+  check(`${name}: no layout jump as data arrives (CLS ${cls.toFixed(3)} < 0.1)`, cls < 0.1, { cls });
+}
+
+async function session(role, width = 1440) {
+  const context = await newContext(width);
   const page = await context.newPage();
   page.on("pageerror", (e) => errors.push(`${role}: ${e.message}`));
   const l = login(role);
@@ -108,10 +129,19 @@ async function step(name, f) {
 
 // Login page first, signed out.
 await step("login page", async () => {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
+  const context = await newContext();
   const page = await context.newPage();
   await page.goto(`${base}/`);
   await page.waitForURL(/\/login/);
+  await page.waitForLoadState("networkidle");
+  const js = await page.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .concat(performance.getEntriesByType("navigation"))
+      .filter((e) => e.name.endsWith(".js"))
+      .reduce((a, e) => a + e.encodedBodySize, 0),
+  );
+  check(`the first load is at most 250 KB of compressed JS (${(js / 1024).toFixed(1)} KB)`, js > 0 && js <= 250 * 1024, { js });
   await page.getByLabel("E-mail").fill("nobody@demo.backbeat");
   await page.getByLabel("Password").fill("wrong-password");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
@@ -140,6 +170,7 @@ await step("listener", async () => {
   await page.waitForURL(/\/tracks\//);
   await page.getByTestId("waveform").waitFor();
   await page.getByTestId("bpm").waitFor();
+  await stable(page, "track page");
   await page.getByTestId("play-track").click();
   const rendition = page.getByTestId("rendition");
   await page.waitForFunction(() => (document.querySelector(".player audio")?.currentTime ?? 0) > 1.0, null, { timeout: 20_000 });
@@ -154,6 +185,38 @@ await step("listener", async () => {
   check("normalisation toggles without stopping playback", /dB/.test(gainOn) && /off/.test(gainOff) && t2 > t1, { gainOn, gainOff, t1, t2 });
   await axe(page, "track");
   await shoot(page, "track");
+  // Silent refresh: an access token about to expire is renewed before the request; one the
+  // server refuses (401) is renewed and the request sent again; the user never sees a login.
+  const before = await page.evaluate(() => JSON.parse(localStorage.getItem("backbeat.session")));
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("backbeat.session"));
+    s.accessExpiresAt = Date.now() + 1000;
+    localStorage.setItem("backbeat.session", JSON.stringify(s));
+  });
+  await page.reload();
+  await page.getByTestId("bpm").waitFor();
+  const after = await page.evaluate(() => JSON.parse(localStorage.getItem("backbeat.session")));
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("backbeat.session"));
+    s.accessToken = "not-a-token";
+    s.accessExpiresAt = Date.now() + 3600_000;
+    localStorage.setItem("backbeat.session", JSON.stringify(s));
+  });
+  await page.goto(`${base}/?browse=albums`);
+  await page.locator(".tile").first().waitFor();
+  const third = await page.evaluate(() => JSON.parse(localStorage.getItem("backbeat.session")));
+  check(
+    "an expiring or refused access token is refreshed silently",
+    !page.url().includes("/login") && after.refreshToken !== before.refreshToken && third.accessToken !== "not-a-token" && third.refreshToken !== after.refreshToken,
+    { url: page.url() },
+  );
+  await stable(page, "album list");
+  await page.goto(`${base}/?browse=playlists`);
+  await page.getByRole("link", { name: "Demo picks" }).click();
+  await page.getByTestId("track-list").locator("li").first().waitFor();
+  const rows = await page.getByTestId("track-list").locator("li").count();
+  check("the demo's public playlist lists its tracks", rows >= 1, rows);
+  await shoot(page, "playlist");
   await page.goto(`${base}/annotate/${project}`);
   const alert = page.getByRole("alert").first();
   await alert.waitFor();
@@ -210,6 +273,16 @@ await step("annotator", async () => {
     await sleep(350);
   }
   await page.keyboard.press("Space");
+  // A third region drawn with the mouse on the lanes, then deleted with the keyboard.
+  const lanes = await page.getByTestId("lanes").boundingBox();
+  await page.mouse.move(lanes.x + lanes.width * 0.6, lanes.y + lanes.height - 6);
+  await page.mouse.down();
+  await page.mouse.move(lanes.x + lanes.width * 0.8, lanes.y + lanes.height - 6, { steps: 8 });
+  await page.mouse.up();
+  const drawn = await page.$$eval("[data-testid=region]", (els) => els.length);
+  check("a region can be drawn with the mouse", drawn === 3, drawn);
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press("Delete");
   const lanesTops = await page.$$eval("[data-testid=region]", (els) => els.map((e) => e.style.top));
   check("two overlapping regions are drawn in two lanes", lanesTops.length === 2 && lanesTops[0] !== lanesTops[1], lanesTops);
   // Clip questions: whatever the model left open.
@@ -236,6 +309,7 @@ await step("annotator", async () => {
   await page.getByTestId("shortcuts").waitFor();
   await shoot(page, "workspace-shortcuts");
   await page.keyboard.press("Escape");
+  await stable(page, "workspace");
   await axe(page, "workspace");
   await shoot(page, "workspace");
   const ref = await page.evaluate(() => ({ ref: window.__ref, taps: window.__taps, marks: window.__marks }));
@@ -282,12 +356,33 @@ await step("expert", async () => {
   await context.close();
 });
 
+// QA reviews a resolved item: accepts it with a comment.
+await step("qa", async () => {
+  const { context, page } = await session("qa");
+  await page.goto(`${base}/annotate/${project}`);
+  await page.getByTestId("verdict").waitFor({ timeout: 15_000 });
+  const ws = page.getByTestId("workspace");
+  const item = Number(await ws.getAttribute("data-item"));
+  check("QA is given an item under review", (await ws.getAttribute("data-state")) === "review", item);
+  await page.getByLabel("Comment").fill("Checked the tempo against the beats: fine.");
+  await axe(page, "qa-review");
+  await shoot(page, "qa-review");
+  await page.getByTestId("submit").click();
+  await page.waitForFunction((id) => document.querySelector("[data-testid=workspace]")?.getAttribute("data-item") !== String(id), item, { timeout: 15_000 }).catch(() => undefined);
+  const admin = await apiAs("admin");
+  const stored = await admin(`/annotation/items/${item}`);
+  const verdict = stored.body.annotations.find((a) => a.verdict);
+  check("the QA verdict and comment are stored and the item resolved", stored.body.item.state === "resolved" && verdict?.verdict === "accept" && /tempo/.test(verdict?.comment ?? ""), { item: stored.body.item, verdict });
+  await context.close();
+});
+
 // The project manager's dashboard.
 await step("admin dashboard", async () => {
   const { context, page } = await session("admin");
   await page.goto(`${base}/dashboard/${project}`);
   await page.getByTestId("stats").waitFor({ timeout: 15_000 });
   await page.waitForTimeout(500);
+  await stable(page, "dashboard");
   const svgs = await page.$$eval(".chart svg", (s) => s.length);
   check("the dashboard draws its plots", svgs >= 3, svgs);
   await axe(page, "dashboard");

@@ -9,7 +9,7 @@ import { Projects } from "./annotate/Projects";
 import { Workspace } from "./annotate/Workspace";
 import { Dashboard } from "./dashboard/Dashboard";
 import { AlbumPage, ArtistPage } from "./pages/Browse";
-import { Catalog } from "./pages/Catalog";
+import { Catalog, PlaylistPage } from "./pages/Catalog";
 import { Login } from "./pages/Login";
 import { TrackPage } from "./pages/TrackPage";
 import { Upload } from "./pages/Upload";
@@ -28,6 +28,7 @@ function Routes(props: { path: string; query: URLSearchParams }) {
   if ((m = match("/artists/:id", path))) return <ArtistPage id={m.id} />;
   if ((m = match("/albums/:id", path))) return <AlbumPage id={m.id} />;
   if ((m = match("/tracks/:id", path))) return <TrackPage id={m.id} />;
+  if ((m = match("/playlists/:id", path))) return <PlaylistPage id={m.id} />;
   if (path === "/upload") return <Upload />;
   if (path === "/annotate") return <Projects />;
   if ((m = match("/annotate/:id", path))) return <Workspace projectId={m.id} />;

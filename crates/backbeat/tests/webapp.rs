@@ -26,7 +26,10 @@ fn groove(path: &Path, bpm: f64, chord_hz: f64) {
     let ok = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
         // Commas inside a filter's arguments are escaped from the filter-graph parser.
-        .arg(format!("aevalsrc={}:s=44100:d=30", expr.replace(',', "\\,")))
+        .arg(format!(
+            "aevalsrc={}:s=44100:d=30",
+            expr.replace(',', "\\,")
+        ))
         .args(["-ac", "2"])
         .arg(path)
         .status()

@@ -2,6 +2,9 @@
 // has a text alternative (a title and a visually hidden table) for screen readers.
 import type { ComponentChildren } from "preact";
 
+/** The charts' drawing width: about the width they get in a dashboard card, so text stays legible. */
+const W = 360;
+
 export interface Point {
   label: string;
   value: number;
@@ -10,7 +13,7 @@ export interface Point {
 function Frame(props: { title: string; points: Point[]; format: (v: number) => string; children: ComponentChildren; height: number }) {
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 600 ${props.height}`} role="img" aria-label={props.title}>
+      <svg viewBox={`0 0 ${W} ${props.height}`} role="img" aria-label={props.title}>
         {props.children}
       </svg>
       <table class="visually-hidden">
@@ -38,18 +41,18 @@ export function niceMax(v: number): number {
 
 export function Bars(props: { title: string; points: Point[]; format?: (v: number) => string; max?: number }) {
   const fmt = props.format ?? ((v) => String(v));
-  const H = 180;
+  const H = 170;
   const pad = { l: 40, b: 22, t: 8 };
   const max = props.max ?? niceMax(Math.max(0, ...props.points.map((p) => p.value)));
   const n = Math.max(1, props.points.length);
-  const w = (600 - pad.l) / n;
+  const w = (W - pad.l) / n;
   const y = (v: number) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
   const step = Math.ceil(n / 8);
   return (
     <Frame title={props.title} points={props.points} format={fmt} height={H}>
       {[0, 0.5, 1].map((f) => (
         <g key={f}>
-          <line x1={pad.l} x2={600} y1={y(f * max)} y2={y(f * max)} class="grid" />
+          <line x1={pad.l} x2={W} y1={y(f * max)} y2={y(f * max)} class="grid" />
           <text x={pad.l - 4} y={y(f * max) + 4} class="axis" text-anchor="end">
             {fmt(f * max)}
           </text>
@@ -75,25 +78,25 @@ export function Bars(props: { title: string; points: Point[]; format?: (v: numbe
 
 export function Line(props: { title: string; points: Point[]; format?: (v: number) => string; min?: number; max?: number; threshold?: number }) {
   const fmt = props.format ?? ((v) => v.toFixed(2));
-  const H = 180;
+  const H = 170;
   const pad = { l: 40, b: 22, t: 8, r: 8 };
   const lo = props.min ?? 0;
   const hi = props.max ?? niceMax(Math.max(0, ...props.points.map((p) => p.value)));
   const n = props.points.length;
-  const x = (i: number) => pad.l + (n <= 1 ? (600 - pad.l - pad.r) / 2 : (i * (600 - pad.l - pad.r)) / (n - 1));
+  const x = (i: number) => pad.l + (n <= 1 ? (W - pad.l - pad.r) / 2 : (i * (W - pad.l - pad.r)) / (n - 1));
   const y = (v: number) => pad.t + (H - pad.t - pad.b) * (1 - (v - lo) / (hi - lo || 1));
   const step = Math.ceil(n / 8);
   return (
     <Frame title={props.title} points={props.points} format={fmt} height={H}>
       {[lo, (lo + hi) / 2, hi].map((v) => (
         <g key={v}>
-          <line x1={pad.l} x2={600} y1={y(v)} y2={y(v)} class="grid" />
+          <line x1={pad.l} x2={W} y1={y(v)} y2={y(v)} class="grid" />
           <text x={pad.l - 4} y={y(v) + 4} class="axis" text-anchor="end">
             {fmt(v)}
           </text>
         </g>
       ))}
-      {props.threshold !== undefined && <line x1={pad.l} x2={600} y1={y(props.threshold)} y2={y(props.threshold)} class="threshold" />}
+      {props.threshold !== undefined && <line x1={pad.l} x2={W} y1={y(props.threshold)} y2={y(props.threshold)} class="threshold" />}
       <polyline points={props.points.map((p, i) => `${x(i)},${y(p.value)}`).join(" ")} class="line" />
       {props.points.map((p, i) => (
         <g key={p.label}>

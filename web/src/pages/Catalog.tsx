@@ -13,7 +13,7 @@ const PAGE = 50;
 
 export function Catalog(props: { query: URLSearchParams }) {
   const [q, setQ] = useState(props.query.get("q") ?? "");
-  const tab = (props.query.get("browse") ?? "tracks") as "tracks" | "albums" | "artists";
+  const tab = (props.query.get("browse") ?? "tracks") as Tab;
   const words = useDebounced(q.trim(), 120);
   return (
     <Page title="Catalog">
@@ -83,8 +83,10 @@ function hitHref(h: Hit): string {
   return h.type === "track" ? `/tracks/${h.id}` : h.type === "album" ? `/albums/${h.id}` : `/artists/${h.id}`;
 }
 
-function Browse(props: { tab: "tracks" | "albums" | "artists"; offset: number }) {
-  const tabs = ["tracks", "albums", "artists"] as const;
+type Tab = "tracks" | "albums" | "artists" | "playlists";
+
+function Browse(props: { tab: Tab; offset: number }) {
+  const tabs = ["tracks", "albums", "artists", "playlists"] as const;
   return (
     <>
       <nav class="tabs" aria-label="Browse">
@@ -97,6 +99,7 @@ function Browse(props: { tab: "tracks" | "albums" | "artists"; offset: number })
       {props.tab === "tracks" && <TrackList offset={props.offset} />}
       {props.tab === "albums" && <AlbumList offset={props.offset} />}
       {props.tab === "artists" && <ArtistList offset={props.offset} />}
+      {props.tab === "playlists" && <PlaylistList offset={props.offset} />}
     </>
   );
 }
@@ -194,5 +197,54 @@ function ArtistList(props: { offset: number }) {
       </ul>
       <Pager total={r.data.total} offset={props.offset} tab="artists" />
     </>
+  );
+}
+
+interface Playlist {
+  id: string;
+  name: string;
+  description: string;
+  public: boolean;
+  trackIds: string[];
+}
+
+function PlaylistList(props: { offset: number }) {
+  const r = useLoad((signal) => api<ListPage<Playlist>>("/playlists", { query: { limit: PAGE, offset: props.offset, sort: "name" }, signal }), [props.offset]);
+  if (r.error) return <ProblemView error={r.error} onRetry={r.reload} />;
+  if (!r.data) return <Loading label="Loading playlists" lines={6} />;
+  if (!r.data.items.length) return <p class="muted">No playlists yet.</p>;
+  return (
+    <>
+      <ul class="grid-list">
+        {r.data.items.map((p) => (
+          <li key={p.id} class="tile">
+            <a href={`/playlists/${p.id}`}>{p.name}</a>
+            <span class="muted">
+              {p.trackIds.length} track{p.trackIds.length === 1 ? "" : "s"}
+              {p.public ? " · public" : ""}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <Pager total={r.data.total} offset={props.offset} tab="playlists" />
+    </>
+  );
+}
+
+/** One playlist: its tracks, played as a queue. */
+export function PlaylistPage(props: { id: string }) {
+  const p = useLoad((signal) => api<Playlist>(`/playlists/${props.id}`, { signal }), [props.id]);
+  const tracks = useLoad(
+    (signal) => Promise.all((p.data?.trackIds ?? []).slice(0, 200).map((id) => api<Track>(`/tracks/${id}`, { signal }))),
+    [p.data?.id],
+  );
+  return (
+    <Page title={p.data?.name ?? "Playlist"}>
+      {p.error && <ProblemView error={p.error} onRetry={p.reload} />}
+      {p.data?.description && <p class="muted">{p.data.description}</p>}
+      {tracks.error && <ProblemView error={tracks.error} onRetry={tracks.reload} />}
+      {!tracks.data && !tracks.error && <Loading label="Loading the playlist" lines={6} />}
+      {tracks.data && <TrackRows tracks={tracks.data} />}
+    </Page>
   );
 }

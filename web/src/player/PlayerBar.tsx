@@ -33,6 +33,7 @@ export function PlayerBar() {
     if (audio.current) player.attach(audio.current);
   }, []);
   const entry = s.queue[s.index];
+  const [showQueue, setShowQueue] = useState(false);
   // Nothing queued: no bar (the <audio> element stays, so playing starts at once).
   return (
     <div class="player" role="region" aria-label="Player" hidden={!entry}>
@@ -115,11 +116,23 @@ export function PlayerBar() {
           {s.loading ? "loading…" : s.rendition}
         </span>
         {s.queue.length > 1 && (
-          <span class="muted">
-            {s.index + 1} / {s.queue.length}
-          </span>
+          <button type="button" class="link-button" aria-expanded={showQueue} aria-controls="player-queue" onClick={() => setShowQueue(!showQueue)}>
+            Queue {s.index + 1} / {s.queue.length}
+          </button>
         )}
       </div>
+      {showQueue && s.queue.length > 1 && (
+        <ol id="player-queue" class="queue-list" aria-label="Queue">
+          {s.queue.map((q, i) => (
+            <li key={`${q.id}:${i}`} aria-current={i === s.index ? "true" : undefined}>
+              <button type="button" class="link-button" onClick={() => player.jump(i)}>
+                {q.title}
+              </button>
+              {q.subtitle && <span class="muted small"> · {q.subtitle}</span>}
+            </li>
+          ))}
+        </ol>
+      )}
     </div>
   );
 }

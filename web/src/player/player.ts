@@ -165,6 +165,15 @@ export function next() {
   }
 }
 
+/** Plays entry `i` of the queue. */
+export function jump(i: number) {
+  if (i < 0 || i >= state.queue.length) return;
+  ensureGraph();
+  void context?.resume();
+  set({ index: i });
+  void load(state.queue[i], true);
+}
+
 export function previous() {
   if (audio && audio.currentTime > 3) return seek(0);
   if (state.index > 0) {

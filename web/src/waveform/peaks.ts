@@ -73,7 +73,10 @@ export type RangeFetcher = (url: string, a: number, b: number) => Promise<ArrayB
 
 /** The browser's fetch with a `Range` header; refuses an answer that is not the range asked. */
 export const fetchRange: RangeFetcher = async (url, a, b) => {
-  const res = await fetch(url, { headers: { Range: `bytes=${a}-${b}` } });
+  // Not through the HTTP cache: Chromium stitches ranges of one URL from its cache and, with
+  // several ranges of the file in flight, answered short bodies (4,076 bytes for 16,384).
+  // The reader keeps what it fetched for as long as the page shows the waveform.
+  const res = await fetch(url, { headers: { Range: `bytes=${a}-${b}` }, cache: "no-store" });
   if (res.status !== 206 && !(res.status === 200 && a === 0)) {
     throw new PeaksFormatError(`waveform request answered ${res.status}`);
   }

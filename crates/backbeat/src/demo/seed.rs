@@ -122,6 +122,14 @@ pub async fn seed(base: &str, samples: &[PathBuf]) -> anyhow::Result<Seeded> {
     if ready.is_empty() {
         bail!("no sample became ready ({failed} failed); see the log above");
     }
+    // A public playlist, so the catalog's playlists have something to show.
+    artist
+        .post(
+            "/playlists",
+            &json!({"name": "Demo picks", "description": "A few of the samples, in upload order.",
+                    "public": true, "trackIds": ready.iter().take(8).collect::<Vec<_>>()}),
+        )
+        .await?;
     let project_id = annotation_project(&admin, &people).await?;
     let (a1, _) = person("annotator1");
     let (a2, _) = person("annotator2");
@@ -368,6 +376,14 @@ async fn disagree_and_agree(
             &json!({"answers": answers, "leadMs": 45_000 + 7_000 * first.len() as i64}),
         )
         .await?;
+        if first.is_empty() {
+            // Flagged: once resolved it goes to QA whatever the sample share.
+            a1.post(
+                &format!("/annotation/items/{item}/flag"),
+                &json!({"comment": "Is the tempo right? It drags in the middle."}),
+            )
+            .await?;
+        }
         first.push(item);
         pb.inc(1);
     }
