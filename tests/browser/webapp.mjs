@@ -273,6 +273,8 @@ await step("annotator", async () => {
     await sleep(350);
   }
   await page.keyboard.press("Space");
+  // The selected region's attribute question (the schema's `attributes`).
+  await page.getByTestId("region-attributes").getByLabel("yes").check();
   // A third region drawn with the mouse on the lanes, then deleted with the keyboard.
   const lanes = await page.getByTestId("lanes").boundingBox();
   await page.mouse.move(lanes.x + lanes.width * 0.6, lanes.y + lanes.height - 6);
@@ -327,6 +329,7 @@ await step("annotator", async () => {
   const sections = mine?.answers?.sections ?? [];
   const overlap = sections.length === 2 && sections[1].start < sections[0].end;
   check("the API holds the two overlapping regions", overlap, sections);
+  check("the second region carries the attribute set in its editor", sections[1]?.attributes?.instrumental === "yes", sections[1]);
   const markTimes = ref.marks.map((ts) => ref.ref.media + (ts - ref.ref.perf) / 1000);
   check(
     "region A spans the two R presses (within 20 ms)",

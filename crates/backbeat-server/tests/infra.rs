@@ -43,7 +43,7 @@ async fn metrics_count_requests_by_route_template() {
     app.delete(format!("/api/v1/users/me/api-keys/{key}"))
         .auth(&user)
         .await;
-    app.get("/no/such/path").await;
+    app.get("/api/v1/no/such/path").await;
     let res = app.get("/metrics").await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res
@@ -67,7 +67,7 @@ async fn metrics_count_requests_by_route_template() {
     }
     // The raw path never becomes a label.
     assert!(!text.contains(&key.to_string()));
-    assert!(!text.contains("/no/such/path"));
+    assert!(!text.contains("/api/v1/no/such/path"));
 }
 
 /// `/metrics` of a served app carries the pipeline's families: finished jobs by outcome,
@@ -129,15 +129,96 @@ async fn request_id_is_generated_or_echoed() {
 #[tokio::test]
 async fn fallbacks_are_problem_documents() {
     let app = TestApp::new().await;
-    for uri in ["/api/v1/nothing-here", "/", "/healthz/extra"] {
+    // The API's own prefixes, a missing file and other methods never become the web app.
+    for uri in [
+        "/api/v1/nothing-here",
+        "/api/nothing",
+        "/rest/ping.view",
+        "/favicon.ico",
+        "/assets/main-GONE.js",
+    ] {
         app.get(uri).await.assert_problem(StatusCode::NOT_FOUND);
     }
+    app.post("/tracks/1")
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
     let res = app.delete("/api/v1/auth/login").await;
     res.assert_problem(StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.header("allow"), Some("POST"));
     app.post("/healthz")
         .await
         .assert_problem(StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// The web app embedded by build.rs: its page for every app path, its hashed files cached for
+/// good and sent compressed, validators answered.
+#[tokio::test]
+async fn the_web_app_is_served_where_no_route_is() {
+    let app = TestApp::new().await;
+    let page = app.get("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    if !backbeat_server::web::built() {
+        // Built without Node.js: the page says so (CI always builds the app).
+        assert!(
+            page.text().contains("without its web app"),
+            "{}",
+            page.text()
+        );
+        assert!(std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"));
+        return;
+    }
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    for path in ["/annotate/0190", "/tracks/x/y", "/login?next=%2F"] {
+        let other = app.get(path).await;
+        assert_eq!(other.status, StatusCode::OK, "{path}");
+        assert_eq!(other.body, page.body, "{path} is the app's page");
+    }
+    // The entry script named by the page: immutable, brotli or gzip as asked, 304 on its tag.
+    let html = page.text();
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a script in the page");
+    assert!(script.starts_with("/assets/"), "{script}");
+    let plain = app.get(script).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(
+        plain.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(plain.header("content-encoding"), None);
+    assert!(plain
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    let br = app.get(script).header("accept-encoding", "gzip, br").await;
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert!(
+        br.body.len() < plain.body.len() / 2,
+        "{} vs {}",
+        br.body.len(),
+        plain.body.len()
+    );
+    let gz = app
+        .get(script)
+        .header("accept-encoding", "gzip, br;q=0")
+        .await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(gz.header("vary"), Some("accept-encoding"));
+    let etag = plain.header("etag").expect("an etag").to_string();
+    let again = app.get(script).header("if-none-match", &etag).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
 }
 
 #[tokio::test]

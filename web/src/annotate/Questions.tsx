@@ -9,9 +9,9 @@ export interface ModelAnswer {
   confidence?: Record<string, number> | null;
 }
 
-function Field(props: { q: Question; value: unknown; set: (v: unknown) => void; model?: ModelAnswer[] }) {
+function Field(props: { q: Question; value: unknown; set: (v: unknown) => void; model?: ModelAnswer[]; idPrefix: string }) {
   const { q, value, set } = props;
-  const id = `q-${q.name}`;
+  const id = `${props.idPrefix}q-${q.name}`;
   const title = q.title ?? q.name.replace(/_/g, " ");
   const [filter, setFilter] = useState("");
   const labels = q.labels ?? [];
@@ -167,11 +167,13 @@ export function Questions(props: {
   clip: ClipAnswers;
   setClip: (name: string, v: unknown) => void;
   model?: ModelAnswer[];
+  /** Keeps field ids unique when attribute questions share names with clip questions. */
+  idPrefix?: string;
 }) {
   return (
     <div class="questions">
       {props.questions.map((q) => (
-        <Field key={q.name} q={q} value={props.clip[q.name]} set={(v) => props.setClip(q.name, v)} model={props.model} />
+        <Field key={q.name} q={q} value={props.clip[q.name]} set={(v) => props.setClip(q.name, v)} model={props.model} idPrefix={props.idPrefix ?? ""} />
       ))}
     </div>
   );

@@ -495,6 +495,19 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
             dispatch={setTl}
             active={activeQ ? { question: activeQ, label: activeLabel } : null}
           />
+          {selected && (questions.find((q) => q.name === selected.question)?.attributes ?? []).length > 0 && (
+            <div class="region-attributes" data-testid="region-attributes">
+              <h3>
+                {selected.label} {preciseSeconds(selected.start)} – {preciseSeconds(selected.end)}
+              </h3>
+              <Questions
+                questions={questions.find((q) => q.name === selected.question)?.attributes ?? []}
+                clip={selected.attributes ?? {}}
+                setClip={(name, value) => setTl({ type: "attribute", id: selected.id, name, value })}
+                idPrefix={`r${selected.id}-`}
+              />
+            </div>
+          )}
           <p class="muted small" aria-live="polite" data-testid="region-status">
             {tl.pending !== null
               ? `Region started at ${preciseSeconds(tl.pending)}: press R again to end it.`

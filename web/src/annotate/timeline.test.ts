@@ -69,3 +69,12 @@ test("taps become markers; nudge and delete act on the last one", () => {
   s = run([{ type: "tap", time: 5, question: "beats", label: "beat" }], s);
   assert.equal(s.markers[1].time, 10, "a tap before the window lands on its start");
 });
+
+test("a region's attributes are set and cleared one by one", () => {
+  let s = run([{ type: "addRegion", start: 20, end: 30, question: "sections", label: "verse" }]);
+  const id = s.regions[0].id;
+  s = run([{ type: "attribute", id, name: "instrumental", value: "yes" }, { type: "attribute", id, name: "energy", value: 4 }], s);
+  assert.deepEqual(s.regions[0].attributes, { instrumental: "yes", energy: 4 });
+  s = run([{ type: "attribute", id, name: "energy", value: undefined }], s);
+  assert.deepEqual(s.regions[0].attributes, { instrumental: "yes" });
+});

@@ -28,6 +28,7 @@ export type Edit =
   | { type: "moveEdge"; id: number; edge: "start" | "end"; time: number }
   | { type: "nudgeEdge"; edge: "start" | "end"; by: number }
   | { type: "label"; id: number; label: string }
+  | { type: "attribute"; id: number; name: string; value: unknown }
   | { type: "deleteRegion"; id: number }
   | { type: "tap"; time: number; question: string; label: string }
   | { type: "nudgeMarker"; by: number }
@@ -84,6 +85,17 @@ export function edit(s: Timeline, e: Edit, w: Window): Timeline {
     }
     case "label":
       return { ...s, regions: s.regions.map((r) => (r.id === e.id ? { ...r, label: e.label } : r)) };
+    case "attribute":
+      return {
+        ...s,
+        regions: s.regions.map((r) => {
+          if (r.id !== e.id) return r;
+          const attributes = { ...(r.attributes ?? {}) };
+          if (e.value === undefined || e.value === "") delete attributes[e.name];
+          else attributes[e.name] = e.value;
+          return { ...r, attributes };
+        }),
+      };
     case "deleteRegion": {
       const i = s.regions.findIndex((r) => r.id === e.id);
       if (i < 0) return s;

@@ -46,6 +46,10 @@ fn default_data_dir() -> PathBuf {
 const MARKER: &str = ".backbeat-demo";
 /// Written once seeding finished: the logins and the project.
 const SEEDED: &str = "demo.json";
+/// The demo's log filter unless `RUST_LOG` says otherwise.
+const QUIET_LOG: &str =
+    "warn,backbeat::access=off,symphonia_core=error,symphonia_bundle_mp3=error,\
+                         symphonia_format_ogg=error,symphonia_format_isomp4=error";
 
 pub fn run(mut args: DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = args
@@ -71,6 +75,8 @@ pub fn run(mut args: DemoArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join(MARKER), b"made by backbeat demo\n")?;
     let settings = Settings::load(&args.config)?;
+    // Before `serve` installs its own (which then does nothing).
+    crate::logging::init_with_default(&settings.log_format, QUIET_LOG);
     let samples = if fresh { samples(&args)? } else { Vec::new() };
     let rt = crate::serve::runtime()?;
     if fresh {

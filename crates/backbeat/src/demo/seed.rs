@@ -264,7 +264,9 @@ pub fn schema() -> Value {
          "distance": "bpm"},
         {"name": "key", "title": "Key", "type": "key", "required": false},
         {"name": "sections", "title": "Sections", "type": "regions",
-         "labels": ["intro", "verse", "chorus", "bridge", "solo", "outro"], "required": false},
+         "labels": ["intro", "verse", "chorus", "bridge", "solo", "outro"], "required": false,
+         "attributes": [{"name": "instrumental", "title": "Instrumental", "type": "single_choice",
+                         "labels": ["yes", "no"], "required": false}]},
         {"name": "beats", "title": "Beats", "type": "markers", "labels": ["beat", "downbeat"],
          "required": false}
     ]})
