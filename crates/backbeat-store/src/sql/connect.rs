@@ -90,10 +90,7 @@ pub(super) async fn open(url: &str) -> StoreResult<Pools> {
                 .await
                 .map_err(db)?;
             // Persistent in the file; set before any reader opens so they all see WAL.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .fetch_optional(&write)
-                .await
-                .map_err(db)?;
+            wal(&write).await?;
             let read = sqlite(base())
                 .max_connections(SQLITE_READERS)
                 .connect_with(options)
@@ -106,6 +103,37 @@ pub(super) async fn open(url: &str) -> StoreResult<Pools> {
             })
         }
     }
+}
+
+/// How long replicas starting at once may keep refusing each other the switch to WAL.
+const WAL_SWITCH_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Switches the file to WAL. Several processes opening a fresh file at once race for the
+/// exclusive lock the switch needs, and SQLite answers the loser with `SQLITE_BUSY` at once,
+/// without consulting the busy timeout (CI saw it: four replicas, 0.4 s, "database is locked");
+/// so the switch is tried again until it holds or the patience runs out.
+async fn wal(write: &AnyPool) -> StoreResult<()> {
+    let deadline = std::time::Instant::now() + WAL_SWITCH_PATIENCE;
+    loop {
+        match sqlx::query("PRAGMA journal_mode = WAL")
+            .fetch_optional(write)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => return Err(db(e)),
+        }
+    }
+}
+
+/// `SQLITE_BUSY` (5) or `SQLITE_LOCKED` (6), extended codes included.
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 fn base() -> AnyPoolOptions {
