@@ -1,6 +1,7 @@
 // A project manager's view of one annotation project: the queues, throughput per hour and per
 // annotator, agreement over time and per question, how items were resolved, the model's
 // measured accuracy, and the items waiting for experts and QA.
+import { useState } from "preact/hooks";
 import { Loading, Page, ProblemView } from "../components";
 import { api } from "../lib/api";
 import { clock, dateTime, percent } from "../lib/format";
@@ -34,7 +35,17 @@ const STATES = ["new", "routing", "open", "expert", "review", "resolved", "gold"
 export function Dashboard(props: { projectId: string }) {
   const id = props.projectId;
   const project = useLoad((signal) => api<Project>(`/annotation/projects/${id}`, { signal }), [id]);
-  const metrics = useLoad((signal) => api<Metrics>(`/annotation/projects/${id}/metrics`, { signal }), [id]);
+  // A span of days (UTC), both ends optional: the metrics route's `from`/`to` in Unix ms.
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const span = {
+    from: from ? Date.parse(`${from}T00:00:00Z`) : undefined,
+    to: to ? Date.parse(`${to}T00:00:00Z`) + 86_400_000 : undefined,
+  };
+  const metrics = useLoad(
+    (signal) => api<Metrics>(`/annotation/projects/${id}/metrics`, { query: span, signal }),
+    [id, from, to],
+  );
   const agreement = useLoad((signal) => api<Agreement>(`/annotation/projects/${id}/agreement`, { signal }), [id]);
   const expert = useLoad((signal) => api<Item[]>(`/annotation/projects/${id}/items`, { query: { state: "expert", limit: 20 }, signal }), [id]);
   const review = useLoad((signal) => api<Item[]>(`/annotation/projects/${id}/items`, { query: { state: "review", limit: 20 }, signal }), [id]);
@@ -42,6 +53,21 @@ export function Dashboard(props: { projectId: string }) {
   const err = project.error ?? metrics.error;
   return (
     <Page title={project.data ? `${project.data.name}: dashboard` : "Dashboard"} actions={<a class="button small" href={`/annotate/${id}`}>Open the workspace</a>}>
+      <form class="row span-picker" onSubmit={(e) => e.preventDefault()} aria-label="Period">
+        <label class="inline">
+          From
+          <input type="date" value={from} max={to || undefined} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />
+        </label>
+        <label class="inline">
+          To
+          <input type="date" value={to} min={from || undefined} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
+        </label>
+        {(from || to) && (
+          <button type="button" class="button small" onClick={() => (setFrom(""), setTo(""))}>
+            All time
+          </button>
+        )}
+      </form>
       {err && <ProblemView error={err} onRetry={metrics.reload} />}
       {!m && !err && <Loading label="Loading the project's figures" lines={10} />}
       {m && (
