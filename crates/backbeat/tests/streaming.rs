@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use backbeat_store::testing::have_tools;
 use serde_json::Value;
 
-use crate::common::scratch;
+use crate::common::{browser_harness, scratch};
 use crate::live::{artist_with_album, create_track, json, put, slot, Server};
 use crate::process::{http, path_of, send};
 
@@ -355,34 +355,12 @@ fn a_worker_killed_during_transcode_serves_nothing_half_written_and_finishes_onc
     assert!((d - 240.0).abs() <= FRAME_S + 1e-3, "{d}");
 }
 
-/// The browser harness (`tests/browser`), when node, its packages and Debian's chromium are
-/// here; a printed `SKIP` otherwise (a failure in CI).
-fn browser_harness() -> Option<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let ready =
-        node && dir.join("node_modules").is_dir() && Path::new("/usr/bin/chromium").exists();
-    if !ready {
-        assert!(
-            std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "node, tests/browser/node_modules and /usr/bin/chromium are required \
-             (BACKBEAT_REQUIRE_TOOLS=1); run scripts/setup.sh"
-        );
-        eprintln!("SKIP: the browser test needs node, chromium and npm ci (scripts/setup.sh)");
-        return None;
-    }
-    Some(dir)
-}
-
 #[test]
 fn chromium_plays_the_ladder_with_hls_js_and_shaka_and_switches_rendition() {
     if !have_tools(&["ffmpeg", "ffprobe"]) {
         return;
     }
-    let Some(harness) = browser_harness() else {
+    let Some(harness) = browser_harness("the browser test") else {
         return;
     };
     let data = scratch("streaming-browser");

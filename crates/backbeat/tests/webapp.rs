@@ -7,14 +7,14 @@
 //! prints `SKIP` unless `BACKBEAT_REQUIRE_TOOLS=1`.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use backbeat_store::testing::have_tools;
 
-use crate::common::scratch;
+use crate::common::{browser_harness, scratch};
 
 /// A 30-second stereo FLAC: a kick on every beat at `bpm` over a chord, made by ffmpeg.
 fn groove(path: &Path, bpm: f64, chord_hz: f64) {
@@ -36,29 +36,6 @@ fn groove(path: &Path, bpm: f64, chord_hz: f64) {
         .expect("running ffmpeg")
         .success();
     assert!(ok, "ffmpeg could not make {}", path.display());
-}
-
-/// The browser harness, or `None` (with a printed SKIP) when its parts are missing.
-fn harness() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let ready = node
-        && dir.join("node_modules/playwright-core").is_dir()
-        && dir.join("node_modules/axe-core").is_dir()
-        && Path::new("/usr/bin/chromium").exists();
-    if !ready {
-        assert!(
-            std::env::var("BACKBEAT_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "node, tests/browser/node_modules and /usr/bin/chromium are required \
-             (BACKBEAT_REQUIRE_TOOLS=1); run scripts/setup.sh"
-        );
-        eprintln!("SKIP: the web app test needs node, chromium and npm ci (scripts/setup.sh)");
-        return None;
-    }
-    Some(dir)
 }
 
 /// `backbeat demo` on `data`, killed when dropped.
@@ -120,7 +97,7 @@ fn every_role_does_its_work_in_chromium_on_the_demo() {
     if !have_tools(&["ffmpeg"]) {
         return;
     }
-    let Some(harness) = harness() else {
+    let Some(harness) = browser_harness("the web app test") else {
         return;
     };
     let data = scratch("webapp");

@@ -34,6 +34,12 @@ function Field(props: { q: Question; value: unknown; set: (v: unknown) => void; 
     </div>
   );
   const required = q.required !== false && q.type !== "multi_label";
+  const heading = (
+    <>
+      {title}
+      {required && <span class="required" aria-hidden="true"> *</span>}
+    </>
+  );
   switch (q.type) {
     case "single_choice":
     case "multi_label": {
@@ -42,8 +48,7 @@ function Field(props: { q: Question; value: unknown; set: (v: unknown) => void; 
       return (
         <fieldset class="question" data-question={q.name}>
           <legend>
-            {title}
-            {required && <span class="required" aria-hidden="true"> *</span>}
+            {heading}
           </legend>
           {hint}
           {labels.length > 12 && (
@@ -83,8 +88,7 @@ function Field(props: { q: Question; value: unknown; set: (v: unknown) => void; 
       return (
         <div class="question" data-question={q.name}>
           <label for={id}>
-            {title}
-            {required && <span class="required" aria-hidden="true"> *</span>}
+            {heading}
             {q.min !== undefined && (
               <span class="muted small">
                 {" "}
@@ -113,8 +117,7 @@ function Field(props: { q: Question; value: unknown; set: (v: unknown) => void; 
       return (
         <fieldset class="question" data-question={q.name}>
           <legend>
-            {title}
-            {required && <span class="required" aria-hidden="true"> *</span>}
+            {heading}
           </legend>
           {hint}
           <div class="row">
@@ -150,8 +153,7 @@ function Field(props: { q: Question; value: unknown; set: (v: unknown) => void; 
       return (
         <div class="question" data-question={q.name}>
           <label for={id}>
-            {title}
-            {required && <span class="required" aria-hidden="true"> *</span>}
+            {heading}
           </label>
           {hint}
           <textarea id={id} rows={2} maxLength={q.max_length} value={(value as string) ?? ""} onInput={(e) => set((e.target as HTMLTextAreaElement).value)} />

@@ -3,7 +3,7 @@ import { Loading, Page, ProblemView } from "../components";
 import { api } from "../lib/api";
 import { useLoad } from "../lib/hooks";
 import type { Album, Artist, Page as ListPage, Track } from "../lib/types";
-import { TrackRows } from "./Catalog";
+import { AlbumTiles, TrackRows } from "./Catalog";
 
 export function ArtistPage(props: { id: string }) {
   const artist = useLoad((signal) => api<Artist>(`/artists/${props.id}`, { signal }), [props.id]);
@@ -15,17 +15,7 @@ export function ArtistPage(props: { id: string }) {
       {albums.error && <ProblemView error={albums.error} onRetry={albums.reload} />}
       {!albums.data && !albums.error && <Loading label="Loading albums" />}
       {albums.data && albums.data.items.length === 0 && <p class="muted">No albums yet.</p>}
-      <ul class="grid-list">
-        {albums.data?.items.map((a) => (
-          <li key={a.id} class="tile">
-            <a href={`/albums/${a.id}`}>{a.title}</a>
-            <span class="muted">
-              {a.kind}
-              {a.releaseYear ? ` · ${a.releaseYear}` : ""}
-            </span>
-          </li>
-        ))}
-      </ul>
+      {albums.data && <AlbumTiles albums={albums.data.items} />}
     </Page>
   );
 }

@@ -160,23 +160,30 @@ function TrackList(props: { offset: number }) {
   );
 }
 
+/** Albums as tiles: title, kind and year (the album list and an artist's page). */
+export function AlbumTiles(props: { albums: Album[] }) {
+  return (
+    <ul class="grid-list">
+      {props.albums.map((a) => (
+        <li key={a.id} class="tile">
+          <a href={`/albums/${a.id}`}>{a.title}</a>
+          <span class="muted">
+            {a.kind}
+            {a.releaseYear ? ` · ${a.releaseYear}` : ""}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function AlbumList(props: { offset: number }) {
   const r = useLoad((signal) => api<ListPage<Album>>("/albums", { query: { limit: PAGE, offset: props.offset, sort: "name" }, signal }), [props.offset]);
   if (r.error) return <ProblemView error={r.error} onRetry={r.reload} />;
   if (!r.data) return <Loading label="Loading albums" lines={8} />;
   return (
     <>
-      <ul class="grid-list">
-        {r.data.items.map((a) => (
-          <li key={a.id} class="tile">
-            <a href={`/albums/${a.id}`}>{a.title}</a>
-            <span class="muted">
-              {a.kind}
-              {a.releaseYear ? ` · ${a.releaseYear}` : ""}
-            </span>
-          </li>
-        ))}
-      </ul>
+      <AlbumTiles albums={r.data.items} />
       <Pager total={r.data.total} offset={props.offset} tab="albums" />
     </>
   );
