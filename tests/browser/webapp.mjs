@@ -100,22 +100,27 @@ async function axe(page, name) {
   check(`axe: no serious violations on ${name}`, bad.length === 0, bad);
 }
 
-/** The page at both widths: 1440 from this session, 360 from a narrow copy of it. */
+/**
+ * The page at both widths. The 360 px shot resizes this same page rather than opening the URL
+ * again: a second workspace tab would claim another item (or find none), so the narrow shot would
+ * show a different page. The layout shift the resize itself causes is not the page's doing, so
+ * the CLS tally is put back afterwards.
+ */
 async function shoot(page, name) {
-  const url = page.url();
   await page.waitForTimeout(300);
   const wide = join(out, `${name}-1440.png`);
   await page.screenshot({ path: wide, fullPage: true });
-  const narrow = await page.context().newPage();
-  await narrow.setViewportSize({ width: 360, height: 780 });
-  await narrow.goto(url);
-  await narrow.waitForLoadState("networkidle").catch(() => undefined);
-  await narrow.waitForTimeout(600);
+  const viewport = page.viewportSize();
+  const cls = await page.evaluate(() => window.__cls);
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.waitForTimeout(600);
   const small = join(out, `${name}-360.png`);
-  await narrow.screenshot({ path: small, fullPage: true });
-  const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.screenshot({ path: small, fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(`${name} fits 360 px without sideways scrolling`, overflow <= 1, { overflow });
-  await narrow.close();
+  await page.setViewportSize(viewport);
+  await page.waitForTimeout(300);
+  await page.evaluate((v) => (window.__cls = v), cls);
   report.screenshots.push(basename(wide), basename(small));
 }
 
@@ -171,6 +176,30 @@ await step("listener", async () => {
   await page.getByTestId("waveform").waitFor();
   await page.getByTestId("bpm").waitFor();
   await stable(page, "track page");
+  // The overview strip: the whole track under a zoomed-in view; End moves the window to the
+  // end, a click centres it where it lands.
+  const wave = page.getByTestId("waveform");
+  const strip = page.getByTestId("waveform-overview");
+  await page.waitForSelector('[data-testid="waveform-overview"][data-loaded="true"]', { timeout: 10_000 });
+  const span = async () => ({ start: Number(await wave.getAttribute("data-start")), end: Number(await wave.getAttribute("data-end")) });
+  const whole = await span();
+  await wave.focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press("+");
+  const zoomed = await span();
+  await strip.focus();
+  await page.keyboard.press("End");
+  const atEnd = await span();
+  const box = await strip.boundingBox();
+  await page.mouse.click(box.x + box.width * 0.25, box.y + box.height / 2);
+  const centred = await span();
+  const mid = (centred.start + centred.end) / 2;
+  check(
+    "the overview strip moves a zoomed view (End, then a click at a quarter centres it there)",
+    zoomed.end - zoomed.start < (whole.end - whole.start) * 0.6 &&
+      Math.abs(atEnd.end - whole.end) < 0.05 &&
+      Math.abs(mid - whole.end * 0.25) < 0.5,
+    { whole, zoomed, atEnd, centred },
+  );
   await page.getByTestId("play-track").click();
   const rendition = page.getByTestId("rendition");
   await page.waitForFunction(() => (document.querySelector(".player audio")?.currentTime ?? 0) > 1.0, null, { timeout: 20_000 });
@@ -183,6 +212,20 @@ await step("listener", async () => {
   await page.waitForTimeout(800);
   const t2 = await page.evaluate(() => document.querySelector(".player audio").currentTime);
   check("normalisation toggles without stopping playback", /dB/.test(gainOn) && /off/.test(gainOff) && t2 > t1, { gainOn, gainOff, t1, t2 });
+  // A quality picked by hand plays at once and is remembered; "Auto" hands back to the player.
+  const quality = page.getByTestId("quality");
+  const options = await quality.locator("option").allInnerTexts();
+  const pick = options.filter((o) => o !== "Auto").at(-1);
+  await quality.selectOption({ label: pick });
+  await page.waitForFunction((want) => document.querySelector('[data-testid="rendition"]')?.textContent === `HLS · ${want}`, pick, { timeout: 15_000 });
+  const p1 = await page.evaluate(() => document.querySelector(".player audio").currentTime);
+  await page.waitForTimeout(1000);
+  const p2 = await page.evaluate(() => document.querySelector(".player audio").currentTime);
+  const remembered = await page.evaluate(() => localStorage.getItem("backbeat.quality"));
+  check("a quality picked by hand plays at once and is remembered", p2 > p1 && remembered === pick.split(" ").slice(0, 2).join("-").toLowerCase(), { options, pick, p1, p2, remembered });
+  await quality.selectOption({ label: "Auto" });
+  await page.waitForFunction(() => document.querySelector('[data-testid="rendition"]')?.textContent?.endsWith("(auto)"), null, { timeout: 15_000 });
+  check("\"Auto\" hands the choice back to the player", (await page.evaluate(() => localStorage.getItem("backbeat.quality"))) === "auto");
   await axe(page, "track");
   await shoot(page, "track");
   // Silent refresh: an access token about to expire is renewed before the request; one the

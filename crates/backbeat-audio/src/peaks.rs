@@ -123,6 +123,27 @@ impl Peaks {
         Some((*self.data.get(2 * i)?, *self.data.get(2 * i + 1)?))
     }
 
+    /// The same waveform at most `pixels` wide (an overview of a whole track): each new pixel
+    /// takes the extremes of `k` stored ones, `k` the smallest whole factor that fits, so the
+    /// result is still exact `.dat` at `k` times the samples per pixel.
+    pub fn reduced(&self, pixels: usize) -> Peaks {
+        let k = self.len().div_ceil(pixels.max(1)).max(1);
+        let data = self
+            .data
+            .chunks(2 * k)
+            .flat_map(|c| {
+                let lo = c.iter().step_by(2).copied().min().unwrap_or(0);
+                let hi = c.iter().skip(1).step_by(2).copied().max().unwrap_or(0);
+                [lo, hi]
+            })
+            .collect();
+        Peaks {
+            sample_rate: self.sample_rate,
+            samples_per_pixel: self.samples_per_pixel.saturating_mul(k as u32),
+            data,
+        }
+    }
+
     /// The `.dat` bytes (version 1, 16-bit).
     pub fn to_dat(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(DAT_HEADER_BYTES + self.data.len() * 2);
@@ -269,6 +290,26 @@ mod tests {
         dat.extend_from_slice(&[(-128i8) as u8, 127]);
         let p = Peaks::from_dat(&dat).unwrap();
         assert_eq!(p.pixel(0), Some((-32768, 127 << 8)));
+    }
+
+    #[test]
+    fn a_reduced_waveform_keeps_the_extremes_at_a_whole_factor() {
+        let p = Peaks {
+            sample_rate: 22_050,
+            samples_per_pixel: 256,
+            data: vec![-1, 1, -5, 2, 0, 9, -3, 3, -7, 0],
+        };
+        let r = p.reduced(2);
+        assert_eq!(r.samples_per_pixel, 768);
+        assert_eq!(r.data, vec![-5, 9, -7, 3]);
+        assert_eq!(Peaks::from_dat(&r.to_dat()).unwrap(), r);
+        assert_eq!(p.reduced(10), p);
+        assert_eq!(p.reduced(0).len(), 1);
+        let empty = Peaks {
+            data: vec![],
+            ..p.clone()
+        };
+        assert!(empty.reduced(4).is_empty());
     }
 
     #[test]

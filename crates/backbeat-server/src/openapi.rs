@@ -50,7 +50,7 @@ pub enum Errors {
         artists::add_owner, artists::remove_owner,
         albums::create, albums::list, albums::read, albums::update, albums::remove,
         tracks::upload_url, tracks::update_url, tracks::create, tracks::list, tracks::read,
-        tracks::update, tracks::remove, stream::stream, processing::jobs, processing::analysis, peaks::peaks,
+        tracks::update, tracks::remove, stream::stream, processing::jobs, processing::analysis, peaks::peaks, peaks::overview,
         playlists::create, playlists::list, playlists::read, playlists::update, playlists::remove,
         search::search,
         blobs_doc::serve, blobs_doc::head, blobs_doc::receive,

@@ -168,6 +168,42 @@ async fn waveform_is_served_by_range(
     let part = app.get(&url).header("range", "bytes=60-67").await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(&part.body[..], &whole.body[60..68]);
+    // The overview: the whole track in at most `pixels` pixels, each the extremes of a whole
+    // number of stored ones.
+    let overview = |q: &str| {
+        app.get(format!("{}/peaks/overview{q}", api::track(id)))
+            .auth(user)
+    };
+    let small = overview("?pixels=7").await;
+    assert_eq!(small.status, StatusCode::OK, "{}", small.text());
+    assert_eq!(
+        small.header("content-type"),
+        Some("application/octet-stream")
+    );
+    let small = Peaks::from_dat(&small.body).expect("a .dat overview");
+    let k = (pixels as usize).div_ceil(7);
+    assert_eq!(small.samples_per_pixel as usize, 256 * k);
+    assert!(small.len() <= 7 && small.len() >= 6, "{}", small.len());
+    for (i, chunk) in peaks.data.chunks(2 * k).enumerate() {
+        let lo = chunk.iter().step_by(2).min().copied().unwrap();
+        let hi = chunk.iter().skip(1).step_by(2).max().copied().unwrap();
+        assert_eq!(small.pixel(i), Some((lo, hi)), "overview pixel {i}");
+    }
+    let default = Peaks::from_dat(&overview("").await.body).expect("the default overview");
+    assert!(default.len() <= 1024 && default.len() as u64 >= pixels.min(1024) / 2);
+    for bad in ["?pixels=0", "?pixels=4097", "?pixels=18446744073709551615"] {
+        let p = overview(bad)
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], "pixels", "{bad}: {p}");
+    }
+    for bad in [
+        "?pixels=-1",
+        "?pixels=abc",
+        "?pixels=99999999999999999999999",
+    ] {
+        overview(bad).await.assert_problem(StatusCode::BAD_REQUEST);
+    }
     let unknown = app
         .get(format!(
             "{}/peaks",

@@ -9,6 +9,7 @@ import { useLoad } from "../lib/hooks";
 import type { PeaksDoc, StreamDoc, Track } from "../lib/types";
 import * as player from "../player/player";
 import { type Attached, attachStream } from "../player/source";
+import { trackOverview } from "../waveform/Overview";
 import { PeaksReader } from "../waveform/peaks";
 import { type Bounds, centre, type View, timeToX, zoom } from "../waveform/view";
 import { Waveform } from "../waveform/Waveform";
@@ -157,6 +158,7 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
   // Ids of regions and markers taken from another answer (the reducer's own start at 1).
   const nextId = useRef(100000);
 
+  const overview = useMemo(() => trackOverview(item.trackId), [item.trackId]);
   const reader = useMemo(() => {
     const d = peaks.data;
     return d ? PeaksReader.withHeader(d.url, { sampleRate: d.sampleRate, samplesPerPixel: d.samplesPerPixel, pixels: d.pixels, bytesPerValue: 2 }) : null;
@@ -428,9 +430,10 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
           overlay={overlay}
           overlayKey={[tl, showOthers]}
           onDrawn={() => markReady("drawn")}
+          overview={overview}
         />
       ) : (
-        <div class="waveform placeholder" style={{ height: "162px" }} aria-hidden="true" />
+        <div class="waveform placeholder" style={{ height: "194px" }} aria-hidden="true" />
       )}
 
       <div class="transport">

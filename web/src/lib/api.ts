@@ -156,8 +156,8 @@ async function problemOf(res: Response): Promise<Problem> {
   return { type: "about:blank", title: res.statusText || `HTTP ${res.status}`, status: res.status };
 }
 
-/** A request to `/api/v1{path}`; JSON in and out, `undefined` for `204`. */
-export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+/** A request to `/api/v1{path}` with the session's token (refreshed as needed); non-2xx throws. */
+async function request(path: string, opts: RequestOptions): Promise<Response> {
   if (session && session.accessExpiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
   const send = () =>
     fetch(url(path, opts.query), {
@@ -179,8 +179,19 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     throw new ApiError({ type: "about:blank", title: "The server cannot be reached", status: 0, detail: String((e as Error).message ?? e) });
   }
   if (!res.ok) throw new ApiError(await problemOf(res));
+  return res;
+}
+
+/** A request to `/api/v1{path}`; JSON in and out, `undefined` for `204`. */
+export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await request(path, opts);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
+}
+
+/** A request to `/api/v1{path}` answering bytes (a waveform overview). */
+export async function apiBytes(path: string, opts: RequestOptions = {}): Promise<ArrayBuffer> {
+  return (await request(path, opts)).arrayBuffer();
 }
 
 export async function signIn(email: string, password: string): Promise<User> {

@@ -1,6 +1,6 @@
 // One track: its waveform with the beat grid, its analysis and tags, and (for its owners) the
 // state of every pipeline job.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { Loading, Page, ProblemView, StatusBadge } from "../components";
 import { api, currentUser } from "../lib/api";
 import { clock, dateTime, percent } from "../lib/format";
@@ -8,6 +8,7 @@ import { useLoad } from "../lib/hooks";
 import type { Album, AnalysisDoc, JobsDoc, PeaksDoc, Track } from "../lib/types";
 import { currentTime, currentTrackId, playQueue, seek } from "../player/player";
 import { Icon, usePlayer } from "../player/PlayerBar";
+import { trackOverview } from "../waveform/Overview";
 import { PeaksReader } from "../waveform/peaks";
 import { gridOverlay, Waveform } from "../waveform/Waveform";
 
@@ -76,18 +77,19 @@ function TrackWaveform(props: { id: string; title: string; beats: number[] }) {
   const peaks = useLoad((signal) => api<PeaksDoc>(`/tracks/${props.id}/peaks`, { signal }), [props.id]);
   const p = usePlayer();
   const playing = p.queue[p.index]?.id === props.id;
+  const overview = useMemo(() => trackOverview(props.id), [props.id]);
   useEffect(() => {
     const d = peaks.data;
     setReader(d ? PeaksReader.withHeader(d.url, { sampleRate: d.sampleRate, samplesPerPixel: d.samplesPerPixel, pixels: d.pixels, bytesPerValue: 2 }) : null);
   }, [peaks.data]);
   if (peaks.error) {
     return (
-      <div class="waveform placeholder" style={{ height: "150px" }}>
+      <div class="waveform placeholder" style={{ height: "182px" }}>
         {peaks.error.status === 404 ? <p class="muted">The waveform is drawn once the track is processed.</p> : <ProblemView error={peaks.error} onRetry={peaks.reload} />}
       </div>
     );
   }
-  if (!reader) return <div class="waveform placeholder" style={{ height: "150px" }} aria-hidden="true" />;
+  if (!reader) return <div class="waveform placeholder" style={{ height: "182px" }} aria-hidden="true" />;
   return (
     <Waveform
       reader={reader}
@@ -96,6 +98,7 @@ function TrackWaveform(props: { id: string; title: string; beats: number[] }) {
       onSeek={(t) => (currentTrackId() === props.id ? seek(t) : undefined)}
       overlay={props.beats.length ? gridOverlay(props.beats, "#a78bfa") : undefined}
       overlayKey={props.beats.length}
+      overview={overview}
     />
   );
 }

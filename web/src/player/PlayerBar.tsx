@@ -1,5 +1,5 @@
 // The player bar at the bottom of every page: what plays, play/pause, previous/next, a seek
-// slider, the rendition and the loudness normalisation switch.
+// slider, the rendition with a quality menu, and the loudness normalisation switch.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { clock } from "../lib/format";
 import * as player from "./player";
@@ -115,6 +115,22 @@ export function PlayerBar() {
         <span class="rendition muted" data-testid="rendition">
           {s.loading ? "loading…" : s.rendition}
         </span>
+        {s.qualities.length > 1 && (
+          <select
+            class="quality"
+            aria-label="Quality"
+            value={String(s.quality)}
+            onChange={(e) => player.setQuality(Number((e.target as HTMLSelectElement).value))}
+            data-testid="quality"
+          >
+            <option value="-1">Auto</option>
+            {s.qualities.map((q) => (
+              <option key={q.level} value={String(q.level)}>
+                {q.label}
+              </option>
+            ))}
+          </select>
+        )}
         {s.queue.length > 1 && (
           <button type="button" class="link-button" aria-expanded={showQueue} aria-controls="player-queue" onClick={() => setShowQueue(!showQueue)}>
             Queue {s.index + 1} / {s.queue.length}

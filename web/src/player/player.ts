@@ -4,7 +4,7 @@
 // `loudness.gainDb`, so switching it on or off is instant and never reloads the stream.
 import { api } from "../lib/api";
 import type { StreamDoc } from "../lib/types";
-import { type Attached, attachStream } from "./source";
+import { type Attached, attachStream, type Quality } from "./source";
 
 export interface QueueEntry {
   id: string;
@@ -21,6 +21,10 @@ export interface PlayerState {
   normalize: boolean;
   /** What is playing: `HLS · AAC 160 kb/s` or `original · flac`. */
   rendition: string;
+  /** Renditions the listener can pick (empty where there is no choice). */
+  qualities: Quality[];
+  /** The picked level, -1 for automatic. */
+  quality: number;
   gainDb: number | null;
   error: string | null;
   loading: boolean;
@@ -34,6 +38,8 @@ let state: PlayerState = {
   duration: 0,
   normalize: localStorage.getItem("backbeat.normalize") !== "false",
   rendition: "",
+  qualities: [],
+  quality: -1,
   gainDb: null,
   error: null,
   loading: false,
@@ -106,7 +112,7 @@ function ensureGraph() {
 async function load(entry: QueueEntry, autoplay: boolean) {
   if (!audio) return;
   const token = ++loadToken;
-  set({ loading: true, error: null, currentTime: 0, duration: 0, rendition: "", gainDb: null });
+  set({ loading: true, error: null, currentTime: 0, duration: 0, rendition: "", qualities: [], quality: -1, gainDb: null });
   attached?.destroy();
   attached = null;
   let doc: StreamDoc;
@@ -120,15 +126,32 @@ async function load(entry: QueueEntry, autoplay: boolean) {
   set({ gainDb: doc.loudness?.gainDb ?? null });
   applyGain();
   const a = await attachStream(audio, doc, {
-    onChange: () => token === loadToken && set({ rendition: a.describe() }),
+    onChange: () => token === loadToken && set(described(a)),
     onFatal: (message) => token === loadToken && set({ error: message, loading: false }),
+    preferred: localStorage.getItem("backbeat.quality"),
   });
   if (token !== loadToken) return a.destroy();
   attached = a;
-  set({ rendition: a.describe() });
+  set(described(a));
   if (autoplay) {
     audio.play().catch((e: Error) => token === loadToken && set({ error: e.message, loading: false }));
   }
+}
+
+function described(a: Attached): Partial<PlayerState> {
+  return { rendition: a.describe(), qualities: a.qualities(), quality: a.chosen() };
+}
+
+/**
+ * Plays rendition `level` from now on (-1: automatic). The choice is remembered for the next
+ * tracks by codec and bitrate, and used where a track's ladder has that rendition.
+ */
+export function setQuality(level: number) {
+  if (!attached) return;
+  const q = state.qualities.find((x) => x.level === level);
+  localStorage.setItem("backbeat.quality", q ? q.key : "auto");
+  attached.choose(level);
+  set(described(attached));
 }
 
 /** Replaces the queue and plays entry `index` of it. */

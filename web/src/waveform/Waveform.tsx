@@ -1,8 +1,10 @@
 // A waveform drawn from server-side peaks, fetched by range for the visible window only.
 // Zoom with Ctrl/⌘ + wheel or +/−, scroll with the wheel or the arrow keys, click to seek.
-// Overlays (a beat grid, annotation regions and markers) draw on top through `overlay`.
+// Overlays (a beat grid, annotation regions and markers) draw on top through `overlay`. With an
+// `overview` loader, a strip of the whole track under it marks the window and moves it.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { clock } from "../lib/format";
+import { Overview, OVERVIEW_HEIGHT, type OverviewLoader } from "./Overview";
 import { PeaksReader, pixelSeconds, pixelsFor } from "./peaks";
 import { type Bounds, bounds as makeBounds, columns, fit, follow, initialView, scroll, timeToX, type View, visible, xToTime, zoom } from "./view";
 
@@ -30,6 +32,8 @@ export interface WaveformProps {
   viewRequest?: View | null;
   /** Called once the first window is drawn (the open-to-drawn benchmark reads it). */
   onDrawn?: () => void;
+  /** Loads the whole-track overview strip; none: no strip. */
+  overview?: OverviewLoader;
 }
 
 export function Waveform(props: WaveformProps) {
@@ -190,7 +194,7 @@ export function Waveform(props: WaveformProps) {
 
   const win = view ? visible(view, b) : { start: 0, end: 0 };
   return (
-    <div class="waveform" ref={box} style={{ height: `${height + 22}px` }}>
+    <div class="waveform" ref={box} style={{ height: `${height + 22 + (props.overview ? OVERVIEW_HEIGHT + 4 : 0)}px` }}>
       <canvas
         ref={canvas}
         style={{ width: "100%", height: `${height}px` }}
@@ -217,6 +221,9 @@ export function Waveform(props: WaveformProps) {
         )}
         <span>{clock(win.end)}</span>
       </div>
+      {props.overview && view && width > 0 && (
+        <Overview load={props.overview} width={width} view={view} bounds={b} onView={setView} label={props.label} />
+      )}
     </div>
   );
 }

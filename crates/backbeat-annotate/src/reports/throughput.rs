@@ -3,7 +3,9 @@
 //!
 //! Rates are per hour of the report's span; an open-ended span (`Span::ALL`, or a bound at the
 //! epoch or at `Millis::MAX`) is closed by the first and last answer in it, so "all time" reads
-//! as the rate while people were working.
+//! as the rate while people were working. A span closed that way counts as at least one hour:
+//! twenty answers given within a minute are twenty in that hour, not 1,200 an hour — a rate
+//! extrapolated from a burst says nothing about how fast people work.
 
 use std::collections::BTreeMap;
 
@@ -113,6 +115,7 @@ fn share(n: u64, of: u64) -> Option<f64> {
 /// Items per hour of `span`, closed by the answers where it is open (see the module).
 fn per_hour(n: u64, span: Span, t: &Throughput) -> Option<f64> {
     let (first, last) = (t.first_at?, t.last_at?);
+    let open = span.from <= 0 || span.to == Millis::MAX;
     let from = if span.from <= 0 { first } else { span.from };
     let to = if span.to == Millis::MAX {
         last
@@ -120,7 +123,7 @@ fn per_hour(n: u64, span: Span, t: &Throughput) -> Option<f64> {
         span.to
     };
     let hours = (to.saturating_sub(from)) as f64 / HOUR_MS;
-    // A burst within one millisecond has no rate to speak of.
+    let hours = if open { hours.max(1.0) } else { hours };
     (hours > 0.0).then(|| n as f64 / hours)
 }
 
@@ -224,4 +227,44 @@ pub async fn annotator_metrics(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(first: Millis, last: Millis) -> Throughput {
+        Throughput {
+            first_at: Some(first),
+            last_at: Some(last),
+            ..Throughput::default()
+        }
+    }
+
+    #[test]
+    fn a_burst_counts_as_one_hour_where_the_answers_close_the_span() {
+        let t = answered(1_000, 61_000);
+        assert_eq!(per_hour(20, Span::ALL, &t), Some(20.0));
+    }
+
+    #[test]
+    fn a_long_open_span_is_closed_by_the_first_and_last_answer() {
+        let t = answered(0, 4 * 3_600_000);
+        assert_eq!(per_hour(20, Span::ALL, &t), Some(5.0));
+    }
+
+    #[test]
+    fn a_closed_span_is_taken_as_asked() {
+        let t = answered(1_000, 61_000);
+        let half_hour = Span {
+            from: 1,
+            to: 1 + 1_800_000,
+        };
+        assert_eq!(per_hour(20, half_hour, &t), Some(40.0));
+    }
+
+    #[test]
+    fn no_answers_no_rate() {
+        assert_eq!(per_hour(0, Span::ALL, &Throughput::default()), None);
+    }
 }

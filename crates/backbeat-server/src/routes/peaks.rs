@@ -1,22 +1,26 @@
 //! `GET /api/v1/tracks/{id}/peaks`: where a player reads the track's waveform, drawn by the
 //! `peaks` job from the decode the pipeline already made.
 
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use backbeat_catalog::peaks::PeaksGrant;
-use serde::Serialize;
-use utoipa::ToSchema;
+use backbeat_catalog::peaks::{PeaksGrant, MAX_OVERVIEW_PIXELS};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::dto::rfc3339;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
 /// The peaks route.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/tracks/{id}/peaks", get(peaks))
+    Router::new()
+        .route("/api/v1/tracks/{id}/peaks", get(peaks))
+        .route("/api/v1/tracks/{id}/peaks/overview", get(overview))
 }
 
 /// The track's waveform: a signed URL to its BBC audiowaveform `.dat` file (version 1, 16-bit:
@@ -62,4 +66,39 @@ pub async fn peaks(
         pixels: g.pixels,
         bytes: g.bytes,
     }))
+}
+
+/// How wide an overview to draw.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OverviewParams {
+    /// Pixels at most (1 to 4096; default 1024). The answer has the fewest samples per pixel
+    /// that are a whole multiple of the stored file's and fit.
+    pub pixels: Option<usize>,
+}
+
+/// The whole waveform, reduced to at most `pixels` pixels: the same `.dat` format (version 1,
+/// 16-bit) with a coarser `samplesPerPixel`, for an overview strip of a track of any length.
+#[utoipa::path(get, path = "/api/v1/tracks/{id}/peaks/overview", tag = "tracks",
+    params(("id" = Uuid, Path), OverviewParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The reduced waveform", content_type = "application/octet-stream", body = Vec<u8>),
+        crate::openapi::Errors))]
+pub async fn overview(
+    state: AppState,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<OverviewParams>,
+) -> ApiResult<impl IntoResponse> {
+    let pixels = q.pixels.unwrap_or(1024).min(MAX_OVERVIEW_PIXELS + 1);
+    let p = state
+        .catalog
+        .tracks()
+        .peaks_overview(&caller, id, pixels)
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        p.to_dat(),
+    ))
 }
