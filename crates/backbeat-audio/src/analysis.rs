@@ -23,10 +23,10 @@ use serde::{Deserialize, Serialize};
 use crate::content::{Content, ContentAnalyzer};
 use crate::decode::{DecodeLimits, DecodedStream, SourceInfo};
 use crate::dynamics::{Dynamics, DynamicsAnalyzer};
-use crate::key::{Key, KeyAnalyzer};
+use crate::key::{Folded, Key, KeyAnalyzer};
 use crate::loudness::{Loudness, LoudnessMeter};
 use crate::resample::MonoResampler;
-use crate::rhythm::{Rhythm, RhythmAnalyzer};
+use crate::rhythm::{Rhythm, RhythmAnalyzer, RhythmFeatures};
 use crate::{AudioError, ANALYSIS_RATE};
 
 /// Options for [`analyze_file`].
@@ -64,6 +64,27 @@ pub fn analyze_file(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
 }
 
 fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, AudioError> {
+    Ok(analyze_with_features_uncaught(path, opts)?.0)
+}
+
+/// [`analyze_file`] and what its tempo and key decisions worked from ([`DecisionFeatures`]), for
+/// an evaluation that tries other decision parameters without decoding again.
+pub fn analyze_file_with_features(
+    path: &Path,
+    opts: &AnalyzeOptions,
+) -> Result<(Analysis, DecisionFeatures), AudioError> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        analyze_with_features_uncaught(path, opts)
+    })) {
+        Ok(result) => result,
+        Err(payload) => Err(AudioError::from_panic(payload.as_ref())),
+    }
+}
+
+fn analyze_with_features_uncaught(
+    path: &Path,
+    opts: &AnalyzeOptions,
+) -> Result<(Analysis, DecisionFeatures), AudioError> {
     let mut mono_analysers = MonoAnalysers::new();
     let decoded = decode_uncaught(
         path,
@@ -72,7 +93,16 @@ fn analyze_uncaught(path: &Path, opts: &AnalyzeOptions) -> Result<Analysis, Audi
         |_, _, _| {},
         |mono| mono_analysers.push(mono),
     )?;
-    Ok(decoded.with(mono_analysers.finish()))
+    let (mono, features) = mono_analysers.finish_with_features();
+    Ok((decoded.with(mono), features))
+}
+
+/// What the tempo and key decisions of one file worked from.
+#[derive(Debug, Clone)]
+pub struct DecisionFeatures {
+    pub rhythm: RhythmFeatures,
+    /// The tuning-corrected pitch-class profile; `None` without tonal content.
+    pub pitch_classes: Option<Folded>,
 }
 
 /// What decoding a file at its source rate yields besides the mono signal: the file's facts,
@@ -247,6 +277,24 @@ impl MonoAnalysers {
             content: self.content.finish(),
             rhythm,
         }
+    }
+
+    /// [`finish`](Self::finish) and what the tempo and key decisions worked from.
+    pub fn finish_with_features(self) -> (MonoDescriptors, DecisionFeatures) {
+        let (rhythm, rhythm_features) = self.rhythm.finish_with_envelope();
+        let (key, pitch_classes) = self.key.finish_with_profile();
+        let dynamics = self.dynamics.finish(&rhythm);
+        let mono = MonoDescriptors {
+            key,
+            dynamics,
+            content: self.content.finish(),
+            rhythm,
+        };
+        let features = DecisionFeatures {
+            rhythm: rhythm_features,
+            pitch_classes,
+        };
+        (mono, features)
     }
 }
 

@@ -19,8 +19,9 @@ pub mod rhythm;
 mod spectrum;
 
 pub use analysis::{
-    analyze_file, analyze_mono, decode_for_analysis, decode_for_analysis_with, Analysis,
-    AnalyzeOptions, Decoded, MonoAnalysers, MonoDescriptors,
+    analyze_file, analyze_file_with_features, analyze_mono, decode_for_analysis,
+    decode_for_analysis_with, Analysis, AnalyzeOptions, DecisionFeatures, Decoded, MonoAnalysers,
+    MonoDescriptors,
 };
 pub use error::AudioError;
 

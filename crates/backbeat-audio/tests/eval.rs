@@ -113,6 +113,7 @@ fn label(path: &str) -> Label {
     Label {
         line: 2,
         path: path.into(),
+        source: "set".into(),
         bpm: None,
         beats: None,
         key: None,

@@ -1,5 +1,6 @@
 //! `backbeat eval LABELS.csv`: analyse every labelled file and score it with the standard MIR
-//! metrics (the metrics themselves live in `backbeat_audio::eval`). `backbeat eval --project ID`
+//! metrics (the metrics themselves live in `backbeat_audio::eval`), over the whole set and per
+//! source, plain and leave-one-source-out (`eval_loso.rs`). `backbeat eval --project ID`
 //! scores against an annotation project's accepted labels instead (`eval_project.rs`).
 
 use std::io::Write;
@@ -11,7 +12,7 @@ use anyhow::Context;
 use backbeat_audio::eval::{
     evaluate_file, parse_beats, parse_labels, FileEval, Label, Prediction, Report,
 };
-use backbeat_audio::{analyze_file, AnalyzeOptions};
+use backbeat_audio::{analyze_file_with_features, AnalyzeOptions, DecisionFeatures};
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -53,6 +54,7 @@ struct JsonReport<'a> {
     labels: String,
     wall_secs: f64,
     report: &'a Report,
+    leave_one_source_out: &'a crate::eval_loso::LosoReport,
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -79,20 +81,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let (pool, jobs) = crate::pool::worker_pool(args.jobs)?;
     let opts = AnalyzeOptions::default();
     let started = Instant::now();
-    let results: Vec<(Option<Prediction>, FileEval)> = pool.install(|| {
+    type Scored = (Option<Prediction>, Option<DecisionFeatures>, FileEval);
+    let results: Vec<Scored> = pool.install(|| {
         labels
             .par_iter()
             .zip(beats.par_iter())
             .map(|(label, reference)| {
-                let result = analyze_file(&base.join(&label.path), &opts);
-                let prediction = result.as_ref().ok().map(Prediction::from_analysis);
+                let result = analyze_file_with_features(&base.join(&label.path), &opts);
+                let prediction = result
+                    .as_ref()
+                    .ok()
+                    .map(|(a, _)| Prediction::from_analysis(a));
                 let error = result.as_ref().err().map(|e| e.to_string());
                 let outcome = match (&prediction, &error) {
                     (Some(p), _) => Ok(p),
                     (None, e) => Err(e.as_deref().unwrap_or("unknown error")),
                 };
                 let eval = evaluate_file(label, reference.as_deref(), outcome);
-                (prediction, eval)
+                let features = result.ok().map(|(_, f)| f);
+                (prediction, features, eval)
             })
             .collect()
     });
@@ -101,7 +108,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         write_records(out, &labels, &results)?;
     }
-    let evals: Vec<FileEval> = results.into_iter().map(|(_, e)| e).collect();
+    let evaluated: Vec<crate::eval_loso::Evaluated> = labels
+        .iter()
+        .zip(&beats)
+        .zip(&results)
+        .map(
+            |((label, reference), (prediction, features, eval))| crate::eval_loso::Evaluated {
+                label,
+                reference_beats: reference.as_deref(),
+                prediction: prediction.as_ref(),
+                features: features.as_ref(),
+                eval,
+            },
+        )
+        .collect();
+    let loso = crate::eval_loso::evaluate(&evaluated);
+    let evals: Vec<FileEval> = results.iter().map(|(_, _, e)| e.clone()).collect();
     let report = Report::from_files(&evals);
     let mut stdout = std::io::stdout().lock();
     if args.json {
@@ -109,11 +131,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             labels: path.display().to_string(),
             wall_secs,
             report: &report,
+            leave_one_source_out: &loso,
         };
         writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
     } else {
         writeln!(stdout, "backbeat eval {}", path.display())?;
         write!(stdout, "{}", report.render_text())?;
+        write!(stdout, "{}", crate::eval_loso::render_text(&loso))?;
         writeln!(
             stdout,
             "wall time   {wall_secs:.1} s ({} jobs)",
@@ -132,12 +156,12 @@ fn load_beats(path: &Path) -> anyhow::Result<Vec<f64>> {
 fn write_records(
     out: &Path,
     labels: &[Label],
-    results: &[(Option<Prediction>, FileEval)],
+    results: &[(Option<Prediction>, Option<DecisionFeatures>, FileEval)],
 ) -> anyhow::Result<()> {
     let file =
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    for (label, (prediction, eval)) in labels.iter().zip(results) {
+    for (label, (prediction, _, eval)) in labels.iter().zip(results) {
         let record = FileRecord {
             label,
             prediction: prediction.as_ref(),

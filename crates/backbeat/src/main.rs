@@ -7,6 +7,7 @@ mod annotate;
 mod config;
 mod demo;
 mod eval;
+mod eval_loso;
 mod eval_project;
 mod files;
 mod logging;

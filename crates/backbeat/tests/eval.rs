@@ -40,10 +40,53 @@ fn scores_a_labelled_set() {
     assert_eq!(report["key"]["weighted"], 1.0, "{report}");
     assert_eq!(report["beat_f"]["n"], 1);
     assert!(report["beat_f"]["mean"].as_f64().unwrap() > 0.5, "{report}");
+    // One source: nothing to choose parameters on without it, so the shipped ones score it.
+    let loso = &v["leave_one_source_out"];
+    assert_eq!(loso["sources"].as_array().map(Vec::len), Some(1), "{loso}");
+    assert_eq!(loso["sources"][0]["source"], "fixture");
+    assert!(loso["sources"][0]["key_params"].is_null(), "{loso}");
+    assert_eq!(loso["pooled"], v["report"], "{loso}");
     let human = backbeat(&["eval", csv.to_str().unwrap()]);
     let report = String::from_utf8_lossy(&human.stdout);
     assert!(report.contains("files       2 (0 failed)"), "{report}");
     assert!(report.contains("(n=2)"), "{report}");
+    assert!(report.contains("leave one source out"), "{report}");
+}
+
+/// Two sources: each is scored with the decisions chosen on the other, and says which.
+#[test]
+fn each_source_is_scored_without_its_own_labels() {
+    let dir = scratch("eval-loso");
+    let csv = write_labels(&dir);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    // The second row's source column; the first row's source comes from its folder-less path.
+    let text = text.replace("chord.flac,fixture,", "chord.flac,other,");
+    std::fs::write(&csv, text).unwrap();
+    let out = backbeat(&["eval", csv.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let loso = &v["leave_one_source_out"];
+    let sources: Vec<&str> = loso["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["fixture", "other"], "{loso}");
+    for s in loso["sources"].as_array().unwrap() {
+        assert_eq!(s["files"], 1, "{s}");
+        assert!(s["key_params"].is_string(), "{s}");
+        assert!(s["tempo_prior"].as_str().unwrap().contains("BPM"), "{s}");
+        // A clean C-major chord at 120 BPM: whatever the other source chose still gets it.
+        assert_eq!(s["loso"]["key"]["weighted"], 1.0, "{s}");
+        assert_eq!(s["loso"]["tempo"]["acc1"], 1, "{s}");
+    }
+    assert_eq!(loso["pooled"]["key"]["n"], 2);
+    assert_eq!(loso["key_candidates"], 9);
 }
 
 #[test]

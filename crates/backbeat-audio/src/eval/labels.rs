@@ -28,6 +28,9 @@ pub struct Label {
     pub line: usize,
     /// Audio file, relative to the labels file's folder.
     pub path: String,
+    /// Where the recording comes from (the `source` column; else the path's first folder): the
+    /// groups a leave-one-source-out evaluation holds out in turn.
+    pub source: String,
     /// Annotated tempo (BPM).
     pub bpm: Option<f64>,
     /// Beat annotation file, relative to the labels file's folder.
@@ -76,6 +79,7 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Vec<Label>, EvalError> {
 /// Column indices of the known columns.
 struct Columns {
     path: usize,
+    source: Option<usize>,
     bpm: Option<usize>,
     beats: Option<usize>,
     key: Option<usize>,
@@ -99,6 +103,7 @@ impl Columns {
         let col = |name: &str| header.iter().position(|h| h.trim() == name);
         Ok(Columns {
             path: col("path").ok_or(EvalError::MissingColumn("path"))?,
+            source: col("source"),
             bpm: col("bpm"),
             beats: col("beats"),
             key: col("key"),
@@ -157,9 +162,17 @@ impl Columns {
         if bpm.is_some_and(|b| b <= 0.0) {
             return Err(bad("bpm", "tempo must be positive".into()));
         }
+        let source =
+            cell(self.source)
+                .map(str::to_string)
+                .unwrap_or_else(|| match path.split_once('/') {
+                    Some((folder, _)) => folder.to_string(),
+                    None => String::new(),
+                });
         Ok(Label {
             line,
             path: path.to_string(),
+            source,
             bpm,
             beats: cell(self.beats).map(str::to_string),
             key,

@@ -15,12 +15,14 @@ pub mod beats;
 pub mod csv;
 pub mod keys;
 pub mod labels;
+pub mod loso;
 pub mod report;
 pub mod tempo;
 
 pub use beats::{beat_f_measure, max_matching, BEAT_WINDOW_SECS};
 pub use keys::{mirex_relation, parse_key, KeyLabel, KeyRelation};
 pub use labels::{parse_beats, parse_labels, Label, SpeechLabel};
+pub use loso::{leave_one_source_out, Fold};
 pub use report::{evaluate_file, FileEval, Prediction, Report};
 pub use tempo::{tempo_acc1, tempo_acc2, TEMPO_TOLERANCE};
 

@@ -131,28 +131,85 @@ impl KeyAnalyzer {
     }
 
     /// The key of everything pushed; `None` when there is no tonal content (silence, noise).
-    pub fn finish(mut self) -> Option<Key> {
+    pub fn finish(self) -> Option<Key> {
+        self.finish_with_profile().0
+    }
+
+    /// [`finish`](Self::finish) and the pitch-class profile it decided from, so an evaluation
+    /// can try other decisions ([`decide`] with other [`KeyParams`]) without analysing again.
+    pub fn finish_with_profile(mut self) -> (Option<Key>, Option<Folded>) {
         if self.frames == 0 && !self.pending.is_empty() {
             // Shorter than one frame: analyse what there is, zero-padded.
             let rest = std::mem::take(&mut self.pending);
             self.chroma.process(&rest);
         }
-        let folded = self.folded()?;
-        let (major, minor) = profiles::ALBRECHT_SHANAHAN;
-        let audio_profiles = (
-            profiles::with_harmonics(&major),
-            profiles::with_harmonics(&minor),
-        );
-        let (tonic_pc, mode, r) = profiles::best_key(&folded.chroma, &audio_profiles);
-        let name = PITCH_CLASSES.get(usize::from(tonic_pc)).copied()?;
-        Some(Key {
-            tonic: name,
-            tonic_pc,
-            mode,
-            strength: strength(r, folded.concentration),
-            tuning_cents: folded.tuning_cents,
-        })
+        let folded = self.folded();
+        let key = folded
+            .as_ref()
+            .and_then(|f| decide(f, &KeyParams::default()));
+        (key, folded)
     }
+}
+
+/// How a pitch-class profile becomes a key: the (major, minor) key profiles and the weight of
+/// their harmonics. The default is what `analyze` uses; the others are the candidates a
+/// leave-one-source-out evaluation chooses among.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyParams {
+    pub name: &'static str,
+    pub profiles: ([f64; 12], [f64; 12]),
+    pub harmonic_slope: f64,
+}
+
+impl Default for KeyParams {
+    fn default() -> Self {
+        KeyParams {
+            name: "albrecht-shanahan/0.6",
+            profiles: profiles::ALBRECHT_SHANAHAN,
+            harmonic_slope: profiles::HARMONIC_SLOPE,
+        }
+    }
+}
+
+impl KeyParams {
+    /// The candidates, the default first: three profiles × three harmonic slopes.
+    pub fn candidates() -> Vec<KeyParams> {
+        use profiles::{ALBRECHT_SHANAHAN as AS, KRUMHANSL_KESSLER as KK, TEMPERLEY as T};
+        let p = |name, profiles, harmonic_slope| KeyParams {
+            name,
+            profiles,
+            harmonic_slope,
+        };
+        vec![
+            KeyParams::default(),
+            p("albrecht-shanahan/0", AS, 0.0),
+            p("albrecht-shanahan/0.8", AS, 0.8),
+            p("krumhansl-kessler/0.6", KK, 0.6),
+            p("krumhansl-kessler/0", KK, 0.0),
+            p("krumhansl-kessler/0.8", KK, 0.8),
+            p("temperley/0.6", T, 0.6),
+            p("temperley/0", T, 0.0),
+            p("temperley/0.8", T, 0.8),
+        ]
+    }
+}
+
+/// The key a pitch-class profile has under `params`.
+pub fn decide(folded: &Folded, params: &KeyParams) -> Option<Key> {
+    let (major, minor) = params.profiles;
+    let audio_profiles = (
+        profiles::with_harmonics_sloped(&major, params.harmonic_slope),
+        profiles::with_harmonics_sloped(&minor, params.harmonic_slope),
+    );
+    let (tonic_pc, mode, r) = profiles::best_key(&folded.chroma, &audio_profiles);
+    let name = PITCH_CLASSES.get(usize::from(tonic_pc)).copied()?;
+    Some(Key {
+        tonic: name,
+        tonic_pc,
+        mode,
+        strength: strength(r, folded.concentration),
+        tuning_cents: folded.tuning_cents,
+    })
 }
 
 #[cfg(test)]

@@ -14,14 +14,37 @@ pub const ALBRECHT_SHANAHAN: ([f64; 12], [f64; 12]) = (
     ],
 );
 
+/// Krumhansl & Kessler (1982) probe-tone ratings: (major, minor). A candidate of the
+/// leave-one-source-out evaluation, not the default.
+pub const KRUMHANSL_KESSLER: ([f64; 12], [f64; 12]) = (
+    [
+        6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88,
+    ],
+    [
+        6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
+    ],
+);
+
+/// Temperley (1999) profiles: (major, minor). A candidate of the leave-one-source-out
+/// evaluation, not the default.
+pub const TEMPERLEY: ([f64; 12], [f64; 12]) = (
+    [5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0],
+    [5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0],
+);
+
 /// Pitch class (semitones above the fundamental, mod 12) of harmonics 1 … 6.
 const HARMONIC_PC: [usize; 6] = [0, 0, 7, 0, 4, 7];
 /// Amplitude decay per harmonic (essentia's default polyphony slope; not tuned here).
-const HARMONIC_SLOPE: f64 = 0.6;
+pub const HARMONIC_SLOPE: f64 = 0.6;
 
 /// A symbolic profile as audio chroma would show it: each scale degree also lights up the
 /// pitch classes of its first six harmonics (octaves, fifth, major third) with decaying weight.
 pub fn with_harmonics(profile: &[f64; 12]) -> [f64; 12] {
+    with_harmonics_sloped(profile, HARMONIC_SLOPE)
+}
+
+/// [`with_harmonics`] with harmonic `k` weighted `slope^(k-1)` (0: the symbolic profile).
+pub fn with_harmonics_sloped(profile: &[f64; 12], slope: f64) -> [f64; 12] {
     let mut out = [0.0; 12];
     let mut w = 1.0;
     for &shift in HARMONIC_PC.iter() {
@@ -30,7 +53,7 @@ pub fn with_harmonics(profile: &[f64; 12]) -> [f64; 12] {
                 *o += w * value;
             }
         }
-        w *= HARMONIC_SLOPE;
+        w *= slope;
     }
     out
 }

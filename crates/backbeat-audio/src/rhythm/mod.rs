@@ -20,6 +20,7 @@ pub mod tempo;
 use serde::Serialize;
 
 use onset::OnsetDetector;
+pub use tempo::TempoPrior;
 
 /// Sample rates analysed; outside, the frame grid would be degenerate (a few Hz) or the beat
 /// tracker's state space huge (MHz), and no audio comes at such rates.
@@ -91,15 +92,71 @@ impl RhythmAnalyzer {
         let fps = f64::from(self.sample_rate.max(1)) / self.onsets.hop() as f64;
         analyse_envelope(&self.onsets.finish(), fps)
     }
+
+    /// [`finish`](Self::finish) and the envelope it worked from, so an evaluation can try
+    /// other tempo priors ([`RhythmFeatures`]) without analysing again.
+    pub fn finish_with_envelope(self) -> (Rhythm, RhythmFeatures) {
+        if !SUPPORTED_RATES.contains(&self.sample_rate) {
+            let none = RhythmFeatures::new(Vec::new(), 1.0);
+            return (Rhythm::none(), none);
+        }
+        let fps = f64::from(self.sample_rate.max(1)) / self.onsets.hop() as f64;
+        let env = self.onsets.finish();
+        let rhythm = analyse_envelope(&env, fps);
+        (rhythm, RhythmFeatures::new(env, fps))
+    }
+}
+
+/// What the tempo decision works from, kept to decide again under other priors: the onset
+/// envelope and the comb salience of every candidate tempo (which no prior changes).
+#[derive(Debug, Clone)]
+pub struct RhythmFeatures {
+    env: Vec<f32>,
+    fps: f64,
+    curve: Vec<(f64, f64, f64)>,
+    frames: usize,
+}
+
+impl RhythmFeatures {
+    fn new(env: Vec<f32>, fps: f64) -> Self {
+        let odf = onset_strength(&env, fps);
+        let curve = if odf.iter().all(|&v| v <= 1e-6) {
+            Vec::new()
+        } else {
+            tempo::salience_curve(&odf, fps)
+        };
+        RhythmFeatures {
+            frames: odf.len(),
+            env,
+            fps,
+            curve,
+        }
+    }
+
+    /// The tempo under `prior`, as [`analyse_envelope_with`] would report it.
+    pub fn bpm(&self, prior: &TempoPrior) -> Option<f64> {
+        let est = tempo::choose(&self.curve, self.frames, prior)?;
+        (est.salience >= MIN_SALIENCE).then(|| 60.0 * self.fps / est.period)
+    }
+
+    /// Tempo and beats under `prior`.
+    pub fn rhythm(&self, prior: &TempoPrior) -> Rhythm {
+        analyse_envelope_with(&self.env, self.fps, prior)
+    }
 }
 
 /// Tempo and beats from a spectral-flux envelope sampled at `fps` frames per second.
 pub fn analyse_envelope(env: &[f32], fps: f64) -> Rhythm {
+    analyse_envelope_with(env, fps, &TempoPrior::default())
+}
+
+/// [`analyse_envelope`] under another tempo prior.
+pub fn analyse_envelope_with(env: &[f32], fps: f64, prior: &TempoPrior) -> Rhythm {
     let odf = onset_strength(env, fps);
     if odf.iter().all(|&v| v <= 1e-6) {
         return Rhythm::none();
     }
-    let Some(est) = tempo::estimate(&odf, fps) else {
+    let Some(est) = tempo::choose(&tempo::salience_curve(&odf, fps), odf.len(), prior) else {
         return Rhythm::none();
     };
     if est.salience < MIN_SALIENCE {

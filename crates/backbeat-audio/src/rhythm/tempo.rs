@@ -4,7 +4,7 @@
 //! (so loud passages do not outvote quiet ones) and the normalised curves are averaged. A
 //! candidate beat period τ scores the mean of that curve at τ, 2τ, 3τ, 4τ: a real beat repeats at
 //! every multiple, while a lag that only matches a sub-division or a syncopation does not. A
-//! log-normal prior centred on 120 BPM (annotators' preferred metrical level) then picks among
+//! log-normal prior ([`TempoPrior`], centred on 125 BPM: annotators' preferred metrical level) picks among
 //! the levels.
 
 /// Lowest and highest tempo considered (BPM).
@@ -17,9 +17,50 @@ const WINDOW_S: f64 = 12.0;
 const MAX_LAG_S: f64 = 4.0;
 /// Harmonics (multiples of the period) in the comb.
 const HARMONICS: usize = 4;
-/// Centre (BPM) and width (octaves) of the log-normal tempo prior.
-const PRIOR_BPM: f64 = 125.0;
-const PRIOR_OCTAVES: f64 = 1.0;
+/// The log-normal tempo prior: where annotators' preferred metrical level sits, and how
+/// sharply it picks among the levels the comb finds. The default is what `analyze` uses; the
+/// others are the candidates a leave-one-source-out evaluation chooses among.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TempoPrior {
+    /// Centre, BPM.
+    pub centre_bpm: f64,
+    /// Width (standard deviation), octaves.
+    pub octaves: f64,
+}
+
+impl Default for TempoPrior {
+    fn default() -> Self {
+        TempoPrior {
+            centre_bpm: 125.0,
+            octaves: 1.0,
+        }
+    }
+}
+
+impl TempoPrior {
+    /// The candidates, the default first: six centres × four widths.
+    pub fn candidates() -> Vec<TempoPrior> {
+        let mut out = vec![TempoPrior::default()];
+        for centre_bpm in [100.0, 110.0, 120.0, 125.0, 135.0, 150.0] {
+            for octaves in [1.0, 0.5, 0.75, 1.5] {
+                let p = TempoPrior {
+                    centre_bpm,
+                    octaves,
+                };
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+
+    /// The prior's weight at `bpm` (unnormalised, 1 at the centre).
+    pub fn weight(&self, bpm: f64) -> f64 {
+        let z = (bpm / self.centre_bpm).log2() / self.octaves;
+        (-0.5 * z * z).exp()
+    }
+}
 
 /// The tempo estimate: period in frames and the comb salience at that period.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -109,36 +150,48 @@ pub fn comb_salience(acf: &[f64], tau: f64) -> Option<f64> {
     (count >= 2).then(|| sum / count as f64)
 }
 
-/// Log-normal tempo prior (unnormalised, 1 at `PRIOR_BPM`).
-pub fn prior(bpm: f64) -> f64 {
-    let z = (bpm / PRIOR_BPM).log2() / PRIOR_OCTAVES;
-    (-0.5 * z * z).exp()
+/// The comb salience of every candidate tempo: `(bpm, period in frames, salience)` on a 0.5 %
+/// BPM grid (finer than the ±4 % accuracy window and the frame quantisation). It does not
+/// depend on the prior, so an evaluation computes it once and tries priors with [`choose`].
+pub fn salience_curve(env: &[f32], fps: f64) -> Vec<(f64, f64, f64)> {
+    let acf = autocorrelation(env, fps);
+    let steps = ((MAX_BPM / MIN_BPM).ln() / 0.005_f64.ln_1p()) as usize;
+    (0..=steps)
+        .filter_map(|i| {
+            let bpm = MIN_BPM * 1.005f64.powi(i as i32);
+            let tau = 60.0 * fps / bpm;
+            comb_salience(&acf, tau).map(|s| (bpm, tau, s))
+        })
+        .collect()
 }
 
-/// The most salient beat period of the envelope, or `None` when no period is measurable.
-pub fn estimate(env: &[f32], fps: f64) -> Option<TempoEstimate> {
-    let acf = autocorrelation(env, fps);
+/// The most salient period of `curve` weighted by `prior`, for an envelope of `frames`
+/// frames; `None` when nothing is salient.
+pub fn choose(
+    curve: &[(f64, f64, f64)],
+    frames: usize,
+    prior: &TempoPrior,
+) -> Option<TempoEstimate> {
     let mut best: Option<(f64, f64, f64)> = None; // (score, period, salience)
-                                                  // A 0.5 % BPM grid is finer than the ±4 % accuracy window and the frame quantisation.
-    let steps = ((MAX_BPM / MIN_BPM).ln() / 0.005_f64.ln_1p()) as usize;
-    for i in 0..=steps {
-        let bpm = MIN_BPM * 1.005f64.powi(i as i32);
-        let tau = 60.0 * fps / bpm;
-        let Some(s) = comb_salience(&acf, tau) else {
-            continue;
-        };
-        let score = s.max(0.0) * prior(bpm);
+    for &(bpm, tau, s) in curve {
+        let score = s.max(0.0) * prior.weight(bpm);
         if best.is_none_or(|b| score > b.0) {
             best = Some((score, tau, s));
         }
     }
     let (_, period, salience) = best?;
-    let chance = 1.0 / (env.len().max(1) as f64).sqrt();
+    let chance = 1.0 / (frames.max(1) as f64).sqrt();
     (salience > 0.0).then_some(TempoEstimate {
         period,
         salience: salience.clamp(0.0, 1.0),
         confidence: ((salience - chance) / (1.0 - chance).max(1e-9)).clamp(0.0, 1.0),
     })
+}
+
+/// The most salient beat period of the envelope under the default prior, or `None` when no
+/// period is measurable.
+pub fn estimate(env: &[f32], fps: f64) -> Option<TempoEstimate> {
+    choose(&salience_curve(env, fps), env.len(), &TempoPrior::default())
 }
 
 #[cfg(test)]
