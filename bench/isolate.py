@@ -51,6 +51,19 @@ def essentia_key_job(path, profile):
     return key, timer.seconds
 
 
+def essentia_keys_job(path, profiles):
+    """Worker side: every key profile on one file, decoded once (accuracy only, not timed)."""
+    es = _essentia()
+    _, mono = tools.essentia_load(es, path, tools.Timer())
+    keys = {}
+    for profile in profiles:
+        try:
+            keys[profile] = tools.essentia_key(es, mono, profile)
+        except RuntimeError:
+            keys[profile] = None  # `weichai` raises on minor keys; `faraldo` may be missing
+    return keys, {}
+
+
 def librosa_job(path):
     """Worker side: librosa estimates of one file and its CPU seconds per component."""
     timer = tools.Timer()

@@ -136,6 +136,7 @@ fn report_on_synthetic_values() {
     a.speech = Some(SpeechLabel::No);
     let pa = Prediction {
         bpm: Some(201.0),
+        bpm_confidence: Some(0.4),
         beats: vec![1.0, 2.0],
         key: key("E minor"),
         lufs: Some(-14.3),
@@ -152,6 +153,7 @@ fn report_on_synthetic_values() {
     b.vocal = Some(false);
     let pb = Prediction {
         bpm: Some(121.0),
+        bpm_confidence: Some(0.6),
         beats: vec![1.0],
         key: key("A minor"),
         speech_probability: Some(0.5),
@@ -177,6 +179,10 @@ fn report_on_synthetic_values() {
     assert_eq!(r.files, 3);
     assert_eq!(r.failures, vec![("c".to_string(), "corrupt".to_string())]);
     assert_eq!((r.tempo.n, r.tempo.acc1, r.tempo.acc2), (3, 1, 2));
+    // b (right, 0.6) is more confident than a (octave-wrong, 0.4); c has no estimate.
+    let c = r.tempo_confidence;
+    assert_eq!((c.right, c.octave, c.wrong), (1, 1, 0));
+    assert_eq!((c.auc_vs_octave, c.auc_vs_wrong), (Some(1.0), Some(1.0)));
     // F: file a = 1, file b: P = 1, R = 1/2, F = 2/3; mean 5/6.
     assert_eq!(r.beat_f.n, 2);
     assert!((r.beat_f.mean - 5.0 / 6.0).abs() < 1e-12);
@@ -192,6 +198,10 @@ fn report_on_synthetic_values() {
     assert_eq!((r.vocal.n, r.vocal.correct), (1, 0));
     let text = r.render_text();
     assert!(text.contains("ACC1 0.333  ACC2 0.667  (n=3)"), "{text}");
+    assert!(
+        text.contains("ROC-AUC right vs octave-wrong 1.00 (n=1/1)"),
+        "{text}"
+    );
     assert!(text.contains("failed      c: corrupt"), "{text}");
     assert!(
         text.contains("|ΔI| mean 0.30 LU  max 0.30 LU  (n=2"),
@@ -247,4 +257,13 @@ proptest! {
     ) {
         let _ = parse_labels(format!("path,bpm,key\n{s}").as_bytes());
     }
+}
+
+#[test]
+fn roc_auc_counts_ties_half_and_needs_both_classes() {
+    use backbeat_audio::eval::report::roc_auc;
+    assert_eq!(roc_auc(&[0.9, 0.8], &[0.1, 0.8]), Some(0.875));
+    assert_eq!(roc_auc(&[0.1], &[0.9]), Some(0.0));
+    assert_eq!(roc_auc(&[], &[0.5]), None);
+    assert_eq!(roc_auc(&[0.5], &[]), None);
 }

@@ -4,7 +4,9 @@ use std::fmt::Write;
 
 use super::keys::KeyRelation;
 use super::labels::SpeechLabel;
-use super::report::{Diff, FileEval, KeyFigures, Mean, Rate, Report};
+use super::report::{
+    roc_auc, ConfidenceSeparation, Diff, FileEval, KeyFigures, Mean, Rate, Report,
+};
 
 const RELATIONS: [KeyRelation; 5] = [
     KeyRelation::Same,
@@ -25,7 +27,14 @@ impl Report {
         let mut key_sum = 0.0;
         let mut lufs = Vec::new();
         let mut peak = Vec::new();
+        let (mut right, mut octave, mut wrong) = (Vec::new(), Vec::new(), Vec::new());
         for f in files {
+            match (f.bpm_confidence, f.acc1, f.acc2) {
+                (Some(c), Some(true), _) => right.push(c),
+                (Some(c), Some(false), Some(true)) => octave.push(c),
+                (Some(c), Some(false), _) => wrong.push(c),
+                _ => {}
+            }
             if let Some(e) = &f.error {
                 r.failures.push((f.path.clone(), e.clone()));
             }
@@ -66,6 +75,14 @@ impl Report {
                 count(&mut r.vocal, ok);
             }
         }
+        let all_wrong: Vec<f64> = octave.iter().chain(&wrong).copied().collect();
+        r.tempo_confidence = ConfidenceSeparation {
+            right: right.len(),
+            octave: octave.len(),
+            wrong: wrong.len(),
+            auc_vs_octave: roc_auc(&right, &octave),
+            auc_vs_wrong: roc_auc(&right, &all_wrong),
+        };
         r.beat_f.mean = mean_or_zero(beat_sum, r.beat_f.n);
         r.key.weighted = mean_or_zero(key_sum, r.key.n);
         r.loudness = diff(&lufs);
@@ -89,6 +106,18 @@ impl Report {
             frac(t.acc1, t.n),
             frac(t.acc2, t.n),
             t.n
+        );
+        let c = &self.tempo_confidence;
+        let auc = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{a:.2}"));
+        let _ = writeln!(
+            s,
+            "tempo conf  ROC-AUC right vs octave-wrong {} (n={}/{}), vs any wrong {} (n={}/{})",
+            auc(c.auc_vs_octave),
+            c.right,
+            c.octave,
+            auc(c.auc_vs_wrong),
+            c.right,
+            c.octave + c.wrong
         );
         let Mean { n, mean } = self.beat_f;
         let _ = writeln!(s, "beats       F {}  (n={n}, ±70 ms)", opt3(n, mean));

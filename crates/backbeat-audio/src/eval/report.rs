@@ -23,6 +23,8 @@ pub const LOUDNESS_FLOOR_LUFS: f64 = -70.0;
 pub struct Prediction {
     /// Tempo (BPM).
     pub bpm: Option<f64>,
+    /// The tempo estimate's confidence in [0, 1].
+    pub bpm_confidence: Option<f64>,
     /// Beat times (s).
     pub beats: Vec<f64>,
     /// Key.
@@ -42,6 +44,7 @@ impl Prediction {
     pub fn from_analysis(a: &Analysis) -> Self {
         Prediction {
             bpm: a.rhythm.bpm,
+            bpm_confidence: a.rhythm.bpm.map(|_| a.rhythm.confidence),
             beats: a.rhythm.beats.clone(),
             key: a.key.as_ref().map(KeyLabel::from_key),
             lufs: a.loudness.integrated_lufs,
@@ -61,6 +64,8 @@ pub struct FileEval {
     pub error: Option<String>,
     /// Annotated and estimated tempo.
     pub bpm: Option<(f64, Option<f64>)>,
+    /// The tempo estimate's confidence (files with a tempo label and estimate).
+    pub bpm_confidence: Option<f64>,
     /// Tempo within 4 %.
     pub acc1: Option<bool>,
     /// Tempo within 4 % of 1, 2, 3, 1/2 or 1/3 times the annotation.
@@ -99,6 +104,7 @@ pub fn evaluate_file(
         path: label.path.clone(),
         error,
         bpm: label.bpm.map(|r| (r, p.bpm)),
+        bpm_confidence: label.bpm.and(p.bpm).and(p.bpm_confidence),
         acc1: label.bpm.map(|r| p.bpm.is_some_and(|e| tempo_acc1(r, e))),
         acc2: label.bpm.map(|r| p.bpm.is_some_and(|e| tempo_acc2(r, e))),
         beat_f: reference_beats.map(|r| beat_f_measure(r, &p.beats, BEAT_WINDOW_SECS)),
@@ -131,6 +137,8 @@ pub struct Report {
     pub failures: Vec<(String, String)>,
     /// Tempo: files with an annotated tempo, and how many are correct under ACC1 and ACC2.
     pub tempo: Rate2,
+    /// How well the tempo confidence tells right answers from wrong ones.
+    pub tempo_confidence: ConfidenceSeparation,
     /// Mean beat F-measure and number of files with annotated beats.
     pub beat_f: Mean,
     /// Key: MIREX weighted score, files with a key label, counts per relation.
@@ -145,6 +153,43 @@ pub struct Report {
     pub speech_mixed: (usize, usize),
     /// Vocal accuracy over `yes`/`vocal` vs `no`/`instrumental` files.
     pub vocal: Rate,
+}
+
+/// How well a confidence separates right answers from wrong ones, as ROC-AUC: the chance that
+/// a right answer, drawn at random, has the higher confidence than a wrong one (ties count
+/// half). 0.5 is no separation; 1 is a threshold that splits them perfectly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ConfidenceSeparation {
+    /// Right answers (tempo: ACC1) with a confidence.
+    pub right: usize,
+    /// Wrong only by a metrical factor (tempo: ACC2 but not ACC1).
+    pub octave: usize,
+    /// Wrong otherwise.
+    pub wrong: usize,
+    /// ROC-AUC of right against octave-wrong answers.
+    pub auc_vs_octave: Option<f64>,
+    /// ROC-AUC of right against every wrong answer.
+    pub auc_vs_wrong: Option<f64>,
+}
+
+/// ROC-AUC of `positive` against `negative` scores (Mann–Whitney); `None` when either is empty.
+pub fn roc_auc(positive: &[f64], negative: &[f64]) -> Option<f64> {
+    if positive.is_empty() || negative.is_empty() {
+        return None;
+    }
+    let mut wins = 0.0;
+    for p in positive {
+        for n in negative {
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    Some(wins / (positive.len() * negative.len()) as f64)
 }
 
 /// A fraction of correct answers over n files.
