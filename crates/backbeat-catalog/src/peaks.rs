@@ -1,6 +1,7 @@
 //! A track's waveform peaks, as the `peaks` job left them: a signed URL to the `.dat` file
 //! (BBC audiowaveform format) and its header, so a player fetches the pixels of the window it
-//! shows by HTTP range (`bytes=20+4i-…`) instead of the whole file.
+//! shows by HTTP range (`bytes=20+4i-…`) instead of the whole file; and the whole waveform
+//! reduced to an overview a few thousand pixels wide.
 
 use backbeat_audio::peaks::{Peaks, DAT_HEADER_BYTES, DAT_PIXEL_BYTES};
 use backbeat_pipeline::artifacts;
@@ -50,7 +51,7 @@ impl Tracks<'_> {
             |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
         let pixels = u64::from(word(16));
         let ttl_s = cat.config.stream_url_ttl_s;
-        let prefix = key.trim_end_matches(FILE).trim_end_matches('/');
+        let prefix = key.strip_suffix(FILE).unwrap_or(&key).trim_end_matches('/');
         let grant = BlobAccess(cat).grant_prefix(prefix, ttl_s)?;
         Ok(PeaksGrant {
             url: format!("{}/blobs/{grant}/{FILE}", cat.config.public_url),

@@ -4,8 +4,8 @@
 //! (so loud passages do not outvote quiet ones) and the normalised curves are averaged. A
 //! candidate beat period τ scores the mean of that curve at τ, 2τ, 3τ, 4τ: a real beat repeats at
 //! every multiple, while a lag that only matches a sub-division or a syncopation does not. A
-//! log-normal prior ([`TempoPrior`], centred on 125 BPM: annotators' preferred metrical level) picks among
-//! the levels.
+//! log-normal prior ([`TempoPrior`], centred on 125 BPM: annotators' preferred metrical level)
+//! picks among the levels.
 
 /// Lowest and highest tempo considered (BPM).
 pub const MIN_BPM: f64 = 40.0;

@@ -1,5 +1,6 @@
 //! `GET /api/v1/tracks/{id}/peaks`: where a player reads the track's waveform, drawn by the
-//! `peaks` job from the decode the pipeline already made.
+//! `peaks` job from the decode the pipeline already made; `…/peaks/overview`: the whole
+//! waveform reduced to an overview strip's width.
 
 use axum::http::header;
 use axum::response::IntoResponse;
