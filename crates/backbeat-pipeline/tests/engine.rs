@@ -220,10 +220,16 @@ async fn failures_end_failed_or_dead_with_their_reason_and_other_tracks_carry_on
             "{behaviour:?}: {b:?}"
         );
         assert_eq!(b.attempts, attempts, "{behaviour:?}: {b:?}");
-        // b's children never ran; its sibling line did.
+        // b's children never ran; its sibling line did. A redelivered message for c (b's
+        // retries can outlast a delivery's deadline on a loaded machine) finds c's outputs
+        // already there and records it Skipped: both mean c's work is done for this audio.
         let records = h.records(bad.id).await;
         assert_eq!(state_of(&records, "d"), None);
-        assert_eq!(state_of(&records, "c"), Some(JobState::Done));
+        let c = state_of(&records, "c");
+        assert!(
+            matches!(c, Some(JobState::Done | JobState::Skipped)),
+            "{behaviour:?}: c is {c:?}"
+        );
         assert_eq!(
             h.db.track(bad.id).await.unwrap().status,
             TrackStatus::Failed
