@@ -64,6 +64,14 @@ def essentia_keys_job(path, profiles):
     return keys, {}
 
 
+def essentia_rhythm_job(path):
+    """Worker side: RhythmExtractor2013 (multifeature) on one file (accuracy only, not timed)."""
+    es = _essentia()
+    _, mono = tools.essentia_load(es, path, tools.Timer())
+    bpm, ticks = es.RhythmExtractor2013(method="multifeature")(mono)[:2]
+    return {"bpm": float(bpm) if bpm > 0 else None, "beats": [float(t) for t in ticks]}, {}
+
+
 def librosa_job(path):
     """Worker side: librosa estimates of one file and its CPU seconds per component."""
     timer = tools.Timer()

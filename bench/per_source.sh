@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Key accuracy per source: Backbeat (plain and leave-one-source-out) against essentia's
-# KeyExtractor (bgate, and its profile chosen leave-one-source-out), on the dev set, one run.
-#   bench/key_sources.sh
+# Accuracy per source: Backbeat (plain and leave-one-source-out) against essentia's
+# KeyExtractor (bgate, and its profile chosen leave-one-source-out) and RhythmExtractor2013,
+# on the dev set, one run.
+#   bench/per_source.sh
 # Accuracy only: the dev build gives the same estimates as the release build (no fast-math).
 set -euo pipefail
 
@@ -20,4 +21,4 @@ if ! "$VENV/bin/python" -c 'import essentia, librosa, mir_eval, soundfile, numpy
 fi
 (cd "$REPO" && cargo build -p backbeat)
 cd "$REPO"
-exec "$VENV/bin/python" "$REPO/bench/key_sources.py" --backbeat "$CARGO_TARGET_DIR/debug/backbeat" "$@"
+exec "$VENV/bin/python" "$REPO/bench/per_source.py" --backbeat "$CARGO_TARGET_DIR/debug/backbeat" "$@"

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Key accuracy per source of the dev set: Backbeat (plain and leave-one-source-out, from
-`backbeat eval --json`) against essentia's KeyExtractor with the bgate profile (the issue's bar)
-and with its profile chosen leave-one-source-out among all eleven, on the same files, in one run.
+"""Accuracy per source of the dev set, Backbeat against essentia on the same files in one run:
+- key: Backbeat plain and leave-one-source-out (from `backbeat eval --json`) against essentia's
+  KeyExtractor with the bgate profile (the issue's bar) and with its profile chosen
+  leave-one-source-out among all eleven;
+- tempo and beats: Backbeat plain and leave-one-source-out against essentia's
+  RhythmExtractor2013 (multifeature).
 
-Accuracy only (no timing): run through bench/key_sources.sh, which pins the environment.
+Accuracy only (no timing): run through bench/per_source.sh, which pins the environment.
 """
 
 import argparse
@@ -32,15 +35,40 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def key_files(dev):
+def rows_of(dev):
     with open(dev / "labels.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+        return list(csv.DictReader(fh))
+
+
+def source_of(row):
+    return row.get("source") or row["path"].split("/")[0]
+
+
+def tempo_files(dev):
+    """Rows with a tempo label: path, source, reference BPM and reference beats (or None)."""
+    out = []
+    for row in rows_of(dev):
+        bpm = row.get("bpm")
+        if not bpm:
+            continue
+        beats = None
+        if row.get("beats"):
+            beats = [float(line.replace(",", " ").split()[0])
+                     for line in (dev / row["beats"]).read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#")]
+        out.append({"path": str((dev / row["path"]).resolve()), "source": source_of(row),
+                    "bpm": float(bpm), "beats": sorted(beats) if beats is not None else None})
+    return out
+
+
+def key_files(dev):
+    rows = rows_of(dev)
     out = []
     for row in rows:
         key = metrics.normalise_key(row.get("key"))
         if key is None:
             continue
-        source = row.get("source") or row["path"].split("/")[0]
+        source = source_of(row)
         out.append({"path": str((dev / row["path"]).resolve()), "name": row["path"],
                     "source": source, "key": key})
     return out
@@ -113,7 +141,47 @@ def main(argv):
     pooled_bb = json.loads(bb)["report"]["key"]["counts"]
     print(f"- Backbeat (plain): {' / '.join(str(c) for c in pooled_bb)}")
     print(f"- essentia {BAR}: {' / '.join(str(counts[r]) for r in RELATIONS)}")
+    print()
+    tempo_table(args, backbeat)
     return 0
+
+
+def tempo_table(args, backbeat):
+    """Tempo ACC1 / ACC2 and beat F per source: Backbeat plain → LOSO against essentia."""
+    files = tempo_files(args.dev)
+    print(f"{len(files)} tempo-labelled files; essentia RhythmExtractor2013", file=sys.stderr)
+    jobs = [(f["path"], isolate.essentia_rhythm_job, (f["path"],)) for f in files]
+    done, failures = isolate.run_jobs(jobs, args.timeout)
+    for path, why in failures.items():
+        print(f"essentia failed on {path}: {why}", file=sys.stderr)
+    print("| source | tempo files | ACC1 Backbeat plain → LOSO | ACC1 essentia "
+          "| ACC2 Backbeat plain → LOSO | ACC2 essentia | beat files | beat F Backbeat plain → LOSO "
+          "| beat F essentia |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    pooled = {"n": 0, "a1": 0, "a2": 0, "bn": 0, "bf": 0.0}
+    for source in sorted({f["source"] for f in files}):
+        mine = [f for f in files if f["source"] == source]
+        est = [done.get(f["path"], ({"bpm": None, "beats": []}, {}))[0] for f in mine]
+        a1 = sum(metrics.tempo_acc1(f["bpm"], e["bpm"]) for f, e in zip(mine, est))
+        a2 = sum(metrics.tempo_acc2(f["bpm"], e["bpm"]) for f, e in zip(mine, est))
+        with_beats = [(f, e) for f, e in zip(mine, est) if f["beats"] is not None]
+        bf = [metrics.beat_f(f["beats"], e["beats"]) for f, e in with_beats]
+        n = len(mine)
+        pooled["n"] += n
+        pooled["a1"] += a1
+        pooled["a2"] += a2
+        pooled["bn"] += len(bf)
+        pooled["bf"] += sum(bf)
+        b = backbeat[source]
+        rate = lambda r, k: r["tempo"][k] / max(r["tempo"]["n"], 1)  # noqa: E731
+        beat = lambda r: (f"{r['beat_f']['mean']:.3f}" if r["beat_f"]["n"] else "–")  # noqa: E731
+        print(f"| {source} | {n} | {rate(b['plain'], 'acc1'):.3f} → {rate(b['loso'], 'acc1'):.3f} "
+              f"| {a1 / n:.3f} | {rate(b['plain'], 'acc2'):.3f} → {rate(b['loso'], 'acc2'):.3f} "
+              f"| {a2 / n:.3f} | {len(bf)} | {beat(b['plain'])} → {beat(b['loso'])} "
+              f"| {f'{mean(bf):.3f}' if bf else '–'} |")
+    print(f"| **pooled (essentia)** | {pooled['n']} | | {pooled['a1'] / pooled['n']:.3f} | "
+          f"| {pooled['a2'] / pooled['n']:.3f} | {pooled['bn']} | "
+          f"| {pooled['bf'] / max(pooled['bn'], 1):.3f} |")
 
 
 if __name__ == "__main__":
