@@ -21,17 +21,22 @@ fn write_labels(dir: &Path) -> PathBuf {
     csv
 }
 
-#[test]
-fn scores_a_labelled_set() {
-    let dir = scratch("eval-ok");
-    let csv = write_labels(&dir);
+/// `backbeat eval CSV --json`, which must succeed.
+fn eval_json(csv: &Path) -> serde_json::Value {
     let out = backbeat(&["eval", csv.to_str().unwrap(), "--json"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+#[test]
+fn scores_a_labelled_set() {
+    let dir = scratch("eval-ok");
+    let csv = write_labels(&dir);
+    let v = eval_json(&csv);
     let report = &v["report"];
     assert_eq!(report["files"], 2);
     // The chord is unambiguous: both files get 120 BPM and C major.
@@ -62,13 +67,7 @@ fn each_source_is_scored_without_its_own_labels() {
     // The second row's source column; the first row's source comes from its folder-less path.
     let text = text.replace("chord.flac,fixture,", "chord.flac,other,");
     std::fs::write(&csv, text).unwrap();
-    let out = backbeat(&["eval", csv.to_str().unwrap(), "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let v = eval_json(&csv);
     let loso = &v["leave_one_source_out"];
     let sources: Vec<&str> = loso["sources"]
         .as_array()

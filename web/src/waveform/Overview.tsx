@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { apiBytes } from "../lib/api";
 import { clock } from "../lib/format";
+import { drawColumns, prepareCanvas } from "./draw";
 import { decodePixels, DAT_HEADER_BYTES, parseHeader, pixelSeconds } from "./peaks";
 import { type Bounds, centre, columns, scroll, type View, visible } from "./view";
 
@@ -69,13 +70,8 @@ export function Overview(props: {
   useEffect(() => {
     const c = canvas.current;
     if (!c || width === 0) return;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(width * dpr);
-    c.height = Math.round(OVERVIEW_HEIGHT * dpr);
-    const ctx = c.getContext("2d");
+    const ctx = prepareCanvas(c, width, OVERVIEW_HEIGHT);
     if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, OVERVIEW_HEIGHT);
     const style = getComputedStyle(c);
     const mid = OVERVIEW_HEIGHT / 2;
     if (strip && duration > 0) {
@@ -87,13 +83,7 @@ export function Overview(props: {
       for (const v of cols) peak = Math.max(peak, Math.abs(v));
       const full = Math.max(peak, 32768 / 4);
       ctx.fillStyle = style.getPropertyValue("--wave-axis").trim() || "#94a3b8";
-      for (let x = 0; x < width; x++) {
-        const lo = cols[2 * x];
-        const hi = cols[2 * x + 1];
-        if (lo === 0 && hi === 0) continue;
-        const y0 = mid - (hi / full) * mid;
-        ctx.fillRect(x, y0, 1, Math.max(1, ((hi - lo) / full) * mid));
-      }
+      drawColumns(ctx, cols, mid, full);
     }
     const win = visible(view, b);
     const x0 = (win.start / duration) * width;

@@ -4,6 +4,7 @@
 // `overview` loader, a strip of the whole track under it marks the window and moves it.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { clock } from "../lib/format";
+import { drawColumns, prepareCanvas } from "./draw";
 import { Overview, OVERVIEW_HEIGHT, type OverviewLoader } from "./Overview";
 import { PeaksReader, pixelSeconds, pixelsFor } from "./peaks";
 import { type Bounds, bounds as makeBounds, columns, fit, follow, initialView, scroll, timeToX, type View, visible, xToTime, zoom } from "./view";
@@ -79,27 +80,15 @@ export function Waveform(props: WaveformProps) {
   const draw = () => {
     const c = canvas.current;
     if (!c || !view || width === 0) return;
-    const dpr = window.devicePixelRatio || 1;
-    if (c.width !== Math.round(width * dpr)) c.width = Math.round(width * dpr);
-    if (c.height !== Math.round(height * dpr)) c.height = Math.round(height * dpr);
-    const ctx = c.getContext("2d");
+    const ctx = prepareCanvas(c, width, height);
     if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
     const style = getComputedStyle(c);
     const mid = height / 2;
     const d = data.current;
     if (d) {
       const cols = columns(view, b, ps, d.first, d.pairs);
       ctx.fillStyle = style.getPropertyValue("--wave").trim() || "#38bdf8";
-      for (let x = 0; x < width; x++) {
-        const lo = cols[2 * x];
-        const hi = cols[2 * x + 1];
-        if (lo === 0 && hi === 0) continue;
-        const y0 = mid - (hi / 32768) * mid;
-        const y1 = mid - (lo / 32768) * mid;
-        ctx.fillRect(x, y0, 1, Math.max(1, y1 - y0));
-      }
+      drawColumns(ctx, cols, mid);
     }
     ctx.fillStyle = style.getPropertyValue("--wave-axis").trim() || "#64748b";
     ctx.fillRect(0, mid, width, 0.5);

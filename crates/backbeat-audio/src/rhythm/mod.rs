@@ -97,85 +97,70 @@ impl RhythmAnalyzer {
     /// other tempo priors ([`RhythmFeatures`]) without analysing again.
     pub fn finish_with_envelope(self) -> (Rhythm, RhythmFeatures) {
         if !SUPPORTED_RATES.contains(&self.sample_rate) {
-            let none = RhythmFeatures::new(Vec::new(), 1.0);
+            let none = RhythmFeatures::new(&[], 1.0);
             return (Rhythm::none(), none);
         }
         let fps = f64::from(self.sample_rate.max(1)) / self.onsets.hop() as f64;
-        let env = self.onsets.finish();
-        let rhythm = analyse_envelope(&env, fps);
-        (rhythm, RhythmFeatures::new(env, fps))
+        let features = RhythmFeatures::new(&self.onsets.finish(), fps);
+        (features.rhythm(&TempoPrior::default()), features)
     }
 }
 
 /// What the tempo decision works from, kept to decide again under other priors: the onset
-/// envelope and the comb salience of every candidate tempo (which no prior changes).
+/// strength and the comb salience of every candidate tempo (which no prior changes).
 #[derive(Debug, Clone)]
 pub struct RhythmFeatures {
-    env: Vec<f32>,
+    odf: Vec<f32>,
     fps: f64,
     curve: Vec<(f64, f64, f64)>,
-    frames: usize,
 }
 
 impl RhythmFeatures {
-    fn new(env: Vec<f32>, fps: f64) -> Self {
-        let odf = onset_strength(&env, fps);
+    fn new(env: &[f32], fps: f64) -> Self {
+        let odf = onset_strength(env, fps);
         let curve = if odf.iter().all(|&v| v <= 1e-6) {
             Vec::new()
         } else {
             tempo::salience_curve(&odf, fps)
         };
-        RhythmFeatures {
-            frames: odf.len(),
-            env,
-            fps,
-            curve,
-        }
+        RhythmFeatures { odf, fps, curve }
     }
 
-    /// The tempo under `prior`, as [`analyse_envelope_with`] would report it.
+    /// The tempo under `prior`, as [`rhythm`](Self::rhythm) would report it (without tracking
+    /// the beats).
     pub fn bpm(&self, prior: &TempoPrior) -> Option<f64> {
-        let est = tempo::choose(&self.curve, self.frames, prior)?;
+        let est = tempo::choose(&self.curve, self.odf.len(), prior)?;
         (est.salience >= MIN_SALIENCE).then(|| 60.0 * self.fps / est.period)
     }
 
     /// Tempo and beats under `prior`.
     pub fn rhythm(&self, prior: &TempoPrior) -> Rhythm {
-        analyse_envelope_with(&self.env, self.fps, prior)
+        let Some(est) = tempo::choose(&self.curve, self.odf.len(), prior) else {
+            return Rhythm::none();
+        };
+        if est.salience < MIN_SALIENCE {
+            return Rhythm {
+                confidence: est.confidence,
+                ..Rhythm::none()
+            };
+        }
+        let reward = standardise(&self.odf);
+        let frames = trim_inactive(beats::track(&reward, est.period), &self.odf, self.fps);
+        let beats = frames
+            .into_iter()
+            .map(|f| (f as f64 / self.fps + BEAT_OFFSET_S).max(0.0))
+            .collect();
+        Rhythm {
+            bpm: Some(60.0 * self.fps / est.period),
+            confidence: est.confidence,
+            beats,
+        }
     }
 }
 
 /// Tempo and beats from a spectral-flux envelope sampled at `fps` frames per second.
 pub fn analyse_envelope(env: &[f32], fps: f64) -> Rhythm {
-    analyse_envelope_with(env, fps, &TempoPrior::default())
-}
-
-/// [`analyse_envelope`] under another tempo prior.
-pub fn analyse_envelope_with(env: &[f32], fps: f64, prior: &TempoPrior) -> Rhythm {
-    let odf = onset_strength(env, fps);
-    if odf.iter().all(|&v| v <= 1e-6) {
-        return Rhythm::none();
-    }
-    let Some(est) = tempo::choose(&tempo::salience_curve(&odf, fps), odf.len(), prior) else {
-        return Rhythm::none();
-    };
-    if est.salience < MIN_SALIENCE {
-        return Rhythm {
-            confidence: est.confidence,
-            ..Rhythm::none()
-        };
-    }
-    let reward = standardise(&odf);
-    let frames = trim_inactive(beats::track(&reward, est.period), &odf, fps);
-    let beats = frames
-        .into_iter()
-        .map(|f| (f as f64 / fps + BEAT_OFFSET_S).max(0.0))
-        .collect();
-    Rhythm {
-        bpm: Some(60.0 * fps / est.period),
-        confidence: est.confidence,
-        beats,
-    }
+    RhythmFeatures::new(env, fps).rhythm(&TempoPrior::default())
 }
 
 /// Drop leading and trailing beats where the music has not started or has ended: the onset
