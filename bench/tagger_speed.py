@@ -15,6 +15,8 @@ reference venv, which has onnxruntime and librosa). Method:
   patches / 2 models) also holds resampling to 16 kHz and the log-mel front end, so the
   tract/ORT ratio is an upper bound for inference. The librosa front end's cost is given for
   scale.
+- Loading the models is paid once per process, not per track: it is measured apart (tagging a
+  1-second file minus analysing it) and taken off for the per-track figure.
 - Peak memory: max RSS (GNU time) of one run each on the long FLAC.
 """
 
@@ -29,9 +31,18 @@ import time
 
 N_FRAMES, N_MELS, SR, HOP, N_FFT = 187, 96, 16000, 256, 512
 MODELS = ("MTT_musicnn", "MSD_musicnn")
-RSS_TARGET_MB = 200
+RSS_TARGET_MB = 100
 ORT_BATCH = 8
-VARIANTS = {"plain": [], "default": ["--tags"], "all": ["--tags", "--tag-patches", "all"]}
+# Each tagged variant on both backends (`--tagger-backend`): tract, and ONNX Runtime loaded
+# from the library scripts/install-onnxruntime.sh unpacks.
+VARIANTS = {
+    "plain": [],
+    "default": ["--tags", "--tagger-backend", "tract"],
+    "default-ort": ["--tags", "--tagger-backend", "ort"],
+    "all": ["--tags", "--tag-patches", "all", "--tagger-backend", "tract"],
+    "all-ort": ["--tags", "--tag-patches", "all", "--tagger-backend", "ort"],
+}
+TAGGED = [v for v in VARIANTS if v != "plain"]
 
 
 def log(*args):
@@ -105,7 +116,7 @@ def track_cost(binary, track, runs, core):
                       "duration_s": rs[0]["duration_s"], "sampling": rs[0]["sampling"],
                       "patches_used": rs[0]["patches_used"],
                       "patches_total": rs[0]["patches_total"], "runs": rs}
-    for v in ("default", "all"):
+    for v in TAGGED:
         s = summary[v]
         s["tagging_cpu"] = s["cpu_median"] - summary["plain"]["cpu_median"]
         s["x_realtime_per_core"] = (s["duration_s"] / s["tagging_cpu"]
@@ -113,14 +124,25 @@ def track_cost(binary, track, runs, core):
         s["ms_per_patch_per_model"] = (1000 * s["tagging_cpu"] / s["patches_used"] / len(MODELS)
                                        if s["patches_used"] else None)
     # The difference between the two samplings is per-patch work only: it leaves out what
-    # tagging costs once per track (loading and optimising the models, resampling).
-    extra = summary["all"]["patches_used"] - summary["default"]["patches_used"]
-    if extra > 0:
-        marginal = (summary["all"]["tagging_cpu"] - summary["default"]["tagging_cpu"]) / extra
-        summary["marginal_ms_per_patch_per_model"] = 1000 * marginal / len(MODELS)
-        summary["fixed_cpu_per_track"] = (summary["default"]["tagging_cpu"]
-                                          - marginal * summary["default"]["patches_used"])
+    # tagging costs once per track (resampling, the log-mel of unsampled frames) and once per
+    # process (loading and optimising the models).
+    for suffix in ("", "-ort"):
+        d, a = summary["default" + suffix], summary["all" + suffix]
+        extra = a["patches_used"] - d["patches_used"]
+        if extra > 0:
+            marginal = (a["tagging_cpu"] - d["tagging_cpu"]) / extra
+            d["marginal_ms_per_patch_per_model"] = 1000 * marginal / len(MODELS)
+            d["fixed_cpu"] = d["tagging_cpu"] - marginal * d["patches_used"]
     return summary
+
+
+def load_cost(binary, short, runs, core):
+    """CPU to load both models, per backend: tagging a 1-second file minus analysing it."""
+    out = {}
+    for v in ("plain", "default", "default-ort"):
+        out[v] = statistics.median(run_backbeat(binary, short, v, core)["cpu"]
+                                   for _ in range(runs))
+    return {"tract": out["default"] - out["plain"], "ort": out["default-ort"] - out["plain"]}
 
 
 def ort_peer(models_dir, track, n_patches, runs, core):
@@ -206,14 +228,21 @@ def render(rep):
           f"{t[v]['patches_used']}/{t[v]['patches_total']}" if t[v]["patches_used"] else "—",
           f(t[v]["tag_cpu_median"])] for v in VARIANTS]))
     say.append("")
+    load = rep["load"]
     say.append(table(
-        ["tagging", "CPU s (with − without tags)", "× real time per core",
+        ["tagging", "CPU s (with − without tags)", "of which loading the models",
+         "CPU s per track, models loaded", "× real time per core",
          "ms per patch per model (incl. front end)"],
-        [[v, f(t[v]["tagging_cpu"]), f(t[v]["x_realtime_per_core"], ".0f"),
-          f(t[v]["ms_per_patch_per_model"])] for v in ("default", "all")]))
-    if t.get("fixed_cpu_per_track") is not None:
-        say.append(f"\nPer-track part of tagging (intercept of the two samplings): "
-                   f"{t['fixed_cpu_per_track']:.2f} s.")
+        [[" ".join(VARIANTS[v]), f(t[v]["tagging_cpu"]),
+          f(load["ort" if v.endswith("-ort") else "tract"]),
+          f(t[v]["tagging_cpu"] - load["ort" if v.endswith("-ort") else "tract"]),
+          f(t[v]["x_realtime_per_core"], ".0f"),
+          f(t[v]["ms_per_patch_per_model"])] for v in TAGGED]))
+    for v in ("default", "default-ort"):
+        if t[v].get("fixed_cpu") is not None:
+            say.append(f"\n{v}: per-track part of tagging (intercept of the two samplings, "
+                       f"loading included): {t[v]['fixed_cpu']:.2f} s; per extra patch per model "
+                       f"{t[v]['marginal_ms_per_patch_per_model']:.1f} ms.")
     say.append("")
     say.append(f"## tract against ONNX Runtime {o['onnxruntime']} (1 thread, batch {o['batch']}, "
                f"{o['patches']} real log-mel patches)\n")
@@ -222,10 +251,14 @@ def render(rep):
     rows.append(["ORT mean of the two", f(o["mean_ms_per_patch"]), "1.00"])
     rows.append(["backbeat (tract + resampling + log-mel), all patches", f(bb),
                  f(bb / o["mean_ms_per_patch"]) if bb else "—"])
-    marginal = t.get("marginal_ms_per_patch_per_model")
-    if marginal is not None:
-        rows.append(["backbeat per extra patch (all − default; no per-track costs)",
-                     f(marginal), f(marginal / o["mean_ms_per_patch"])])
+    bo = t["all-ort"]["ms_per_patch_per_model"]
+    rows.append(["backbeat (ORT backend + resampling + log-mel), all patches", f(bo),
+                 f(bo / o["mean_ms_per_patch"]) if bo else "—"])
+    for v, name in (("default", "tract"), ("default-ort", "ORT backend")):
+        marginal = t[v].get("marginal_ms_per_patch_per_model")
+        if marginal is not None:
+            rows.append([f"backbeat {name} per extra patch (all − default; no per-track costs)",
+                         f(marginal), f(marginal / o["mean_ms_per_patch"])])
     rows.append(["for scale: librosa load + resample + log-mel", f(
         o["librosa_front_end_ms_per_patch"] / len(MODELS)), ""])
     say.append(table(["", "ms per patch per model", "ratio to ORT"], rows))
@@ -248,6 +281,7 @@ def main():
     ap.add_argument("--bin", required=True, help="backbeat binary")
     ap.add_argument("--track", required=True, help="the ~4-minute track")
     ap.add_argument("--long", required=True, help="the long file for peak memory")
+    ap.add_argument("--short", required=True, help="a 1-second file: the cost of loading")
     ap.add_argument("--models-dir", required=True, help="folder of the musicnn .onnx files")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--core", type=int, default=1, help="CPU core to pin everything to")
@@ -258,6 +292,7 @@ def main():
     rep = {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "binary": args.bin,
            "core": args.core, "runs": args.runs, "load_before": os.getloadavg()[0]}
     rep["track"] = track_cost(args.bin, args.track, args.runs, args.core)
+    rep["load"] = load_cost(args.bin, args.short, args.runs, args.core)
     rep["ort"] = ort_peer(args.models_dir, args.track, rep["track"]["all"]["patches_used"],
                           args.runs, args.core)
     rep["long"] = long_memory(args.bin, args.long, args.core)

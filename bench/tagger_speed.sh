@@ -46,7 +46,9 @@ for m in MTT_musicnn MSD_musicnn; do
 done
 [ -x "$BIN" ] || die "backbeat binary $BIN not found" \
     "(cargo build --release -p backbeat, or set BACKBEAT_BIN)"
-"$BIN" analyze --help | grep -q -- '--tags' || die "$BIN has no 'analyze --tags' (too old a build?)"
+"$BIN" analyze --help | grep -q -- '--tagger-backend' || die "$BIN has no 'analyze --tagger-backend' (too old a build?)"
+[ -f "${BACKBEAT_ORT_LIBRARY:-$HOME/.cache/backbeat/onnxruntime/libonnxruntime.so}" ] \
+    || die "no ONNX Runtime library (run ./scripts/setup.sh)"
 # The ONNX Runtime peer runs in the reference venv (onnxruntime, librosa); create it if needed.
 if ! "$VENV/bin/python" -c 'import onnxruntime, librosa' 2>/dev/null; then
     "$REPO/bench/musicnn_reference.sh" --help >/dev/null
@@ -70,7 +72,8 @@ ffmpeg -nostdin -loglevel error -f concat -safe 0 -i "$TMP/concat.txt" -t 240 \
     -af aresample=44100:resampler=soxr -ac 2 -c:a pcm_s16le "$TMP/track4.wav"
 ffmpeg -nostdin -loglevel error -stream_loop -1 -i "$TMP/track4.wav" -t $((LONG_MIN * 60)) \
     -c:a flac "$TMP/long.flac"
+ffmpeg -nostdin -loglevel error -i "$TMP/track4.wav" -t 1 -c:a pcm_s16le "$TMP/short.wav"
 
 # Pinned to one core; the ORT peer pins itself to the same core.
 "$VENV/bin/python" "$REPO/bench/tagger_speed.py" --bin "$BIN" --track "$TMP/track4.wav" \
-    --long "$TMP/long.flac" --models-dir "$MODELS_DIR" --runs "$RUNS" --core "$CORE" --json "$OUT"
+    --long "$TMP/long.flac" --short "$TMP/short.wav" --models-dir "$MODELS_DIR" --runs "$RUNS" --core "$CORE" --json "$OUT"

@@ -56,5 +56,7 @@ for dir in web tests/browser; do
   fi
 done
 
-# The auto-tagger's models, converted from the musicnn PyPI package (no TensorFlow).
+# The auto-tagger's models, converted from the musicnn PyPI package (no TensorFlow), and the
+# ONNX Runtime library its faster backend loads at run time (from the PyPI wheel).
 "$(dirname "$0")/install-models.sh"
+"$(dirname "$0")/install-onnxruntime.sh"

@@ -396,6 +396,7 @@ mod tests {
             mtt: vec![0.01; 50],
             msd: vec![0.01; 50],
             embedding: vec![0.0; 400],
+            backend: crate::Backend::Tract,
             silent: false,
         };
         for &(m, label, p) in set {

@@ -5,7 +5,8 @@
 //!   so it reproduces librosa's computation to within float32 rounding rather than
 //!   approximating it: a tagger fed slightly different features degrades silently. Unlike
 //!   musicnn's own code it stays in float32 (musicnn's float16 cast overflows on loud audio).
-//! - [`model`]: one ONNX model run by tract (pure Rust, builds offline) on batches of patches.
+//! - [`model`]: one ONNX model run on batches of patches by tract (pure Rust, builds offline)
+//!   or by ONNX Runtime loaded at run time, as [`backend`] chooses.
 //! - [`tagger`]: a track streamed through both models (MTT and MSD) with bounded memory and
 //!   configurable patch sampling.
 //! - [`groups`]: the 100 raw probabilities grouped and thresholded into tags people use.
@@ -15,6 +16,7 @@
 
 use std::path::PathBuf;
 
+pub mod backend;
 pub mod groups;
 pub mod labels;
 pub mod mel;
@@ -22,6 +24,7 @@ pub mod model;
 pub mod tagger;
 pub mod track;
 
+pub use backend::{Backend, BackendChoice, TaggerOptions};
 pub use groups::{group, Grouped, TagScore, Thresholds, Vocals};
 pub use model::{ModelKind, INSTALL_COMMAND};
 pub use tagger::{RawTags, Sampling, TagSession, Tagger, DEFAULT_SAMPLING};
@@ -41,6 +44,10 @@ pub enum TaggerError {
         reason: String,
         install: &'static str,
     },
+    #[error("the ONNX Runtime tagger backend is unavailable: {0} (./scripts/setup.sh installs it; BACKBEAT_TAGGER_BACKEND=tract does without)")]
+    Backend(String),
+    #[error("bad tagger setting: {0}")]
+    Setting(String),
     #[error("cannot tag this audio: {0}")]
     Features(#[from] mel::MelError),
     #[error("tagger inference failed: {0}")]

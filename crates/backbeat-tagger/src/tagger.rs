@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use crate::backend::{print_fallback_notice, Backend, BackendChoice, TaggerOptions};
 use crate::mel::{MelFrame, MelFrontEnd, HOP};
 use crate::model::{Model, ModelKind, EMBEDDING_DIM, PATCH_FRAMES, PATCH_LEN};
 use crate::TaggerError;
@@ -86,18 +87,42 @@ impl Tagger {
     /// Default patches per model run.
     pub const DEFAULT_BATCH: usize = 1;
 
-    /// Load both models from `models_dir` (see [`crate::default_models_dir`]).
+    /// Load both models from `models_dir` (see [`crate::default_models_dir`]) on the backend
+    /// `$BACKBEAT_TAGGER_BACKEND` names (unset: `auto`).
     pub fn load(models_dir: &Path) -> Result<Self, TaggerError> {
-        Self::load_with_batch(models_dir, Self::DEFAULT_BATCH)
+        let options = TaggerOptions::from_env().map_err(TaggerError::Setting)?;
+        Self::load_with(models_dir, &options)
     }
 
-    pub fn load_with_batch(models_dir: &Path, batch: usize) -> Result<Self, TaggerError> {
+    /// Load both models as `options` say. With [`BackendChoice::Auto`], an ONNX Runtime
+    /// library that is missing or does not load means tract, after a one-line notice on
+    /// stderr (once per process); a model file that is missing or broken is an error on
+    /// every backend.
+    pub fn load_with(models_dir: &Path, options: &TaggerOptions) -> Result<Self, TaggerError> {
+        let library = options.ort_library();
+        let backend = match options.backend {
+            BackendChoice::Tract => Backend::Tract,
+            BackendChoice::Ort => {
+                crate::model::start_ort(&library).map_err(TaggerError::Backend)?;
+                Backend::Ort
+            }
+            BackendChoice::Auto => match crate::model::start_ort(&library) {
+                Ok(()) => Backend::Ort,
+                Err(reason) => {
+                    print_fallback_notice(&reason);
+                    Backend::Tract
+                }
+            },
+        };
+        let load = |kind| Model::load_on(kind, models_dir, options.batch, backend, Some(&library));
         Ok(Tagger {
-            models: [
-                Model::load(ModelKind::Mtt, models_dir, batch)?,
-                Model::load(ModelKind::Msd, models_dir, batch)?,
-            ],
+            models: [load(ModelKind::Mtt)?, load(ModelKind::Msd)?],
         })
+    }
+
+    /// The engine running the models.
+    pub fn backend(&self) -> Backend {
+        self.models[0].backend()
     }
 
     /// Start tagging one track. `expected_samples` (at 16 kHz) lets [`Sampling::Spread`] place
@@ -133,6 +158,8 @@ pub struct RawTags {
     pub msd: Vec<f32>,
     /// Mean penultimate activations, MTT's 200 then MSD's 200.
     pub embedding: Vec<f32>,
+    /// The engine that ran the models.
+    pub backend: Backend,
     /// True when the tagged audio was digital silence (every log-mel value zero): the models
     /// still answer, but the tags mean nothing, and the grouped results are left empty.
     pub silent: bool,
@@ -325,6 +352,7 @@ impl Accumulator<'_> {
             mtt: mean(&self.sums_tags[0]),
             msd: mean(&self.sums_tags[1]),
             embedding,
+            backend: self.tagger.backend(),
             silent: self.loudest <= 0.0,
         })
     }

@@ -74,6 +74,8 @@ impl<'a> StreamTagging<'a> {
 pub struct TrackTags {
     /// `all` or `spread:N`.
     pub sampling: String,
+    /// The engine that ran the models: `ort` or `tract`.
+    pub backend: &'static str,
     pub patches_used: u64,
     pub patches_total: u64,
     #[serde(flatten)]
@@ -121,6 +123,7 @@ impl TrackTags {
         }
         TrackTags {
             sampling: raw.sampling.to_string(),
+            backend: raw.backend.name(),
             patches_used: raw.patches_used,
             patches_total: raw.patches_total,
             grouped: group(&raw, thresholds),

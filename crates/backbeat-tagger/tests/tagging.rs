@@ -7,11 +7,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use backbeat_tagger::backend::default_ort_library;
 use backbeat_tagger::groups::raw;
 use backbeat_tagger::model::ModelKind;
 use backbeat_tagger::tagger::{patch_count, pick_patches};
 use backbeat_tagger::{
-    default_models_dir, group, RawTags, Sampling, Tagger, TaggerError, Thresholds,
+    default_models_dir, group, Backend, BackendChoice, RawTags, Sampling, Tagger, TaggerError,
+    TaggerOptions, Thresholds,
 };
 use serde_json::Value;
 
@@ -35,6 +37,49 @@ fn tagger() -> Option<&'static Tagger> {
             Err(e) => panic!("{e}"),
         })
         .as_ref()
+}
+
+/// Both models on ONNX Runtime, or `None` (after a notice) when its library or the models are
+/// not installed here (`scripts/setup.sh` installs both; mandatory under
+/// `BACKBEAT_REQUIRE_TOOLS`).
+fn ort_tagger() -> Option<&'static Tagger> {
+    static TAGGER: OnceLock<Option<Tagger>> = OnceLock::new();
+    TAGGER
+        .get_or_init(|| {
+            tagger()?;
+            let library = default_ort_library();
+            if !library.is_file() {
+                if std::env::var_os("BACKBEAT_REQUIRE_TOOLS").is_some() {
+                    panic!(
+                        "BACKBEAT_REQUIRE_TOOLS is set but there is no ONNX Runtime library at {} \
+                         (scripts/install-onnxruntime.sh)",
+                        library.display()
+                    );
+                }
+                eprintln!("SKIP: no ONNX Runtime library at {}", library.display());
+                return None;
+            }
+            Some(with_backend(BackendChoice::Ort, Some(library)).unwrap())
+        })
+        .as_ref()
+}
+
+fn with_backend(backend: BackendChoice, library: Option<PathBuf>) -> Result<Tagger, TaggerError> {
+    let options = TaggerOptions {
+        backend,
+        ort_library: library,
+        ..TaggerOptions::default()
+    };
+    Tagger::load_with(&default_models_dir(), &options)
+}
+
+/// Every backend that can run here: tract always, ONNX Runtime when installed.
+fn every_backend() -> Vec<&'static Tagger> {
+    static TRACT: OnceLock<Option<Tagger>> = OnceLock::new();
+    let tract = TRACT
+        .get_or_init(|| tagger().map(|_| with_backend(BackendChoice::Tract, None).unwrap()))
+        .as_ref();
+    tract.into_iter().chain(ort_tagger()).collect()
 }
 
 /// 16-bit PCM mono WAV samples as librosa reads them (s / 32768).
@@ -98,11 +143,15 @@ fn ours(r: &RawTags, model: &str) -> (Vec<f32>, Vec<f32>) {
 }
 
 #[test]
-fn all_patch_tags_match_the_reference_implementation_within_1e_4() {
-    let Some(tagger) = tagger() else { return };
-    for file in ["chord_noise_7s.wav", "loud_guitar_8s.wav", "drums_6s.wav"] {
+fn all_patch_tags_match_the_reference_implementation_within_1e_4_on_every_backend() {
+    for (tagger, file) in every_backend()
+        .into_iter()
+        .flat_map(|t| ["chord_noise_7s.wav", "loud_guitar_8s.wav", "drums_6s.wav"].map(|f| (t, f)))
+    {
+        let backend = tagger.backend();
         let samples = read_wav16(&fixtures().join(file));
         let r = tagger.tag(&samples, Sampling::All).unwrap();
+        assert_eq!(r.backend, backend);
         let refs = reference("reference.jsonl", file);
         assert_eq!(refs.len(), 2, "{file}: one reference line per model");
         for line in refs {
@@ -114,9 +163,12 @@ fn all_patch_tags_match_the_reference_implementation_within_1e_4() {
             );
             let (tags, embedding) = ours(&r, model);
             let d = max_diff(&tags, &floats(&line["tags"]));
-            assert!(d <= 1e-4, "{file} {model}: tags differ by {d}");
+            assert!(d <= 1e-4, "{backend} {file} {model}: tags differ by {d}");
             let e = max_diff(&embedding, &floats(&line["penultimate_mean"]));
-            assert!(e <= 1e-3, "{file} {model}: embedding differs by {e}");
+            assert!(
+                e <= 1e-3,
+                "{backend} {file} {model}: embedding differs by {e}"
+            );
         }
     }
 }
@@ -190,9 +242,19 @@ fn streaming_in_chunks_and_batch_size_do_not_change_the_tags() {
         session.push(chunk).unwrap();
     }
     assert_eq!(session.finish().unwrap(), whole);
-    let single = Tagger::load_with_batch(&default_models_dir(), 1).unwrap();
-    let one = single.tag(&samples, Sampling::All).unwrap();
-    assert!(max_diff(&one.mtt, &whole.mtt) < 1e-5);
+    for batch in [1, 3] {
+        let options = TaggerOptions {
+            backend: match tagger.backend() {
+                Backend::Tract => BackendChoice::Tract,
+                Backend::Ort => BackendChoice::Ort,
+            },
+            batch,
+            ..TaggerOptions::default()
+        };
+        let other = Tagger::load_with(&default_models_dir(), &options).unwrap();
+        let r = other.tag(&samples, Sampling::All).unwrap();
+        assert!(max_diff(&r.mtt, &whole.mtt) < 1e-5, "batch {batch}");
+    }
 }
 
 #[test]
@@ -274,4 +336,79 @@ fn tempdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn ort_and_tract_agree_patch_for_patch() {
+    let Some(ort) = ort_tagger() else { return };
+    let tract = with_backend(BackendChoice::Tract, None).unwrap();
+    assert_eq!(
+        (ort.backend(), tract.backend()),
+        (Backend::Ort, Backend::Tract)
+    );
+    for file in ["chord_noise_7s.wav", "loud_guitar_8s.wav", "drums_6s.wav"] {
+        let samples = read_wav16(&fixtures().join(file));
+        let a = ort.tag(&samples, Sampling::All).unwrap();
+        let b = tract.tag(&samples, Sampling::All).unwrap();
+        let tags = max_diff(&a.mtt, &b.mtt).max(max_diff(&a.msd, &b.msd));
+        let embedding = max_diff(&a.embedding, &b.embedding);
+        eprintln!("{file}: ort vs tract, tags {tags:.2e}, embedding {embedding:.2e}");
+        assert!(tags <= 1e-5, "{file}: tags differ by {tags}");
+        assert!(
+            embedding <= 1e-4,
+            "{file}: embedding differs by {embedding}"
+        );
+    }
+    // Many threads share one tagger: each run borrows its own session.
+    let samples = read_wav16(&fixtures().join("drums_6s.wav"));
+    let alone = ort.tag(&samples, Sampling::All).unwrap();
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| ort.tag(&samples, Sampling::All).unwrap()))
+            .collect();
+        for r in runs {
+            assert_eq!(r.join().unwrap(), alone);
+        }
+    });
+}
+
+#[test]
+fn a_missing_or_broken_ort_library_means_tract_on_auto_and_an_error_on_ort() {
+    if tagger().is_none() {
+        return;
+    }
+    let dir = tempdir("ortlib");
+    let mut libraries = vec![
+        dir.join("absent/libonnxruntime.so"),
+        dir.join("garbage.so"),
+        dir.join("empty.so"),
+    ];
+    std::fs::write(&libraries[1], b"this is not a shared library").unwrap();
+    std::fs::write(&libraries[2], b"").unwrap();
+    // An interrupted download: dlopen of a cut ELF file dies of SIGBUS unless refused first.
+    if let Ok(real) = std::fs::read(default_ort_library()) {
+        for (name, keep) in [("half.so", real.len() / 2), ("head.so", 5000)] {
+            std::fs::write(dir.join(name), &real[..keep]).unwrap();
+            libraries.push(dir.join(name));
+        }
+    }
+    // A real library that is not ONNX Runtime.
+    let libm = Path::new("/lib/x86_64-linux-gnu/libm.so.6");
+    if libm.is_file() {
+        libraries.push(libm.to_path_buf());
+    }
+    for library in libraries {
+        let auto = with_backend(BackendChoice::Auto, Some(library.clone())).unwrap();
+        assert_eq!(auto.backend(), Backend::Tract, "{}", library.display());
+        let err = with_backend(BackendChoice::Ort, Some(library.clone()))
+            .err()
+            .expect("ort without a usable library");
+        let msg = err.to_string();
+        assert!(matches!(err, TaggerError::Backend(_)), "{msg}");
+        assert!(
+            msg.contains(&library.display().to_string()) && !msg.contains('\n'),
+            "{msg}"
+        );
+        assert!(msg.contains("setup.sh"), "{msg}");
+    }
 }

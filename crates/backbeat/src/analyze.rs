@@ -12,7 +12,9 @@ use std::path::Path;
 use backbeat_audio::{
     analyze_file, decode_for_analysis_with, Analysis, AnalyzeOptions, AudioError, MonoAnalysers,
 };
-use backbeat_tagger::{Sampling, StreamTagging, Tagger, Thresholds, TrackTags};
+use backbeat_tagger::{
+    BackendChoice, Sampling, StreamTagging, Tagger, TaggerOptions, Thresholds, TrackTags,
+};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -65,6 +67,14 @@ pub struct AnalyzeArgs {
     /// ~/.cache/backbeat/models).
     #[arg(long)]
     models_dir: Option<PathBuf>,
+    /// Engine that runs the tagger: `auto` (ONNX Runtime when its library loads, else tract
+    /// after a one-line notice), `ort` (an error without it) or `tract`.
+    #[arg(long, env = backbeat_tagger::backend::BACKEND_ENV, default_value = "auto", value_parser = parse_backend)]
+    tagger_backend: BackendChoice,
+}
+
+fn parse_backend(s: &str) -> Result<BackendChoice, String> {
+    s.parse()
 }
 
 fn parse_sampling(s: &str) -> Result<Sampling, String> {
@@ -219,7 +229,11 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             .models_dir
             .clone()
             .unwrap_or_else(backbeat_tagger::default_models_dir);
-        Some(Tagger::load(&dir)?)
+        let options = TaggerOptions {
+            backend: args.tagger_backend,
+            ..TaggerOptions::default()
+        };
+        Some(Tagger::load_with(&dir, &options)?)
     } else {
         None
     };

@@ -3,6 +3,7 @@
 //! them they skip with a notice, and fail under `BACKBEAT_REQUIRE_TOOLS=1` (CI).
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use crate::common::{backbeat, fixtures, scratch};
 
@@ -23,6 +24,24 @@ fn models_installed() -> bool {
     );
     eprintln!("SKIP: tagger models not installed (scripts/install-models.sh)");
     false
+}
+
+/// Whether the ONNX Runtime library `scripts/setup.sh` installs is here (mandatory under
+/// `BACKBEAT_REQUIRE_TOOLS`).
+fn onnx_runtime_installed() -> bool {
+    let library = std::env::var_os("BACKBEAT_ORT_LIBRARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/backbeat/onnxruntime/libonnxruntime.so")
+        });
+    let here = library.is_file();
+    assert!(
+        here || std::env::var_os("BACKBEAT_REQUIRE_TOOLS").is_none(),
+        "BACKBEAT_REQUIRE_TOOLS is set but there is no ONNX Runtime library at {}",
+        library.display()
+    );
+    here
 }
 
 fn tagger_fixture(name: &str) -> PathBuf {
@@ -91,6 +110,12 @@ fn tags_come_with_the_analysis_in_one_run() {
     assert!(guitar["rhythm"].is_object(), "the analysis is still there");
     let tags = &guitar["tags"];
     assert_eq!(tags["sampling"], "spread:11");
+    let backend = if onnx_runtime_installed() {
+        "ort"
+    } else {
+        "tract"
+    };
+    assert_eq!(tags["backend"], backend);
     assert_eq!(
         (
             tags["patches_used"].as_u64(),
@@ -186,4 +211,72 @@ fn missing_models_stop_the_run_naming_the_file_and_the_install_command() {
         err.contains("MTT_musicnn.onnx") && err.contains("install-models.sh"),
         "{err}"
     );
+}
+
+fn backbeat_with_library(library: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backbeat"))
+        .args(args)
+        .env("BACKBEAT_ORT_LIBRARY", library)
+        .env_remove("BACKBEAT_TAGGER_BACKEND")
+        .output()
+        .expect("run backbeat")
+}
+
+#[test]
+fn without_onnx_runtime_tagging_runs_on_tract_after_one_notice() {
+    if !models_installed() {
+        return;
+    }
+    let dir = scratch("no-ort");
+    let library = dir.join("libonnxruntime.so");
+    // Two files, two jobs: still one notice for the whole run.
+    let a = tagger_fixture("chord_noise_7s.wav");
+    let b = tagger_fixture("drums_6s.wav");
+    let files = [a.to_str().unwrap(), b.to_str().unwrap()];
+    for broken in [None, Some(&b"not a library"[..])] {
+        if let Some(bytes) = broken {
+            std::fs::write(&library, bytes).unwrap();
+        }
+        let out = backbeat_with_library(
+            &library,
+            &[&["analyze", "--tags", "-j", "2"][..], &files].concat(),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        let notices: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("tagging with tract"))
+            .collect();
+        assert_eq!(notices.len(), 1, "{err}");
+        assert!(notices[0].contains(library.to_str().unwrap()), "{err}");
+        let recs = records(&out.stdout);
+        assert_eq!(recs.len(), 2);
+        for r in &recs {
+            assert_eq!(r["tags"]["backend"], "tract", "{r}");
+        }
+
+        // Asked for by name, a missing ONNX Runtime stops the run before any output.
+        let out = backbeat_with_library(
+            &library,
+            &["analyze", "--tags", "--tagger-backend", "ort", files[0]],
+        );
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty(), "no half-done output");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(library.to_str().unwrap()) && err.contains("setup.sh"),
+            "{err}"
+        );
+
+        // Asked for tract, nothing is said about ONNX Runtime.
+        let out = backbeat_with_library(
+            &library,
+            &["analyze", "--tags", "--tagger-backend", "tract", files[0]],
+        );
+        assert!(out.status.success());
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("ONNX Runtime"));
+    }
+    let out = backbeat(&["analyze", "--tags", "--tagger-backend", "cuda", files[0]]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`cuda`"));
 }

@@ -126,7 +126,9 @@ fn every_role_does_its_work_in_chromium_on_the_demo() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "the web app did not do every role's work:\n{report}\n{}\n--- demo log ---\n{}",
+        "the web app did not do every role's work; failed checks first (CI shows the start of \
+         this message only):\n{}\n--- whole report ---\n{report}\n{}\n--- demo log ---\n{}",
+        failed_checks(&report),
         String::from_utf8_lossy(&out.stderr),
         std::fs::read_to_string(data.join("demo.log")).unwrap_or_default()
     );
@@ -145,5 +147,24 @@ fn every_role_does_its_work_in_chromium_on_the_demo() {
                 std::fs::copy(e.path(), Path::new(&dir).join(e.file_name())).unwrap();
             }
         }
+    }
+}
+
+/// The checks of `webapp.mjs`'s JSON report that failed, one per line with their detail.
+fn failed_checks(report: &str) -> String {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(report) else {
+        return "(no JSON report: see below)".to_string();
+    };
+    let failed: Vec<String> = json["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["ok"] != true)
+        .map(|s| format!("FAILED: {} — {}", s["name"], s["detail"]))
+        .collect();
+    if failed.is_empty() {
+        "(every check passed; the harness itself failed: see below)".to_string()
+    } else {
+        failed.join("\n")
     }
 }
