@@ -1,5 +1,5 @@
 //! One musicnn model (ONNX), run by the engine the [`crate::backend`] choice settled on:
-//! [`tract_engine`] (pure Rust, always available) or [`ort_engine`] (ONNX Runtime loaded at
+//! `tract_engine` (pure Rust, always available) or `ort_engine` (ONNX Runtime loaded at
 //! run time). Both read the same ONNX file and answer the same [`BatchOutput`].
 
 mod elf_check;
