@@ -2,7 +2,8 @@
 # What tagging costs: CPU seconds for a 4-minute track on one core (default sampling and all
 # patches, each minus a plain `backbeat analyze` of the same file), x real time per core,
 # tract against single-threaded ONNX Runtime on the same ONNX files, and peak memory on a
-# 60-minute FLAC. See bench/tagger_speed.py for the method.
+# 60-minute FLAC, and CPU per track when one process analyses ten copies (models loaded
+# once, as in a worker). See bench/tagger_speed.py for the method.
 #   bench/tagger_speed.sh [--dev DIR] [--runs N] [--core C] [--minutes-long M]
 #   BACKBEAT_BIN=/path/to/backbeat bench/tagger_speed.sh
 # The test files (a 4-minute 44.1 kHz stereo WAV of GTZAN clips back to back, the same looped
