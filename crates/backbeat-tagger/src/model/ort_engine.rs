@@ -57,13 +57,18 @@ pub(crate) fn runtime(library: &Path) -> Result<&'static Environment, String> {
                 one_line(&e.to_string())
             )
         })?;
-    register_shared_arena(&env).map_err(|e| {
-        format!(
-            "ONNX Runtime from {} refused its memory arena: {e}",
+    // Kept before anything else can fail: `ort` allows one environment per process, even
+    // after a dropped one, so a later load could never build another.
+    let (env, _) = RUNTIME.get_or_init(|| (env, library.to_path_buf()));
+    if let Err(e) = register_shared_arena(env) {
+        // Sessions then fall back to an arena each: more memory, same results and speed.
+        eprintln!(
+            "backbeat: ONNX Runtime from {} refused a shared memory arena ({e}); each tagger \
+             session keeps its own",
             library.display()
-        )
-    })?;
-    Ok(&RUNTIME.get_or_init(|| (env, library.to_path_buf())).0)
+        );
+    }
+    Ok(env)
 }
 
 /// One CPU memory arena for every session of the process, growing by what is asked and no
