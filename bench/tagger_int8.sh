@@ -10,7 +10,6 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODELS_DIR="${BACKBEAT_MODELS_DIR:-$HOME/.cache/backbeat/models}/musicnn"
-VENV="$HOME/.cache/backbeat/int8-venv"
 WORK="$HOME/.cache/backbeat/tagger-int8"
 DEV="$REPO/../shared/eval/dev"
 CORE=1
@@ -36,12 +35,7 @@ if [ -z "$SIMD" ]; then
     SIMD=8
     if grep -q GenuineIntel /proc/cpuinfo && grep -qw avx512f /proc/cpuinfo; then SIMD=16; fi
 fi
-PINS=(onnxruntime==1.24.4 onnx==1.23.2 librosa==0.11.0 numpy==2.4.6)
-if ! "$VENV/bin/python" -c 'import onnxruntime, onnx, librosa' 2>/dev/null; then
-    echo "creating $VENV with ${PINS[*]}" >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet "${PINS[@]}"
-fi
+. "$REPO/bench/venv.sh"      # the pinned peers, onnxruntime and onnx among them (sets VENV)
 mkdir -p "$WORK"
 "$VENV/bin/python" "$REPO/bench/tagger_int8.py" --dev "$DEV" --models-dir "$MODELS_DIR" \
     --work "$WORK" --core "$CORE" --ghz "$GHZ" --simd-floats "$SIMD" --json "$WORK/report.json"

@@ -8,12 +8,7 @@ use std::process::{Command, Output};
 use crate::common::{backbeat, fixtures, scratch};
 
 fn models_installed() -> bool {
-    let dir = std::env::var_os("BACKBEAT_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/backbeat/models")
-        });
+    let dir = backbeat_tagger::default_models_dir();
     if dir.join("musicnn/MTT_musicnn.onnx").is_file() {
         return true;
     }
@@ -29,12 +24,7 @@ fn models_installed() -> bool {
 /// Whether the ONNX Runtime library `scripts/setup.sh` installs is here (mandatory under
 /// `BACKBEAT_REQUIRE_TOOLS`).
 fn onnx_runtime_installed() -> bool {
-    let library = std::env::var_os("BACKBEAT_ORT_LIBRARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/backbeat/onnxruntime/libonnxruntime.so")
-        });
+    let library = backbeat_tagger::backend::default_ort_library();
     let here = library.is_file();
     assert!(
         here || std::env::var_os("BACKBEAT_REQUIRE_TOOLS").is_none(),
