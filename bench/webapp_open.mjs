@@ -59,9 +59,20 @@ for (const t of made) {
     if (jobs.status === "ready" && state("transcode") === "done" && state("peaks") === "done") break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const p = await call(admin, "POST", "/annotation/projects", { name: `open ${t.label}`, schema: { questions: [{ name: "beats", type: "markers", labels: ["beat"], required: false }] } });
+  // The built-in model's beat grid comes with every claim and is drawn on the waveform (the
+  // annotator sees it; people always check it: nothing reaches the threshold of 1).
+  const p = await call(admin, "POST", "/annotation/projects", {
+    name: `open ${t.label}`,
+    schema: { questions: [{ name: "beats", type: "markers", labels: ["beat"], required: false }] },
+    settings: { hideModelAnswers: false, questions: { beats: { acceptThreshold: 1.0 } } },
+  });
   await call(admin, "POST", `/annotation/projects/${p.id}/members`, { userId: reg.user.id, role: "annotator" });
+  await call(admin, "POST", `/annotation/projects/${p.id}/models`, { name: "beat grid", config: { kind: "builtin", bindings: [{ question: "beats", source: "analysis:beats" }] } });
   await call(admin, "POST", `/annotation/projects/${p.id}/items`, { items: [{ trackId: t.id }] });
+  await call(admin, "POST", `/annotation/projects/${p.id}/route?limit=10`, {});
+  const [item] = await call(admin, "GET", `/annotation/projects/${p.id}/items`);
+  const stored = await call(admin, "GET", `/annotation/items/${item.id}`);
+  t.modelBeats = stored.annotations.find((a) => a.stage === "model")?.answers?.beats?.length ?? 0;
   t.project = p.id;
   t.stream = await call(admin, "GET", `/tracks/${t.id}/stream`);
 }
@@ -142,6 +153,7 @@ for (const t of made) {
       p95: pct(open, 95),
       max: Math.max(...open),
       peaksBytes: pct(bytes, 50),
+      modelBeats: t.modelBeats,
       peerP50: pct(peer.map((p) => p.ms), 50),
       peerBytes: peer[0]?.bytes ?? 0,
       peerFailed: peer.find((p) => p.failed)?.failed ?? null,

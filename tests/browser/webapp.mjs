@@ -50,6 +50,13 @@ async function apiAs(role) {
   };
 }
 
+/** The beat grid the built-in model gave an item (what the workspace draws and adopts). */
+async function modelBeatsOf(item) {
+  const admin = await apiAs("admin");
+  const stored = await admin(`/annotation/items/${item}`);
+  return stored.body.annotations.find((a) => a.stage === "model")?.answers?.beats ?? [];
+}
+
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"] });
 const errors = [];
 
@@ -259,6 +266,9 @@ await step("listener", async () => {
   await page.getByTestId("track-list").locator("li").first().waitFor();
   const rows = await page.getByTestId("track-list").locator("li").count();
   check("the demo's public playlist lists its tracks", rows >= 1, rows);
+  // Long since signed in, the menu knows the listener is in no annotation project.
+  const annotateLinks = await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Annotate" }).count();
+  check("a listener in no project has no Annotate menu item", annotateLinks === 0, annotateLinks);
   await shoot(page, "playlist");
   await page.goto(`${base}/annotate/${project}`);
   const alert = page.getByRole("alert").first();
@@ -273,6 +283,7 @@ await step("listener", async () => {
 // clip questions and submits; the API must hold exactly that.
 await step("annotator", async () => {
   const { context, page } = await session("annotator");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Annotate" }).waitFor({ timeout: 10_000 });
   await page.goto(`${base}/annotate`);
   await page.getByRole("link", { name: "Start working" }).first().waitFor();
   await axe(page, "annotate-projects");
@@ -282,6 +293,10 @@ await step("annotator", async () => {
   await ws.waitFor({ timeout: 15_000 });
   const item = Number(await ws.getAttribute("data-item"));
   await page.getByTestId("waveform").waitFor();
+  // The project shows the model's answers: its beat grid is summarised (and drawn).
+  const modelBeats = await modelBeatsOf(item);
+  const summary = await page.getByTestId("model-summary").innerText().catch(() => "");
+  check("the annotator sees the model's beat grid", modelBeats.length > 0 && summary.includes(`Beats: ${modelBeats.length} markers`), { summary, model: modelBeats.length });
   // Start playing with the keyboard, from the page (not from a field).
   await page.locator("body").click({ position: { x: 5, y: 5 } });
   await page.keyboard.press("Space");
@@ -403,11 +418,23 @@ await step("expert", async () => {
   await axe(page, "expert-review");
   await shoot(page, "expert-review");
   await page.getByRole("button", { name: /Start from A/ }).click();
+  // The expert keeps A's other answers and takes the model's beat grid instead of A's taps.
+  await page.locator("body").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("Shift+M");
+  const modelBeats = await modelBeatsOf(item);
+  const status = await page.getByTestId("marker-status").innerText();
+  check("Shift+M takes the model's beat grid", modelBeats.length > 0 && status.startsWith(`${modelBeats.length} beats`), { status, model: modelBeats.length });
   await page.getByTestId("submit").click();
   await page.waitForFunction((id) => document.querySelector("[data-testid=workspace]")?.getAttribute("data-item") !== String(id), item, { timeout: 15_000 }).catch(() => undefined);
   const admin = await apiAs("admin");
   const stored = await admin(`/annotation/items/${item}`);
   check("the escalated item is resolved by the expert", stored.body.item.state === "resolved" || stored.body.item.state === "review", stored.body.item);
+  const expertBeats = stored.body.annotations.find((a) => a.stage === "expert")?.answers?.beats ?? [];
+  check(
+    "the expert's answer holds the model's beats",
+    expertBeats.length === modelBeats.length && expertBeats.every((b, i) => Math.abs(b.time - modelBeats[i].time) < 0.001),
+    { expert: expertBeats.length, model: modelBeats.length },
+  );
   await context.close();
 });
 

@@ -3,7 +3,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "./styles.css";
 import { Page } from "./components";
-import { currentUser, onUserChange, signOut, type User } from "./lib/api";
+import { api, currentUser, onUserChange, signOut, type User } from "./lib/api";
 import { interceptLinks, match, navigate, useLocation } from "./lib/router";
 import { Projects } from "./annotate/Projects";
 import { Workspace } from "./annotate/Workspace";
@@ -19,6 +19,32 @@ function useUser(): User | null {
   const [u, setU] = useState(currentUser());
   useEffect(() => onUserChange(setU), []);
   return u;
+}
+
+/**
+ * Whether "Annotate" belongs in the menu: admins manage every project; anyone else only when
+ * a project has them as a member (membership, not the account's role, decides). The answer is
+ * remembered per user so the menu does not change under the pointer on the next load.
+ */
+function useAnnotates(user: User | null): boolean {
+  const key = user ? `backbeat.annotates.${user.id}` : "";
+  const [on, setOn] = useState(() => user?.role === "admin" || (!!key && localStorage.getItem(key) === "1"));
+  useEffect(() => {
+    if (!user) return;
+    if (user.role === "admin") return setOn(true);
+    setOn(localStorage.getItem(key) === "1");
+    const ctl = new AbortController();
+    api<unknown[]>("/annotation/projects", { signal: ctl.signal }).then(
+      (list) => {
+        const member = Array.isArray(list) && list.length > 0;
+        localStorage.setItem(key, member ? "1" : "0");
+        setOn(member);
+      },
+      () => undefined,
+    );
+    return () => ctl.abort();
+  }, [user?.id]);
+  return on;
 }
 
 function Routes(props: { path: string; query: URLSearchParams }) {
@@ -49,10 +75,11 @@ function App() {
   useEffect(() => {
     if (signedOut) navigate(`/login?next=${encodeURIComponent(path + location.search)}`, true);
   }, [signedOut]);
+  const annotates = useAnnotates(user);
   const nav = [
     { href: "/", label: "Catalog" },
-    { href: "/annotate", label: "Annotate" },
     ...(user && user.role !== "listener" ? [{ href: "/upload", label: "Upload" }] : []),
+    ...(annotates ? [{ href: "/annotate", label: "Annotate" }] : []),
   ];
   return (
     <>

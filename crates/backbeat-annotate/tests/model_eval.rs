@@ -1,6 +1,6 @@
 //! `evaluate_models` against hand counts: a project whose built-in model reads the stored
-//! genre tags, tempo and key, five resolved items (one resolved by the model alone, one on a
-//! track without analysis), scored question by question.
+//! genre tags, tempo, key and beats, five resolved items (one resolved by the model alone,
+//! one on a track without analysis), scored question by question.
 
 use backbeat_annotate::reports::evaluate_models;
 use backbeat_annotate::reports::model_eval::{KeyConfusions, Score};
@@ -12,14 +12,14 @@ use serde_json::{json, Value as Json};
 
 use crate::reports::track;
 
-/// Stores an analysis: BPM, key, one genre tag.
-async fn analyse(c: &SqlCatalog, t: Id, bpm: f64, key: &str, genre: &str) {
+/// Stores an analysis: BPM, key, one genre tag, the beat grid.
+async fn analyse(c: &SqlCatalog, t: Id, bpm: f64, key: &str, genre: &str, beats: Json) {
     c.set_track_analysis(&TrackAnalysis {
         track_id: t,
         bpm: Some(bpm),
         key: Some(key.into()),
         loudness_lufs: None,
-        analysis: json!({"rhythm": {"confidence": 0.5}, "key": {"strength": 0.5}}),
+        analysis: json!({"rhythm": {"confidence": 0.5, "beats": beats}, "key": {"strength": 0.5}}),
         tags: vec![TrackTag {
             group: "genre".into(),
             tag: genre.into(),
@@ -33,7 +33,10 @@ async fn analyse(c: &SqlCatalog, t: Id, bpm: f64, key: &str, genre: &str) {
 }
 
 fn truth(genre: &str, bpm: f64, tonic: &str, mode: &str) -> Json {
-    json!({"genre": genre, "bpm": bpm, "key": {"tonic": tonic, "mode": mode}})
+    json!({"genre": genre, "bpm": bpm, "key": {"tonic": tonic, "mode": mode}, "beats": [
+        {"time": 0.52, "label": "downbeat"}, {"time": 1.0, "label": "beat"},
+        {"time": 1.5, "label": "beat"}, {"time": 2.2, "label": "beat"}
+    ]})
 }
 
 #[tokio::test]
@@ -50,10 +53,14 @@ async fn the_stored_outputs_are_scored_against_accepted_labels() {
     // t1 wrong genre, tempo an octave off (ACC2 only), key the relative (0.3);
     // t2 wrong genre, wrong tempo, key a fifth away (0.5);
     // t3 has no analysis; t4 was resolved by the model alone.
-    analyse(&c, tracks[0], 120.0, "A minor", "rock").await;
-    analyse(&c, tracks[1], 60.0, "C major", "jazz").await;
-    analyse(&c, tracks[2], 100.0, "E minor", "rock").await;
-    analyse(&c, tracks[4], 90.0, "D major", "pop").await;
+    // Beats: people tapped 0.52 (a downbeat), 1.0, 1.5, 2.2 on every track; t0's grid
+    // matches three of them (F = 6/8), t1 has none (unanswered), t2 all four (F = 1).
+    let grid = json!([0.5, 1.0, 1.5, 2.0]);
+    analyse(&c, tracks[0], 120.0, "A minor", "rock", grid).await;
+    analyse(&c, tracks[1], 60.0, "C major", "jazz", json!([])).await;
+    let exact = json!([0.52, 1.0, 1.5, 2.2]);
+    analyse(&c, tracks[2], 100.0, "E minor", "rock", exact).await;
+    analyse(&c, tracks[4], 90.0, "D major", "pop", json!([])).await;
     let results = [
         (truth("rock", 121.0, "A", "minor"), Resolution::Consensus),
         (truth("rock", 120.0, "A", "minor"), Resolution::Expert),
@@ -71,7 +78,8 @@ async fn the_stored_outputs_are_scored_against_accepted_labels() {
             schema: json!({"questions": [
                 {"name": "genre", "type": "single_choice", "labels": ["rock", "jazz", "pop"]},
                 {"name": "bpm", "type": "number", "min": 30, "max": 300, "distance": "bpm"},
-                {"name": "key", "type": "key"}
+                {"name": "key", "type": "key"},
+                {"name": "beats", "type": "markers", "labels": ["beat", "downbeat"]}
             ]}),
             created_by: None,
             now: now_millis(),
@@ -89,7 +97,8 @@ async fn the_stored_outputs_are_scored_against_accepted_labels() {
         config: json!({"kind": "builtin", "bindings": [
             {"question": "genre", "source": "tags:genre"},
             {"question": "bpm", "source": "analysis:bpm"},
-            {"question": "key", "source": "analysis:key"}
+            {"question": "key", "source": "analysis:key"},
+            {"question": "beats", "source": "analysis:beats"}
         ]}),
         now: now_millis(),
     })
@@ -175,9 +184,18 @@ async fn the_stored_outputs_are_scored_against_accepted_labels() {
             other: 0
         }
     );
+    let beats = q("beats");
+    assert_eq!(
+        (beats.kind, beats.answered, beats.unanswered),
+        ("markers", 2, 1)
+    );
+    let Score::Markers { mean_f_measure } = beats.score else {
+        panic!("{beats:?}")
+    };
+    assert!(close(mean_f_measure, (0.75 + 1.0) / 2.0));
     // The measures sit flat beside the counts in JSON (questions in name order).
     let text = serde_json::to_value(&e).unwrap();
-    let bpm = &text["models"][0]["questions"][0];
+    let bpm = &text["models"][0]["questions"][1];
     assert_eq!(bpm["question"], "bpm");
     assert_eq!(bpm["acc2"], json!(2.0 / 3.0));
     assert_eq!(bpm["answered"], 3);

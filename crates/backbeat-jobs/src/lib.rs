@@ -25,6 +25,7 @@ mod analyze;
 mod downsample;
 mod peaks;
 mod probe;
+mod redecode;
 mod signal;
 mod summary;
 mod support;

@@ -28,7 +28,8 @@ use backbeat_media::MediaError;
 use backbeat_pipeline::{Job, JobContext, JobError};
 use backbeat_store::model::now_millis;
 
-use crate::support::write_json;
+use crate::redecode::redecode_to_wav;
+use crate::support::{blocking, write_json};
 
 /// How long ffmpeg may run for one track (a three-hour upload at the slowest rung set stays
 /// well below).
@@ -115,9 +116,31 @@ impl Job for Transcode {
             generation: format!("{:x}", now_millis()),
             limit: FFMPEG_LIMIT,
         };
-        let made = package(&spec, &work, &ladder_dir)
-            .await
-            .map_err(media_err)?;
+        let made = match package(&spec, &work, &ladder_dir).await {
+            Err(MediaError::BadSource(why)) => {
+                // ffmpeg refuses some files Backbeat's own decoder reads (the analysis already
+                // did): encode the ladder from that decode instead of failing the track.
+                tracing::warn!(track = %ctx.track.id, %why, "ffmpeg refused the source; encoding from Backbeat's decode");
+                let wav = work.with_file_name("transcode-source.wav");
+                let (from, to) = (spec.source.clone(), wav.clone());
+                blocking(move || redecode_to_wav(&from, &to)).await.map_err(|e| {
+                    JobError::BadInput(
+                        format!("ffmpeg could not transcode the source ({why}), nor could it be re-decoded: {e}").into(),
+                    )
+                })?;
+                // The encoder starts again in an empty folder.
+                let _ = tokio::fs::remove_dir_all(&work).await;
+                tokio::fs::create_dir_all(&work)
+                    .await
+                    .map_err(JobError::io("creating the encoder's folder"))?;
+                let spec = PackageSpec { source: wav.clone(), ..spec };
+                let made = package(&spec, &work, &ladder_dir).await;
+                let _ = tokio::fs::remove_file(&wav).await;
+                made
+            }
+            other => other,
+        }
+        .map_err(media_err)?;
         let _ = tokio::fs::remove_dir_all(&work).await;
         write_json(&index_path, &made.index)
     }

@@ -1,7 +1,9 @@
 //! `transcode`: the ladder of an upload, a re-run that writes a new generation beside the old
-//! one and puts the old one off for collection, and a source ffmpeg refuses. Real ffmpeg;
-//! without it the tests print `SKIP` unless `BACKBEAT_REQUIRE_TOOLS=1`.
+//! one and puts the old one off for collection, a source ffmpeg refuses (failed for good when
+//! Backbeat's decoder cannot read it either, encoded from Backbeat's decode when it can).
+//! Real ffmpeg; without it the tests print `SKIP` unless `BACKBEAT_REQUIRE_TOOLS=1`.
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,4 +146,130 @@ async fn a_source_ffmpeg_refuses_fails_the_transcode_for_good_with_its_reason() 
     assert!(why.contains("ffmpeg"), "{why}");
     assert_eq!(t.attempts, 1, "a bad source is not retried: {t:?}");
     assert!(h.output(bad.id, "transcode", "stream.json").await.is_none());
+}
+
+/// The Ogg CRC-32 (polynomial 0x04c11db7, no reflection, no final xor).
+fn ogg_crc(data: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for &b in data {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// An Ogg page: its 27-byte header, segment table and body.
+struct OggPage {
+    header: Vec<u8>,
+    segments: Vec<u8>,
+    body: Vec<u8>,
+}
+
+fn ogg_pages(mut d: &[u8]) -> Vec<OggPage> {
+    let mut pages = Vec::new();
+    while d.len() >= 27 {
+        assert_eq!(&d[..4], b"OggS");
+        let n = usize::from(d[26]);
+        let segments = d[27..27 + n].to_vec();
+        let size: usize = segments.iter().map(|&s| usize::from(s)).sum();
+        pages.push(OggPage {
+            header: d[..27].to_vec(),
+            segments,
+            body: d[27 + n..27 + n + size].to_vec(),
+        });
+        d = &d[27 + n + size..];
+    }
+    pages
+}
+
+fn ogg_bytes(pages: &[OggPage]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in pages {
+        let mut page = p.header.clone();
+        page[26] = u8::try_from(p.segments.len()).unwrap();
+        page[22..26].fill(0);
+        page.extend_from_slice(&p.segments);
+        page.extend_from_slice(&p.body);
+        let crc = ogg_crc(&page);
+        page[22..26].copy_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&page);
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_ogg_ffmpeg_refuses_but_backbeat_reads_gets_its_ladder_from_backbeats_decode() {
+    if !have_tools(&["ffmpeg"]) {
+        return;
+    }
+    // A Vorbis file whose first audio page repeats the three header packets, as a real
+    // game-music file in the dev set does: ffmpeg's demuxer stops at "Header processing
+    // failed", Backbeat's decoder reads on.
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("tone.ogg");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=6",
+            "-ac",
+            "2",
+        ])
+        .args(["-c:a", "libvorbis"])
+        .arg(&good)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut pages = ogg_pages(&std::fs::read(&good).unwrap());
+    let (ident, headers) = (pages[0].body.clone(), pages[1].segments.clone());
+    let header_body = pages[1].body.clone();
+    let first_audio = &mut pages[2];
+    let mut segments = vec![u8::try_from(ident.len()).unwrap()];
+    segments.extend_from_slice(&headers);
+    segments.extend_from_slice(&first_audio.segments);
+    first_audio.segments = segments;
+    first_audio.body = [ident, header_body, first_audio.body.clone()].concat();
+    let bad = ogg_bytes(&pages);
+    let mut probe = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "ogg", "-i", "-", "-f", "null", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // ffmpeg may stop reading early (a broken pipe here is fine): its exit status decides.
+    let _ = probe.stdin.take().unwrap().write_all(&bad);
+    let refused = probe.wait_with_output().unwrap();
+    assert!(
+        !refused.status.success(),
+        "ffmpeg must refuse the patched file for this test to mean anything"
+    );
+
+    let h = Harness::new(default_graph(vec![]).unwrap(), builtin_registry()).await;
+    let t = h.track_with(bad).await;
+    h.run_to_completion(t.id, &Plan::top_down(&h.engine.graph))
+        .await;
+    let records = h.records(t.id).await;
+    assert_eq!(
+        state_of(&records, "transcode"),
+        Some(JobState::Done),
+        "{records:?}"
+    );
+    let ladder = index(&h, t.id).await;
+    assert!(!ladder.renditions.is_empty());
+    assert!(
+        (ladder.duration_s - 6.0).abs() < 0.2,
+        "the whole decode is encoded: {} s",
+        ladder.duration_s
+    );
+    assert!(ladder.renditions.iter().all(|r| r.segments >= 1));
 }

@@ -84,6 +84,9 @@ pub fn render(e: &ModelEval) -> String {
                     confusions.parallel,
                     confusions.other
                 ),
+                Score::Markers { mean_f_measure } => {
+                    format!("beat F-measure (±70 ms) {}", pct(*mean_f_measure))
+                }
             };
             s.push_str(&format!(
                 "  {:<12} {:<13} answered {:>6}  unanswered {:>6}  {measures}\n",

@@ -17,7 +17,7 @@ import { actionFor } from "./keymap";
 import { labelColor, Lanes } from "./RegionLanes";
 import { type ModelAnswer, Questions } from "./Questions";
 import { Review, type ReviewVerdict } from "./Review";
-import { buildAnswers, type ClipAnswers, isTimeline, missing, type Question, split, tapLabel } from "./schema";
+import { buildAnswers, type ClipAnswers, isTimeline, missing, modelTimeline, type Question, split, tapLabel } from "./schema";
 import { Shortcuts } from "./Shortcuts";
 import { edit, emptyTimeline, type Edit, type Timeline } from "./timeline";
 import { Icon } from "../player/PlayerBar";
@@ -155,6 +155,11 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
   const [viewState, setViewState] = useState<{ v: View; b: Bounds } | null>(null);
   const [zoomTo, setZoomTo] = useState<View | null>(null);
   const [showOthers, setShowOthers] = useState(true);
+  // The model's regions and markers (shown only where the project lets this person see them:
+  // the claim then carries `modelAnswers`), drawn beside people's work and adoptable.
+  const model = useMemo(() => modelTimeline(asked, work.modelAnswers ?? []), [item.id]);
+  const [showModel, setShowModel] = useState(true);
+  const adoptModel = () => setTl({ type: "adopt", questions: model.questions, regions: model.regions, markers: model.markers });
   // Ids of regions and markers taken from another answer (the reducer's own start at 1).
   const nextId = useRef(100000);
 
@@ -328,6 +333,10 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
       case "markerDelete":
         setTl({ type: "deleteMarker" });
         break;
+      case "useModel":
+        if (!model.questions.length) return;
+        adoptModel();
+        break;
       case "submit":
         void submit();
         break;
@@ -355,6 +364,25 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
     const x1 = timeToX(v, win.end);
     if (x0 > 0) ctx.fillRect(0, 0, x0, h);
     if (x1 < b.width) ctx.fillRect(x1, 0, b.width - x1, h);
+    if (showModel) {
+      // The model's answer: regions as a band along the top, markers as dashed lines, both
+      // fainter than people's own.
+      for (const r of model.regions) {
+        const a = Math.max(0, timeToX(v, r.start));
+        const z = Math.min(b.width, timeToX(v, r.end));
+        if (z <= a) continue;
+        ctx.fillStyle = labelColor(labelsOf(r.question), r.label);
+        ctx.globalAlpha = 0.45;
+        ctx.fillRect(a, 0, z - a, 5);
+        ctx.globalAlpha = 1;
+      }
+      ctx.fillStyle = "rgba(71,85,105,0.7)";
+      for (const m of model.markers) {
+        const x = Math.round(timeToX(v, m.time));
+        if (x < 0 || x > b.width) continue;
+        for (let y = 0; y < h; y += 6) ctx.fillRect(x, y, 1, 3);
+      }
+    }
     if (showOthers && reviewing) {
       others.forEach((o, i) => {
         for (const mq of markerQs)
@@ -428,7 +456,7 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
             setViewState({ v, b });
           }}
           overlay={overlay}
-          overlayKey={[tl, showOthers]}
+          overlayKey={[tl, showOthers, showModel]}
           onDrawn={() => markReady("drawn")}
           overview={overview}
         />
@@ -458,6 +486,36 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
           Centre on the playhead
         </button>
       </div>
+
+      {model.questions.length > 0 && (
+        <section class="card model-timeline" aria-labelledby="model-h" data-testid="model-timeline">
+          <div class="row between">
+            <h2 id="model-h">The model's answer</h2>
+            <label class="inline">
+              <input type="checkbox" checked={showModel} onChange={(e) => setShowModel((e.target as HTMLInputElement).checked)} data-testid="show-model" />
+              Show on the waveform
+            </label>
+          </div>
+          <ul class="plain small" data-testid="model-summary">
+            {model.questions.map((name) => {
+              const q = questions.find((x) => x.name === name);
+              const n = q?.type === "regions" ? model.regions.filter((r) => r.question === name).length : model.markers.filter((m) => m.question === name).length;
+              const c = model.confidence[name];
+              return (
+                <li key={name}>
+                  {q?.title ?? name}: {n} {q?.type === "regions" ? "region" : "marker"}
+                  {n === 1 ? "" : "s"}
+                  {c !== undefined && <span class="muted"> · confidence {c.toFixed(2)}</span>}
+                </li>
+              );
+            })}
+          </ul>
+          <button type="button" class="button small" onClick={adoptModel} aria-keyshortcuts="Shift+M" data-testid="use-model">
+            Start from the model's answer (Shift+M)
+          </button>
+          <span class="muted small"> replaces your regions and markers of these questions; then fix what it got wrong.</span>
+        </section>
+      )}
 
       {regionQs.length > 0 && (
         <section class="card" aria-labelledby="regions-h">

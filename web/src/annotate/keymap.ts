@@ -21,6 +21,7 @@ export type Action =
   | "markerNudgeEarlier"
   | "markerNudgeLater"
   | "markerDelete"
+  | "useModel"
   | "submit"
   | "skip"
   | "postpone"
@@ -49,10 +50,11 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ["Delete", "Backspace"], action: "regionDelete", label: "Delete the selected region" },
   { keys: ["1", "2", "3", "4", "5", "6", "7", "8", "9"], action: "chooseLabel", label: "Label 1–9: the selected region's label (or the next region's)" },
   { keys: ["b"], action: "tapBeat", label: "Tap a beat at the playhead" },
-  { keys: ["n"], action: "tapDownbeat", label: "Tap a downbeat at the playhead" },
+  { keys: ["n"], action: "tapDownbeat", label: "Tap a downbeat at the playhead (on a beat already there: it becomes the downbeat)" },
   { keys: [","], action: "markerNudgeEarlier", label: "Last marker: 10 ms earlier" },
   { keys: ["."], action: "markerNudgeLater", label: "Last marker: 10 ms later" },
   { keys: ["x"], action: "markerDelete", label: "Delete the last marker" },
+  { keys: ["Shift+M"], action: "useModel", label: "Start from the model's regions and markers (replaces yours of those questions)" },
   { keys: ["Ctrl+Enter"], action: "submit", label: "Submit the answers" },
   { keys: ["Shift+S"], action: "skip", label: "Skip the item" },
   { keys: ["Shift+P"], action: "postpone", label: "Postpone the item" },

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildAnswers, describe, missing, split, tapLabel, type Question } from "./schema.ts";
+import { buildAnswers, describe, missing, modelTimeline, split, tapLabel, type Question } from "./schema.ts";
 
 const Q: Question[] = [
   { name: "genre", type: "single_choice", labels: ["rock", "jazz"] },
@@ -56,4 +56,25 @@ test("answers read as text, and split back into the form", () => {
   assert.deepEqual(s.markers, [{ time: 3, label: "beat", id: 2, question: "beats" }]);
   assert.equal(tapLabel(Q[6], true), "downbeat");
   assert.equal(tapLabel({ name: "drops", type: "markers", labels: ["drop"] }, false), "drop");
+});
+
+test("the model timeline takes each timeline question's most confident model answer", () => {
+  const t = modelTimeline(Q, [
+    { answers: { genre: "rock", beats: [{ time: 1, label: "beat" }] }, confidence: { beats: 0.4 } },
+    {
+      answers: { beats: [{ time: 1.02, label: "beat" }, { time: 1.5, label: "beat" }], sections: [{ start: 0, end: 4, label: "verse" }] },
+      confidence: { beats: 0.7 },
+    },
+    { answers: { beats: "garbage", sections: null } },
+  ]);
+  assert.deepEqual(t.questions, ["sections", "beats"]);
+  assert.deepEqual(t.markers, [
+    { question: "beats", time: 1.02, label: "beat" },
+    { question: "beats", time: 1.5, label: "beat" },
+  ]);
+  assert.deepEqual(t.regions, [{ question: "sections", start: 0, end: 4, label: "verse" }]);
+  assert.deepEqual(t.confidence, { beats: 0.7 });
+  // No model answers, or none for timeline questions: nothing to show.
+  assert.deepEqual(modelTimeline(Q, []).questions, []);
+  assert.deepEqual(modelTimeline(Q, [{ answers: { genre: "jazz" }, confidence: null }]).questions, []);
 });

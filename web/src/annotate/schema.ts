@@ -153,3 +153,36 @@ export function tapLabel(q: Question, downbeat: boolean): string | undefined {
   const named = labels.find((l) => l.toLowerCase() === (downbeat ? "downbeat" : "beat"));
   return named ?? labels[downbeat ? 1 : 0];
 }
+
+/** A model's regions and markers: its most confident answer per timeline question. */
+export interface ModelTimeline {
+  questions: string[];
+  regions: Omit<Region, "id">[];
+  markers: Omit<Marker, "id">[];
+  /** The confidence of the answer taken, per question (absent when the model gave none). */
+  confidence: Record<string, number>;
+}
+
+/** The model timeline of the asked timeline `questions` from the item's model answers. */
+export function modelTimeline(
+  questions: readonly Question[],
+  models: readonly { answers: Record<string, unknown>; confidence?: Record<string, number> | null }[],
+): ModelTimeline {
+  const out: ModelTimeline = { questions: [], regions: [], markers: [], confidence: {} };
+  for (const q of questions.filter(isTimeline)) {
+    let best: { v: unknown[]; c: number | undefined } | null = null;
+    for (const m of models) {
+      const v = m.answers[q.name];
+      if (!Array.isArray(v)) continue;
+      const c = m.confidence?.[q.name];
+      if (!best || (c ?? -1) > (best.c ?? -1)) best = { v, c };
+    }
+    if (!best) continue;
+    out.questions.push(q.name);
+    if (best.c !== undefined) out.confidence[q.name] = best.c;
+    if (q.type === "regions")
+      for (const r of best.v as Omit<Region, "id" | "question">[]) out.regions.push({ ...r, question: q.name });
+    else for (const m of best.v as Omit<Marker, "id" | "question">[]) out.markers.push({ ...m, question: q.name });
+  }
+  return out;
+}

@@ -78,3 +78,69 @@ test("a region's attributes are set and cleared one by one", () => {
   s = run([{ type: "attribute", id, name: "energy", value: undefined }], s);
   assert.deepEqual(s.regions[0].attributes, { instrumental: "yes" });
 });
+
+test("adopting a model's answer replaces only its questions' regions and markers", () => {
+  let s = run([
+    { type: "addRegion", start: 20, end: 30, question: "sections", label: "verse" },
+    { type: "addRegion", start: 12, end: 14, question: "solos", label: "guitar" },
+    { type: "tap", time: 15, question: "beats", label: "beat" },
+    { type: "tap", time: 16, question: "drops", label: "drop" },
+  ]);
+  const before = s.nextId;
+  s = run(
+    [
+      {
+        type: "adopt",
+        questions: ["sections", "beats"],
+        regions: [{ question: "sections", start: 40, end: 5, label: "chorus" }],
+        markers: [
+          { question: "beats", time: 11, label: "beat" },
+          { question: "beats", time: 99, label: "beat" },
+          { question: "beats", time: 10.5, label: "beat" },
+        ],
+      },
+    ],
+    s,
+  );
+  // The other questions' work stays; the model's spans are ordered and clamped to the window.
+  assert.deepEqual(s.regions.map((r) => [r.question, r.label, r.start, r.end]), [
+    ["sections", "chorus", 10, 40],
+    ["solos", "guitar", 12, 14],
+  ]);
+  assert.deepEqual(s.markers.map((m) => [m.question, m.time]), [
+    ["beats", 10.5],
+    ["beats", 11],
+    ["drops", 16],
+    ["beats", 70],
+  ]);
+  // Fresh ids, unique; the nudge keys keep the marker they moved (it was not replaced).
+  const ids = [...s.regions.map((r) => r.id), ...s.markers.map((m) => m.id)];
+  assert.equal(new Set(ids).size, ids.length);
+  assert.ok(s.regions[0].id >= before && s.nextId === before + 4);
+  assert.equal(s.markers.find((m) => m.id === s.lastMarker)?.time, 16);
+  // The selection stays on a region that was kept.
+  assert.equal(s.regions.find((r) => r.id === s.selected)?.question, "solos");
+});
+
+test("a tap on a marker of another label relabels it instead of doubling the beat", () => {
+  let s = run([
+    { type: "adopt", questions: ["beats"], regions: [], markers: [15, 15.5, 16].map((time) => ({ question: "beats", time, label: "beat" })) },
+    { type: "tap", time: 15.54, question: "beats", label: "downbeat" },
+  ]);
+  assert.deepEqual(s.markers.map((m) => [m.time, m.label]), [
+    [15, "beat"],
+    [15.5, "downbeat"],
+    [16, "beat"],
+  ]);
+  assert.equal(s.markers.find((m) => m.id === s.lastMarker)?.time, 15.5);
+  // Further than 70 ms, or the same label, or another question: a new marker.
+  s = run(
+    [
+      { type: "tap", time: 15.9, question: "beats", label: "downbeat" },
+      { type: "tap", time: 15.02, question: "beats", label: "beat" },
+      { type: "tap", time: 15.01, question: "drops", label: "drop" },
+    ],
+    s,
+  );
+  assert.equal(s.markers.length, 6);
+});

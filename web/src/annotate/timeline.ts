@@ -21,6 +21,8 @@ export interface Window {
 
 export type Edit =
   | { type: "reset"; regions: Region[]; markers: Marker[] }
+  /** Replaces the regions and markers of `questions` with another answer's (a model's). */
+  | { type: "adopt"; questions: string[]; regions: Omit<Region, "id">[]; markers: Omit<Marker, "id">[] }
   | { type: "mark"; time: number; question: string; label: string }
   | { type: "addRegion"; start: number; end: number; question: string; label: string }
   | { type: "select"; id: number | null }
@@ -34,6 +36,9 @@ export type Edit =
   | { type: "nudgeMarker"; by: number }
   | { type: "deleteMarker"; id?: number }
   | { type: "selectMarker"; id: number };
+
+/** A tap this close (seconds) to a marker of another label relabels it (mir_eval's beat window). */
+export const RELABEL_WINDOW = 0.07;
 
 /** Shortest region people can make: 50 ms (a slip of the key otherwise makes a 0-length one). */
 export const MIN_REGION = 0.05;
@@ -51,6 +56,25 @@ export function edit(s: Timeline, e: Edit, w: Window): Timeline {
     case "reset": {
       const ids = [...e.regions.map((r) => r.id), ...e.markers.map((m) => m.id)];
       return { ...emptyTimeline(), regions: e.regions, markers: e.markers, nextId: Math.max(0, ...ids) + 1 };
+    }
+    case "adopt": {
+      const replaced = new Set(e.questions);
+      let nextId = s.nextId;
+      const regions = e.regions.map((r) => {
+        const start = clamp(Math.min(r.start, r.end), w);
+        return { ...r, id: nextId++, start, end: Math.max(start, clamp(Math.max(r.start, r.end), w)) };
+      });
+      const markers = e.markers.map((m) => ({ ...m, id: nextId++, time: clamp(m.time, w) }));
+      const kept = s.markers.filter((m) => !replaced.has(m.question));
+      return {
+        ...s,
+        regions: byStart([...s.regions.filter((r) => !replaced.has(r.question)), ...regions]),
+        markers: [...kept, ...markers].sort((a, b) => a.time - b.time || a.id - b.id),
+        selected: s.regions.some((r) => r.id === s.selected && !replaced.has(r.question)) ? s.selected : null,
+        pending: null,
+        lastMarker: kept.some((m) => m.id === s.lastMarker) ? s.lastMarker : null,
+        nextId,
+      };
     }
     case "mark": {
       const t = clamp(e.time, w);
@@ -105,7 +129,17 @@ export function edit(s: Timeline, e: Edit, w: Window): Timeline {
       return { ...s, regions, selected: next ? next.id : null };
     }
     case "tap": {
-      const m: Marker = { id: s.nextId, question: e.question, time: clamp(e.time, w), label: e.label };
+      const time = clamp(e.time, w);
+      // A tap on a marker of another label (a downbeat on an adopted beat) relabels it: the
+      // grid keeps one marker per beat.
+      let near: Marker | undefined;
+      for (const m of s.markers)
+        if (m.question === e.question && m.label !== e.label && Math.abs(m.time - time) <= RELABEL_WINDOW && (!near || Math.abs(m.time - time) < Math.abs(near.time - time))) near = m;
+      if (near) {
+        const id = near.id;
+        return { ...s, markers: s.markers.map((m) => (m.id === id ? { ...m, label: e.label } : m)), lastMarker: id };
+      }
+      const m: Marker = { id: s.nextId, question: e.question, time, label: e.label };
       return { ...s, markers: [...s.markers, m], lastMarker: m.id, nextId: s.nextId + 1 };
     }
     case "selectMarker":

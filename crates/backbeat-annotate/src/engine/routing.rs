@@ -16,7 +16,7 @@ use backbeat_store::model::{now_millis, Id};
 use serde_json::{json, Value as Json};
 
 use crate::engine::flowback::add_flow_back;
-use crate::engine::service::{answers_json, Annotation, Loaded};
+use crate::engine::service::{answers_json, item_window, Annotation, Loaded};
 use crate::engine::workflow::{self, ModelAnswer};
 use crate::engine::AnnotateResult;
 use crate::models::{
@@ -129,6 +129,7 @@ fn stored_outputs(input: &RoutingInput) -> StoredOutputs {
             .collect(),
         input.item.updated_at,
     )
+    .within(item_window(&input.item))
 }
 
 impl Annotation {

@@ -556,7 +556,7 @@ impl Annotation {
         let item = self.store.item(item_id).await?;
         let me = self.membership(actor, item.project_id).await?;
         let p = self.load(item.project_id).await?;
-        let window = self.window(&item);
+        let window = item_window(&item);
         let asked: Vec<&str> = match item.state {
             ItemState::Review | ItemState::Gold => {
                 p.schema.questions.iter().map(|q| q.name.as_str()).collect()
@@ -672,16 +672,17 @@ impl Annotation {
         }
         Ok((n > 0).then(|| (sum / n as f64, n)))
     }
+}
 
-    fn window(&self, item: &ItemRecord) -> Window {
-        let start = item.start_ms as f64 / 1000.0;
-        let end = if item.end_ms == 0 {
-            f64::INFINITY
-        } else {
-            item.end_ms as f64 / 1000.0
-        };
-        Window { start, end }
-    }
+/// An item's span of its track in seconds (`end_ms` 0: to the end of the track).
+pub(crate) fn item_window(item: &ItemRecord) -> Window {
+    let start = item.start_ms as f64 / 1000.0;
+    let end = if item.end_ms == 0 {
+        f64::INFINITY
+    } else {
+        item.end_ms as f64 / 1000.0
+    };
+    Window { start, end }
 }
 
 fn item_has_model(v: &Option<Json>) -> bool {

@@ -14,6 +14,10 @@
 //! - `analysis:bpm` → number, with the tempo estimate's confidence; a tempo outside the
 //!   question's range is left unanswered.
 //! - `analysis:key` → key, with the key strength.
+//! - `analysis:beats` → markers: the beat grid inside the item, each marker labelled with the
+//!   question's `beat` label (else its first), with the tempo estimate's confidence. The
+//!   analysis finds beats, not bars, so no marker is called a downbeat; people add those.
+//!   A grid longer than the schema allows markers is left unanswered rather than cut short.
 //!
 //! A question whose source has nothing (an untagged track, no tempo found) is left out of
 //! the answers. Cost: a few string comparisons per stored tag.
@@ -25,8 +29,8 @@ use serde_json::json;
 use super::config::{Binding, BuiltinConfig, Source};
 use super::prediction::clamp_confidence;
 use super::{ConfigError, Prediction, StoredOutputs};
-use crate::answer::{Answers, Value};
-use crate::schema::{QuestionKind, Schema};
+use crate::answer::{Answers, Marker, Value};
+use crate::schema::{QuestionKind, Schema, MAX_MARKERS};
 
 /// The built-in model, its bindings checked against a schema.
 #[derive(Debug, Clone)]
@@ -57,6 +61,9 @@ enum How {
         max: f64,
     },
     Key,
+    Beats {
+        label: String,
+    },
 }
 
 /// Tagger tag → schema label.
@@ -110,7 +117,7 @@ impl BuiltinModel {
         for rule in &self.rules {
             let version = match rule.how {
                 How::Single { .. } | How::Multi { .. } => stored.tagger.as_deref().unwrap_or("1"),
-                How::Bpm { .. } | How::Key => "1",
+                How::Bpm { .. } | How::Key | How::Beats { .. } => "1",
             };
             versions.push(format!("{}@{version}", rule.source_text));
             let Some((value, conf)) = rule.how.answer(stored) else {
@@ -195,6 +202,20 @@ impl How {
                 Some((Value::Number(bpm), stored.bpm_confidence))
             }
             How::Key => Some((Value::Key(stored.key?), stored.key_confidence)),
+            How::Beats { label } => {
+                if stored.beats.is_empty() || stored.beats.len() > MAX_MARKERS {
+                    return None;
+                }
+                let markers = stored
+                    .beats
+                    .iter()
+                    .map(|&time| Marker {
+                        time,
+                        label: label.clone(),
+                    })
+                    .collect();
+                Some((Value::Markers(markers), stored.bpm_confidence))
+            }
         }
     }
 }
@@ -281,12 +302,27 @@ fn resolve(index: usize, b: &Binding, schema: &Schema) -> Result<Rule, ConfigErr
         (Source::Bpm, _) => return Err(mismatch("analysis:bpm answers number questions")),
         (Source::Key, QuestionKind::Key) => How::Key,
         (Source::Key, _) => return Err(mismatch("analysis:key answers key questions")),
+        (Source::Beats, QuestionKind::Markers { labels }) => How::Beats {
+            label: beat_label(labels)
+                .ok_or_else(|| invalid("the question has no labels".into()))?,
+        },
+        (Source::Beats, _) => return Err(mismatch("analysis:beats answers markers questions")),
     };
     Ok(Rule {
         question: b.question.clone(),
         source_text: b.source.trim().to_string(),
         how,
     })
+}
+
+/// The label a beat gets: the one named `beat` (any case), else the question's first, as the
+/// workspace's tap key chooses it.
+fn beat_label(labels: &[String]) -> Option<String> {
+    labels
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case("beat"))
+        .or_else(|| labels.first())
+        .cloned()
 }
 
 fn label_map(b: &Binding, labels: Option<&Vec<String>>) -> Result<LabelMap, String> {

@@ -51,8 +51,8 @@ pub struct Binding {
     /// The schema question it answers.
     pub question: String,
     /// `tags:<group>` (a group of [`TAG_GROUPS`]: `tags:genre`, `tags:mood`,
-    /// `tags:instrument`, `tags:vocals`, `tags:era`), `analysis:bpm` or `analysis:key` (see
-    /// [`Source`]).
+    /// `tags:instrument`, `tags:vocals`, `tags:era`), `analysis:bpm`, `analysis:key` or
+    /// `analysis:beats` (see [`Source`]).
     pub source: String,
     /// Tagger tag → schema label, for tags whose names differ from the labels (matching is
     /// otherwise case-insensitive on the names).
@@ -76,14 +76,18 @@ pub enum Source {
     Bpm,
     /// The analysis's key.
     Key,
+    /// The analysis's beat grid.
+    Beats,
 }
 
 impl Source {
-    /// Parses `tags:<group>` (one of [`TAG_GROUPS`]), `analysis:bpm`, `analysis:key`.
+    /// Parses `tags:<group>` (one of [`TAG_GROUPS`]), `analysis:bpm`, `analysis:key`,
+    /// `analysis:beats`.
     pub fn parse(text: &str) -> Option<Source> {
         match text.trim() {
             "analysis:bpm" => Some(Source::Bpm),
             "analysis:key" => Some(Source::Key),
+            "analysis:beats" => Some(Source::Beats),
             other => {
                 let group = other.strip_prefix("tags:")?.trim();
                 TAG_GROUPS.contains(&group).then(|| Source::Tags {

@@ -36,7 +36,7 @@ pub enum ConfigError {
     /// A source string that is not one of the known forms.
     #[error(
         "binding #{index}: unknown source {from:?} (use tags:genre, tags:mood, \
-         tags:instrument, tags:vocals, tags:era, analysis:bpm or analysis:key)"
+         tags:instrument, tags:vocals, tags:era, analysis:bpm, analysis:key or analysis:beats)"
     )]
     UnknownSource { index: usize, from: String },
     /// A setting outside what makes sense.

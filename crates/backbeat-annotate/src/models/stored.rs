@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::key_text::parse_key;
 use crate::answer::Key;
+use crate::schema::Window;
 
 /// A track's stored descriptors, reduced to what pre-annotation uses.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -15,6 +16,9 @@ pub struct StoredOutputs {
     pub key: Option<Key>,
     /// The key estimate's strength in [0, 1] (`key.strength`).
     pub key_confidence: Option<f64>,
+    /// The beat grid in seconds from the start of the track (`rhythm.beats`), ascending;
+    /// only the beats inside the item once [`StoredOutputs::within`] has been applied.
+    pub beats: Vec<f64>,
     /// The tagger's grouped tags (only those it reported: above its own thresholds).
     pub tags: Vec<StoredTag>,
     /// The tagger's model names (`"MSD_musicnn+MTT_musicnn"`) when the analysis records
@@ -55,6 +59,16 @@ impl StoredOutputs {
             parse_key(&format!("{tonic} {mode}"))
         });
         let key_confidence = key.and(unit(analysis.pointer("/key/strength")));
+        let mut beats: Vec<f64> = analysis
+            .pointer("/rhythm/beats")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.as_f64())
+            .filter(|b| b.is_finite() && *b >= 0.0)
+            .collect();
+        beats.sort_by(f64::total_cmp);
+        beats.dedup();
         let tags = tags
             .into_iter()
             .filter(|t| t.confidence.is_finite() && !t.tag.trim().is_empty())
@@ -81,10 +95,19 @@ impl StoredOutputs {
             bpm_confidence,
             key,
             key_confidence,
+            beats,
             tags,
             tagger,
             updated_at,
         }
+    }
+
+    /// The outputs as an item of the track sees them: only the beats inside `window`.
+    /// Whole-track descriptors (tempo, key, tags) stay: they describe the item's audio too.
+    pub fn within(mut self, window: Window) -> StoredOutputs {
+        self.beats
+            .retain(|b| (window.start..=window.end).contains(b));
+        self
     }
 }
 

@@ -13,6 +13,9 @@
 //!   other numbers: mean absolute error;
 //! - key: share exactly right, MIREX weighted score, and the confusions (fifth, relative,
 //!   parallel, other).
+//! - markers: the mean beat F-measure (±70 ms, mir_eval's window) of the model's markers
+//!   against people's, whatever their labels: a downbeat people tapped is a beat too, and the
+//!   analysis finds beats, not bars.
 //!
 //! `answered` counts items the model gave an answer for; `unanswered` those it could not
 //! answer (an untagged track, no tempo): scores are over the answered ones, so a reader sees
@@ -27,7 +30,9 @@ use serde::Serialize;
 
 use super::{stored_schema, PAGE};
 use crate::agreement::distance::{bpm_agree, mirex_key_score, BPM_TOLERANCE};
-use crate::answer::{Key, Value};
+use crate::agreement::{marker_f_measure, MARKER_WINDOW_SECS};
+use crate::answer::{Key, Marker, Value};
+use crate::engine::service::item_window;
 use crate::engine::{AnnotateError, AnnotateResult};
 use crate::models::{BuiltinModel, ModelConfig, StoredOutputs, StoredTag};
 use crate::schema::{NumberDistance, QuestionKind};
@@ -60,7 +65,7 @@ pub struct ModelScores {
 #[serde(rename_all = "camelCase")]
 pub struct QuestionScore {
     pub question: String,
-    /// `single_choice`, `multi_label`, `number`, `key`, `rating`.
+    /// `single_choice`, `multi_label`, `number`, `key`, `rating`, `markers`.
     pub kind: &'static str,
     /// Items the model answered and people resolved.
     pub answered: u64,
@@ -95,6 +100,9 @@ pub enum Score {
         mirex: Option<f64>,
         confusions: KeyConfusions,
     },
+    Markers {
+        mean_f_measure: Option<f64>,
+    },
 }
 
 /// How key answers went wrong (counts).
@@ -118,6 +126,17 @@ struct Tally {
     fn_: u64,
     sum: f64,
     confusions: KeyConfusions,
+}
+
+/// The markers' times under one label.
+fn unlabelled(markers: &[Marker]) -> Vec<Marker> {
+    markers
+        .iter()
+        .map(|m| Marker {
+            time: m.time,
+            label: String::new(),
+        })
+        .collect()
 }
 
 fn mean(sum: f64, n: u64) -> Option<f64> {
@@ -158,6 +177,9 @@ impl Tally {
             }
             (_, Value::Number(a), Value::Number(b)) => self.sum += (a - b).abs(),
             (_, Value::Key(a), Value::Key(b)) => self.key(*a, *b),
+            (_, Value::Markers(a), Value::Markers(b)) => {
+                self.sum += marker_f_measure(&unlabelled(a), &unlabelled(b), MARKER_WINDOW_SECS);
+            }
             // A type mismatch cannot come from a checked model; count it as a miss.
             _ => {}
         }
@@ -220,6 +242,12 @@ impl Tally {
                     correct: mean(self.hits, n),
                     mirex: mean(self.sum, n),
                     confusions: self.confusions,
+                },
+            ),
+            QuestionKind::Markers { .. } => (
+                "markers",
+                Score::Markers {
+                    mean_f_measure: mean(self.sum, n),
                 },
             ),
             QuestionKind::Rating { .. } => (
@@ -303,7 +331,8 @@ pub async fn evaluate_models(
                     })
                     .collect(),
                 analysis.updated_at,
-            );
+            )
+            .within(item_window(item));
             let truth = schema.read_stored(result);
             for (_, model, tallies) in &mut models {
                 let predicted = model.predict(&stored).answers;

@@ -8,6 +8,8 @@ use backbeat_annotate::models::{
 };
 use serde_json::json;
 
+use backbeat_annotate::schema::{Schema, Window};
+
 use super::fixture::schema;
 
 fn tag(group: &str, tag: &str, confidence: f64) -> StoredTag {
@@ -243,6 +245,103 @@ fn bind_err(bindings: serde_json::Value) -> ConfigError {
     BuiltinModel::new(&config, &schema()).unwrap_err()
 }
 
+fn beat_grid(beats: serde_json::Value, confidence: f64) -> StoredOutputs {
+    StoredOutputs::from_analysis_json(
+        Some(120.0),
+        None,
+        &json!({"rhythm": {"bpm": 120.0, "confidence": confidence, "beats": beats}}),
+        vec![],
+        0,
+    )
+}
+
+fn markers_of(value: &Value) -> Vec<(f64, &str)> {
+    match value {
+        Value::Markers(m) => m.iter().map(|m| (m.time, m.label.as_str())).collect(),
+        other => panic!("not markers: {other:?}"),
+    }
+}
+
+#[test]
+fn builtin_beats_answer_markers_inside_the_item() {
+    let config: BuiltinConfig = serde_json::from_value(
+        json!({"bindings": [{"question": "beats", "source": "analysis:beats"}]}),
+    )
+    .unwrap();
+    let model = BuiltinModel::new(&config, &schema()).unwrap();
+    // Unsorted, repeated and garbage beats are cleaned up; every beat is a "beat" (the
+    // analysis finds no bars), with the tempo's confidence.
+    let grid = beat_grid(json!([1.5, 0.5, 1.0, 1.0, "x", -1.0, null, 2.0, 2.5]), 0.64);
+    assert_eq!(grid.beats, vec![0.5, 1.0, 1.5, 2.0, 2.5]);
+    let p = model.predict(&grid);
+    assert_eq!(
+        markers_of(&p.answers["beats"]),
+        vec![
+            (0.5, "beat"),
+            (1.0, "beat"),
+            (1.5, "beat"),
+            (2.0, "beat"),
+            (2.5, "beat")
+        ]
+    );
+    assert!(close(p.confidence["beats"], 0.64));
+    assert!(
+        p.model_version.contains("analysis:beats@1"),
+        "{}",
+        p.model_version
+    );
+    // An item of the track gets the beats inside its window, edges included.
+    let window = Window {
+        start: 1.0,
+        end: 2.0,
+    };
+    let p = model.predict(&grid.clone().within(window));
+    assert_eq!(
+        markers_of(&p.answers["beats"]),
+        vec![(1.0, "beat"), (1.5, "beat"), (2.0, "beat")]
+    );
+    // A window without beats, or a track without any, is left unanswered (not "no beats").
+    let empty = grid.within(Window {
+        start: 3.0,
+        end: 9.0,
+    });
+    assert!(!model.predict(&empty).answers.contains_key("beats"));
+    assert!(!model
+        .predict(&beat_grid(json!([]), 0.9))
+        .answers
+        .contains_key("beats"));
+    // The predicted markers pass the schema's own check of the item's window.
+    let p = model.predict(&beat_grid(json!([10.0, 10.5, 11.0]), 0.9));
+    let answers = serde_json::to_value(&p.answers).unwrap();
+    let window = Window {
+        start: 10.0,
+        end: 11.0,
+    };
+    let only_beats: Schema = serde_json::from_value(json!({"questions": [
+        {"name": "beats", "type": "markers", "labels": ["beat", "downbeat"]}
+    ]}))
+    .unwrap();
+    only_beats.parse_answers(&answers, window).unwrap();
+}
+
+#[test]
+fn builtin_beats_take_the_questions_beat_label_or_its_first() {
+    let schema: Schema = serde_json::from_value(json!({"questions": [
+        {"name": "pulse", "type": "markers", "labels": ["downbeat", "Beat"]},
+        {"name": "hits", "type": "markers", "labels": ["hit", "accent"]}
+    ]}))
+    .unwrap();
+    let config: BuiltinConfig = serde_json::from_value(json!({"bindings": [
+        {"question": "pulse", "source": "analysis:beats"},
+        {"question": "hits", "source": "analysis:beats"}
+    ]}))
+    .unwrap();
+    let model = BuiltinModel::new(&config, &schema).unwrap();
+    let p = model.predict(&beat_grid(json!([0.5]), 0.5));
+    assert_eq!(markers_of(&p.answers["pulse"]), vec![(0.5, "Beat")]);
+    assert_eq!(markers_of(&p.answers["hits"]), vec![(0.5, "hit")]);
+}
+
 #[test]
 fn bindings_that_cannot_work_are_refused_naming_the_binding() {
     let cases = [
@@ -269,7 +368,7 @@ fn bindings_that_cannot_work_are_refused_naming_the_binding() {
         (
             json!([{"question": "genre", "source": "tags:"}]),
             "binding #0: unknown source \"tags:\" (use tags:genre, tags:mood, \
-             tags:instrument, tags:vocals, tags:era, analysis:bpm or analysis:key)",
+             tags:instrument, tags:vocals, tags:era, analysis:bpm, analysis:key or analysis:beats)",
         ),
         (
             // The tagger's JSON says "instruments"; the store's group is "instrument".
@@ -300,6 +399,11 @@ fn bindings_that_cannot_work_are_refused_naming_the_binding() {
         (
             json!([{"question": "bpm", "source": "analysis:bpm", "aliases": {"a": "b"}}]),
             "aliases apply to tags:<group> sources only",
+        ),
+        (
+            json!([{"question": "sections", "source": "analysis:beats"}]),
+            "binding #0 (sections ← analysis:beats): a regions question cannot be answered \
+             from analysis:beats (analysis:beats answers markers questions)",
         ),
     ];
     for (bindings, expected) in cases {

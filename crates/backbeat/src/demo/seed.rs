@@ -283,13 +283,17 @@ async fn annotation_project(
             "/annotation/projects",
             &json!({
                 "name": "Genre, tempo, key and beats",
-                "description": "The demo's catalog, pre-annotated by the built-in model (tags and analysis); people take what it is unsure of.",
+                "description": "The demo's catalog, pre-annotated by the built-in model (tags, tempo, key and the beat grid); people take what it is unsure of and check every beat grid.",
                 "schema": schema(),
                 "settings": {
                     "overlap": 2, "maxExtra": 0, "hideModelAnswers": false, "qaShare": 0.5,
                     "goldShare": 0, "acceptThreshold": 0.9,
+                    // People check the beat grids (only a perfectly periodic pulse reaches
+                    // confidence 1): they start from the model's beats and add the downbeats
+                    // the analysis does not find.
                     "questions": {"bpm": {"writeBack": "bpm"}, "key": {"writeBack": "key"},
-                                  "genre": {"writeBack": "tags:genre"}}
+                                  "genre": {"writeBack": "tags:genre"},
+                                  "beats": {"acceptThreshold": 1.0}}
                 }
             }),
         )
@@ -319,7 +323,8 @@ async fn annotation_project(
                 {"question": "genre", "source": "tags:genre"},
                 {"question": "moods", "source": "tags:mood"},
                 {"question": "bpm", "source": "analysis:bpm"},
-                {"question": "key", "source": "analysis:key"}
+                {"question": "key", "source": "analysis:key"},
+                {"question": "beats", "source": "analysis:beats"}
             ]}}),
         )
         .await?;
