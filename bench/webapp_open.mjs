@@ -59,21 +59,27 @@ for (const t of made) {
     if (jobs.status === "ready" && state("transcode") === "done" && state("peaks") === "done") break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  // The built-in model's beat grid comes with every claim and is drawn on the waveform (the
-  // annotator sees it; people always check it: nothing reaches the threshold of 1).
-  const p = await call(admin, "POST", "/annotation/projects", {
-    name: `open ${t.label}`,
-    schema: { questions: [{ name: "beats", type: "markers", labels: ["beat"], required: false }] },
-    settings: { hideModelAnswers: false, questions: { beats: { acceptThreshold: 1.0 } } },
-  });
-  await call(admin, "POST", `/annotation/projects/${p.id}/members`, { userId: reg.user.id, role: "annotator" });
-  await call(admin, "POST", `/annotation/projects/${p.id}/models`, { name: "beat grid", config: { kind: "builtin", bindings: [{ question: "beats", source: "analysis:beats" }] } });
-  await call(admin, "POST", `/annotation/projects/${p.id}/items`, { items: [{ trackId: t.id }] });
-  await call(admin, "POST", `/annotation/projects/${p.id}/route?limit=10`, {});
-  const [item] = await call(admin, "GET", `/annotation/projects/${p.id}/items`);
-  const stored = await call(admin, "GET", `/annotation/items/${item.id}`);
-  t.modelBeats = stored.annotations.find((a) => a.stage === "model")?.answers?.beats?.length ?? 0;
-  t.project = p.id;
+  // Two projects per track: people alone, and with the built-in model's beat grid, which then
+  // comes with every claim and is drawn on the waveform (people always check it: no
+  // confidence reaches the threshold of 1).
+  t.projects = [];
+  for (const withModel of [false, true]) {
+    const p = await call(admin, "POST", "/annotation/projects", {
+      name: `open ${t.label}${withModel ? " with the model" : ""}`,
+      schema: { questions: [{ name: "beats", type: "markers", labels: ["beat"], required: false }] },
+      settings: { hideModelAnswers: false, questions: { beats: { acceptThreshold: 1.0 } } },
+    });
+    await call(admin, "POST", `/annotation/projects/${p.id}/members`, { userId: reg.user.id, role: "annotator" });
+    if (withModel)
+      await call(admin, "POST", `/annotation/projects/${p.id}/models`, { name: "beat grid", config: { kind: "builtin", bindings: [{ question: "beats", source: "analysis:beats" }] } });
+    await call(admin, "POST", `/annotation/projects/${p.id}/items`, { items: [{ trackId: t.id }] });
+    await call(admin, "POST", `/annotation/projects/${p.id}/route?limit=10`, {});
+    const [item] = await call(admin, "GET", `/annotation/projects/${p.id}/items`);
+    const stored = await call(admin, "GET", `/annotation/items/${item.id}`);
+    const beats = stored.annotations.find((a) => a.stage === "model")?.answers?.beats?.length ?? 0;
+    if (withModel && beats === 0) throw new Error(`${t.label}: the model gave no beat grid`);
+    t.projects.push({ id: p.id, label: withModel ? `${t.label} + the model's ${beats.toLocaleString("en")} beats` : t.label });
+  }
   t.stream = await call(admin, "GET", `/tracks/${t.id}/stream`);
 }
 
@@ -92,13 +98,15 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
-for (const t of made) {
+for (const t of made) for (const [variant, project] of t.projects.entries()) {
   const open = [];
   const bytes = [];
+  const claims = [];
+  let claimBytes = 0;
   // One warm-up: the app's files and hls.js enter the browser cache, as for anyone working.
   for (let i = 0; i <= runs; i++) {
     // A fresh page each time: the claim, the track, its peaks and its stream fetched anew.
-    await page.goto(`${base}/annotate/${t.project}`);
+    await page.goto(`${base}/annotate/${project.id}`);
     try {
       await page.waitForFunction(() => performance.getEntriesByName("backbeat:item-ready").length > 0, null, { timeout: 30_000 });
     } catch (e) {
@@ -116,18 +124,27 @@ for (const t of made) {
       const claim = performance.getEntriesByName("backbeat:claim").at(-1);
       const ready = performance.getEntriesByName("backbeat:item-ready").at(-1);
       const peaks = performance.getEntriesByType("resource").filter((e) => e.name.includes("peaks.dat"));
-      return { ms: ready.startTime - claim.startTime, peaksBytes: peaks.reduce((a, e) => a + (e.encodedBodySize || 0), 0) };
+      const claimed = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/claim")).at(-1);
+      return {
+        ms: ready.startTime - claim.startTime,
+        peaksBytes: peaks.reduce((a, e) => a + (e.encodedBodySize || 0), 0),
+        claimMs: claimed ? claimed.responseEnd - claimed.startTime : NaN,
+        claimBytes: claimed?.encodedBodySize ?? 0,
+      };
     });
     if (i > 0) {
       open.push(r.ms);
       bytes.push(r.peaksBytes);
+      claims.push(r.claimMs);
+      claimBytes = r.claimBytes;
     }
     const item = Number(await page.getByTestId("workspace").getAttribute("data-item"));
     await call(annotator, "POST", `/annotation/items/${item}/postpone`);
   }
-  // The peer: the whole original file, decoded in the page (what wavesurfer.js does).
+  // The peer: the whole original file, decoded in the page (what wavesurfer.js does); once
+  // per track.
   const peer = [];
-  for (let i = 0; i < Math.min(5, runs); i++) {
+  for (let i = 0; i < (variant === 0 ? Math.min(5, runs) : 0); i++) {
     peer.push(
       await page.evaluate(async (url) => {
         const t0 = performance.now();
@@ -147,13 +164,14 @@ for (const t of made) {
   }
   console.log(
     JSON.stringify({
-      label: t.label,
+      label: project.label,
       runs: open.length,
       p50: pct(open, 50),
       p95: pct(open, 95),
       max: Math.max(...open),
       peaksBytes: pct(bytes, 50),
-      modelBeats: t.modelBeats,
+      claimP50: pct(claims, 50),
+      claimBytes,
       peerP50: pct(peer.map((p) => p.ms), 50),
       peerBytes: peer[0]?.bytes ?? 0,
       peerFailed: peer.find((p) => p.failed)?.failed ?? null,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Opening an annotation item in the web app (issue 16: p95 < 300 ms on loopback, for a
-# 4-minute and a 2-hour track): the release `backbeat serve` with the app built in, a 4-minute
+# 4-minute and a 2-hour track, without and with the built-in model's beat grid drawn on it):
+# the release `backbeat serve` with the app built in, a 4-minute
 # and a 2-hour MP3 (looped from a dev recording) processed by the real pipeline, and Chromium
 # (Playwright) opening each item `--runs` times from the claim to a drawn waveform and playable
 # audio (the HLS ladder). The peer is how Label Studio's wavesurfer.js draws a waveform: fetch
@@ -51,14 +52,19 @@ node "$REPO/bench/webapp_open.mjs" --base "http://127.0.0.1:$PORT" --admin admin
     echo
     echo "Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}') on loopback; release \`backbeat serve\`; 128 kb/s MP3s looped from \`$(basename "$SOURCE")\`. From the claim to a drawn waveform and playable audio (HLS \`canplay\`), $RUNS opens per track after one warm-up. Peer: the whole file fetched and decoded in the page (wavesurfer.js, Label Studio), median of 5."
     echo
-    echo "| track | p50 ms | p95 ms | max ms | waveform bytes fetched | peer ms | peer bytes | peer ÷ Backbeat (p50) |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| track | p50 ms | p95 ms | max ms | of which the claim (p50 ms, bytes) | waveform bytes fetched | peer ms | peer bytes | peer ÷ Backbeat (p50) |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     python3 - "$TMP/results.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
+    claim = f"{r['claimP50']:.0f} ms, {r['claimBytes']:,} B"
+    if r.get("peerP50") is None:
+        # The same track with the model's beat grid: the peer ran once, on the row above.
+        print(f"| {r['label']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {claim} | {r['peaksBytes']:,} | (above) | | |")
+        continue
     peer = f"{r['peerP50']:.0f}" if not r.get("peerFailed") else f"failed after {r['peerP50']:.0f} ms: {r['peerFailed']}"
     ratio = f"{r['peerP50'] / r['p50']:.1f}" if not r.get("peerFailed") else "—"
-    print(f"| {r['label']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {r['peaksBytes']:,} | {peer} | {r['peerBytes']:,} | {ratio} |")
+    print(f"| {r['label']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {claim} | {r['peaksBytes']:,} | {peer} | {r['peerBytes']:,} | {ratio} |")
 PY
 } | tee "$out"

@@ -376,12 +376,20 @@ function ItemView(props: { project: Project; work: Work; onDone: () => void }) {
         ctx.fillRect(a, 0, z - a, 5);
         ctx.globalAlpha = 1;
       }
-      ctx.fillStyle = "rgba(71,85,105,0.7)";
+      // One dashed path for all of them: a 2-hour grid shows over a thousand at once.
+      ctx.save();
+      ctx.strokeStyle = "rgba(71,85,105,0.7)";
+      ctx.lineWidth = 1;
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
       for (const m of model.markers) {
         const x = Math.round(timeToX(v, m.time));
         if (x < 0 || x > b.width) continue;
-        for (let y = 0; y < h; y += 6) ctx.fillRect(x, y, 1, 3);
+        ctx.moveTo(x + 0.5, 0);
+        ctx.lineTo(x + 0.5, h);
       }
+      ctx.stroke();
+      ctx.restore();
     }
     if (showOthers && reviewing) {
       others.forEach((o, i) => {
