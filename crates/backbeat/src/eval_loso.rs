@@ -2,10 +2,11 @@
 //! figures with the key and tempo decisions chosen on the other sources only.
 //!
 //! The decisions are re-made from what the analysis kept ([`DecisionFeatures`]: the pitch-class
-//! profile, the tempo salience curve), so trying 9 key candidates and 24 tempo priors costs
-//! no second decode. Constants outside these grids (bands per octave, peak thresholds, the
-//! beat tracker's) stay as chosen on the whole dev set: the LOSO figures are honest about
-//! the profile, the harmonic weighting and the tempo prior only.
+//! profile, the tempo salience curve and onset strength), so trying 9 key candidates and 144
+//! tempo decisions (24 priors × 6 octave-check thresholds) costs no second decode. Constants
+//! outside these grids (bands per octave, peak thresholds, the beat tracker's, the form of the
+//! accent measure) stay as chosen on the whole dev set: the LOSO figures are honest about the
+//! profile, the harmonic weighting, the tempo prior and the halving threshold only.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -15,7 +16,7 @@ use backbeat_audio::eval::{
     KeyLabel, Label, Prediction, Report,
 };
 use backbeat_audio::key::{decide, KeyParams};
-use backbeat_audio::rhythm::TempoPrior;
+use backbeat_audio::rhythm::TempoDecision;
 use backbeat_audio::DecisionFeatures;
 use serde::Serialize;
 
@@ -39,8 +40,9 @@ pub struct SourceFigures {
     pub loso: Report,
     /// The key candidate chosen without this source (`None`: no other source has key labels).
     pub key_params: Option<&'static str>,
-    /// The tempo prior chosen without this source, as `centre BPM / width octaves`.
-    pub tempo_prior: Option<String>,
+    /// The tempo decision chosen without this source, as `centre BPM / width octaves, halving
+    /// threshold`.
+    pub tempo_decision: Option<String>,
 }
 
 /// The whole leave-one-source-out report.
@@ -56,10 +58,11 @@ pub struct LosoReport {
 /// Scores every file with the decisions chosen without its source.
 pub fn evaluate(files: &[Evaluated]) -> LosoReport {
     let keys = KeyParams::candidates();
-    let priors = TempoPrior::candidates();
+    let decisions = TempoDecision::candidates();
     let sources: Vec<&str> = files.iter().map(|f| f.label.source.as_str()).collect();
     let key_scores: Vec<Vec<Option<f64>>> = files.iter().map(|f| key_row(f, &keys)).collect();
-    let tempo_scores: Vec<Vec<Option<f64>>> = files.iter().map(|f| tempo_row(f, &priors)).collect();
+    let tempo_scores: Vec<Vec<Option<f64>>> =
+        files.iter().map(|f| tempo_row(f, &decisions)).collect();
     let key_folds = by_source(leave_one_source_out(&sources, &key_scores));
     let tempo_folds = by_source(leave_one_source_out(&sources, &tempo_scores));
 
@@ -68,12 +71,12 @@ pub fn evaluate(files: &[Evaluated]) -> LosoReport {
         .map(|f| {
             let source = f.label.source.as_str();
             let key = key_folds.get(source).copied().flatten().map(|i| &keys[i]);
-            let prior = tempo_folds
+            let decision = tempo_folds
                 .get(source)
                 .copied()
                 .flatten()
-                .map(|i| &priors[i]);
-            loso_eval(f, key, prior)
+                .map(|i| &decisions[i]);
+            loso_eval(f, key, decision)
         })
         .collect();
 
@@ -97,16 +100,16 @@ pub fn evaluate(files: &[Evaluated]) -> LosoReport {
                 .copied()
                 .flatten()
                 .map(|i| keys[i].name),
-            tempo_prior: tempo_folds
+            tempo_decision: tempo_folds
                 .get(source)
                 .copied()
                 .flatten()
-                .map(|i| prior_name(&priors[i])),
+                .map(|i| decision_name(&decisions[i])),
         })
         .collect();
     LosoReport {
         key_candidates: keys.len(),
-        tempo_candidates: priors.len(),
+        tempo_candidates: decisions.len(),
         pooled: Report::from_files(&loso_evals),
         sources,
     }
@@ -116,8 +119,16 @@ fn by_source(folds: Vec<Fold>) -> BTreeMap<String, Option<usize>> {
     folds.into_iter().map(|f| (f.source, f.chosen)).collect()
 }
 
-fn prior_name(p: &TempoPrior) -> String {
-    format!("{} BPM / {} oct", p.centre_bpm, p.octaves)
+fn decision_name(d: &TempoDecision) -> String {
+    let halve = if d.halve_at.is_finite() {
+        format!("halve ≥ {}", d.halve_at)
+    } else {
+        "no halving".to_string()
+    };
+    format!(
+        "{} BPM / {} oct, {halve}",
+        d.prior.centre_bpm, d.prior.octaves
+    )
 }
 
 /// The MIREX weight of each key candidate on a key-labelled file (0 for a file that failed or
@@ -137,13 +148,13 @@ fn key_row(f: &Evaluated, keys: &[KeyParams]) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// ACC1 of each tempo prior on a tempo-labelled file, ACC2 breaking ties (a thousandth: less
+/// ACC1 of each tempo decision on a tempo-labelled file, ACC2 breaking ties (a thousandth: less
 /// than one file's ACC1 on any set this size).
-fn tempo_row(f: &Evaluated, priors: &[TempoPrior]) -> Vec<Option<f64>> {
+fn tempo_row(f: &Evaluated, decisions: &[TempoDecision]) -> Vec<Option<f64>> {
     let Some(reference) = f.label.bpm else {
-        return vec![None; priors.len()];
+        return vec![None; decisions.len()];
     };
-    priors
+    decisions
         .iter()
         .map(|p| {
             let bpm = f.features.and_then(|x| x.rhythm.bpm(p));
@@ -153,9 +164,9 @@ fn tempo_row(f: &Evaluated, priors: &[TempoPrior]) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// The file scored with the fold's key candidate and tempo prior (the shipped ones where the
+/// The file scored with the fold's key candidate and tempo decision (the shipped ones where the
 /// fold chose them, or had nothing to choose on).
-fn loso_eval(f: &Evaluated, key: Option<&KeyParams>, prior: Option<&TempoPrior>) -> FileEval {
+fn loso_eval(f: &Evaluated, key: Option<&KeyParams>, decision: Option<&TempoDecision>) -> FileEval {
     let (Some(prediction), Some(features)) = (f.prediction, f.features) else {
         return f.eval.clone();
     };
@@ -167,8 +178,8 @@ fn loso_eval(f: &Evaluated, key: Option<&KeyParams>, prior: Option<&TempoPrior>)
             .and_then(|pc| decide(pc, k))
             .map(|k| KeyLabel::from_key(&k));
     }
-    if let Some(prior) = prior.filter(|p| **p != TempoPrior::default()) {
-        let rhythm = features.rhythm.rhythm(prior);
+    if let Some(decision) = decision.filter(|d| **d != TempoDecision::default()) {
+        let rhythm = features.rhythm.rhythm(decision);
         p.bpm = rhythm.bpm;
         p.beats = rhythm.beats;
     }
@@ -180,7 +191,7 @@ pub fn render_text(r: &LosoReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\nleave one source out: each source scored with the key candidate ({}) and tempo prior ({}) that did best on the other sources",
+        "\nleave one source out: each source scored with the key candidate ({}) and tempo decision ({}) that did best on the other sources",
         r.key_candidates, r.tempo_candidates
     );
     let _ = writeln!(
@@ -224,7 +235,7 @@ pub fn render_text(r: &LosoReport) -> String {
         let chosen = format!(
             "key {} · tempo {}",
             src.key_params.unwrap_or("-"),
-            src.tempo_prior.as_deref().unwrap_or("-")
+            src.tempo_decision.as_deref().unwrap_or("-")
         );
         row(&mut s, &src.source, &src.plain, &src.loso, &chosen);
         plain_all.push(src);

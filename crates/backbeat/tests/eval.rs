@@ -79,7 +79,7 @@ fn each_source_is_scored_without_its_own_labels() {
     for s in loso["sources"].as_array().unwrap() {
         assert_eq!(s["files"], 1, "{s}");
         assert!(s["key_params"].is_string(), "{s}");
-        assert!(s["tempo_prior"].as_str().unwrap().contains("BPM"), "{s}");
+        assert!(s["tempo_decision"].as_str().unwrap().contains("BPM"), "{s}");
         // A clean C-major chord at 120 BPM: whatever the other source chose still gets it.
         assert_eq!(s["loso"]["key"]["weighted"], 1.0, "{s}");
         assert_eq!(s["loso"]["tempo"]["acc1"], 1, "{s}");

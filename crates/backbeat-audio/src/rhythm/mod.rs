@@ -6,7 +6,9 @@
 //! 2. at `finish`: the envelope minus its local mean (half-wave rectified) is the onset-strength
 //!    function; [`tempo`] picks the global beat period from a windowed autocorrelation with a
 //!    harmonic comb and a tempo prior; [`beats`] places beats by Viterbi decoding over a
-//!    (beat interval, phase) state space constrained around that period.
+//!    (beat interval, phase) state space constrained around that period; [`octave`] halves a
+//!    fast answer whose beats alternate strong and weak (the comb's eighth notes of a slow
+//!    piece) and the beats are tracked again at the half tempo.
 //!
 //! `confidence` comes from the tempo salience: the mean normalised autocorrelation of the
 //! onset-strength function at the first multiples of the chosen period (1 for a perfectly
@@ -14,13 +16,14 @@
 //! `n`-frame envelope and rescaled to [0, 1]. Frames below -70 dBFS RMS count as silence.
 
 pub mod beats;
+pub mod octave;
 pub mod onset;
 pub mod tempo;
 
 use serde::Serialize;
 
-use onset::OnsetDetector;
-pub use tempo::TempoPrior;
+use onset::{Envelopes, OnsetDetector};
+pub use tempo::{TempoDecision, TempoPrior};
 
 /// Sample rates analysed; outside, the frame grid would be degenerate (a few Hz) or the beat
 /// tracker's state space huge (MHz), and no audio comes at such rates.
@@ -90,62 +93,66 @@ impl RhythmAnalyzer {
             return Rhythm::none();
         }
         let fps = f64::from(self.sample_rate.max(1)) / self.onsets.hop() as f64;
-        analyse_envelope(&self.onsets.finish(), fps)
+        analyse_envelope(self.onsets.finish_bands(), fps)
     }
 
     /// [`finish`](Self::finish) and the envelope it worked from, so an evaluation can try
-    /// other tempo priors ([`RhythmFeatures`]) without analysing again.
+    /// other tempo decisions ([`RhythmFeatures`]) without analysing again.
     pub fn finish_with_envelope(self) -> (Rhythm, RhythmFeatures) {
         if !SUPPORTED_RATES.contains(&self.sample_rate) {
-            let none = RhythmFeatures::new(&[], 1.0);
+            let none = RhythmFeatures::new(Envelopes::default(), 1.0);
             return (Rhythm::none(), none);
         }
         let fps = f64::from(self.sample_rate.max(1)) / self.onsets.hop() as f64;
-        let features = RhythmFeatures::new(&self.onsets.finish(), fps);
-        (features.rhythm(&TempoPrior::default()), features)
+        let features = RhythmFeatures::new(self.onsets.finish_bands(), fps);
+        (features.rhythm(&TempoDecision::default()), features)
     }
 }
 
 /// What the tempo decision works from, kept to decide again under other priors: the onset
-/// strength and the comb salience of every candidate tempo (which no prior changes).
+/// strength (all bands, and the low bands alone) and the comb salience of every candidate tempo
+/// (which no prior changes).
 #[derive(Debug, Clone)]
 pub struct RhythmFeatures {
     odf: Vec<f32>,
+    low: Vec<f32>,
     fps: f64,
     curve: Vec<(f64, f64, f64)>,
 }
 
 impl RhythmFeatures {
-    fn new(env: &[f32], fps: f64) -> Self {
-        let odf = onset_strength(env, fps);
+    fn new(env: Envelopes, fps: f64) -> Self {
+        let odf = onset_strength(env.all, fps);
+        let low = onset_strength(env.low, fps);
         let curve = if odf.iter().all(|&v| v <= 1e-6) {
             Vec::new()
         } else {
             tempo::salience_curve(&odf, fps)
         };
-        RhythmFeatures { odf, fps, curve }
+        RhythmFeatures {
+            odf,
+            low,
+            fps,
+            curve,
+        }
     }
 
-    /// The tempo under `prior`, as [`rhythm`](Self::rhythm) would report it (without tracking
-    /// the beats).
-    pub fn bpm(&self, prior: &TempoPrior) -> Option<f64> {
-        let est = tempo::choose(&self.curve, self.odf.len(), prior)?;
-        (est.salience >= MIN_SALIENCE).then(|| 60.0 * self.fps / est.period)
+    /// The tempo under `decision`, as [`rhythm`](Self::rhythm) would report it.
+    pub fn bpm(&self, decision: &TempoDecision) -> Option<f64> {
+        self.decide(decision)
+            .map(|(est, _)| 60.0 * self.fps / est.period)
     }
 
-    /// Tempo and beats under `prior`.
-    pub fn rhythm(&self, prior: &TempoPrior) -> Rhythm {
-        let Some(est) = tempo::choose(&self.curve, self.odf.len(), prior) else {
-            return Rhythm::none();
-        };
-        if est.salience < MIN_SALIENCE {
+    /// Tempo and beats under `decision`.
+    pub fn rhythm(&self, decision: &TempoDecision) -> Rhythm {
+        let Some((est, frames)) = self.decide(decision) else {
+            // No pulse, or one too faint to report: say how faint.
+            let faint = tempo::choose(&self.curve, self.odf.len(), &decision.prior);
             return Rhythm {
-                confidence: est.confidence,
+                confidence: faint.map_or(0.0, |e| e.confidence),
                 ..Rhythm::none()
             };
-        }
-        let reward = standardise(&self.odf);
-        let frames = trim_inactive(beats::track(&reward, est.period), &self.odf, self.fps);
+        };
         let beats = frames
             .into_iter()
             .map(|f| (f as f64 / self.fps + BEAT_OFFSET_S).max(0.0))
@@ -156,11 +163,34 @@ impl RhythmFeatures {
             beats,
         }
     }
+
+    /// The salient tempo under `decision` and its beat frames: the prior's choice, halved when
+    /// it is fast and its beats alternate strong and weak ([`octave`]).
+    fn decide(&self, decision: &TempoDecision) -> Option<(tempo::TempoEstimate, Vec<usize>)> {
+        let est = tempo::choose(&self.curve, self.odf.len(), &decision.prior)?;
+        if est.salience < MIN_SALIENCE {
+            return None;
+        }
+        let reward = standardise(&self.odf);
+        let track = |period: f64| trim_inactive(beats::track(&reward, period), &self.odf, self.fps);
+        let frames = track(est.period);
+        let bpm = 60.0 * self.fps / est.period;
+        let accented = bpm >= octave::CHECK_FROM_BPM
+            && octave::accented(&self.odf, &self.low, &frames, decision.halve_at);
+        let halved = accented
+            .then(|| tempo::at_period(&self.curve, self.odf.len(), 2.0 * est.period))
+            .flatten()
+            .filter(|slow| slow.salience >= MIN_SALIENCE);
+        Some(match halved {
+            Some(slow) => (slow, track(slow.period)),
+            None => (est, frames),
+        })
+    }
 }
 
-/// Tempo and beats from a spectral-flux envelope sampled at `fps` frames per second.
-pub fn analyse_envelope(env: &[f32], fps: f64) -> Rhythm {
-    RhythmFeatures::new(env, fps).rhythm(&TempoPrior::default())
+/// Tempo and beats from spectral-flux envelopes sampled at `fps` frames per second.
+pub fn analyse_envelope(env: Envelopes, fps: f64) -> Rhythm {
+    RhythmFeatures::new(env, fps).rhythm(&TempoDecision::default())
 }
 
 /// Drop leading and trailing beats where the music has not started or has ended: the onset
@@ -201,13 +231,14 @@ fn moving_average(x: &[f32], half: usize) -> Vec<f64> {
 }
 
 /// The envelope minus its centred moving average, half-wave rectified.
-fn onset_strength(env: &[f32], fps: f64) -> Vec<f32> {
+/// In place: an hour's envelopes are 1.2 MB each, and two of them are kept.
+fn onset_strength(mut env: Vec<f32>, fps: f64) -> Vec<f32> {
     let half = ((LOCAL_MEAN_S * fps) as usize).max(1);
-    let local = moving_average(env, half);
-    env.iter()
-        .zip(&local)
-        .map(|(&v, &mean)| (f64::from(v) - mean).max(0.0) as f32)
-        .collect()
+    let local = moving_average(&env, half);
+    for (v, &mean) in env.iter_mut().zip(&local) {
+        *v = (f64::from(*v) - mean).max(0.0) as f32;
+    }
+    env
 }
 
 /// Zero mean, unit variance: a beat on an average frame earns nothing, on a strong onset a lot.

@@ -3,8 +3,10 @@
 //! Per hop (≈ 11.6 ms at 22.05 kHz) one Hann-windowed FFT frame is taken, bin magnitudes are
 //! pooled into logarithmically spaced bands (6 per octave, so a bass note and a hi-hat weigh
 //! alike), compressed with `ln(1 + γ·m)` (loudness-like, so the envelope hardly depends on the
-//! gain) and the half-wave-rectified increase over the previous frame is summed over bands. Only
-//! this one number per frame is kept: memory is ~350 bytes per second of audio.
+//! gain) and the half-wave-rectified increase over the previous frame is summed over bands: over
+//! all of them (the envelope the tempo and beats come from), and over the bands below 200 Hz
+//! alone (the kick drum, which the octave check reads). Only these two numbers per frame are
+//! kept: memory is ~700 bytes per second of audio.
 
 use crate::spectrum::HannFft;
 
@@ -18,6 +20,8 @@ const GATE_POWER: f32 = 1e-7;
 const F_LOW: f32 = 30.0;
 /// Highest band edge (Hz).
 const F_HIGH: f32 = 11_000.0;
+/// Bands starting below this (Hz) make the low envelope (kick drum, bass).
+const LOW_SPLIT_HZ: f32 = 200.0;
 /// Bands per octave (a whole tone each): fine enough to separate simultaneous instruments (2, 4,
 /// 6, 8 and 12 tried on the dev set: 6–8 best, 2 clearly worse).
 const BANDS_PER_OCTAVE: f32 = 6.0;
@@ -30,6 +34,14 @@ pub fn frame_and_hop(sample_rate: u32) -> (usize, usize) {
     (frame, frame / 4)
 }
 
+/// The onset envelopes of a stream, one value per hop each: the flux summed over all bands, and
+/// over the low bands alone (where a kick drum shows, for the octave check).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Envelopes {
+    pub all: Vec<f32>,
+    pub low: Vec<f32>,
+}
+
 /// Streaming spectral-flux onset detector; push samples, read [`OnsetDetector::envelope`].
 pub struct OnsetDetector {
     frame: usize,
@@ -39,13 +51,15 @@ pub struct OnsetDetector {
     pending: Vec<f32>,
     /// Band index of every FFT bin, `usize::MAX` for bins outside all bands.
     bin_band: Vec<usize>,
+    /// Bands below this index are low.
+    low_until: usize,
     /// 1 / (bins in band · full-scale sine magnitude): turns band sums into normalised means.
     band_norm: Vec<f32>,
     band_acc: Vec<f32>,
     prev_log: Vec<f32>,
     cur_log: Vec<f32>,
     first: bool,
-    envelope: Vec<f32>,
+    envelopes: Envelopes,
 }
 
 impl OnsetDetector {
@@ -53,6 +67,13 @@ impl OnsetDetector {
     pub fn new(sample_rate: u32) -> Self {
         let (frame, hop) = frame_and_hop(sample_rate);
         let (bin_band, n_bands) = band_map(sample_rate, frame);
+        let bin_hz = sample_rate as f32 / frame as f32;
+        // The first band whose lowest bin reaches the split.
+        let low_until = bin_band
+            .iter()
+            .enumerate()
+            .find(|&(k, &b)| b != usize::MAX && k as f32 * bin_hz >= LOW_SPLIT_HZ)
+            .map_or(n_bands, |(_, &b)| b);
         let mut counts = vec![0usize; n_bands];
         for &b in &bin_band {
             if let Some(c) = counts.get_mut(b) {
@@ -73,12 +94,13 @@ impl OnsetDetector {
             // very start of the file is seen and frame times need no offset.
             pending: vec![0.0; frame / 2],
             bin_band,
+            low_until,
             band_norm,
             band_acc: vec![0.0; n_bands],
             prev_log: vec![0.0; n_bands],
             cur_log: vec![0.0; n_bands],
             first: true,
-            envelope: Vec::new(),
+            envelopes: Envelopes::default(),
         }
     }
 
@@ -106,11 +128,17 @@ impl OnsetDetector {
 
     /// The onset envelope so far, one value per hop, frame k centred on sample k·hop.
     pub fn envelope(&self) -> &[f32] {
-        &self.envelope
+        &self.envelopes.all
     }
 
     /// Flush the final partial frames (zero-padded) and return the envelope.
-    pub fn finish(mut self) -> Vec<f32> {
+    pub fn finish(self) -> Vec<f32> {
+        self.finish_bands().all
+    }
+
+    /// Flush the final partial frames (zero-padded) and return the envelope with its low-band
+    /// part.
+    pub fn finish_bands(mut self) -> Envelopes {
         // Frame k is due while its centre lies inside the pushed audio, i.e. while more than
         // half a frame of real samples is pending.
         let mut real = self.pending.len();
@@ -121,7 +149,7 @@ impl OnsetDetector {
             self.pending.drain(..self.hop);
             real = real.saturating_sub(self.hop);
         }
-        self.envelope
+        self.envelopes
     }
 
     fn process_frame(&mut self) {
@@ -140,23 +168,29 @@ impl OnsetDetector {
                 }
             }
         }
-        let mut flux = 0.0f32;
-        for ((cur, prev), (&acc, &norm)) in self
+        let (mut flux, mut low) = (0.0f32, 0.0f32);
+        for (band, ((cur, prev), (&acc, &norm))) in self
             .cur_log
             .iter_mut()
             .zip(self.prev_log.iter_mut())
             .zip(self.band_acc.iter().zip(&self.band_norm))
+            .enumerate()
         {
             *cur = (GAMMA * acc * norm).ln_1p();
-            flux += (*cur - *prev).max(0.0);
+            let rise = (*cur - *prev).max(0.0);
+            flux += rise;
+            if band < self.low_until {
+                low += rise;
+            }
             *prev = *cur;
         }
         // The first frame has no predecessor: its "increase" from nothing is not an onset.
         if self.first {
-            flux = 0.0;
+            (flux, low) = (0.0, 0.0);
             self.first = false;
         }
-        self.envelope.push(flux);
+        self.envelopes.all.push(flux);
+        self.envelopes.low.push(low);
     }
 }
 

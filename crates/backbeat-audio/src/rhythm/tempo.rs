@@ -62,6 +62,46 @@ impl TempoPrior {
     }
 }
 
+/// How the global tempo is decided: the prior over the comb's levels, then the metrical-accent
+/// check ([`super::octave`]) that halves a fast answer whose beats alternate strong and weak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TempoDecision {
+    /// The prior among metrical levels.
+    pub prior: TempoPrior,
+    /// Accent alternation at or above which an answer of at least
+    /// [`super::octave::CHECK_FROM_BPM`] is halved; infinite turns the check off.
+    pub halve_at: f64,
+}
+
+impl Default for TempoDecision {
+    /// 0.2 is the middle of the gap on the dev set between the doubled answers (alternation
+    /// 0.20–0.56) and the right fast ones (≤ 0.12, one at 0.199): chosen on the whole set, and
+    /// re-chosen without each source by the leave-one-source-out evaluation.
+    fn default() -> Self {
+        TempoDecision {
+            prior: TempoPrior::default(),
+            halve_at: 0.2,
+        }
+    }
+}
+
+impl TempoDecision {
+    /// The candidates, the default first: every prior candidate × six thresholds (the last
+    /// one off).
+    pub fn candidates() -> Vec<TempoDecision> {
+        let mut out = vec![TempoDecision::default()];
+        for prior in TempoPrior::candidates() {
+            for halve_at in [0.2, 0.15, 0.25, 0.3, 0.4, f64::INFINITY] {
+                let d = TempoDecision { prior, halve_at };
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The tempo estimate: period in frames and the comb salience at that period.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TempoEstimate {
@@ -180,6 +220,25 @@ pub fn choose(
         }
     }
     let (_, period, salience) = best?;
+    estimate_at(period, salience, frames)
+}
+
+/// The estimate for `period` on `curve` itself, whatever the prior says (the point of the curve
+/// nearest to that period, within the grid's half step); `None` when the curve has no salient
+/// point there.
+pub fn at_period(curve: &[(f64, f64, f64)], frames: usize, period: f64) -> Option<TempoEstimate> {
+    let &(_, tau, salience) = curve.iter().min_by(|a, b| {
+        (a.1 / period)
+            .ln()
+            .abs()
+            .total_cmp(&(b.1 / period).ln().abs())
+    })?;
+    // The grid steps by 0.5 %: a nearest point further off means the period is out of range.
+    ((tau / period).ln().abs() <= 0.005).then_some(())?;
+    estimate_at(period, salience, frames)
+}
+
+fn estimate_at(period: f64, salience: f64, frames: usize) -> Option<TempoEstimate> {
     let chance = 1.0 / (frames.max(1) as f64).sqrt();
     (salience > 0.0).then_some(TempoEstimate {
         period,
