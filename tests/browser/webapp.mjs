@@ -182,6 +182,15 @@ await step("listener", async () => {
   await page.waitForURL(/\/tracks\//);
   await page.getByTestId("waveform").waitFor();
   await page.getByTestId("bpm").waitFor();
+  // The tempo curve: drawn, and said in words (the demo grooves keep one tempo for 30 s).
+  const curve = page.getByTestId("tempo-curve");
+  await curve.waitFor();
+  const curveSaid = await curve.getAttribute("aria-label");
+  check(
+    "the tempo curve is drawn and spoken (a steady groove: steady)",
+    /^Tempo curve: steady at \d+ BPM$/.test(curveSaid) && Number(await curve.getAttribute("data-points")) >= 10,
+    { curveSaid, points: await curve.getAttribute("data-points") },
+  );
   await stable(page, "track page");
   // The overview strip: the whole track under a zoomed-in view; End moves the window to the
   // end, a click centres it where it lands.

@@ -119,6 +119,7 @@ fn odd_sample_rates_do_not_panic() {
             bpm: None,
             confidence: 0.0,
             beats: vec![],
+            tempo_curve: vec![],
         };
         let r = d.finish(&rhythm);
         assert!(

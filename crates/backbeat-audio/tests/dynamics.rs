@@ -13,6 +13,7 @@ fn no_rhythm() -> Rhythm {
         bpm: None,
         confidence: 0.0,
         beats: Vec::new(),
+        tempo_curve: vec![],
     }
 }
 
@@ -120,6 +121,7 @@ fn rhythm_fields_drive_danceability() {
         bpm: Some(120.0),
         confidence: 0.9,
         beats,
+        tempo_curve: vec![],
     };
     let slow = Rhythm {
         bpm: Some(40.0),
@@ -152,7 +154,7 @@ proptest! {
     fn chunking_does_not_change_the_result(chunk in 1usize..5000) {
         let signal = beat(4.0, 0.5, 0.4);
         let beats = vec![0.0, 0.5, 1.0, 1.5, 2.0];
-        let rhythm = Rhythm { bpm: Some(120.0), confidence: 0.5, beats };
+        let rhythm = Rhythm { bpm: Some(120.0), confidence: 0.5, beats, tempo_curve: vec![] };
         let whole = analyse_chunked(&signal, 4096, &rhythm);
         prop_assert_eq!(analyse_chunked(&signal, chunk, &rhythm), whole);
     }

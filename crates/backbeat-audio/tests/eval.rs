@@ -138,6 +138,8 @@ fn report_on_synthetic_values() {
         bpm: Some(201.0),
         bpm_confidence: Some(0.4),
         beats: vec![1.0, 2.0],
+        // Two annotated beats are one interval: too few to score a curve point on.
+        tempo_curve: vec![(1.5, 60.0)],
         key: key("E minor"),
         lufs: Some(-14.3),
         true_peak_db: Some(-0.5),
@@ -186,6 +188,7 @@ fn report_on_synthetic_values() {
     // F: file a = 1, file b: P = 1, R = 1/2, F = 2/3; mean 5/6.
     assert_eq!(r.beat_f.n, 2);
     assert!((r.beat_f.mean - 5.0 / 6.0).abs() < 1e-12);
+    assert_eq!((r.tempo_curve.n, r.tempo_curve.correct), (0, 0));
     // Key: 0.5 + 0.3 + 0 over 3.
     assert!((r.key.weighted - 0.8 / 3.0).abs() < 1e-12);
     assert_eq!((r.key.counts, r.key.missing), ([0, 1, 1, 0, 1], 1));

@@ -47,14 +47,21 @@ fn click_track(bpm: f64, secs: f64, first: f64) -> (Vec<f32>, Vec<f64>) {
 /// Kick (low decaying sine) on beats 1 and 3, snare (noise burst) on 2 and 4, soft hi-hat
 /// (short high noise) on every eighth note, over a quiet noise floor.
 fn drum_pattern(bpm: f64, secs: f64) -> (Vec<f32>, Vec<f64>) {
+    drum_pattern_along(|_| bpm, secs)
+}
+
+/// [`drum_pattern`] whose tempo at `t` seconds is `bpm(t)`.
+fn drum_pattern_along(bpm: impl Fn(f64) -> f64, secs: f64) -> (Vec<f32>, Vec<f64>) {
     let n = (secs * SR) as usize;
     let mut x: Vec<f32> = noise(n, 7).iter().map(|v| v * 0.002).collect();
     let hiss = noise(n, 99);
-    let beat = 60.0 / bpm;
     let mut beats = Vec::new();
     let mut k = 0usize;
+    let mut t = 0.1;
     loop {
-        let t = 0.1 + k as f64 * beat / 2.0;
+        if k > 0 {
+            t += 30.0 / bpm(t);
+        }
         if t > secs - 0.2 {
             break;
         }
@@ -229,6 +236,70 @@ fn slow_groove_with_sounded_eighths_is_not_doubled() {
         let f = f_measure(&beats, &rhythm.beats, 0.03);
         assert!(f >= 0.9, "eighths groove {bpm}: F = {f}");
     }
+}
+
+/// The curve point nearest to `time` seconds.
+fn curve_at(r: &Rhythm, time: f64) -> f64 {
+    r.tempo_curve
+        .iter()
+        .min_by(|a, b| (a.time - time).abs().total_cmp(&(b.time - time).abs()))
+        .map_or(0.0, |p| p.bpm)
+}
+
+#[test]
+fn steady_drums_give_a_flat_tempo_curve() {
+    let (x, _) = drum_pattern(110.0, 40.0);
+    let r = analyse(&x, 4096);
+    assert!(r.tempo_curve.len() >= 14, "{:?}", r.tempo_curve);
+    for p in &r.tempo_curve {
+        assert!((p.bpm / 110.0 - 1.0).abs() < 0.03, "{p:?}");
+    }
+    assert!((r.tempo_curve[1].time - r.tempo_curve[0].time - 2.0).abs() < 0.05);
+}
+
+#[test]
+fn a_tempo_change_between_sections_is_followed() {
+    // 36 s at 96 BPM, then 20 s at 126: the curve shows both, the tempo is the longer
+    // section's, and the beats follow through the change.
+    let bpm = |t: f64| if t < 36.0 { 96.0 } else { 126.0 };
+    let (x, beats) = drum_pattern_along(bpm, 56.0);
+    let r = analyse(&x, 4096);
+    assert_tempo(&r, 96.0, "stepped drums");
+    assert!(
+        (curve_at(&r, 16.0) / 96.0 - 1.0).abs() < 0.03,
+        "{:?}",
+        r.tempo_curve
+    );
+    assert!(
+        (curve_at(&r, 50.0) / 126.0 - 1.0).abs() < 0.03,
+        "{:?}",
+        r.tempo_curve
+    );
+    let f = f_measure(&beats, &r.beats, 0.07);
+    assert!(f > 0.9, "beat F {f}");
+}
+
+#[test]
+fn an_accelerando_is_followed() {
+    // 20 s at 84 BPM, 20 s speeding up to 120, then 30 s at 120 (the dominant tempo).
+    let bpm = |t: f64| 84.0 + 36.0 * ((t - 20.0) / 20.0).clamp(0.0, 1.0);
+    let (x, beats) = drum_pattern_along(bpm, 70.0);
+    let r = analyse(&x, 4096);
+    assert_tempo(&r, 120.0, "accelerating drums");
+    for p in r
+        .tempo_curve
+        .iter()
+        .filter(|p| p.time > 6.0 && p.time < 64.0)
+    {
+        // The window spans 8 s: on the ramp its tempo is the mean over the window.
+        assert!(
+            (p.bpm / bpm(p.time) - 1.0).abs() < 0.06,
+            "{p:?} vs {}",
+            bpm(p.time)
+        );
+    }
+    let f = f_measure(&beats, &r.beats, 0.07);
+    assert!(f > 0.9, "beat F {f}");
 }
 
 #[test]

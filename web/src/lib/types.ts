@@ -93,7 +93,7 @@ export interface AnalysisDoc {
   key: string | null;
   loudnessLufs: number | null;
   analysis: {
-    rhythm?: { bpm: number | null; confidence: number; beats: number[] };
+    rhythm?: { bpm: number | null; confidence: number; beats: number[]; tempo_curve?: { time: number; bpm: number }[] };
     key?: { name?: string; confidence?: number } | null;
     loudness?: Record<string, number>;
     dynamics?: Record<string, number>;

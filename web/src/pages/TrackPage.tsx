@@ -11,6 +11,7 @@ import { Icon, usePlayer } from "../player/PlayerBar";
 import { trackOverview } from "../waveform/Overview";
 import { PeaksReader } from "../waveform/peaks";
 import { gridOverlay, Waveform } from "../waveform/Waveform";
+import { TempoCurve, tempoSummary } from "./TempoCurve";
 
 export function TrackPage(props: { id: string }) {
   const track = useLoad((signal) => api<Track>(`/tracks/${props.id}`, { signal }), [props.id]);
@@ -58,7 +59,7 @@ export function TrackPage(props: { id: string }) {
           ) : !analysis.data ? (
             <Loading label="Loading the analysis" lines={4} />
           ) : (
-            <AnalysisView a={analysis.data} />
+            <AnalysisView a={analysis.data} duration={(t?.audio.durationMs ?? 0) / 1000} />
           )}
         </section>
         {t && <JobsView id={props.id} owner={!!currentUser() && (currentUser()!.role === "admin" || currentUser()!.role === "artist")} />}
@@ -103,8 +104,9 @@ function TrackWaveform(props: { id: string; title: string; beats: number[] }) {
   );
 }
 
-function AnalysisView(props: { a: AnalysisDoc }) {
+function AnalysisView(props: { a: AnalysisDoc; duration: number }) {
   const a = props.a;
+  const curve = a.analysis?.rhythm?.tempo_curve ?? [];
   const reviewed = (field: string) => a.reviewed.find((r) => r.field === field);
   const rb = reviewed("bpm");
   const rk = reviewed("key");
@@ -119,6 +121,15 @@ function AnalysisView(props: { a: AnalysisDoc }) {
           {rb && <span class="badge badge-reviewed" title="settled by people in an annotation project"> reviewed: {String(rb.value)}</span>}
           {a.analysis?.rhythm && <span class="muted"> · confidence {percent(a.analysis.rhythm.confidence)}</span>}
         </dd>
+        {curve.length >= 2 && (
+          <>
+            <dt>Tempo curve</dt>
+            <dd>
+              <span class="muted">{tempoSummary(curve)}</span>
+              <TempoCurve points={curve} duration={props.duration} />
+            </dd>
+          </>
+        )}
         <dt>Key</dt>
         <dd>
           {a.key ?? "—"}

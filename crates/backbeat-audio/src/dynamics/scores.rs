@@ -166,12 +166,14 @@ mod tests {
             bpm: None,
             confidence: 0.0,
             beats: vec![],
+            tempo_curve: vec![],
         };
         let beats: Vec<f64> = (0..40).map(|i| i as f64 * 0.5).collect();
         let good = Rhythm {
             bpm: Some(120.0),
             confidence: 0.9,
             beats,
+            tempo_curve: vec![],
         };
         let slow = Rhythm {
             bpm: Some(50.0),

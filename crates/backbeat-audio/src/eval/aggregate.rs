@@ -43,6 +43,10 @@ impl Report {
                 r.tempo.acc1 += usize::from(a1);
                 r.tempo.acc2 += usize::from(a2);
             }
+            if let Some((hits, scored)) = f.curve {
+                r.tempo_curve.n += scored;
+                r.tempo_curve.correct += hits;
+            }
             if let Some(bf) = f.beat_f {
                 r.beat_f.n += 1;
                 beat_sum += bf;
@@ -121,6 +125,12 @@ impl Report {
         );
         let Mean { n, mean } = self.beat_f;
         let _ = writeln!(s, "beats       F {}  (n={n}, ±70 ms)", opt3(n, mean));
+        let Rate { n, correct } = self.tempo_curve;
+        let _ = writeln!(
+            s,
+            "tempo curve {} of points within 4 % of the annotated local tempo (n={n} points)",
+            frac(correct, n)
+        );
         let KeyFigures {
             n,
             weighted,

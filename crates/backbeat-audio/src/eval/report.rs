@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::beats::{beat_f_measure, BEAT_WINDOW_SECS};
 use super::keys::{mirex_relation, KeyLabel, KeyRelation};
 use super::labels::{Label, SpeechLabel};
-use super::tempo::{tempo_acc1, tempo_acc2};
+use super::tempo::{curve_hits, tempo_acc1, tempo_acc2};
 use crate::Analysis;
 
 /// Decision threshold on the speech and vocal probabilities.
@@ -27,6 +27,8 @@ pub struct Prediction {
     pub bpm_confidence: Option<f64>,
     /// Beat times (s).
     pub beats: Vec<f64>,
+    /// The tempo curve: (time s, BPM) points.
+    pub tempo_curve: Vec<(f64, f64)>,
     /// Key.
     pub key: Option<KeyLabel>,
     /// Integrated loudness (LUFS).
@@ -46,6 +48,12 @@ impl Prediction {
             bpm: a.rhythm.bpm,
             bpm_confidence: a.rhythm.bpm.map(|_| a.rhythm.confidence),
             beats: a.rhythm.beats.clone(),
+            tempo_curve: a
+                .rhythm
+                .tempo_curve
+                .iter()
+                .map(|p| (p.time, p.bpm))
+                .collect(),
             key: a.key.as_ref().map(KeyLabel::from_key),
             lufs: a.loudness.integrated_lufs,
             true_peak_db: a.loudness.true_peak_dbtp,
@@ -72,6 +80,8 @@ pub struct FileEval {
     pub acc2: Option<bool>,
     /// Beat F-measure (±70 ms).
     pub beat_f: Option<f64>,
+    /// Tempo-curve points within 4 % of the annotated beats' local tempo, and points scored.
+    pub curve: Option<(usize, usize)>,
     /// Annotated key, estimated key and their MIREX relation.
     pub key: Option<(String, Option<String>, KeyRelation)>,
     /// |estimated − reference| integrated loudness (LU); `Some(None)` = no estimate.
@@ -108,6 +118,7 @@ pub fn evaluate_file(
         acc1: label.bpm.map(|r| p.bpm.is_some_and(|e| tempo_acc1(r, e))),
         acc2: label.bpm.map(|r| p.bpm.is_some_and(|e| tempo_acc2(r, e))),
         beat_f: reference_beats.map(|r| beat_f_measure(r, &p.beats, BEAT_WINDOW_SECS)),
+        curve: reference_beats.map(|r| curve_hits(p.tempo_curve.iter().copied(), r)),
         key: label.key.map(|r| {
             let rel = mirex_relation(r, p.key);
             (r.name(), p.key.map(|k| k.name()), rel)
@@ -141,6 +152,9 @@ pub struct Report {
     pub tempo_confidence: ConfidenceSeparation,
     /// Mean beat F-measure and number of files with annotated beats.
     pub beat_f: Mean,
+    /// Tempo-curve points (pooled over files with annotated beats) within 4 % of the local
+    /// annotated tempo.
+    pub tempo_curve: Rate,
     /// Key: MIREX weighted score, files with a key label, counts per relation.
     pub key: KeyFigures,
     /// |Δ integrated loudness| (LU) over files above -70 LUFS.

@@ -28,12 +28,34 @@ const START: u8 = u8::MAX;
 /// Beat frames of the best path through `reward` (per-frame reward of placing a beat there)
 /// for a global beat period of `period` frames.
 pub fn track(reward: &[f64], period: f64) -> Vec<usize> {
-    let n = reward.len();
-    if n == 0 || !period.is_finite() || period < 2.0 {
+    if !period.is_finite() || period < 2.0 {
         return Vec::new();
     }
-    let lo = ((period / DRIFT).floor() as usize).max(2);
-    let hi = ((period * DRIFT).ceil() as usize).max(lo);
+    decode(reward, (period, period), |_| period.ln())
+}
+
+/// Beat frames of the best path through `reward` when the beat period moves: `periods[t]` is
+/// the period (frames) the pull draws towards at frame `t` (the last one holds beyond).
+pub fn track_along(reward: &[f64], periods: &[f64]) -> Vec<usize> {
+    let usable = |p: &f64| p.is_finite() && *p >= 2.0;
+    if periods.is_empty() || !periods.iter().all(usable) {
+        return Vec::new();
+    }
+    let lo = periods.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = periods.iter().copied().fold(0.0, f64::max);
+    let last = periods.len() - 1;
+    decode(reward, (lo, hi), |t| periods[t.min(last)].ln())
+}
+
+/// The Viterbi decoding over intervals from `range.0 / DRIFT` to `range.1 * DRIFT`, each beat
+/// pulled towards the period whose logarithm `ln_period(t)` gives at its frame.
+fn decode(reward: &[f64], range: (f64, f64), ln_period: impl Fn(usize) -> f64) -> Vec<usize> {
+    let n = reward.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let lo = ((range.0 / DRIFT).floor() as usize).max(2);
+    let hi = ((range.1 * DRIFT).ceil() as usize).max(lo);
     // At most 255 intervals so a back-pointer fits in a byte (period ≤ ~1000 frames).
     let hi = hi.min(lo + 254);
     let intervals: Vec<usize> = (lo..=hi).collect();
@@ -43,11 +65,11 @@ pub fn track(reward: &[f64], period: f64) -> Vec<usize> {
     let mut score: Vec<Vec<f64>> = intervals.iter().map(|&i| vec![0.0; i]).collect();
     let mut back = vec![START; n * m];
     let mut fresh = vec![0.0f64; m];
-    // Ellis's pull towards the global tempo: squared log-deviation of the interval, per beat.
-    let pull: Vec<f64> = intervals
-        .iter()
-        .map(|&j| GLOBAL_PULL * (j as f64 / period).ln().powi(2))
-        .collect();
+    // Ellis's pull towards the global tempo (or the curve's tempo at the frame): squared
+    // log-deviation of the interval, per beat.
+    let ln_intervals: Vec<f64> = intervals.iter().map(|&j| (j as f64).ln()).collect();
+    let mut pull = vec![0.0f64; m];
+    let mut pulled_to = f64::NAN;
     let mut ending = vec![0.0f64; m];
     let width = 2 * MAX_STEP + 1;
     // penalty[kj * width + d]: cost of reaching interval kj from kj + d - MAX_STEP.
@@ -61,6 +83,13 @@ pub fn track(reward: &[f64], period: f64) -> Vec<usize> {
         })
         .collect();
     for (t, &r) in reward.iter().enumerate() {
+        let lp = ln_period(t);
+        if lp != pulled_to {
+            for (p, &lj) in pull.iter_mut().zip(&ln_intervals) {
+                *p = GLOBAL_PULL * (lj - lp).powi(2);
+            }
+            pulled_to = lp;
+        }
         // Score of each interval's path whose beat interval completes at frame t (its last
         // beat was at t - i); paths not started yet begin here at no cost.
         for ((e, row), &i) in ending.iter_mut().zip(&score).zip(&intervals) {
@@ -146,7 +175,26 @@ mod tests {
     }
 
     #[test]
+    fn follows_a_slowing_pulse_along_its_periods() {
+        // Intervals grow from 30 to 60 frames, beyond the ±20 % a single period allows.
+        let mut expected = vec![10usize];
+        while let Some(&last) = expected.last().filter(|&&f| f < 2500) {
+            expected.push(last + 30 + last * 30 / 2600);
+        }
+        let n = *expected.last().unwrap_or(&0) + 5;
+        let mut reward = vec![-0.1f64; n];
+        for &f in &expected {
+            reward[f] = 3.0;
+        }
+        let periods: Vec<f64> = (0..n).map(|t| 30.0 + 30.0 * t as f64 / 2600.0).collect();
+        assert_eq!(track_along(&reward, &periods), expected);
+        assert_ne!(track(&reward, 45.0), expected);
+    }
+
+    #[test]
     fn degenerate_inputs_give_no_beats() {
+        assert!(track_along(&[1.0; 10], &[]).is_empty());
+        assert!(track_along(&[1.0; 10], &[40.0, f64::NAN]).is_empty());
         assert!(track(&[], 40.0).is_empty());
         assert!(track(&[1.0; 10], f64::NAN).is_empty());
         assert!(track(&[1.0; 10], 1.0).is_empty());

@@ -9,6 +9,9 @@
 //!    (beat interval, phase) state space constrained around that period; [`octave`] halves a
 //!    fast answer whose beats alternate strong and weak (the comb's eighth notes of a slow
 //!    piece) and the beats are tracked again at the half tempo.
+//! 3. [`curve`] follows the local tempo through the track at that metrical level. When it moves
+//!    (some stretch more than 8 % off its dominant value), the tempo reported is the dominant
+//!    value and the beats are tracked along the curve.
 //!
 //! `confidence` comes from the tempo salience: the mean normalised autocorrelation of the
 //! onset-strength function at the first multiples of the chosen period (1 for a perfectly
@@ -16,12 +19,14 @@
 //! `n`-frame envelope and rescaled to [0, 1]. Frames below -70 dBFS RMS count as silence.
 
 pub mod beats;
+pub mod curve;
 pub mod octave;
 pub mod onset;
 pub mod tempo;
 
 use serde::Serialize;
 
+pub use curve::TempoPoint;
 use onset::{Envelopes, OnsetDetector};
 pub use tempo::{TempoDecision, TempoPrior};
 
@@ -52,6 +57,9 @@ pub struct Rhythm {
     pub confidence: f64,
     /// Beat times in seconds.
     pub beats: Vec<f64>,
+    /// The local tempo through the track, one point every 2 s (empty for clips shorter than
+    /// 8 s and where there is no tempo); `bpm` is its dominant value when it moves.
+    pub tempo_curve: Vec<TempoPoint>,
 }
 
 impl Rhythm {
@@ -61,6 +69,7 @@ impl Rhythm {
             bpm: None,
             confidence: 0.0,
             beats: Vec::new(),
+            tempo_curve: Vec::new(),
         }
     }
 }
@@ -110,14 +119,16 @@ impl RhythmAnalyzer {
 }
 
 /// What the tempo decision works from, kept to decide again under other priors: the onset
-/// strength (all bands, and the low bands alone) and the comb salience of every candidate tempo
-/// (which no prior changes).
+/// strength (all bands, and the low bands alone), the comb salience of every candidate tempo
+/// and the short windows' autocorrelations (which no prior changes).
 #[derive(Debug, Clone)]
 pub struct RhythmFeatures {
     odf: Vec<f32>,
     low: Vec<f32>,
     fps: f64,
     curve: Vec<(f64, f64, f64)>,
+    /// The autocorrelation of each short window, for the tempo curve.
+    local: Vec<Vec<f32>>,
 }
 
 impl RhythmFeatures {
@@ -129,23 +140,24 @@ impl RhythmFeatures {
         } else {
             tempo::salience_curve(&odf, fps)
         };
+        let local = curve::local_autocorrelations(&odf, fps);
         RhythmFeatures {
             odf,
             low,
             fps,
             curve,
+            local,
         }
     }
 
     /// The tempo under `decision`, as [`rhythm`](Self::rhythm) would report it.
     pub fn bpm(&self, decision: &TempoDecision) -> Option<f64> {
-        self.decide(decision)
-            .map(|(est, _)| 60.0 * self.fps / est.period)
+        self.decide(decision).map(|d| d.bpm)
     }
 
     /// Tempo and beats under `decision`.
     pub fn rhythm(&self, decision: &TempoDecision) -> Rhythm {
-        let Some((est, frames)) = self.decide(decision) else {
+        let Some(decided) = self.decide(decision) else {
             // No pulse, or one too faint to report: say how faint.
             let faint = tempo::choose(&self.curve, self.odf.len(), &decision.prior);
             return Rhythm {
@@ -153,20 +165,30 @@ impl RhythmFeatures {
                 ..Rhythm::none()
             };
         };
+        let frames = if decided.moves {
+            let periods = periods_along(&decided.curve, self.fps, self.odf.len());
+            let reward = standardise(&self.odf);
+            trim_inactive(beats::track_along(&reward, &periods), &self.odf, self.fps)
+        } else {
+            decided.frames
+        };
         let beats = frames
             .into_iter()
             .map(|f| (f as f64 / self.fps + BEAT_OFFSET_S).max(0.0))
             .collect();
         Rhythm {
-            bpm: Some(60.0 * self.fps / est.period),
-            confidence: est.confidence,
+            bpm: Some(decided.bpm),
+            confidence: decided.confidence,
             beats,
+            tempo_curve: decided.curve,
         }
     }
 
-    /// The salient tempo under `decision` and its beat frames: the prior's choice, halved when
-    /// it is fast and its beats alternate strong and weak ([`octave`]).
-    fn decide(&self, decision: &TempoDecision) -> Option<(tempo::TempoEstimate, Vec<usize>)> {
+    /// The salient tempo under `decision`, its curve and its beat frames at a steady tempo: the
+    /// prior's choice, halved when it is fast and its beats alternate strong and weak
+    /// ([`octave`]); where the curve at that level moves, its dominant value (and the beats are
+    /// to be tracked along the curve, which only [`rhythm`](Self::rhythm) needs).
+    fn decide(&self, decision: &TempoDecision) -> Option<Decided> {
         let est = tempo::choose(&self.curve, self.odf.len(), &decision.prior)?;
         if est.salience < MIN_SALIENCE {
             return None;
@@ -181,11 +203,60 @@ impl RhythmFeatures {
             .then(|| tempo::at_period(&self.curve, self.odf.len(), 2.0 * est.period))
             .flatten()
             .filter(|slow| slow.salience >= MIN_SALIENCE);
-        Some(match halved {
+        let (est, frames) = match halved {
             Some(slow) => (slow, track(slow.period)),
             None => (est, frames),
+        };
+        let curve = curve::follow(&self.local, self.fps, est.period);
+        let dominant = curve::dominant(&curve).filter(|&d| curve::moves(&curve, d));
+        let confidence = dominant
+            .and_then(|d| tempo::at_period(&self.curve, self.odf.len(), 60.0 * self.fps / d))
+            .map_or(est.confidence, |e| e.confidence);
+        Some(Decided {
+            bpm: dominant.unwrap_or(60.0 * self.fps / est.period),
+            confidence,
+            frames,
+            curve,
+            moves: dominant.is_some(),
         })
     }
+}
+
+/// A tempo decision: the tempo reported, its confidence, the beat frames at the steady tempo
+/// and the curve.
+struct Decided {
+    bpm: f64,
+    confidence: f64,
+    frames: Vec<usize>,
+    curve: Vec<TempoPoint>,
+    /// The curve moves: the beats are tracked along it, not at one tempo.
+    moves: bool,
+}
+
+/// The beat period (frames) at every one of `n` frames along `curve`: interpolated in log
+/// tempo between points, held before the first and after the last.
+fn periods_along(curve: &[TempoPoint], fps: f64, n: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n);
+    let mut next = 0usize;
+    for t in 0..n {
+        let time = t as f64 / fps;
+        while curve.get(next).is_some_and(|p| p.time <= time) {
+            next += 1;
+        }
+        let bpm = match (
+            next.checked_sub(1).and_then(|i| curve.get(i)),
+            curve.get(next),
+        ) {
+            (Some(a), Some(b)) => {
+                let w = (time - a.time) / (b.time - a.time).max(1e-9);
+                (a.bpm.ln() * (1.0 - w) + b.bpm.ln() * w).exp()
+            }
+            (Some(p), None) | (None, Some(p)) => p.bpm,
+            (None, None) => return Vec::new(),
+        };
+        out.push(60.0 * fps / bpm);
+    }
+    out
 }
 
 /// Tempo and beats from spectral-flux envelopes sampled at `fps` frames per second.

@@ -163,18 +163,21 @@ pub fn autocorrelation(env: &[f32], fps: f64) -> Vec<f64> {
 }
 
 /// Largest value of `acf` within ±`tol` lags of the fractional lag `lag` (0 when out of range).
-fn acf_near(acf: &[f64], lag: f64, tol: f64) -> Option<f64> {
+fn acf_near<T: Copy + Into<f64>>(acf: &[T], lag: f64, tol: f64) -> Option<f64> {
     let lo = (lag - tol).ceil().max(1.0) as usize;
     let hi = (lag + tol).floor() as usize;
     if hi >= acf.len() || lo > hi {
         return None;
     }
-    acf.get(lo..=hi)
-        .map(|s| s.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    acf.get(lo..=hi).map(|s| {
+        s.iter()
+            .map(|&v| v.into())
+            .fold(f64::NEG_INFINITY, f64::max)
+    })
 }
 
 /// Comb salience of period `tau` (frames): mean autocorrelation at its available multiples.
-pub fn comb_salience(acf: &[f64], tau: f64) -> Option<f64> {
+pub fn comb_salience<T: Copy + Into<f64>>(acf: &[T], tau: f64) -> Option<f64> {
     let mut sum = 0.0;
     let mut count = 0usize;
     for k in 1..=HARMONICS {
