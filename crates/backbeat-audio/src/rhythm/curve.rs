@@ -5,7 +5,7 @@
 //! sections. One number cannot say that, and a beat tracker held to one period loses the beat
 //! when the tempo moves far from it. So the envelope is cut into short overlapping windows;
 //! each window's comb salience ([`super::tempo::comb_salience`]) scores candidate tempi within
-//! half an octave of the global one, and a Viterbi path through the windows picks one tempo per
+//! ×1.46 of the global one (a little over half an octave), and a Viterbi path through the windows picks one tempo per
 //! window: a tempo change costs in proportion to its size (so the path does not jump between a
 //! beat and its syncopation), and a distance from the global tempo costs too (so a window
 //! without a pulse keeps the tempo around it).
@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use super::tempo::{autocorrelation, comb_salience};
 
-/// Window length (seconds): two to twelve beats between 30 and 180 BPM, short enough to follow
-/// a ritardando, long enough for the comb's two multiples of a slow beat.
+/// Window length (seconds): four to twenty-four beats between 30 and 180 BPM, short enough to
+/// follow a ritardando, long enough for the comb's two multiples of a slow beat.
 const WINDOW_S: f64 = 8.0;
 /// Step between windows (seconds): the curve's time resolution.
 const HOP_S: f64 = 2.0;
@@ -37,8 +37,8 @@ const SPAN_OCTAVES: f64 = 0.55;
 /// clearly more salient for a window or two.
 const CHANGE_COST: f64 = 0.6;
 /// Cost of the squared distance (octaves) from the global tempo: small, so a window with no
-/// pulse stays near the tempo around it rather than jumping, and the 3:2 relative of the beat
-/// (0.58 octave) is taken only on clear evidence.
+/// pulse stays near the tempo around it rather than jumping, and the edges of the span (where
+/// a candidate's double or half is a candidate too) are taken only on clear evidence.
 const GLOBAL_PULL: f64 = 0.3;
 /// A curve moves when some stretch of it lies this far (ratio) from its dominant tempo.
 const MOVES_BEYOND: f64 = 1.08;
@@ -55,7 +55,7 @@ pub struct TempoPoint {
 }
 
 /// The autocorrelation of each window of `odf` (onset strength at `fps` frames per second):
-/// one every [`HOP_S`], none when the envelope is shorter than one window. They do not depend
+/// one every 2 s, none when the envelope is shorter than one window. They do not depend
 /// on the tempo, so an evaluation trying several tempo decisions computes them once. Kept as
 /// f32: 2.5 MB for an hour.
 pub fn local_autocorrelations(odf: &[f32], fps: f64) -> Vec<Vec<f32>> {
@@ -202,8 +202,7 @@ pub fn dominant(curve: &[TempoPoint]) -> Option<f64> {
     same.get(same.len() / 2).copied()
 }
 
-/// Whether the tempo moves: some point of `curve` lies more than [`MOVES_BEYOND`] from
-/// `dominant`. A curve of one point does not.
+/// Whether the tempo moves: some point of `curve` lies more than 8 % from `dominant`. A curve of one point does not.
 pub fn moves(curve: &[TempoPoint], dominant: f64) -> bool {
     curve
         .iter()
