@@ -113,7 +113,7 @@ async function axe(page, name) {
  * show a different page. The layout shift the resize itself causes is not the page's doing, so
  * the CLS tally is put back afterwards.
  */
-async function shoot(page, name) {
+async function shoot(page, name, atNarrow = async () => {}) {
   await page.waitForTimeout(300);
   const wide = join(out, `${name}-1440.png`);
   await page.screenshot({ path: wide, fullPage: true });
@@ -125,6 +125,7 @@ async function shoot(page, name) {
   await page.screenshot({ path: small, fullPage: true });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(`${name} fits 360 px without sideways scrolling`, overflow <= 1, { overflow });
+  await atNarrow();
   await page.setViewportSize(viewport);
   await page.waitForTimeout(300);
   await page.evaluate((v) => (window.__cls = v), cls);
@@ -186,10 +187,13 @@ await step("listener", async () => {
   const curve = page.getByTestId("tempo-curve");
   await curve.waitFor();
   const curveSaid = await curve.getAttribute("aria-label");
+  const tempoShown = (await page.getByTestId("bpm").textContent()).match(/^([\d.]+) BPM/)?.[1];
   check(
-    "the tempo curve is drawn and spoken (a steady groove: steady)",
-    /^Tempo curve: steady at \d+ BPM$/.test(curveSaid) && Number(await curve.getAttribute("data-points")) >= 10,
-    { curveSaid, points: await curve.getAttribute("data-points") },
+    "the tempo curve is drawn and spoken (a steady groove: steady, at the tempo the page reports)",
+    tempoShown !== undefined &&
+      curveSaid === `Tempo curve: steady at ${tempoShown} BPM` &&
+      Number(await curve.getAttribute("data-points")) >= 10,
+    { curveSaid, tempoShown, points: await curve.getAttribute("data-points") },
   );
   await stable(page, "track page");
   // The overview strip: the whole track under a zoomed-in view; End moves the window to the
@@ -243,7 +247,11 @@ await step("listener", async () => {
   await page.waitForFunction(() => document.querySelector('[data-testid="rendition"]')?.textContent?.endsWith("(auto)"), null, { timeout: 15_000 });
   check("\"Auto\" hands the choice back to the player", (await page.evaluate(() => localStorage.getItem("backbeat.quality"))) === "auto");
   await axe(page, "track");
-  await shoot(page, "track");
+  // On a phone the tempo curve takes the card's width, so its axis labels stay legible.
+  await shoot(page, "track", async () => {
+    const width = (await page.getByTestId("tempo-curve").boundingBox())?.width ?? 0;
+    check("the tempo curve spans the card at 360 px", width >= 260, { width });
+  });
   // Silent refresh: an access token about to expire is renewed before the request; one the
   // server refuses (401) is renewed and the request sent again; the user never sees a login.
   const before = await page.evaluate(() => JSON.parse(localStorage.getItem("backbeat.session")));

@@ -58,9 +58,10 @@ pub fn builtin_specs_with(keep_replaced: Duration) -> Vec<JobSpec> {
         JobSpec::builtin("probe", 1, &["upload"], &["probe.json"]).timeout(Duration::from_secs(60)),
         JobSpec::builtin("downsample", 1, &["upload"], &["audio.wav", "source.json"]),
         // v2: the tempo curve, and beats tracked along it where the tempo moves.
+        // v3: the key from corpus-fitted profiles and the bass.
         JobSpec::builtin(
             "analyze",
-            2,
+            3,
             &["downsample.audio.wav", "downsample.source.json"],
             &["analysis.json"],
         ),

@@ -12,6 +12,7 @@ use anyhow::Context;
 use backbeat_audio::eval::{
     evaluate_file, parse_beats, parse_labels, FileEval, Label, Prediction, Report,
 };
+use backbeat_audio::key::Folded;
 use backbeat_audio::{analyze_file_with_features, AnalyzeOptions, DecisionFeatures};
 use clap::Args;
 use rayon::prelude::*;
@@ -45,6 +46,9 @@ pub struct EvalArgs {
 struct FileRecord<'a> {
     label: &'a Label,
     prediction: Option<&'a Prediction>,
+    /// The tuning-corrected pitch-class profile the key was decided from, so key profiles can
+    /// be fitted and compared offline (`bench/key_profiles.py`).
+    pitch_classes: Option<&'a Folded>,
     eval: &'a FileEval,
 }
 
@@ -161,10 +165,11 @@ fn write_records(
     let file =
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    for (label, (prediction, _, eval)) in labels.iter().zip(results) {
+    for (label, (prediction, features, eval)) in labels.iter().zip(results) {
         let record = FileRecord {
             label,
             prediction: prediction.as_ref(),
+            pitch_classes: features.as_ref().and_then(|f| f.pitch_classes.as_ref()),
             eval,
         };
         writeln!(w, "{}", serde_json::to_string(&record)?)?;

@@ -182,7 +182,7 @@ fn loso_eval(f: &Evaluated, key: Option<&KeyParams>, decision: Option<&TempoDeci
         let rhythm = features.rhythm.rhythm(decision);
         p.bpm = rhythm.bpm;
         p.beats = rhythm.beats;
-        p.tempo_curve = rhythm.tempo_curve.iter().map(|q| (q.time, q.bpm)).collect();
+        p.tempo_curve = Prediction::curve_pairs(&rhythm.tempo_curve);
     }
     evaluate_file(f.label, f.reference_beats, Ok(&p))
 }

@@ -12,15 +12,18 @@ const W = 320;
 const H = 64;
 const PAD = { left: 34, right: 6, top: 6, bottom: 16 };
 
-/** What the curve says in words: steady, or the range it moves through. */
-export function tempoSummary(points: TempoPoint[]): string {
+/** What the curve says in words: steady (at the reported tempo, so the page says one number),
+ * or the range it moves through. */
+export function tempoSummary(points: TempoPoint[], reported: number | null): string {
   const bpms = points.map((p) => p.bpm);
   const lo = Math.min(...bpms);
   const hi = Math.max(...bpms);
-  return hi / lo <= 1.04 ? `steady at ${Math.round((lo + hi) / 2)} BPM` : `moves between ${Math.round(lo)} and ${Math.round(hi)} BPM`;
+  if (hi / lo > 1.04) return `moves between ${Math.round(lo)} and ${Math.round(hi)} BPM`;
+  return `steady at ${reported !== null ? reported.toFixed(1) : Math.round((lo + hi) / 2)} BPM`;
 }
 
-export function TempoCurve(props: { points: TempoPoint[]; duration: number }) {
+/** The curve's summary in words and its plot; nothing when there are fewer than two points. */
+export function TempoCurve(props: { points: TempoPoint[]; duration: number; reported: number | null }) {
   const points = props.points.filter((p) => Number.isFinite(p.time) && Number.isFinite(p.bpm) && p.bpm > 0);
   if (points.length < 2) return null;
   const bpms = points.map((p) => p.bpm);
@@ -33,8 +36,10 @@ export function TempoCurve(props: { points: TempoPoint[]; duration: number }) {
   const x = (t: number) => PAD.left + (t / end) * (W - PAD.left - PAD.right);
   const y = (b: number) => PAD.top + (1 - (b - lo) / (hi - lo)) * (H - PAD.top - PAD.bottom);
   const d = points.map((p, i) => `${i ? "L" : "M"}${x(p.time).toFixed(1)},${y(p.bpm).toFixed(1)}`).join(" ");
-  const summary = tempoSummary(points);
+  const summary = tempoSummary(points, props.reported);
   return (
+    <>
+    <span class="muted">{summary}</span>
     <svg
       class="tempo-curve"
       viewBox={`0 0 ${W} ${H}`}
@@ -51,5 +56,6 @@ export function TempoCurve(props: { points: TempoPoint[]; duration: number }) {
       <text x={W - PAD.right} y={H - 3} text-anchor="end">{clock(end)}</text>
       <path d={d} class="line" />
     </svg>
+    </>
   );
 }

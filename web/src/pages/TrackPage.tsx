@@ -11,7 +11,7 @@ import { Icon, usePlayer } from "../player/PlayerBar";
 import { trackOverview } from "../waveform/Overview";
 import { PeaksReader } from "../waveform/peaks";
 import { gridOverlay, Waveform } from "../waveform/Waveform";
-import { TempoCurve, tempoSummary } from "./TempoCurve";
+import { TempoCurve } from "./TempoCurve";
 
 export function TrackPage(props: { id: string }) {
   const track = useLoad((signal) => api<Track>(`/tracks/${props.id}`, { signal }), [props.id]);
@@ -124,9 +124,8 @@ function AnalysisView(props: { a: AnalysisDoc; duration: number }) {
         {curve.length >= 2 && (
           <>
             <dt>Tempo curve</dt>
-            <dd>
-              <span class="muted">{tempoSummary(curve)}</span>
-              <TempoCurve points={curve} duration={props.duration} />
+            <dd class="wide">
+              <TempoCurve points={curve} duration={props.duration} reported={a.bpm} />
             </dd>
           </>
         )}

@@ -11,6 +11,7 @@ use super::beats::{beat_f_measure, BEAT_WINDOW_SECS};
 use super::keys::{mirex_relation, KeyLabel, KeyRelation};
 use super::labels::{Label, SpeechLabel};
 use super::tempo::{curve_hits, tempo_acc1, tempo_acc2};
+use crate::rhythm::TempoPoint;
 use crate::Analysis;
 
 /// Decision threshold on the speech and vocal probabilities.
@@ -48,18 +49,18 @@ impl Prediction {
             bpm: a.rhythm.bpm,
             bpm_confidence: a.rhythm.bpm.map(|_| a.rhythm.confidence),
             beats: a.rhythm.beats.clone(),
-            tempo_curve: a
-                .rhythm
-                .tempo_curve
-                .iter()
-                .map(|p| (p.time, p.bpm))
-                .collect(),
+            tempo_curve: Self::curve_pairs(&a.rhythm.tempo_curve),
             key: a.key.as_ref().map(KeyLabel::from_key),
             lufs: a.loudness.integrated_lufs,
             true_peak_db: a.loudness.true_peak_dbtp,
             speech_probability: Some(a.content.speech_probability),
             vocal_probability: Some(a.content.vocal_probability),
         }
+    }
+
+    /// A tempo curve as the (time s, BPM) pairs a prediction holds.
+    pub fn curve_pairs(curve: &[TempoPoint]) -> Vec<(f64, f64)> {
+        curve.iter().map(|p| (p.time, p.bpm)).collect()
     }
 }
 

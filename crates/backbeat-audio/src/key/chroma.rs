@@ -22,6 +22,10 @@ const ENV_HALF: usize = 24;
 const DYNAMIC_RANGE: f32 = 1e-3;
 /// Frames with a mean square below this (−100 dBFS) are silence and are skipped.
 const SILENT_MS: f32 = 1e-10;
+/// Peaks below this frequency (about G3) also go to the bass histogram: the bass line dwells
+/// on the tonic and the fifth, which tells a minor key from its relative major when the upper
+/// voices share one scale (Mauch & Dixon's bass chroma).
+pub(crate) const BASS_MAX_HZ: f32 = 200.0;
 
 /// Tunable parameters of the chroma front end.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,8 +67,12 @@ pub(crate) struct ChromaAccumulator {
     mag: Vec<f32>,
     prefix: Vec<f32>,
     frame_hist: [f32; FINE],
+    frame_bass: [f32; FINE],
     /// Sum over frames of the normalised, weighted fine histograms.
     pub(crate) total: [f64; FINE],
+    /// Sum over frames of the fine histograms of the bass peaks alone, each frame with bass
+    /// normalised to unit sum.
+    pub(crate) bass: [f64; FINE],
     /// Number of non-silent frames with at least one tonal peak.
     pub(crate) tonal_frames: usize,
 }
@@ -79,7 +87,9 @@ impl ChromaAccumulator {
             mag: vec![0.0; FRAME / 2 + 1],
             prefix: vec![0.0; FRAME / 2 + 2],
             frame_hist: [0.0; FINE],
+            frame_bass: [0.0; FINE],
             total: [0.0; FINE],
+            bass: [0.0; FINE],
             tonal_frames: 0,
         }
     }
@@ -102,6 +112,8 @@ impl ChromaAccumulator {
             self.prefix[i + 1] = self.prefix[i] + self.mag[i];
         }
         self.frame_hist = [0.0; FINE];
+        self.frame_bass = [0.0; FINE];
+        let mut bass_sum = 0.0f32;
         let bin_hz = self.rate / FRAME as f32;
         let lo = ((self.cfg.min_hz / bin_hz).floor() as usize).max(2);
         let hi = ((self.cfg.max_hz.min(0.45 * self.rate) / bin_hz).ceil() as usize)
@@ -151,6 +163,11 @@ impl ChromaAccumulator {
             self.frame_hist[j] += w * (1.0 - frac);
             self.frame_hist[(j + 1) % FINE] += w * frac;
             frame_sum += w;
+            if freq < BASS_MAX_HZ {
+                self.frame_bass[j] += w * (1.0 - frac);
+                self.frame_bass[(j + 1) % FINE] += w * frac;
+                bass_sum += w;
+            }
         }
         if !frame_sum.is_finite() || frame_sum <= 0.0 {
             return;
@@ -158,6 +175,11 @@ impl ChromaAccumulator {
         let scale = f64::from(frame_sum).powf(f64::from(self.cfg.frame_power) - 1.0);
         for (t, h) in self.total.iter_mut().zip(self.frame_hist.iter()) {
             *t += f64::from(*h) * scale;
+        }
+        if bass_sum.is_finite() && bass_sum > 0.0 {
+            for (t, h) in self.bass.iter_mut().zip(self.frame_bass.iter()) {
+                *t += f64::from(*h / bass_sum);
+            }
         }
         self.tonal_frames += 1;
     }

@@ -130,3 +130,55 @@ fn strength_is_bounded_and_finite() {
     assert_eq!(strength(-0.5, 1.0), 0.0);
     assert!((strength(0.8, FULL_CONCENTRATION / 2.0) - 0.4).abs() < 1e-12);
 }
+
+/// Am7 Dm7 Em7 Am7 with the bass on the roots: the upper voices are the triads of C, F and G
+/// major, so only the bass says A minor. The corpus's minor pieces whose harmony sits in the
+/// relative major's notes were called that major by the dev-set profile without the bass.
+fn minor_sevenths_over_their_roots() -> Vec<f32> {
+    // (bass, upper voices) as MIDI notes.
+    let chords: [(f64, [f64; 3]); 4] = [
+        (45.0, [60.0, 64.0, 67.0]),
+        (50.0, [65.0, 69.0, 72.0]),
+        (52.0, [67.0, 71.0, 74.0]),
+        (45.0, [60.0, 64.0, 67.0]),
+    ];
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        for (bass, upper) in &chords {
+            out.extend(chord(&[*bass, upper[0], upper[1], upper[2]], 0.9, 0.0));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_bass_names_a_minor_key_whose_chords_sit_in_its_relative_major() {
+    let x = minor_sevenths_over_their_roots();
+    let mut k = KeyAnalyzer::new(SR);
+    k.push(&x);
+    let (key, folded) = k.finish_with_profile();
+    let key = key.unwrap_or_else(|| panic!("no key"));
+    assert_eq!((key.tonic, key.mode), ("A", Mode::Minor), "{key:?}");
+    // The bass is what decides it: the same profiles without it, and the previous default,
+    // call it C major.
+    let folded = folded.unwrap_or_else(|| panic!("no profile"));
+    let without_bass = KeyParams {
+        bass_weight: 0.0,
+        ..KeyParams::default()
+    };
+    let previous = KeyParams {
+        name: "albrecht-shanahan/0.6",
+        profiles: profiles::ALBRECHT_SHANAHAN,
+        harmonic_slope: 0.6,
+        bass_weight: 0.0,
+    };
+    for params in [previous, without_bass] {
+        let k = decide(&folded, &params).unwrap_or_else(|| panic!("no key"));
+        assert_eq!(
+            (k.tonic, k.mode),
+            ("C", Mode::Major),
+            "{}: {k:?}",
+            params.name
+        );
+    }
+}

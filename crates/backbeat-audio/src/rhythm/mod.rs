@@ -167,8 +167,8 @@ impl RhythmFeatures {
         };
         let frames = if decided.moves {
             let periods = periods_along(&decided.curve, self.fps, self.odf.len());
-            let reward = standardise(&self.odf);
-            trim_inactive(beats::track_along(&reward, &periods), &self.odf, self.fps)
+            let along = beats::track_along(&decided.reward, &periods);
+            trim_inactive(along, &self.odf, self.fps)
         } else {
             decided.frames
         };
@@ -218,6 +218,7 @@ impl RhythmFeatures {
             frames,
             curve,
             moves: dominant.is_some(),
+            reward,
         })
     }
 }
@@ -231,6 +232,9 @@ struct Decided {
     curve: Vec<TempoPoint>,
     /// The curve moves: the beats are tracked along it, not at one tempo.
     moves: bool,
+    /// The standardised onset strength the beats were tracked on, kept to track them again
+    /// along the curve when it moves.
+    reward: Vec<f64>,
 }
 
 /// The beat period (frames) at every one of `n` frames along `curve`: interpolated in log
