@@ -21,18 +21,8 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -f /usr/share/sounds/sf2/TimGM6mb.sf2 ] || need+=(timgm6mb-soundfont)
 dpkg -s musescore-general-soundfont >/dev/null 2>&1 || need+=(musescore-general-soundfont)
 
-if [ ${#need[@]} -gt 0 ]; then
-    echo "corpus: installing ${need[*]}" >&2
-    sudo=""
-    if [ "$(id -u)" -ne 0 ]; then
-        if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
-            echo "corpus: need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1
-        fi
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. "$REPO/scripts/apt.sh"
+apt_install corpus "${need[@]}"
 
 # The soundfonts, as corpus.py's --soundfont NAME=PATH (short name = the labels' source gen-NAME).
 sf_args=()

@@ -16,18 +16,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 
-if [ ${#need[@]} -gt 0 ]; then
-  echo "setup: installing ${need[*]}" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
-      echo "setup: need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+apt_install setup "${need[@]}"
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::content::{Content, ContentAnalyzer};
+use crate::content::{Content, ContentAnalyzer, SegmentFeatures};
 use crate::decode::{DecodeLimits, DecodedStream, SourceInfo};
 use crate::dynamics::{Dynamics, DynamicsAnalyzer};
 use crate::key::{Folded, Key, KeyAnalyzer};
@@ -97,12 +97,15 @@ fn analyze_with_features_uncaught(
     Ok((decoded.with(mono), features))
 }
 
-/// What the tempo and key decisions of one file worked from.
+/// What the tempo, key and content decisions of one file worked from.
 #[derive(Debug, Clone)]
 pub struct DecisionFeatures {
     pub rhythm: RhythmFeatures,
     /// The tuning-corrected pitch-class profile; `None` without tonal content.
     pub pitch_classes: Option<Folded>,
+    /// The ≈1 s segments' features the speech and vocal models scored, silent ones included
+    /// (their `level_db` says so).
+    pub content_segments: Vec<SegmentFeatures>,
 }
 
 /// What decoding a file at its source rate yields besides the mono signal: the file's facts,
@@ -284,6 +287,7 @@ impl MonoAnalysers {
         let (rhythm, rhythm_features) = self.rhythm.finish_with_envelope();
         let (key, pitch_classes) = self.key.finish_with_profile();
         let dynamics = self.dynamics.finish(&rhythm);
+        let content_segments = self.content.segment_features();
         let mono = MonoDescriptors {
             key,
             dynamics,
@@ -293,6 +297,7 @@ impl MonoAnalysers {
         let features = DecisionFeatures {
             rhythm: rhythm_features,
             pitch_classes,
+            content_segments,
         };
         (mono, features)
     }

@@ -244,11 +244,13 @@ pub struct TagScore {
     pub confidence: f32,
 }
 
-/// The vocals verdict: `none`, `female`, `male` or `vocals` (a voice, gender unclear).
+/// The vocals verdict: `none`, `female`, `male` or `vocals` (a voice, gender unclear), and the
+/// calibrated probability that the track has sung vocals ([`crate::vocal`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Vocals {
     pub tag: &'static str,
     pub confidence: f32,
+    pub probability: f32,
 }
 
 /// Grouped results of one track, each list by decreasing confidence.
@@ -355,6 +357,7 @@ pub fn group(r: &RawTags, thresholds: &Thresholds) -> Grouped {
 }
 
 fn vocals(r: &RawTags, thresholds: &Thresholds) -> Vocals {
+    let probability = crate::vocal::vocal_probability(r);
     let female = strongest(r, FEMALE);
     let male = strongest(r, MALE);
     let none = strongest(r, NO_VOCALS);
@@ -363,6 +366,7 @@ fn vocals(r: &RawTags, thresholds: &Thresholds) -> Vocals {
         return Vocals {
             tag: "none",
             confidence: none,
+            probability,
         };
     }
     let female_ok = female >= thresholds.get("female", GENDER_THRESHOLD);
@@ -371,14 +375,17 @@ fn vocals(r: &RawTags, thresholds: &Thresholds) -> Vocals {
         (true, _) if female >= male => Vocals {
             tag: "female",
             confidence: female,
+            probability,
         },
         (_, true) => Vocals {
             tag: "male",
             confidence: male,
+            probability,
         },
         _ => Vocals {
             tag: "vocals",
             confidence: voice,
+            probability,
         },
     }
 }

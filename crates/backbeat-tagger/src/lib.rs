@@ -23,6 +23,7 @@ pub mod mel;
 pub mod model;
 pub mod tagger;
 pub mod track;
+pub mod vocal;
 
 pub use backend::{Backend, BackendChoice, TaggerOptions};
 pub use groups::{group, Grouped, TagScore, Thresholds, Vocals};

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use backbeat_audio::content::SegmentFeatures;
 use backbeat_audio::eval::{
     evaluate_file, parse_beats, parse_labels, FileEval, Label, Prediction, Report,
 };
@@ -49,6 +50,9 @@ struct FileRecord<'a> {
     /// The tuning-corrected pitch-class profile the key was decided from, so key profiles can
     /// be fitted and compared offline (`bench/key_profiles.py`).
     pitch_classes: Option<&'a Folded>,
+    /// The ≈1 s segments' content features, so the speech and vocal models can be fitted
+    /// offline (`bench/vocal_model.py`).
+    content_segments: Option<&'a [SegmentFeatures]>,
     eval: &'a FileEval,
 }
 
@@ -170,6 +174,7 @@ fn write_records(
             label,
             prediction: prediction.as_ref(),
             pitch_classes: features.as_ref().and_then(|f| f.pitch_classes.as_ref()),
+            content_segments: features.as_ref().map(|f| f.content_segments.as_slice()),
             eval,
         };
         writeln!(w, "{}", serde_json::to_string(&record)?)?;
