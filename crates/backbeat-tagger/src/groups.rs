@@ -391,11 +391,12 @@ fn vocals(r: &RawTags, thresholds: &Thresholds) -> Vocals {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::tagger::Sampling;
 
-    fn raw_with(set: &[(ModelKind, &str, f32)]) -> RawTags {
+    /// Raw tags at 0.01 but for the (model, label, probability) triples of `set`.
+    pub(crate) fn raw_with(set: &[(ModelKind, &str, f32)]) -> RawTags {
         let mut r = RawTags {
             sampling: Sampling::All,
             patches_used: 1,

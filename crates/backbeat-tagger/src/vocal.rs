@@ -63,30 +63,17 @@ fn mtt(r: &RawTags, label: &str) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tagger::Sampling;
 
     /// Raw tags with the voice-present tags at `present` and the voice-absent ones at
-    /// `absent` (in the order of [`VOICE_PRESENT`] and [`VOICE_ABSENT`]).
+    /// `absent` (in the order of `VOICE_PRESENT` and `VOICE_ABSENT`).
     fn raw(present: [f32; 6], absent: [f32; 3]) -> RawTags {
-        let mut r = RawTags {
-            sampling: Sampling::All,
-            patches_used: 1,
-            patches_total: 1,
-            mtt: vec![0.01; 50],
-            msd: vec![0.01; 50],
-            embedding: vec![0.0; 400],
-            backend: crate::Backend::Tract,
-            silent: false,
-        };
-        let pairs = VOICE_PRESENT
+        let set: Vec<_> = VOICE_PRESENT
             .iter()
             .zip(present)
-            .chain(VOICE_ABSENT.iter().zip(absent));
-        for (t, p) in pairs {
-            let i = ModelKind::Mtt.labels().iter().position(|l| l == t).unwrap();
-            r.mtt[i] = p;
-        }
-        r
+            .chain(VOICE_ABSENT.iter().zip(absent))
+            .map(|(t, p)| (ModelKind::Mtt, *t, p))
+            .collect();
+        crate::groups::tests::raw_with(&set)
     }
 
     #[test]

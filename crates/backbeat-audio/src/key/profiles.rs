@@ -4,7 +4,8 @@ use super::Mode;
 
 /// Albrecht & Shanahan (2013) corpus-derived pitch-class distributions, index 0 = tonic:
 /// (major, minor). Chosen over Krumhansl–Kessler, Temperley, Aarden, Bellman–Budge and Sapp
-/// profiles on the dev set (it was the best or near-best for every chroma variant tried).
+/// profiles on the dev set (it was the best or near-best for every chroma variant tried); the
+/// default before the corpus profiles ([`CORPUS`]), now a candidate.
 pub const ALBRECHT_SHANAHAN: ([f64; 12], [f64; 12]) = (
     [
         0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081,
