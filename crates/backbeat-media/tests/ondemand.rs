@@ -61,7 +61,10 @@ async fn the_first_bytes_arrive_while_ffmpeg_still_runs() {
         all.len(),
         t_all
     );
-    assert!(t_first < t_all / 4, "{t_first:?} vs {t_all:?}");
+    // Well before the end, not merely before it. Half, not a quarter: with the other tests
+    // loading both cores, ffmpeg's start-up alone once took 1.0 s of a 2.6 s transcode (CI,
+    // 2026-12-08); that ffmpeg is still running at the first bytes is asserted above.
+    assert!(t_first < t_all / 2, "{t_first:?} vs {t_all:?}");
     let (codec, dur) = probe(d.src.path(), &all, "mp3");
     assert_eq!(codec, "mp3");
     assert!((dur - 90.0).abs() < 0.1, "{dur}");
