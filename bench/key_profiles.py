@@ -23,23 +23,33 @@ Standard library only.
 import argparse
 import json
 import math
+import os
+import re
 import sys
 from collections import defaultdict
 
 PITCH = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
-ALBRECHT_SHANAHAN = (
-    [0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081],
-    [0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052],
-)
-KRUMHANSL_KESSLER = (
-    [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88],
-    [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17],
-)
-TEMPERLEY = (
-    [5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0],
-    [5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0],
-)
+PROFILES_RS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "crates", "backbeat-audio", "src", "key", "profiles.rs")
+
+
+def rust_profiles(name):
+    """The (major, minor) constant `name` of Backbeat's profiles.rs, so this script decides with
+    the very numbers Backbeat ships."""
+    src = open(PROFILES_RS).read()
+    m = re.search(r"pub const %s: \(\[f64; 12\], \[f64; 12\]\) = \((.*?)\);" % name, src, re.S)
+    if not m:
+        sys.exit("key_profiles: no %s in %s" % (name, PROFILES_RS))
+    rows = [[float(v) for v in re.findall(r"[-\d.]+", body)] for body in re.findall(r"\[(.*?)\]", m.group(1), re.S)]
+    if len(rows) != 2 or any(len(r) != 12 for r in rows):
+        sys.exit("key_profiles: %s in %s is not two rows of 12" % (name, PROFILES_RS))
+    return tuple(rows)
+
+
+ALBRECHT_SHANAHAN = rust_profiles("ALBRECHT_SHANAHAN")
+KRUMHANSL_KESSLER = rust_profiles("KRUMHANSL_KESSLER")
+TEMPERLEY = rust_profiles("TEMPERLEY")
 HARMONIC_PC = [0, 0, 7, 0, 4, 7]
 EXTRA_BASS_WEIGHTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.75]
 
